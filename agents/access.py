@@ -1,0 +1,86 @@
+"""Access levels as Django groups, and the model permissions each one grants.
+
+Every access level is one group (created by migration ``0002_access_level_groups``). Its
+permissions are declared here and re-applied after every ``migrate``, so adding a model or a
+permission to this table is all it takes to grant it. An agent is in exactly the group of
+their access level (``Agent.save`` keeps it so).
+"""
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+from .models import AccessLevel
+
+GROUP_NAMES: dict[str, str] = {
+    AccessLevel.ADMIN: "Admin",
+    AccessLevel.SUPERVISOR: "Supervisor",
+    AccessLevel.AGENT: "Agent",
+    AccessLevel.LEADS_AGENT: "Leads Agent",
+}
+
+# "app_label.codename" per access level. Codenames of models that don't exist yet are
+# ignored, so later apps can list theirs here before their first migration runs.
+PERMISSIONS: dict[str, list[str]] = {
+    AccessLevel.ADMIN: [
+        "agents.view_company",
+        "agents.change_company",
+        "agents.view_agent",
+        "agents.add_agent",
+        "agents.change_agent",
+        "contacts.view_contact",
+        "contacts.add_contact",
+        "contacts.change_contact",
+        "contacts.delete_contact",
+        "contacts.view_timelineentry",
+    ],
+    AccessLevel.SUPERVISOR: [
+        "agents.view_agent",
+        "contacts.view_contact",
+        "contacts.view_timelineentry",
+    ],
+    AccessLevel.AGENT: [
+        "contacts.view_contact",
+        "contacts.add_contact",
+        "contacts.change_contact",
+        "contacts.view_timelineentry",
+    ],
+    AccessLevel.LEADS_AGENT: [
+        "contacts.view_contact",
+        "contacts.view_timelineentry",
+    ],
+}
+
+
+def _permissions(names: Iterable[str]) -> list[Permission]:
+    query = Q()
+    for name in names:
+        app_label, codename = name.split(".", 1)
+        query |= Q(content_type__app_label=app_label, codename=codename)
+    return list(Permission.objects.filter(query)) if query else []
+
+
+def sync_access_level_groups() -> None:
+    """Create the four groups if missing and set each one's permissions to the table above."""
+    for level, group_name in GROUP_NAMES.items():
+        group, _ = Group.objects.get_or_create(name=group_name)
+        group.permissions.set(_permissions(PERMISSIONS[level]))
+
+
+def sync_on_post_migrate(sender, **kwargs) -> None:
+    sync_access_level_groups()
+
+
+def sync_agent_groups(agent) -> None:
+    """Put the agent in the group of their access level and in no other access-level group."""
+    wanted = GROUP_NAMES[agent.access_level]
+    current = set(agent.groups.filter(name__in=GROUP_NAMES.values()).values_list("name", flat=True))
+    if current == {wanted}:
+        return
+    stale = current - {wanted}
+    if stale:
+        agent.groups.remove(*Group.objects.filter(name__in=stale))
+    if wanted not in current:
+        group, _ = Group.objects.get_or_create(name=wanted)
+        agent.groups.add(group)

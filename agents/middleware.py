@@ -1,0 +1,39 @@
+from datetime import timedelta
+
+from django.utils import timezone
+
+from .models import Agent
+from .selectors import companies_for_user
+
+SESSION_KEY = "company_id"
+# Write last_seen_at at most this often per agent: presence needs minutes, not requests.
+LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+
+
+def resolve_current_company(request):
+    """The company the user works in: the one picked this session, else their first."""
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    allowed = companies_for_user(user)
+    picked = request.session.get(SESSION_KEY)
+    company = allowed.filter(pk=picked).first() if picked else None
+    return company or allowed.order_by("name", "pk").first()
+
+
+class CurrentCompanyMiddleware:
+    """Set ``request.company``; every scoped query starts from it. Also note when the agent
+    was last seen, which presence relies on."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.company = resolve_current_company(request)
+        user = request.user
+        if user.is_authenticated:
+            now = timezone.now()
+            if user.last_seen_at is None or now - user.last_seen_at > LAST_SEEN_RESOLUTION:
+                Agent.objects.filter(pk=user.pk).update(last_seen_at=now)
+                user.last_seen_at = now
+        return self.get_response(request)

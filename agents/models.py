@@ -1,0 +1,145 @@
+import zoneinfo
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not a time zone name such as Europe/London.")
+
+
+class Company(models.Model):
+    """The tenant: every record belongs to exactly one company."""
+
+    name = models.CharField(max_length=200, unique=True)
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="Times in emails and pages are shown in this zone, e.g. America/New_York.",
+    )
+    default_region = models.CharField(
+        "default phone region",
+        max_length=2,
+        default="US",
+        help_text="Two-letter country code used to read phone numbers written without +country.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "companies"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        self.default_region = (self.default_region or "").upper()
+
+
+class AccessLevel(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    SUPERVISOR = "supervisor", "Supervisor"
+    AGENT = "agent", "Agent"
+    LEADS_AGENT = "leads_agent", "Leads Agent"
+
+
+class Presence(models.TextChoices):
+    AVAILABLE = "available", "Available"
+    AWAY = "away", "Away"
+    OFFLINE = "offline", "Offline"
+
+
+class AgentManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str) -> "Agent":
+        # Emails are stored lower-case; let people log in however they type theirs.
+        return self.get(email__iexact=username)
+
+    def _create(self, email: str, password: str | None, **extra) -> "Agent":
+        if not email:
+            raise ValueError("An agent needs an email address.")
+        agent = self.model(email=email, **extra)
+        agent.set_password(password)
+        agent.save(using=self._db)
+        return agent
+
+    def create_user(self, email: str, password: str | None = None, **extra) -> "Agent":
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> "Agent":
+        extra["is_superuser"] = True
+        extra.setdefault("access_level", AccessLevel.ADMIN)
+        return self._create(email, password, **extra)
+
+
+class Agent(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in: admin, supervisor, agent or leads agent of one or more companies."""
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=200)
+    access_level = models.CharField(
+        max_length=20, choices=AccessLevel.choices, default=AccessLevel.AGENT
+    )
+    companies = models.ManyToManyField(Company, related_name="agents", blank=True)
+    presence = models.CharField(max_length=10, choices=Presence.choices, default=Presence.OFFLINE)
+    presence_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
+    is_active = models.BooleanField(
+        default=True,
+        help_text="Inactive agents cannot log in and are not offered work. Deactivate "
+        "instead of deleting: an agent's history stays.",
+    )
+    is_staff = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Set from the access level: admins (and superusers) use the Django admin.",
+    )
+    date_joined = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = AgentManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name", "email"]
+        indexes = [models.Index(fields=["access_level", "is_active"])]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = (self.email or "").strip().lower()
+        self.is_staff = self.is_superuser or self.access_level == AccessLevel.ADMIN
+        super().save(*args, **kwargs)
+        from .access import sync_agent_groups
+
+        sync_agent_groups(self)
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def effective_presence(self) -> str:
+        """What the agent's presence means now: not seen for a while counts as offline."""
+        if self.presence == Presence.OFFLINE or not self.is_active:
+            return Presence.OFFLINE
+        limit = timedelta(minutes=settings.PRESENCE_OFFLINE_AFTER_MINUTES)
+        if self.last_seen_at is None or timezone.now() - self.last_seen_at > limit:
+            return Presence.OFFLINE
+        return self.presence
+
+    def get_effective_presence_display(self) -> str:
+        return Presence(self.effective_presence).label

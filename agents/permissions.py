@@ -1,0 +1,115 @@
+"""Access policy: which company's records a user may see, and which pages they may open.
+
+Admin classes, views and exports all go through these helpers; company scoping is never
+left to a template.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+
+from .models import AccessLevel, Agent, Company
+
+
+def scope_to_company(
+    queryset: QuerySet, request: HttpRequest, *, field: str = "company"
+) -> QuerySet:
+    """Limit ``queryset`` to the current company; superusers see every company."""
+    if request.user.is_superuser:
+        return queryset
+    company = getattr(request, "company", None)
+    if company is None:
+        return queryset.none()
+    return queryset.filter(**{field: company})
+
+
+def agents_in_scope(
+    request: HttpRequest, queryset: QuerySet[Agent] | None = None
+) -> QuerySet[Agent]:
+    queryset = Agent.objects.all() if queryset is None else queryset
+    if request.user.is_superuser:
+        return queryset
+    company = getattr(request, "company", None)
+    if company is None:
+        return queryset.none()
+    # A company admin never sees, and so never edits, a superuser.
+    return queryset.filter(companies=company, is_superuser=False).distinct()
+
+
+def _has_company_field(model: type[Model]) -> bool:
+    return any(f.name == "company" and f.is_relation for f in model._meta.get_fields())
+
+
+def access_level_required(*levels: str) -> Callable:
+    """Let in logged-in users of the given access levels (superusers always); 403 for others."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not (user.is_superuser or user.access_level in levels):
+                raise PermissionDenied("Your access level does not include this page.")
+            if request.company is None:
+                raise PermissionDenied("You are not a member of any company yet.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+STAFF_LEVELS = (AccessLevel.ADMIN, AccessLevel.SUPERVISOR)
+
+
+class CompanyScopedAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose lists, object pages, choices and new records stay in the user's
+    current company. Superusers see every company and pick it on the form."""
+
+    company_field = "company"
+
+    def get_queryset(self, request):
+        return scope_to_company(super().get_queryset(request), request, field=self.company_field)
+
+    def get_exclude(self, request, obj=None):
+        exclude = list(super().get_exclude(request, obj) or [])
+        if not request.user.is_superuser and self.company_field == "company":
+            exclude.append("company")
+        return exclude
+
+    def get_list_display(self, request):
+        display = list(super().get_list_display(request))
+        if request.user.is_superuser and "company" not in display:
+            display.append("company")
+        return display
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        related = db_field.related_model
+        if related is Agent:
+            kwargs["queryset"] = agents_in_scope(request).filter(is_active=True)
+        elif related is Company:
+            from .selectors import companies_for_user
+
+            kwargs["queryset"] = companies_for_user(request.user)
+        elif _has_company_field(related):
+            kwargs["queryset"] = scope_to_company(related._default_manager.all(), request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        related = db_field.related_model
+        if related is Agent:
+            kwargs["queryset"] = agents_in_scope(request).filter(is_active=True)
+        elif _has_company_field(related):
+            kwargs["queryset"] = scope_to_company(related._default_manager.all(), request)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not change and not request.user.is_superuser and self.company_field == "company":
+            obj.company = request.company
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,53 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from .middleware import SESSION_KEY
+from .models import AccessLevel
+from .permissions import STAFF_LEVELS, access_level_required
+from .selectors import companies_for_user
+
+START_PAGES = {
+    AccessLevel.ADMIN: "admin:index",
+    AccessLevel.SUPERVISOR: "workload",
+    AccessLevel.AGENT: "contacts:lead_center",
+    AccessLevel.LEADS_AGENT: "leads:report",
+}
+
+
+@login_required
+def landing(request: HttpRequest) -> HttpResponse:
+    """Send each access level to its own start page."""
+    if request.user.is_superuser:
+        return redirect("admin:index")
+    return redirect(START_PAGES[request.user.access_level])
+
+
+@require_POST
+@login_required
+def switch_company(request: HttpRequest) -> HttpResponse:
+    company = companies_for_user(request.user).filter(pk=request.POST.get("company")).first()
+    if company is not None:
+        request.session[SESSION_KEY] = company.pk
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("landing")
+    return HttpResponseRedirect(target)
+
+
+@access_level_required(*STAFF_LEVELS)
+def workload(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "coming_next.html",
+        {
+            "title": "Workload",
+            "lead": "Each agent's load — primary contacts, open interactions and presence — "
+            "arrives with the primary agents capability.",
+        },
+    )

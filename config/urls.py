@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from agents import views as agent_views
+
+urlpatterns = [
+    path("", agent_views.landing, name="landing"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("company/", agent_views.switch_company, name="switch_company"),
+    path("workload/", agent_views.workload, name="workload"),
+    path("lead-center/", include("contacts.urls")),
+    path("leads/", include("leads.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,156 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from agents.models import AccessLevel
+from tests.factories import PASSWORD, AgentFactory, CompanyFactory
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
+
+
+# --- Tests that need real services ---------------------------------------------------------
+def _redis_missing() -> str | None:
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return "needs Redis: set REDIS_URL (e.g. redis://127.0.0.1:6379/1)"
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except Exception as error:  # noqa: BLE001 - any failure means "not usable here"
+        return f"needs Redis at {url}: {error}"
+    return None
+
+
+def _browser_missing() -> str | None:
+    if not shutil.which("chromium"):
+        return "needs the system Chromium (apt-get install -y chromium)"
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    reasons = []
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        reasons.append("needs PostgreSQL: set DATABASE_URL=postgres://...")
+    if item.get_closest_marker("redis"):
+        reasons.append(_redis_missing())
+    if item.get_closest_marker("browser"):
+        reasons.append(_browser_missing())
+    reasons = [r for r in reasons if r]
+    if reasons:
+        if os.environ.get("CI"):
+            pytest.fail("Under CI nothing may skip: " + "; ".join(reasons), pytrace=False)
+        pytest.skip("; ".join(reasons))
+
+
+# --- People and companies --------------------------------------------------------------------
+@pytest.fixture
+def company(db):
+    return CompanyFactory(name="Acme")
+
+
+@pytest.fixture
+def other_company(db):
+    return CompanyFactory(name="Globex")
+
+
+def _person(level, company, **kwargs):
+    return AgentFactory(access_level=level, companies=[company], **kwargs)
+
+
+@pytest.fixture
+def company_admin(company):
+    return _person(AccessLevel.ADMIN, company, email="admin@acme.test", full_name="Ada Admin")
+
+
+@pytest.fixture
+def supervisor(company):
+    return _person(AccessLevel.SUPERVISOR, company, email="sup@acme.test", full_name="Sue Visor")
+
+
+@pytest.fixture
+def agent(company):
+    return _person(AccessLevel.AGENT, company, email="agent@acme.test", full_name="Andy Agent")
+
+
+@pytest.fixture
+def leads_agent(company):
+    return _person(AccessLevel.LEADS_AGENT, company, email="leads@acme.test", full_name="Lea Leads")
+
+
+@pytest.fixture
+def other_admin(other_company):
+    return _person(
+        AccessLevel.ADMIN, other_company, email="admin@globex.test", full_name="Gus Globex"
+    )
+
+
+@pytest.fixture
+def login(client):
+    """Log ``client`` in as the given agent and return it."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+# --- Browser ---------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def _chromium():
+    if _browser_missing():
+        pytest.skip(_browser_missing())
+    # Playwright's sync API runs an event loop in this thread; the ORM calls that tests make
+    # between page actions are still plain synchronous code.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=shutil.which("chromium"),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(_chromium, live_server):
+    context = _chromium.new_context(
+        viewport={"width": 1366, "height": 860}, base_url=live_server.url
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot(request):
+    """Save a full-page screenshot to var/screenshots/<name>.png and return its path."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def _shot(page, name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return _shot
+
+
+def browser_login(page, email: str, password: str = PASSWORD) -> None:
+    page.goto("/login/")
+    page.fill("#id_username", email)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
