@@ -28,7 +28,7 @@ def test_each_access_level_lands_on_its_own_start_page(client, request, person, 
 def test_wrong_password_says_so_on_the_login_page(client, agent):
     response = client.post("/login/", {"username": agent.email, "password": "nope"})
     assert response.status_code == 200
-    assert "Please enter a correct email and password" in response.content.decode()
+    assert "That email and password don’t match an account" in response.content.decode()
 
 
 def test_pages_need_a_login(client):
