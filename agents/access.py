@@ -34,11 +34,14 @@ PERMISSIONS: dict[str, list[str]] = {
         "contacts.change_contact",
         "contacts.delete_contact",
         "contacts.view_timelineentry",
+        "contacts.view_interaction",
+        "contacts.view_assignmentemail",
     ],
     AccessLevel.SUPERVISOR: [
         "agents.view_agent",
         "contacts.view_contact",
         "contacts.view_timelineentry",
+        "contacts.view_interaction",
     ],
     AccessLevel.AGENT: [
         "contacts.view_contact",

@@ -1,15 +1,22 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timesince import timesince
+from django.utils.timezone import localtime
 
 from .models import Agent, Company, Presence
 from .permissions import agents_in_scope
-from .selectors import companies_for_user
+from .selectors import LEAD_CENTER_LEVELS, companies_for_user
+from .services import company_rotate_webhook_token
 
 admin.site.site_header = "Switchboard administration"
 admin.site.site_title = "Switchboard"
@@ -20,10 +27,59 @@ admin.site.index_title = "Back office"
 class CompanyAdmin(admin.ModelAdmin):
     list_display = ["name", "time_zone", "default_region", "created_at"]
     search_fields = ["name"]
-    fields = ["name", "time_zone", "default_region"]
+    fields = ["name", "time_zone", "default_region", "inbound_webhook"]
+    readonly_fields = ["inbound_webhook"]
 
     def get_queryset(self, request):
         return companies_for_user(request.user)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/rotate-token/",
+                self.admin_site.admin_view(self.rotate_token_view),
+                name="agents_company_rotate_token",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="Inbound webhook")
+    def inbound_webhook(self, obj: Company) -> str:
+        if obj.pk is None:
+            return "Save the company first; then rotate to get its webhook token."
+        url = reverse("admin:agents_company_rotate_token", args=[obj.pk])
+        endpoint = settings.SITE_URL + reverse("inbound")
+        if obj.webhook_token_hash:
+            state = format_html(
+                "Token ending in <code>…{}</code>, set {}.",
+                obj.webhook_token_hint,
+                date_format(localtime(obj.webhook_token_rotated_at), "Y-m-d H:i"),
+            )
+        else:
+            state = "No token yet: the webhook refuses every call."
+        return format_html(
+            "POST <code>{}</code> with <code>Authorization: Bearer &lt;token&gt;</code>.<br>"
+            '{} <a class="button" href="{}">Rotate token…</a>',
+            endpoint,
+            state,
+            url,
+        )
+
+    def rotate_token_view(self, request, pk: int):
+        company = self.get_queryset(request).filter(pk=pk).first()
+        if company is None or not self.has_change_permission(request, company):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Rotate the webhook token of {company}",
+            "opts": self.model._meta,
+            "company": company,
+            "endpoint": settings.SITE_URL + reverse("inbound"),
+        }
+        if request.method == "POST":
+            context["token"] = company_rotate_webhook_token(company=company)
+            self.log_change(request, company, "Rotated the inbound webhook token.")
+        return TemplateResponse(request, "admin/agents/company/rotate_token.html", context)
 
     # Companies are created and removed by superusers (the operators); a company's own
     # admins edit its settings.
@@ -103,6 +159,37 @@ class AgentAdmin(UserAdmin):
 
     def get_queryset(self, request):
         return agents_in_scope(request, super().get_queryset(request))
+
+    def _shared_beyond_reach(self, request, obj) -> bool:
+        """True when a company admin would reach an agent who also works for a company they
+        don't administer: their password, email and access level are that company's too."""
+        if request.user.is_superuser or obj is None:
+            return False
+        mine = companies_for_user(request.user).values("pk")
+        return obj.companies.exclude(pk__in=mine).exists()
+
+    def has_change_permission(self, request, obj=None):
+        if self._shared_beyond_reach(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if self._shared_beyond_reach(request, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # Filtering by company would tell a company admin who else an agent works for.
+        if lookup.startswith("companies") and not (request and request.user.is_superuser):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, distinct = super().get_search_results(request, queryset, search_term)
+        # The contact form's Primary agent autocomplete offers only who may own contacts.
+        if request.GET.get("field_name") == "primary_agent":
+            queryset = queryset.filter(is_active=True, access_level__in=LEAD_CENTER_LEVELS)
+        return queryset, distinct
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

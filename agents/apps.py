@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_migrate
 
 
@@ -11,3 +12,13 @@ class AgentsConfig(AppConfig):
 
         # Permissions of every app exist only after its own post_migrate, so sync on each.
         post_migrate.connect(access.sync_on_post_migrate, dispatch_uid="agents.sync_access_levels")
+        user_logged_out.connect(_offline_on_logout, dispatch_uid="agents.offline_on_logout")
+
+
+def _offline_on_logout(sender, request, user, **kwargs) -> None:
+    # Someone who logged out is not there to take texts, whatever they last chose.
+    if user is not None:
+        from .models import Presence
+        from .services import agent_set_presence
+
+        agent_set_presence(agent=user, presence=Presence.OFFLINE)

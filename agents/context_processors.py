@@ -1,3 +1,4 @@
+from .models import Presence
 from .selectors import companies_for_user
 
 
@@ -9,4 +10,5 @@ def current_company(request) -> dict:
         "current_company": getattr(request, "company", None),
         # Lazy: evaluated only by templates that show the company picker.
         "user_companies": companies_for_user(user).order_by("name"),
+        "presence_choices": Presence.choices,
     }

@@ -1,3 +1,4 @@
+import zoneinfo
 from datetime import timedelta
 
 from django.utils import timezone
@@ -30,6 +31,14 @@ class CurrentCompanyMiddleware:
 
     def __call__(self, request):
         request.company = resolve_current_company(request)
+        if request.company is not None:
+            # Pages show times in the company's zone.
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(request.company.time_zone))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
+        else:
+            timezone.deactivate()
         user = request.user
         if user.is_authenticated:
             now = timezone.now()

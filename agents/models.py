@@ -1,3 +1,5 @@
+import hashlib
+import secrets
 import zoneinfo
 from datetime import timedelta
 
@@ -29,6 +31,11 @@ class Company(models.Model):
         default="US",
         help_text="Two-letter country code used to read phone numbers written without +country.",
     )
+    # Only a hash of the inbound webhook's bearer token is kept; the token itself is shown
+    # once, when it is rotated.
+    webhook_token_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    webhook_token_hint = models.CharField(max_length=8, blank=True, editable=False)
+    webhook_token_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -40,6 +47,14 @@ class Company(models.Model):
 
     def clean(self) -> None:
         self.default_region = (self.default_region or "").upper()
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @staticmethod
+    def new_webhook_token() -> str:
+        return "sbw_" + secrets.token_urlsafe(32)
 
 
 class AccessLevel(models.TextChoices):

@@ -7,11 +7,11 @@ left to a template.
 from collections.abc import Callable
 from functools import wraps
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 
 from .models import AccessLevel, Agent, Company
 
@@ -108,6 +108,27 @@ class CompanyScopedAdmin(admin.ModelAdmin):
         elif _has_company_field(related):
             kwargs["queryset"] = scope_to_company(related._default_manager.all(), request)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        # A record never moves between companies: its history and owners are that company's.
+        if obj is not None and request.user.is_superuser and self.company_field == "company":
+            readonly.append("company")
+        return readonly
+
+    def get_search_results(self, request, queryset, search_term):
+        # PostgreSQL refuses NUL characters in a query: drop them rather than fail.
+        search_term = search_term.replace("\x00", "")
+        return super().get_search_results(request, queryset, search_term)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            # A service refused at save time (e.g. a number taken a moment ago by someone
+            # else): the transaction was rolled back; say why instead of failing.
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change):
         if not change and not request.user.is_superuser and self.company_field == "company":

@@ -1,6 +1,10 @@
-from django.db.models import QuerySet
+from datetime import datetime, timedelta
 
-from .models import Agent, Company
+from django.conf import settings
+from django.db.models import Case, CharField, F, QuerySet, Value, When
+from django.utils import timezone
+
+from .models import AccessLevel, Agent, Company, Presence
 
 
 def companies_for_user(user) -> QuerySet[Company]:
@@ -17,3 +21,34 @@ def company_agents(*, company: Company, active_only: bool = True) -> QuerySet[Ag
     if active_only:
         agents = agents.filter(is_active=True)
     return agents.order_by("full_name", "email")
+
+
+# Access levels that work in the Lead Center and so can own contacts.
+LEAD_CENTER_LEVELS = (AccessLevel.AGENT, AccessLevel.SUPERVISOR, AccessLevel.ADMIN)
+
+
+def eligible_primary_agents(*, company: Company) -> QuerySet[Agent]:
+    """Who may be a contact's primary agent: the company's active Lead Center people."""
+    return company_agents(company=company).filter(access_level__in=LEAD_CENTER_LEVELS)
+
+
+def seen_since() -> datetime:
+    return timezone.now() - timedelta(minutes=settings.PRESENCE_OFFLINE_AFTER_MINUTES)
+
+
+def available_agents(*, company: Company) -> QuerySet[Agent]:
+    """Agents who are available right now: chose Available and were seen recently."""
+    return eligible_primary_agents(company=company).filter(
+        presence=Presence.AVAILABLE, last_seen_at__gte=seen_since()
+    )
+
+
+def effective_presence_expression() -> Case:
+    """``Agent.effective_presence`` as SQL, for annotating lists."""
+    return Case(
+        When(is_active=False, then=Value(Presence.OFFLINE)),
+        When(last_seen_at__isnull=True, then=Value(Presence.OFFLINE)),
+        When(last_seen_at__lt=seen_since(), then=Value(Presence.OFFLINE)),
+        default=F("presence"),
+        output_field=CharField(),
+    )

@@ -1,13 +1,12 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from .middleware import SESSION_KEY
 from .models import AccessLevel
-from .permissions import STAFF_LEVELS, access_level_required
 from .selectors import companies_for_user
 
 START_PAGES = {
@@ -29,7 +28,12 @@ def landing(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def switch_company(request: HttpRequest) -> HttpResponse:
-    company = companies_for_user(request.user).filter(pk=request.POST.get("company")).first()
+    picked = request.POST.get("company", "")
+    company = (
+        companies_for_user(request.user).filter(pk=int(picked)).first()
+        if picked.isascii() and picked.isdigit()
+        else None
+    )
     if company is not None:
         request.session[SESSION_KEY] = company.pk
     target = request.POST.get("next", "")
@@ -38,16 +42,3 @@ def switch_company(request: HttpRequest) -> HttpResponse:
     ):
         target = reverse("landing")
     return HttpResponseRedirect(target)
-
-
-@access_level_required(*STAFF_LEVELS)
-def workload(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "coming_next.html",
-        {
-            "title": "Workload",
-            "lead": "Each agent's load — primary contacts, open interactions and presence — "
-            "arrives with the primary agents capability.",
-        },
-    )

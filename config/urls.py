@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from agents import views as agent_views
 from agents.forms import LoginForm
+from contacts import api as contacts_api
+from contacts import views as contacts_views
 
 urlpatterns = [
     path("", agent_views.landing, name="landing"),
@@ -16,7 +18,8 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("company/", agent_views.switch_company, name="switch_company"),
-    path("workload/", agent_views.workload, name="workload"),
+    path("workload/", contacts_views.workload, name="workload"),
+    path("api/inbound/", contacts_api.inbound, name="inbound"),
     path("lead-center/", include("contacts.urls")),
     path("leads/", include("leads.urls")),
     path("admin/", admin.site.urls),

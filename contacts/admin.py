@@ -1,14 +1,26 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.shortcuts import render
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 
-from agents.permissions import CompanyScopedAdmin
+from agents.models import Agent
+from agents.paginator import EstimatedCountPaginator
+from agents.permissions import CompanyScopedAdmin, agents_in_scope
+from agents.selectors import LEAD_CENTER_LEVELS, eligible_primary_agents
 
-from .models import Contact, TimelineEntry
+from .models import AssignmentEmail, Contact, Interaction, TimelineEntry
 from .phone import try_normalise_phone
-from .services import contact_clean, contact_create, contact_update
+from .services import (
+    contact_assign_primary_agent,
+    contact_clean,
+    contact_create,
+    contact_update,
+    contacts_assign_primary_agent_bulk,
+)
 
 
 class ContactAdminForm(forms.ModelForm):
@@ -17,7 +29,7 @@ class ContactAdminForm(forms.ModelForm):
 
     class Meta:
         model = Contact
-        fields = ["company", "name", "phone", "email", "source"]
+        fields = ["company", "name", "phone", "email", "source", "primary_agent"]
 
     def clean(self):
         data = super().clean()
@@ -34,10 +46,16 @@ class ContactAdminForm(forms.ModelForm):
                 exclude_pk=self.instance.pk,
             )
         except ValidationError as error:
-            for field, messages in error.message_dict.items():
-                self.add_error(field if field in self.fields else None, messages)
+            for field, errors in error.message_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
             return data
         data.update(cleaned)
+        agent = data.get("primary_agent")
+        if agent and not eligible_primary_agents(company=company).filter(pk=agent.pk).exists():
+            self.add_error(
+                "primary_agent",
+                f"{agent} is not an active agent of {company}, so can't be its primary agent.",
+            )
         return data
 
     def _post_clean(self):
@@ -46,22 +64,57 @@ class ContactAdminForm(forms.ModelForm):
         super()._post_clean()
 
 
+class PrimaryAgentFilter(admin.SimpleListFilter):
+    title = "primary agent"
+    parameter_name = "primary_agent"
+
+    def lookups(self, request, model_admin):
+        agents = agents_in_scope(request).filter(access_level__in=LEAD_CENTER_LEVELS)
+        return [("none", "— No primary agent —")] + [
+            (str(a.pk), str(a)) for a in agents.order_by("full_name", "email")
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.filter(primary_agent__isnull=True)
+        if value and value.isascii() and value.isdigit():
+            return queryset.filter(primary_agent_id=int(value))
+        return queryset
+
+
+class AssignPrimaryAgentForm(forms.Form):
+    agent = forms.ModelChoiceField(
+        queryset=Agent.objects.none(), label="Primary agent", empty_label=None
+    )
+    reason = forms.CharField(
+        max_length=200, required=False, help_text="Optional: shown on each contact's timeline."
+    )
+
+    def __init__(self, *args, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agent"].queryset = eligible_primary_agents(company=company)
+
+
 @admin.register(Contact)
 class ContactAdmin(CompanyScopedAdmin):
     form = ContactAdminForm
-    list_display = ["__str__", "phone_display", "email", "source", "created_at"]
+    list_display = ["__str__", "phone_display", "email", "primary_agent", "source", "created_at"]
     list_display_links = ["__str__"]
     search_fields = ["name", "email", "phone"]
     search_help_text = "Search by name, email or phone number (any spelling of the number)."
-    list_filter = ["source"]
-    list_select_related = ["company"]
+    list_filter = [PrimaryAgentFilter, "source"]
+    list_select_related = ["company", "primary_agent"]
     list_per_page = 50
+    autocomplete_fields = ["primary_agent"]
     # No COUNT(*) of the whole table on every page view.
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     readonly_fields = ["created_at", "updated_at", "recent_timeline"]
+    actions = ["assign_primary_agent", "unassign_primary_agent"]
 
     def get_fields(self, request, obj=None):
-        fields = ["company", "name", "phone", "email", "source"]
+        fields = ["company", "name", "phone", "email", "source", "primary_agent"]
         if not request.user.is_superuser:
             fields.remove("company")
         if obj is not None:
@@ -74,7 +127,16 @@ class ContactAdmin(CompanyScopedAdmin):
             form = type(form.__name__, (form,), {"scoped_company": request.company})
         return form
 
+    def get_deleted_objects(self, objs, request):
+        # A contact's history, interactions and email records go with it; deleting the
+        # contact is the permission that matters (they are never deleted on their own).
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if self.has_delete_permission(request):
+            perms_needed = set()
+        return deleted, model_count, perms_needed, protected
+
     def get_search_results(self, request, queryset, search_term):
+        search_term = search_term.replace("\x00", "")
         phone = try_normalise_phone(
             search_term, region=getattr(request.company, "default_region", "US")
         )
@@ -82,18 +144,101 @@ class ContactAdmin(CompanyScopedAdmin):
             return queryset.filter(Q(phone=phone)), False
         return super().get_search_results(request, queryset, search_term)
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "primary_agent":
+            agents = agents_in_scope(request).filter(
+                is_active=True, access_level__in=LEAD_CENTER_LEVELS
+            )
+            kwargs["queryset"] = agents
+            return admin.ModelAdmin.formfield_for_foreignkey(self, db_field, request, **kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def save_model(self, request, obj, form, change):
         values = {
             name: form.cleaned_data.get(name, "") for name in ("name", "phone", "email", "source")
         }
         if change:
-            contact_update(contact=obj, actor=request.user, **values)
-            return
-        company = request.company if not request.user.is_superuser else form.cleaned_data["company"]
-        created = contact_create(company=company, actor=request.user, **values)
-        obj.pk = created.pk
-        obj.company = created.company
-        obj.created_at = created.created_at
+            contact = contact_update(contact=obj, actor=request.user, **values)
+        else:
+            company = form.cleaned_data["company"] if request.user.is_superuser else request.company
+            contact = contact_create(company=company, actor=request.user, **values)
+            obj.pk = contact.pk
+            obj.company = contact.company
+            obj.created_at = contact.created_at
+        contact_assign_primary_agent(
+            contact=contact,
+            agent=form.cleaned_data.get("primary_agent"),
+            actor=request.user,
+            reason="set in the admin",
+        )
+
+    @admin.action(description="Assign primary agent…", permissions=["change"])
+    def assign_primary_agent(self, request, queryset):
+        companies = set(queryset.order_by().values_list("company_id", flat=True).distinct()[:2])
+        if len(companies) > 1:
+            self.message_user(
+                request,
+                "The selected contacts belong to several companies; pick one company's "
+                "contacts (filter the list by company) and try again.",
+                messages.ERROR,
+            )
+            return None
+        company = request.company
+        if request.user.is_superuser and companies:
+            from agents.models import Company
+
+            company = Company.objects.get(pk=companies.pop())
+        form = AssignPrimaryAgentForm(
+            request.POST if "apply" in request.POST else None, company=company
+        )
+        if form.is_valid():
+            agent = form.cleaned_data["agent"]
+            reason = form.cleaned_data["reason"] or "bulk assignment in the admin"
+            changed = contacts_assign_primary_agent_bulk(
+                company=company,
+                contact_ids=queryset.values_list("pk", flat=True),
+                agent=agent,
+                actor=request.user,
+                reason=reason,
+            )
+            self.message_user(
+                request,
+                f"{agent} is now the primary agent of {changed} contact(s)"
+                + (f"; {agent.get_short_name()} gets one email about them." if changed else "."),
+                messages.SUCCESS,
+            )
+            return None
+        return render(
+            request,
+            "admin/contacts/contact/assign_primary_agent.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Assign a primary agent",
+                "opts": self.model._meta,
+                "form": form,
+                "queryset": queryset,
+                "count": queryset.count(),
+                "preview": list(queryset.select_related("primary_agent")[:10]),
+                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                "select_across": request.POST.get("select_across", "0"),
+                "action": "assign_primary_agent",
+            },
+        )
+
+    @admin.action(description="Unassign primary agent", permissions=["change"])
+    def unassign_primary_agent(self, request, queryset):
+        changed = 0
+        for company_id in set(queryset.order_by().values_list("company_id", flat=True)):
+            from agents.models import Company
+
+            changed += contacts_assign_primary_agent_bulk(
+                company=Company.objects.get(pk=company_id),
+                contact_ids=queryset.filter(company_id=company_id).values_list("pk", flat=True),
+                agent=None,
+                actor=request.user,
+                reason="bulk unassignment in the admin",
+            )
+        self.message_user(request, f"Removed the primary agent of {changed} contact(s).")
 
     @admin.display(description="Phone", ordering="phone")
     def phone_display(self, obj: Contact) -> str:
@@ -108,8 +253,11 @@ class ContactAdmin(CompanyScopedAdmin):
             "<ul style='margin:0;padding-left:16px'>{}</ul>",
             format_html_join(
                 "",
-                "<li>{} — <span style='color:#6b7280'>{:%Y-%m-%d %H:%M}</span></li>",
-                ((entry.message, entry.created_at) for entry in entries),
+                "<li>{} — <span style='color:#6b7280'>{}</span></li>",
+                (
+                    (entry.message, date_format(localtime(entry.created_at), "Y-m-d H:i"))
+                    for entry in entries
+                ),
             ),
         )
 
@@ -124,6 +272,52 @@ class TimelineEntryAdmin(CompanyScopedAdmin):
     search_fields = ["message", "contact__name", "contact__phone"]
     show_full_result_count = False
     raw_id_fields = ["contact"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Interaction)
+class InteractionAdmin(CompanyScopedAdmin):
+    """Where each inbound text, form, call and chat went, and why. Read-only."""
+
+    list_display = [
+        "created_at",
+        "channel",
+        "contact",
+        "routed_to",
+        "pool",
+        "status",
+        "route_reason",
+    ]
+    list_filter = ["channel", "status", "pool"]
+    list_select_related = ["contact", "routed_to", "company"]
+    search_fields = ["contact__name", "contact__phone", "body"]
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AssignmentEmail)
+class AssignmentEmailAdmin(CompanyScopedAdmin):
+    list_display = ["assigned_at", "agent", "status", "sent_at", "attempts", "last_error"]
+    list_filter = ["status"]
+    list_select_related = ["agent", "company"]
+    show_full_result_count = False
 
     def has_add_permission(self, request):
         return False

@@ -23,6 +23,16 @@ class Contact(models.Model):
     source = models.CharField(
         max_length=100, blank=True, help_text="Where the contact came from, e.g. website, import."
     )
+    primary_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="primary_contacts",
+        help_text="Texts and form submissions go straight to this agent while they are available.",
+    )
+    # Bumped on every change of primary agent: a queued email checks it is still current.
+    ownership_version = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -40,13 +50,14 @@ class Contact(models.Model):
             models.Index(fields=["company", "-created_at"], name="contact_company_recent"),
             models.Index(fields=["company", "name"], name="contact_company_name"),
             models.Index(fields=["company", "email"], name="contact_company_email"),
+            models.Index(fields=["company", "primary_agent"], name="contact_company_primary"),
         ]
 
     def __str__(self) -> str:
         return self.name or self.display_phone or self.email or f"Contact #{self.pk}"
 
     def get_absolute_url(self) -> str:
-        return reverse("admin:contacts_contact_change", args=[self.pk])
+        return reverse("contacts:contact", args=[self.pk])
 
     @property
     def display_phone(self) -> str:
@@ -60,6 +71,9 @@ class TimelineEntry(models.Model):
     class Kind(models.TextChoices):
         CONTACT_CREATED = "contact_created", "Contact created"
         CONTACT_UPDATED = "contact_updated", "Contact updated"
+        PRIMARY_ASSIGNED = "primary_assigned", "Primary agent assigned"
+        PRIMARY_CHANGED = "primary_changed", "Primary agent changed"
+        PRIMARY_UNASSIGNED = "primary_unassigned", "Primary agent unassigned"
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="timeline")
@@ -88,7 +102,126 @@ class TimelineEntry(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name = "timeline entry"
         verbose_name_plural = "timeline entries"
-        indexes = [models.Index(fields=["contact", "-created_at"], name="timeline_contact_recent")]
+        indexes = [
+            models.Index(fields=["contact", "-created_at"], name="timeline_contact_recent"),
+            models.Index(fields=["company", "kind", "created_at"], name="timeline_company_kind"),
+        ]
 
     def __str__(self) -> str:
         return self.message
+
+
+class Channel(models.TextChoices):
+    TEXT = "text", "Text"
+    FORM = "form", "Form submission"
+    CALL = "call", "Call"
+    CHAT = "chat", "Chat"
+
+
+class Interaction(models.Model):
+    """A text, form submission, call or chat that came in for a contact, and where it went."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        HANDLED = "handled", "Handled"
+
+    class Pool(models.TextChoices):
+        ACTIVE = "active", "Active"
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="interactions")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    body = models.TextField(blank=True)
+    source = models.CharField(max_length=100, blank=True)
+    contact_center = models.CharField(
+        max_length=200, blank=True, help_text="The contact center the call flow named, if any."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    routed_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="routed_interactions",
+        help_text="The agent whose inbox it is in (by routing, or because they took it).",
+    )
+    pool = models.CharField(max_length=10, choices=Pool.choices, blank=True)
+    route_reason = models.CharField(max_length=300)
+    route_details = models.JSONField(default=dict, blank=True)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    taken_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="interaction_idempotency_key_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["routed_to", "status", "-created_at"], name="interaction_inbox"),
+            models.Index(
+                fields=["company", "pool", "status", "-created_at"], name="interaction_pool"
+            ),
+            models.Index(fields=["contact", "-created_at"], name="interaction_contact_recent"),
+            models.Index(fields=["taken_by", "taken_at"], name="interaction_taken"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} from {self.contact}"
+
+
+class AssignmentEmail(models.Model):
+    """The email telling an agent about one assignment (or one bulk action's assignments).
+
+    Sent exactly once: the task locks this row and marks it sent in the same transaction."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        CANCELLED = "cancelled", "Cancelled (assignment undone before sending)"
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    assigned_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "assigned_at"], name="assignment_email_pending")]
+
+    def __str__(self) -> str:
+        return f"Assignment email to {self.agent} ({self.get_status_display()})"
+
+
+class AssignmentEmailItem(models.Model):
+    email = models.ForeignKey(AssignmentEmail, on_delete=models.CASCADE, related_name="items")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    ownership_version = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.contact} (v{self.ownership_version})"

@@ -1,14 +1,22 @@
-"""Writes to contacts and their timeline. Views, admin, webhooks and tasks call these."""
+"""Writes to contacts, their ownership, interactions and timeline.
 
+Views, the admin, the webhook and tasks call these; they hold no business logic themselves.
+"""
+
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from agents.models import Agent, Company
+from agents.selectors import eligible_primary_agents
+from routing.engine import AgentSnapshot, route_interaction
 
-from .models import Contact, TimelineEntry
+from .models import AssignmentEmail, AssignmentEmailItem, Contact, Interaction, TimelineEntry
 from .phone import normalise_phone
 
 CONTACT_FIELDS = ("name", "phone", "email", "source")
@@ -78,8 +86,12 @@ def contact_clean(
     return cleaned
 
 
+class DuplicatePhone(ValidationError):
+    """Another transaction created a contact with this number first."""
+
+
 def _duplicate_phone_error() -> ValidationError:
-    return ValidationError({"phone": ["Another contact of this company already has this number."]})
+    return DuplicatePhone({"phone": ["Another contact of this company already has this number."]})
 
 
 @transaction.atomic
@@ -143,3 +155,307 @@ def contact_update(*, contact: Contact, actor: Agent | None, **fields: str) -> C
         details={"changed": changed},
     )
     return contact
+
+
+# --- Primary agent ------------------------------------------------------------------------
+def _who(actor: Agent | None) -> str:
+    return str(actor) if actor else "Switchboard"
+
+
+def _ownership_entry(
+    *, contact: Contact, old: Agent | None, new: Agent | None, actor: Agent | None, reason: str
+) -> TimelineEntry:
+    """The timeline row for one change of primary agent (unsaved)."""
+    if old is None:
+        kind = TimelineEntry.Kind.PRIMARY_ASSIGNED
+        text = f"Primary agent set to {new} by {_who(actor)}"
+    elif new is None:
+        kind = TimelineEntry.Kind.PRIMARY_UNASSIGNED
+        text = f"Primary agent {old} unassigned by {_who(actor)}"
+    else:
+        kind = TimelineEntry.Kind.PRIMARY_CHANGED
+        text = f"Primary agent changed from {old} to {new} by {_who(actor)}"
+    if reason:
+        text += f" — {reason}"
+    return TimelineEntry(
+        company_id=contact.company_id,
+        contact=contact,
+        kind=kind,
+        actor=actor,
+        agent=new or old,
+        message=(text + ".")[:500],
+        details={
+            "from": old.pk if old else None,
+            "from_name": str(old) if old else None,
+            "to": new.pk if new else None,
+            "to_name": str(new) if new else None,
+            "reason": reason,
+        },
+    )
+
+
+def _check_assignable(*, company: Company, agent: Agent | None) -> None:
+    if agent is None:
+        return
+    if not eligible_primary_agents(company=company).filter(pk=agent.pk).exists():
+        raise ValidationError(
+            {
+                "primary_agent": [
+                    f"{agent} can't be this contact's primary agent: only active agents, "
+                    f"supervisors and admins of {company} can."
+                ]
+            }
+        )
+
+
+def _schedule_assignment_email(
+    *, company_id: int, agent: Agent, actor: Agent | None, contacts: list[Contact]
+) -> AssignmentEmail:
+    email = AssignmentEmail.objects.create(company_id=company_id, agent=agent, actor=actor)
+    AssignmentEmailItem.objects.bulk_create(
+        AssignmentEmailItem(email=email, contact=c, ownership_version=c.ownership_version)
+        for c in contacts
+    )
+    from .tasks import send_assignment_email
+
+    send_assignment_email.delay_on_commit(email.pk)
+    return email
+
+
+@transaction.atomic
+def contact_assign_primary_agent(
+    *, contact: Contact, agent: Agent | None, actor: Agent | None, reason: str = ""
+) -> TimelineEntry | None:
+    """Set (or, with ``agent=None``, clear) the contact's primary agent.
+
+    Locks the contact, writes the timeline row in the same transaction and, for a new agent,
+    queues their email once the change has committed. Returns the timeline row, or None when
+    the contact already had that primary agent.
+    """
+    locked = (
+        Contact.objects.select_for_update()
+        .select_related("primary_agent", "company")
+        .get(pk=contact.pk)
+    )
+    old = locked.primary_agent
+    if (old.pk if old else None) == (agent.pk if agent else None):
+        return None
+    _check_assignable(company=locked.company, agent=agent)
+    locked.primary_agent = agent
+    locked.ownership_version += 1
+    locked.save(update_fields=["primary_agent", "ownership_version", "updated_at"])
+    entry = _ownership_entry(contact=locked, old=old, new=agent, actor=actor, reason=reason)
+    entry.save()
+    if agent is not None:
+        _schedule_assignment_email(
+            company_id=locked.company_id, agent=agent, actor=actor, contacts=[locked]
+        )
+    contact.primary_agent = agent
+    contact.ownership_version = locked.ownership_version
+    return entry
+
+
+BULK_CHUNK = 2000
+
+
+@transaction.atomic
+def contacts_assign_primary_agent_bulk(
+    *,
+    company: Company,
+    contact_ids: Iterable[int],
+    agent: Agent | None,
+    actor: Agent | None,
+    reason: str = "",
+) -> int:
+    """Set (or clear) the primary agent of many contacts of one company at once.
+
+    One timeline row per changed contact and, for a new agent, one email listing them all,
+    queued after commit (so the request does not wait for it). Returns how many changed.
+    """
+    _check_assignable(company=company, agent=agent)
+    ids = sorted(set(contact_ids))
+    changed: list[Contact] = []
+    entries: list[TimelineEntry] = []
+    agents_by_id: dict[int, Agent] = {}
+    for start in range(0, len(ids), BULK_CHUNK):
+        chunk = ids[start : start + BULK_CHUNK]
+        rows = list(
+            Contact.objects.select_for_update()
+            .filter(company=company, pk__in=chunk)
+            .exclude(primary_agent=agent)
+            .order_by("pk")
+            .only("pk", "company_id", "primary_agent_id", "ownership_version", "name")
+        )
+        if agent is None:
+            rows = [c for c in rows if c.primary_agent_id is not None]
+        missing = {c.primary_agent_id for c in rows} - set(agents_by_id) - {None}
+        agents_by_id |= {a.pk: a for a in Agent.objects.filter(pk__in=missing)}
+        Contact.objects.filter(pk__in=[c.pk for c in rows]).update(
+            primary_agent=agent,
+            ownership_version=F("ownership_version") + 1,
+            updated_at=timezone.now(),
+        )
+        for contact in rows:
+            old = agents_by_id.get(contact.primary_agent_id)
+            contact.ownership_version += 1
+            entries.append(
+                _ownership_entry(contact=contact, old=old, new=agent, actor=actor, reason=reason)
+            )
+            changed.append(contact)
+    TimelineEntry.objects.bulk_create(entries, batch_size=BULK_CHUNK)
+    if agent is not None and changed:
+        _schedule_assignment_email(
+            company_id=company.pk, agent=agent, actor=actor, contacts=changed
+        )
+    return len(changed)
+
+
+# --- Inbound interactions -------------------------------------------------------------------
+MAX_BODY_CHARS = 5000
+
+
+def _snapshot(agent: Agent | None) -> AgentSnapshot | None:
+    if agent is None:
+        return None
+    return AgentSnapshot(id=agent.pk, name=str(agent), presence=agent.effective_presence)
+
+
+def inbound_receive(
+    *,
+    company: Company,
+    channel: str,
+    phone: str,
+    name: str = "",
+    email: str = "",
+    body: str = "",
+    source: str = "",
+    contact_center: str = "",
+    idempotency_key: str = "",
+) -> tuple[Interaction, bool]:
+    """Record an inbound text, form, call or chat and route it. Returns (interaction, replayed).
+
+    An unknown number creates the contact. With an idempotency key, a retry returns the
+    interaction the first call created (``replayed=True``) and creates nothing.
+    Raises ``ValidationError`` (keyed by field) for input that can't be accepted.
+    """
+    try:
+        e164 = normalise_phone(phone, region=company.default_region)
+    except ValidationError as error:
+        raise ValidationError({"phone": error.messages}) from None
+    if not e164:
+        raise ValidationError({"phone": ["A phone number is required."]})
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _inbound_once(
+                    company=company,
+                    channel=channel,
+                    phone=e164,
+                    name=name,
+                    email=email,
+                    body=body,
+                    source=source,
+                    contact_center=contact_center,
+                    idempotency_key=idempotency_key,
+                )
+        except (IntegrityError, DuplicatePhone):
+            # A parallel request created the contact or used the key first; run again and
+            # find what it committed.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _inbound_once(
+    *, company, channel, phone, name, email, body, source, contact_center, idempotency_key
+) -> tuple[Interaction, bool]:
+    if idempotency_key:
+        existing = (
+            Interaction.objects.filter(company=company, idempotency_key=idempotency_key)
+            .select_related("routed_to")
+            .first()
+        )
+        if existing is not None:
+            return existing, True
+    contact = (
+        Contact.objects.select_for_update()
+        .select_related("primary_agent")
+        .filter(company=company, phone=phone)
+        .first()
+    )
+    if contact is None:
+        contact = contact_create(
+            company=company,
+            actor=None,
+            name=name,
+            phone=phone,
+            email=email,
+            source=source or f"inbound {channel}",
+        )
+    else:
+        # Fill in what we did not know; never overwrite what people typed.
+        blanks = {
+            field: value
+            for field, value in (("name", name.strip()), ("email", email.strip()))
+            if value and not getattr(contact, field)
+        }
+        if blanks:
+            contact = contact_update(contact=contact, actor=None, **blanks)
+    decision = route_interaction(channel=channel, primary=_snapshot(contact.primary_agent))
+    with transaction.atomic():
+        interaction = Interaction.objects.create(
+            company=company,
+            contact=contact,
+            channel=channel,
+            body=body,
+            source=source,
+            contact_center=contact_center,
+            routed_to_id=decision.agent_id,
+            pool=decision.pool,
+            route_reason=decision.reason[:300],
+            route_details=decision.details,
+            idempotency_key=idempotency_key,
+        )
+    return interaction, False
+
+
+def _interaction_problem(*, company: Company, interaction_id: int) -> ValidationError:
+    current = (
+        Interaction.objects.filter(company=company, pk=interaction_id)
+        .select_related("taken_by", "routed_to")
+        .first()
+    )
+    if current is None:
+        return ValidationError("This item no longer exists.", code="missing")
+    if current.status == Interaction.Status.HANDLED:
+        return ValidationError("This item was already handled.", code="handled")
+    if current.taken_by is not None:
+        return ValidationError(f"{current.taken_by} took this one first.", code="taken")
+    if current.routed_to is not None:
+        return ValidationError(f"This is in {current.routed_to}'s inbox.", code="routed")
+    return ValidationError("This item can't be taken.", code="invalid")
+
+
+def interaction_take(*, company: Company, interaction_id: int, agent: Agent) -> Interaction:
+    """Take an item from the Active pool. Of several agents taking it at once exactly one
+    wins (compare-and-set on the row); the others get a ValidationError saying who won."""
+    if agent.effective_presence != "available":
+        raise ValidationError("Set yourself Available to take items from Active.", code="away")
+    won = Interaction.objects.filter(
+        company=company,
+        pk=interaction_id,
+        pool=Interaction.Pool.ACTIVE,
+        routed_to__isnull=True,
+        status=Interaction.Status.OPEN,
+    ).update(routed_to=agent, taken_by=agent, taken_at=timezone.now())
+    if won != 1:
+        raise _interaction_problem(company=company, interaction_id=interaction_id)
+    return Interaction.objects.get(pk=interaction_id)
+
+
+def interaction_mark_handled(*, company: Company, interaction_id: int, agent: Agent) -> None:
+    done = Interaction.objects.filter(
+        company=company, pk=interaction_id, routed_to=agent, status=Interaction.Status.OPEN
+    ).update(status=Interaction.Status.HANDLED, handled_by=agent, handled_at=timezone.now())
+    if done != 1:
+        raise _interaction_problem(company=company, interaction_id=interaction_id)

@@ -6,4 +6,10 @@ app_name = "contacts"
 
 urlpatterns = [
     path("", views.lead_center, name="lead_center"),
+    path("presence/", views.set_presence, name="presence"),
+    path("contacts/new/", views.contact_add, name="contact_add"),
+    path("contacts/<int:pk>/", views.contact_detail, name="contact"),
+    path("contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),
+    path("interactions/<int:pk>/take/", views.take, name="take"),
+    path("interactions/<int:pk>/handled/", views.handle, name="handled"),
 ]

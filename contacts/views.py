@@ -1,18 +1,187 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""The Lead Center (agents) and the workload page (admins and supervisors)."""
 
-from agents.models import AccessLevel
-from agents.permissions import access_level_required
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from agents.models import AccessLevel, Presence
+from agents.permissions import STAFF_LEVELS, access_level_required
+from agents.selectors import LEAD_CENTER_LEVELS
+from agents.services import agent_set_presence
+
+from . import selectors
+from .forms import ContactForm, PresenceForm
+from .services import interaction_mark_handled, interaction_take
+
+lead_center_required = access_level_required(*LEAD_CENTER_LEVELS)
+TABS = ("mine", "active", "contacts")
 
 
-@access_level_required(AccessLevel.AGENT, AccessLevel.SUPERVISOR, AccessLevel.ADMIN)
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(default)
+
+
+@lead_center_required
 def lead_center(request: HttpRequest) -> HttpResponse:
+    agent, company = request.user, request.company
+    tab = request.GET.get("tab", "mine")
+    tab = tab if tab in TABS else "mine"
+    term = request.GET.get("q", "").strip()[:100]
+    available = agent.effective_presence == Presence.AVAILABLE
+    mine = selectors.inbox_mine(agent=agent, company=company)
+    active = selectors.inbox_active(company=company)
+    context = {
+        "tab": tab,
+        "term": term,
+        "available": available,
+        "mine_count": mine.count(),
+        "active_count": active.count() if available else 0,
+        "results": list(
+            selectors.contact_search(company=company, term=term)[: selectors.SEARCH_LIMIT]
+        )
+        if term
+        else None,
+    }
+    if tab == "mine":
+        context["items"] = list(mine[: selectors.INBOX_LIMIT])
+    elif tab == "active":
+        context["items"] = list(active[: selectors.INBOX_LIMIT]) if available else []
+    else:
+        context["contacts"] = list(
+            selectors.my_contacts(agent=agent, company=company)[: selectors.INBOX_LIMIT]
+        )
+    return render(request, "contacts/lead_center.html", context)
+
+
+@lead_center_required
+def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = selectors.contact_page(company=request.company, pk=pk)
+    if contact is None:
+        raise Http404("No such contact in your company.")
     return render(
         request,
-        "coming_next.html",
+        "contacts/contact_detail.html",
         {
-            "title": "Lead Center",
-            "lead": "Your inbox of texts and forms, the shared Active pool and your contacts "
-            "arrive with the primary agents capability.",
+            "contact": contact,
+            "interactions": list(selectors.contact_interactions(contact=contact)[:50]),
+            "timeline": list(selectors.contact_timeline(contact=contact)[:50]),
+        },
+    )
+
+
+def _contact_form(request: HttpRequest, contact=None) -> HttpResponse:
+    form = ContactForm(request.POST or None, company=request.company, contact=contact)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = form.save(actor=request.user)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"Saved {saved}.")
+            return redirect("contacts:contact", pk=saved.pk)
+    return render(request, "contacts/contact_form.html", {"form": form, "contact": contact})
+
+
+@lead_center_required
+def contact_add(request: HttpRequest) -> HttpResponse:
+    return _contact_form(request)
+
+
+@lead_center_required
+def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = selectors.contact_page(company=request.company, pk=pk)
+    if contact is None:
+        raise Http404("No such contact in your company.")
+    return _contact_form(request, contact)
+
+
+@require_POST
+@lead_center_required
+def set_presence(request: HttpRequest) -> HttpResponse:
+    form = PresenceForm(request.POST)
+    if form.is_valid():
+        agent_set_presence(agent=request.user, presence=form.cleaned_data["presence"])
+        messages.success(request, f"You are now {Presence(form.cleaned_data['presence']).label}.")
+    else:
+        messages.error(request, "Choose Available, Away or Offline.")
+    return _back(request, reverse("contacts:lead_center"))
+
+
+@require_POST
+@lead_center_required
+def take(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        interaction = interaction_take(
+            company=request.company, interaction_id=pk, agent=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return _back(request, reverse("contacts:lead_center") + "?tab=active")
+    messages.success(
+        request,
+        f"It's yours: {interaction.get_channel_display().lower()} from {interaction.contact}.",
+    )
+    return redirect(reverse("contacts:lead_center") + "?tab=mine")
+
+
+@require_POST
+@lead_center_required
+def handle(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        interaction_mark_handled(company=request.company, interaction_id=pk, agent=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, "Marked as handled.")
+    return _back(request, reverse("contacts:lead_center"))
+
+
+@access_level_required(*STAFF_LEVELS)
+def workload(request: HttpRequest) -> HttpResponse:
+    sort = request.GET.get("sort", "name")
+    rows = selectors.workload(company=request.company, sort=sort)
+    primaries = [r.primary for r in rows]
+    top = max(primaries, default=0)
+    totals = {
+        "primary": sum(primaries),
+        "open": sum(r.open for r in rows),
+        "taken_today": sum(r.taken_today for r in rows),
+        "assigned_7d": sum(r.assigned_7d for r in rows),
+        "available": sum(1 for r in rows if r.presence == Presence.AVAILABLE),
+    }
+    bar_height, gap, label_width, chart_width = 22, 8, 180, 520
+    chart = [
+        {
+            "label": str(r.agent),
+            "value": r.primary,
+            "y": i * (bar_height + gap),
+            "width": round(chart_width * r.primary / top) if top else 0,
+        }
+        for i, r in enumerate(rows)
+    ]
+    return render(
+        request,
+        "contacts/workload.html",
+        {
+            "rows": rows,
+            "sort": sort,
+            "totals": totals,
+            "spread": (top - min(primaries)) if primaries else 0,
+            "chart": chart,
+            "chart_height": len(rows) * (bar_height + gap),
+            "bar_height": bar_height,
+            "label_width": label_width,
+            "chart_width": chart_width,
+            "is_admin": request.user.is_superuser or request.user.access_level == AccessLevel.ADMIN,
         },
     )

@@ -31,7 +31,7 @@ def _browser_missing() -> str | None:
     return None
 
 
-def pytest_runtest_setup(item: pytest.Item) -> None:
+def _missing(item: pytest.Item) -> str:
     reasons = []
     if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
         reasons.append("needs PostgreSQL: set DATABASE_URL=postgres://...")
@@ -39,11 +39,23 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         reasons.append(_redis_missing())
     if item.get_closest_marker("browser"):
         reasons.append(_browser_missing())
-    reasons = [r for r in reasons if r]
-    if reasons:
-        if os.environ.get("CI"):
-            pytest.fail("Under CI nothing may skip: " + "; ".join(reasons), pytrace=False)
-        pytest.skip("; ".join(reasons))
+    return "; ".join(r for r in reasons if r)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Skip at collection, so the report names the test, not this file.
+    if os.environ.get("CI"):
+        return
+    for item in items:
+        reason = _missing(item)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    reason = _missing(item)
+    if reason and os.environ.get("CI"):
+        pytest.fail("Under CI nothing may skip: " + reason, pytrace=False)
 
 
 # --- People and companies --------------------------------------------------------------------

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,11 @@ from tests.factories import CompanyFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+on_redis_and_postgres = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def _database_url() -> str:
@@ -64,6 +69,9 @@ def worker():
             process.kill()
 
 
+@on_redis_and_postgres[0]
+@on_redis_and_postgres[1]
+@on_redis_and_postgres[2]
 def test_a_task_round_trips_through_a_real_worker(worker):
     # given three companies committed to the database
     CompanyFactory.create_batch(3)
@@ -77,3 +85,68 @@ def test_a_task_round_trips_through_a_real_worker(worker):
         print(worker.stdout.read().decode(errors="replace"))
         raise
     assert answer == {"pong": True, "companies": 3}
+
+
+def _run(args, env, timeout=120):
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_the_demo_worker_runs_a_countdown_task_on_sqlite_and_the_filesystem_queue(tmp_path):
+    """What `make run` relies on: no Redis, no PostgreSQL, a countdown honoured."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    env |= {
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "CELERY_FILESYSTEM_DIR": str(tmp_path / "celery"),
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "DEBUG": "1",
+    }
+    assert _run(["manage.py", "migrate", "-v0"], env).returncode == 0
+    log = tmp_path / "worker.log"
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            f"--logfile={log}",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        sent = _run(
+            [
+                "-c",
+                "import django; django.setup(); from agents.tasks import ping; "
+                "print(ping.apply_async(countdown=1).id)",
+            ],
+            env,
+        )
+        assert sent.returncode == 0, sent.stderr
+        task_id = sent.stdout.strip()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            text = log.read_text() if log.exists() else ""
+            if f"{task_id}] succeeded" in text:
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail(f"The worker did not run the task within 60 s:\n{text}")
+        assert "'pong': True" in text
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)

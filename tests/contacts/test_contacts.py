@@ -133,8 +133,9 @@ def test_contact_list_makes_a_constant_number_of_queries(
     client.get("/admin/contacts/contact/")  # warm the session and content types
     ContactFactory.create_batch(40, company=company)
     # 1 session, 2 user, 3 current company, 4-5 user and group permissions, 6 count of the
-    # company's contacts for the paginator, 7 the page of contacts, 8 the companies for the
-    # company picker, 9 the choices of the source filter
-    with django_assert_num_queries(9):
+    # company's contacts for the paginator, 7 the page of contacts with their primary agents,
+    # 8 the companies for the company picker, 9 the agents of the primary-agent filter,
+    # 10 the choices of the source filter
+    with django_assert_num_queries(10):
         response = client.get("/admin/contacts/contact/")
     assert response.status_code == 200

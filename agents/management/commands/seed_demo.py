@@ -4,16 +4,20 @@ Safe to run again: it creates what is missing and changes nothing else.
 """
 
 from django.conf import settings
+from django.conf import settings as django_settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.urls import reverse
 
 from agents.models import AccessLevel, Agent, Company, Presence
+from agents.services import company_set_webhook_token
 from contacts.models import Contact
 from contacts.phone import normalise_phone
-from contacts.services import contact_create
+from contacts.services import contact_create, contacts_assign_primary_agent_bulk, inbound_receive
 
 DEMO_COMPANY = "Northwind Realty"
 DEMO_PASSWORD = "switchboard-demo"  # noqa: S105 - printed for the demo on purpose
+DEMO_WEBHOOK_TOKEN = "sbw_demo_northwind_only_for_the_demo"  # noqa: S105 - the demo's, printed
 
 DEMO_PEOPLE = [
     ("admin@northwind.test", "Alex Admin", AccessLevel.ADMIN),
@@ -29,6 +33,13 @@ DEMO_PEOPLE = [
 FIRST = ["Olivia", "Liam", "Noah", "Mia", "Lucas", "Zoe", "Ethan", "Ivy", "Omar", "Grace"]
 LAST = ["Nguyen", "Garcia", "Kowalski", "Haddad", "Brown"]
 SOURCES = ["website", "zillow", "referral", "open house", "facebook"]
+DEMO_INBOUND = [
+    ("+1 202 555 0100", "Hi! Is the flat on Elm Street still available?", "text"),
+    ("+1 202 555 0113", "Could we move Saturday's viewing to 11am?", "text"),
+    ("+1 202 555 0145", "Form: I'd like a valuation of my house.", "form"),
+    ("+1 202 555 0146", "Hello, I saw your ad — who should I talk to?", "text"),
+    ("+1 202 555 0101", "", "call"),
+]
 
 
 def demo_contacts() -> list[dict[str, str]]:
@@ -88,6 +99,42 @@ class Command(BaseCommand):
                 contact_create(company=company, actor=None, **row)
                 created_contacts += 1
 
+            # Primary agents, unevenly spread so the workload page has something to show;
+            # the last 8 contacts have none. Only contacts without one are touched.
+            agents = list(
+                Agent.objects.filter(companies=company, access_level=AccessLevel.AGENT).order_by(
+                    "email"
+                )
+            )
+            shares = [12, 10, 8, 7, 5]
+            contacts = list(
+                Contact.objects.filter(company=company, source__in=SOURCES).order_by("phone")
+            )
+            start = 0
+            for agent, share in zip(agents, shares, strict=False):
+                chunk = [
+                    c.pk for c in contacts[start : start + share] if c.primary_agent_id is None
+                ]
+                start += share
+                if chunk:
+                    contacts_assign_primary_agent_bulk(
+                        company=company,
+                        contact_ids=chunk,
+                        agent=agent,
+                        actor=None,
+                        reason="demo data",
+                    )
+            company_set_webhook_token(company=company, token=DEMO_WEBHOOK_TOKEN)
+            for n, (phone, body, channel) in enumerate(DEMO_INBOUND, start=1):
+                inbound_receive(
+                    company=company,
+                    channel=channel,
+                    phone=phone,
+                    body=body,
+                    source="demo",
+                    idempotency_key=f"demo-{n}",
+                )
+
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo company “{company.name}”: {created_people} people and "
@@ -98,3 +145,15 @@ class Command(BaseCommand):
         self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD})")
         for email, full_name, level in DEMO_PEOPLE:
             self.stdout.write(f"  {AccessLevel(level).label:<12} {email:<28} {full_name}")
+        endpoint = django_settings.SITE_URL + reverse("inbound")
+        self.stdout.write("")
+        self.stdout.write(f"Inbound webhook token of {company.name}: {DEMO_WEBHOOK_TOKEN}")
+        self.stdout.write(
+            "Send a text from a known contact (its primary agent gets it if available):"
+        )
+        self.stdout.write(
+            f"  curl -X POST {endpoint} -H 'Authorization: Bearer {DEMO_WEBHOOK_TOKEN}' "
+            "-H 'Content-Type: application/json' "
+            """-d '{"channel": "text", "phone": "+1 202 555 0100", """
+            """"body": "Is the flat still free?"}'"""
+        )

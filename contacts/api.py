@@ -1,0 +1,122 @@
+"""The inbound webhook: ``POST /api/inbound/`` with the company's bearer token."""
+
+import json
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from agents.models import Company
+
+from .models import Channel, Interaction
+from .services import MAX_BODY_CHARS, inbound_receive
+
+MAX_REQUEST_BYTES = settings.WEBHOOK_MAX_REQUEST_BYTES
+
+
+class InboundForm(forms.Form):
+    channel = forms.ChoiceField(
+        choices=Channel.choices,
+        error_messages={
+            "invalid_choice": "Unknown channel “%(value)s”: use text, form, call or chat.",
+            "required": "Say which channel this came from: text, form, call or chat.",
+        },
+    )
+    phone = forms.CharField(
+        max_length=40, error_messages={"required": "A phone number is required."}
+    )
+    name = forms.CharField(max_length=200, required=False)
+    email = forms.EmailField(max_length=254, required=False)
+    body = forms.CharField(
+        max_length=MAX_BODY_CHARS,
+        required=False,
+        strip=False,
+        error_messages={
+            "max_length": f"The body is too long: at most {MAX_BODY_CHARS} characters "
+            "(it has %(show_value)d)."
+        },
+    )
+    source = forms.CharField(max_length=100, required=False)
+    contact_center = forms.CharField(max_length=200, required=False)
+
+
+def _error(status: int, message: str, errors: dict | None = None) -> JsonResponse:
+    payload: dict = {"error": message}
+    if errors:
+        payload["errors"] = errors
+    response = JsonResponse(payload, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="switchboard"'
+    return response
+
+
+def _company_for(request: HttpRequest) -> Company | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 200:
+        return None
+    return Company.objects.filter(webhook_token_hash=Company.hash_token(token)).first()
+
+
+def _answer(interaction: Interaction) -> dict:
+    return {
+        "interaction": interaction.pk,
+        "contact": interaction.contact_id,
+        "routed_to": interaction.routed_to.email if interaction.routed_to_id else None,
+        "pool": interaction.pool or None,
+        "reason": interaction.route_reason,
+    }
+
+
+@csrf_exempt  # authenticated by bearer token, not by a browser session
+@require_POST
+def inbound(request: HttpRequest) -> JsonResponse:
+    company = _company_for(request)
+    if company is None:
+        return _error(401, "Missing or wrong token: send Authorization: Bearer <company token>.")
+    try:
+        length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        length = 0
+    if length > MAX_REQUEST_BYTES:
+        return _error(413, f"The request is too large: at most {MAX_REQUEST_BYTES} bytes.")
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        return _error(413, f"The request is too large: at most {MAX_REQUEST_BYTES} bytes.")
+    if len(raw) > MAX_REQUEST_BYTES:
+        return _error(413, f"The request is too large: at most {MAX_REQUEST_BYTES} bytes.")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "The body is not valid JSON.")
+    if not isinstance(data, dict):
+        return _error(400, "The body must be a JSON object.")
+    unknown = sorted(set(data) - set(InboundForm.base_fields))
+    form = InboundForm({k: v for k, v in data.items() if isinstance(v, str | int | float)})
+    errors = {}
+    if not form.is_valid():
+        errors |= {field: list(messages) for field, messages in form.errors.items()}
+    for key, value in data.items():
+        if key in InboundForm.base_fields and not isinstance(value, str | int | float):
+            errors[key] = ["Must be a string."]
+    if unknown:
+        errors["__all__"] = [f"Unknown fields: {', '.join(unknown)}."]
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > 255:
+        errors["Idempotency-Key"] = ["At most 255 characters."]
+    if errors:
+        return _error(400, "Some fields are not right.", errors)
+    try:
+        interaction, replayed = inbound_receive(
+            company=company, idempotency_key=key, **form.cleaned_data
+        )
+    except ValidationError as error:
+        return _error(400, "Some fields are not right.", error.message_dict)
+    response = JsonResponse(_answer(interaction), status=200 if replayed else 201)
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response

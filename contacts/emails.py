@@ -1,0 +1,119 @@
+"""The assignment email: what it says and how it is sent exactly once."""
+
+import zoneinfo
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import connection, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import AssignmentEmail, AssignmentEmailItem
+
+# Contacts listed one by one in a bulk assignment's email; the rest are counted.
+LISTED = 50
+
+
+def _local(moment, time_zone: str) -> str:
+    try:
+        zone = zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    return timezone.localtime(moment, zone).strftime("%a %-d %b %Y, %H:%M %Z")
+
+
+def build_message(
+    email: AssignmentEmail, items: list[AssignmentEmailItem]
+) -> EmailMultiAlternatives:
+    contacts = [item.contact for item in items]
+    when = _local(email.assigned_at, email.company.time_zone)
+    context = {
+        "agent": email.agent,
+        "actor": email.actor,
+        "company": email.company,
+        "assigned_at": when,
+        "count": len(contacts),
+        "contacts": [
+            {
+                "name": c.name or "(no name)",
+                "phone": c.display_phone or "—",
+                "email": c.email,
+                "url": settings.SITE_URL + c.get_absolute_url(),
+            }
+            for c in contacts[:LISTED]
+        ],
+        "more": max(0, len(contacts) - LISTED),
+        "inbox_url": settings.SITE_URL + reverse("contacts:lead_center") + "?tab=contacts",
+    }
+    if len(contacts) == 1:
+        subject = f"New contact assigned to you: {context['contacts'][0]['name']}"
+    else:
+        subject = f"{len(contacts)} contacts assigned to you"
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("emails/assignment.txt", context),
+        to=[email.agent.email],
+    )
+    message.attach_alternative(render_to_string("emails/assignment.html", context), "text/html")
+    return message
+
+
+def assignment_email_send(*, email_id: int) -> str:
+    """Send one assignment email if it is still due. Returns what happened.
+
+    The row is locked while sending and marked sent in the same transaction, so a task run
+    twice (or a sweep racing a retry) sends it once. Contacts reassigned or unassigned since
+    are left out; if none remain, nothing is sent.
+    """
+    with transaction.atomic():
+        queryset = AssignmentEmail.objects.select_related("agent", "company", "actor")
+        if connection.features.has_select_for_update_skip_locked:
+            queryset = queryset.select_for_update(skip_locked=True, of=("self",))
+        email = queryset.filter(pk=email_id).first()
+        if email is None:
+            return "busy-or-missing"
+        if email.status != AssignmentEmail.Status.PENDING:
+            return "already-" + email.status
+        current = list(
+            email.items.filter(
+                contact__primary_agent_id=email.agent_id,
+                contact__ownership_version=F("ownership_version"),
+            )
+            .select_related("contact")
+            .order_by("contact__name", "contact_id")
+        )
+        if not current or not email.agent.is_active:
+            email.status = AssignmentEmail.Status.CANCELLED
+            email.save(update_fields=["status"])
+            return "cancelled"
+        build_message(email, current).send()
+        email.status = AssignmentEmail.Status.SENT
+        email.sent_at = timezone.now()
+        email.attempts = F("attempts") + 1
+        email.last_attempt_at = email.sent_at
+        email.save(update_fields=["status", "sent_at", "attempts", "last_attempt_at"])
+        return "sent"
+
+
+def assignment_email_failed(*, email_id: int, error: Exception) -> None:
+    AssignmentEmail.objects.filter(pk=email_id).update(
+        attempts=F("attempts") + 1, last_error=str(error)[:300], last_attempt_at=timezone.now()
+    )
+
+
+def stuck_assignment_emails(*, older_than: timedelta = timedelta(minutes=2)) -> list[int]:
+    """Pending emails whose task message may have been lost: never tried, or last tried long
+    ago (a retry that a killed worker took with it)."""
+    now = timezone.now()
+    return list(
+        AssignmentEmail.objects.filter(
+            status=AssignmentEmail.Status.PENDING,
+            assigned_at__lt=now - older_than,
+            attempts__lt=10,
+        )
+        .exclude(last_attempt_at__gte=now - timedelta(minutes=30))
+        .values_list("pk", flat=True)[:500]
+    )

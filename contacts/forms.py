@@ -1,0 +1,83 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from agents.models import Agent, Company, Presence
+from agents.selectors import eligible_primary_agents
+
+from .models import Contact
+from .services import contact_assign_primary_agent, contact_clean, contact_create, contact_update
+
+
+class AgentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Agent) -> str:
+        return f"{obj.full_name} ({obj.email})" if obj.full_name else obj.email
+
+
+class ContactForm(forms.Form):
+    """Add or edit a contact in the Lead Center, with its primary agent."""
+
+    name = forms.CharField(max_length=200, required=False)
+    phone = forms.CharField(
+        max_length=40, required=False, help_text="Any spelling; +country code for abroad."
+    )
+    email = forms.EmailField(required=False)
+    source = forms.CharField(max_length=100, required=False)
+    primary_agent = AgentChoiceField(
+        queryset=Agent.objects.none(), required=False, empty_label="— No primary agent —"
+    )
+
+    def __init__(self, *args, company: Company, contact: Contact | None = None, **kwargs):
+        if contact is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "name": contact.name,
+                    "phone": contact.display_phone,
+                    "email": contact.email,
+                    "source": contact.source,
+                    "primary_agent": contact.primary_agent_id,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.company = company
+        self.contact = contact
+        self.fields["primary_agent"].queryset = eligible_primary_agents(company=company)
+
+    def clean(self):
+        data = super().clean()
+        try:
+            data.update(
+                contact_clean(
+                    company=self.company,
+                    name=data.get("name", ""),
+                    phone=data.get("phone", ""),
+                    email=data.get("email", "") or "",
+                    source=data.get("source", ""),
+                    exclude_pk=self.contact.pk if self.contact else None,
+                )
+            )
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                if field not in self.errors:
+                    self.add_error(field if field in self.fields else None, messages)
+        return data
+
+    @transaction.atomic
+    def save(self, *, actor: Agent) -> Contact:
+        values = {k: self.cleaned_data[k] for k in ("name", "phone", "email", "source")}
+        if self.contact is None:
+            contact = contact_create(company=self.company, actor=actor, **values)
+        else:
+            contact = contact_update(contact=self.contact, actor=actor, **values)
+        contact_assign_primary_agent(
+            contact=contact,
+            agent=self.cleaned_data.get("primary_agent"),
+            actor=actor,
+            reason="set in the Lead Center",
+        )
+        return contact
+
+
+class PresenceForm(forms.Form):
+    presence = forms.ChoiceField(choices=Presence.choices)

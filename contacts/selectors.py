@@ -1,0 +1,154 @@
+"""Reads for the Lead Center and the workload page, with their joins already applied."""
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from agents.models import Agent, Company
+from agents.selectors import effective_presence_expression, eligible_primary_agents
+
+from .models import Contact, Interaction, TimelineEntry
+from .phone import try_normalise_phone
+
+INBOX_LIMIT = 100
+SEARCH_LIMIT = 50
+
+
+def inbox_mine(*, agent: Agent, company: Company) -> QuerySet[Interaction]:
+    return (
+        Interaction.objects.filter(company=company, routed_to=agent, status=Interaction.Status.OPEN)
+        .select_related("contact", "taken_by")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def inbox_active(*, company: Company) -> QuerySet[Interaction]:
+    return (
+        Interaction.objects.filter(
+            company=company,
+            pool=Interaction.Pool.ACTIVE,
+            routed_to__isnull=True,
+            status=Interaction.Status.OPEN,
+        )
+        .select_related("contact", "contact__primary_agent")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def my_contacts(*, agent: Agent, company: Company) -> QuerySet[Contact]:
+    return Contact.objects.filter(company=company, primary_agent=agent).order_by("name", "pk")
+
+
+def contact_search(*, company: Company, term: str) -> QuerySet[Contact]:
+    """Contacts of the company matching a number (any spelling) or a name."""
+    term = term.replace("\x00", "").strip()
+    contacts = Contact.objects.filter(company=company).select_related("primary_agent")
+    phone = try_normalise_phone(term, region=company.default_region)
+    if phone:
+        return contacts.filter(phone=phone)
+    digits = "".join(ch for ch in term if ch.isdigit())
+    query = Q(name__icontains=term) | Q(email__icontains=term)
+    if len(digits) >= 4:
+        query |= Q(phone__contains=digits)
+    return contacts.filter(query).order_by("name", "pk")
+
+
+def contact_page(*, company: Company, pk: int) -> Contact | None:
+    return Contact.objects.filter(company=company, pk=pk).select_related("primary_agent").first()
+
+
+def contact_interactions(*, contact: Contact) -> QuerySet[Interaction]:
+    return contact.interactions.select_related("routed_to", "taken_by").order_by(
+        "-created_at", "-pk"
+    )
+
+
+def contact_timeline(*, contact: Contact) -> QuerySet[TimelineEntry]:
+    return contact.timeline.select_related("actor", "agent").order_by("-created_at", "-pk")
+
+
+# --- Workload -----------------------------------------------------------------------------
+@dataclass
+class WorkloadRow:
+    agent: Agent
+    presence: str
+    primary: int
+    open: int
+    taken_today: int
+    assigned_7d: int
+
+
+WORKLOAD_SORTS = {
+    "name": ("full_name", "email"),
+    "presence": ("presence_now", "full_name"),
+    "primary": ("primary_count", "full_name"),
+    "open": ("open_count", "full_name"),
+    "taken": ("taken_today", "full_name"),
+    "assigned": ("assigned_7d", "full_name"),
+}
+
+
+def _count(queryset: QuerySet, group: str) -> Coalesce:
+    counted = queryset.order_by().values(group).annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def start_of_today(company: Company) -> datetime:
+    try:
+        zone = zoneinfo.ZoneInfo(company.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    local = timezone.localtime(timezone.now(), zone)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def workload(*, company: Company, sort: str = "name") -> list[WorkloadRow]:
+    """One row per agent of the company, in one query whatever the number of agents."""
+    key = sort.lstrip("-")
+    fields = WORKLOAD_SORTS.get(key, WORKLOAD_SORTS["name"])
+    descending = sort.startswith("-")
+    order = [f"-{fields[0]}" if descending else fields[0], *fields[1:]]
+    since = timezone.now() - timedelta(days=7)
+    agents = eligible_primary_agents(company=company).annotate(
+        presence_now=effective_presence_expression(),
+        primary_count=_count(
+            Contact.objects.filter(company=company, primary_agent=OuterRef("pk")),
+            "primary_agent",
+        ),
+        open_count=_count(
+            Interaction.objects.filter(
+                company=company, routed_to=OuterRef("pk"), status=Interaction.Status.OPEN
+            ),
+            "routed_to",
+        ),
+        taken_today=_count(
+            Interaction.objects.filter(
+                company=company, taken_by=OuterRef("pk"), taken_at__gte=start_of_today(company)
+            ),
+            "taken_by",
+        ),
+        assigned_7d=_count(
+            TimelineEntry.objects.filter(
+                company=company,
+                kind__in=[TimelineEntry.Kind.PRIMARY_ASSIGNED, TimelineEntry.Kind.PRIMARY_CHANGED],
+                agent=OuterRef("pk"),
+                created_at__gte=since,
+            ),
+            "agent",
+        ),
+    )
+    return [
+        WorkloadRow(
+            agent=a,
+            presence=a.presence_now,
+            primary=a.primary_count,
+            open=a.open_count,
+            taken_today=a.taken_today,
+            assigned_7d=a.assigned_7d,
+        )
+        for a in agents.order_by(*order)
+    ]

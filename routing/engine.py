@@ -1,0 +1,77 @@
+"""The distribution engine: pure functions that decide who gets what, from plain data.
+
+No ORM and no I/O here, so every rule is unit-tested without a database. Services load the
+facts (agents, presence, the contact's primary agent), call a function here, and store the
+decision together with its reason. See routing/README.md.
+"""
+
+from dataclasses import dataclass, field
+
+AVAILABLE = "available"
+ACTIVE_POOL = "active"
+DIRECT_CHANNELS = frozenset({"text", "form"})
+REAL_TIME_CHANNELS = frozenset({"call", "chat"})
+
+
+@dataclass(frozen=True)
+class AgentSnapshot:
+    """What the engine needs to know about an agent at the moment of the decision."""
+
+    id: int
+    name: str
+    presence: str  # effective presence: available, away or offline
+
+
+@dataclass(frozen=True)
+class InteractionRoute:
+    agent_id: int | None
+    pool: str  # "active" or ""
+    reason: str
+    details: dict = field(default_factory=dict)
+
+
+def route_interaction(*, channel: str, primary: AgentSnapshot | None) -> InteractionRoute:
+    """Where an inbound interaction goes.
+
+    Texts and form submissions go to the contact's primary agent while that agent is
+    available; otherwise (away, offline, or no primary agent) to the Active pool that every
+    available agent sees. Calls and chats never go to the primary agent: they are offered in
+    real time to every available agent.
+    """
+    details: dict = {
+        "channel": channel,
+        "primary_agent": primary.id if primary else None,
+        "primary_presence": primary.presence if primary else None,
+    }
+    if channel in REAL_TIME_CHANNELS:
+        noun = "Calls" if channel == "call" else "Chats"
+        return InteractionRoute(
+            None,
+            ACTIVE_POOL,
+            f"{noun} are offered in real time to every available agent; they never go to "
+            "the primary agent.",
+            details | {"rule": "real_time_to_all"},
+        )
+    if channel not in DIRECT_CHANNELS:
+        raise ValueError(f"Unknown channel {channel!r}")
+    if primary is None:
+        return InteractionRoute(
+            None,
+            ACTIVE_POOL,
+            "The contact has no primary agent, so it is shown in Active to every available agent.",
+            details | {"rule": "no_primary"},
+        )
+    if primary.presence != AVAILABLE:
+        return InteractionRoute(
+            None,
+            ACTIVE_POOL,
+            f"The primary agent, {primary.name}, is {primary.presence}, so it is shown in "
+            "Active to every available agent.",
+            details | {"rule": "primary_not_available"},
+        )
+    return InteractionRoute(
+        primary.id,
+        "",
+        f"Sent to {primary.name}, the contact's primary agent, who is available.",
+        details | {"rule": "primary_available"},
+    )
