@@ -43,6 +43,11 @@ def timeline_record(
     )
 
 
+class DuplicatePhone(ValidationError):
+    """The number belongs to another contact of the company (maybe created a moment ago
+    by a parallel request: callers that race, like the webhook, retry on it)."""
+
+
 def contact_clean(
     *,
     company: Company,
@@ -81,13 +86,11 @@ def contact_clean(
                 f"This number already belongs to {other.name or 'another contact'} "
                 f"(contact #{other.pk})."
             ]
+            if len(errors) == 1:
+                raise DuplicatePhone(errors)
     if errors:
         raise ValidationError(errors)
     return cleaned
-
-
-class DuplicatePhone(ValidationError):
-    """Another transaction created a contact with this number first."""
 
 
 def _duplicate_phone_error() -> ValidationError:
@@ -233,7 +236,7 @@ def contact_assign_primary_agent(
     the contact already had that primary agent.
     """
     locked = (
-        Contact.objects.select_for_update()
+        Contact.objects.select_for_update(of=("self",))
         .select_related("primary_agent", "company")
         .get(pk=contact.pk)
     )
@@ -366,23 +369,30 @@ def inbound_receive(
     raise AssertionError("unreachable")
 
 
+def _replay(company: Company, idempotency_key: str) -> Interaction | None:
+    if not idempotency_key:
+        return None
+    return (
+        Interaction.objects.filter(company=company, idempotency_key=idempotency_key)
+        .select_related("routed_to")
+        .first()
+    )
+
+
 def _inbound_once(
     *, company, channel, phone, name, email, body, source, contact_center, idempotency_key
 ) -> tuple[Interaction, bool]:
-    if idempotency_key:
-        existing = (
-            Interaction.objects.filter(company=company, idempotency_key=idempotency_key)
-            .select_related("routed_to")
-            .first()
-        )
-        if existing is not None:
-            return existing, True
+    if (existing := _replay(company, idempotency_key)) is not None:
+        return existing, True
     contact = (
-        Contact.objects.select_for_update()
+        Contact.objects.select_for_update(of=("self",))
         .select_related("primary_agent")
         .filter(company=company, phone=phone)
         .first()
     )
+    # A parallel retry of the same event may have committed while we waited for the lock.
+    if contact is not None and (existing := _replay(company, idempotency_key)) is not None:
+        return existing, True
     if contact is None:
         contact = contact_create(
             company=company,

@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection
 from django.core.exceptions import ValidationError
 
 from contacts.models import Contact, TimelineEntry
@@ -135,7 +136,8 @@ def test_contact_list_makes_a_constant_number_of_queries(
     # 1 session, 2 user, 3 current company, 4-5 user and group permissions, 6 count of the
     # company's contacts for the paginator, 7 the page of contacts with their primary agents,
     # 8 the companies for the company picker, 9 the agents of the primary-agent filter,
-    # 10 the choices of the source filter
-    with django_assert_num_queries(10):
+    # 10 the choices of the source filter; on PostgreSQL 11: the planner's estimate first
+    # (exact counts only below 10,000 rows)
+    with django_assert_num_queries(11 if connection.vendor == "postgresql" else 10):
         response = client.get("/admin/contacts/contact/")
     assert response.status_code == 200

@@ -1,0 +1,82 @@
+"""Races against real PostgreSQL row locks, with real threads."""
+
+import json
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from agents.models import Presence
+from agents.services import company_set_webhook_token
+from contacts.models import Contact, Interaction
+from contacts.services import inbound_receive, interaction_take
+from tests.factories import AgentFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_together(count: int, work) -> list:
+    """Run ``work(i)`` in ``count`` threads released at the same moment."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def runner(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as error:  # noqa: BLE001 - collected and asserted by the test
+            results[i] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_eight_agents_taking_the_same_active_item_make_exactly_one_owner(company):
+    agents = [
+        AgentFactory(companies=[company], presence=Presence.AVAILABLE, last_seen_at=timezone.now())
+        for _ in range(8)
+    ]
+    item, _ = inbound_receive(company=company, channel="text", phone="+12025550142")
+    assert item.pool == "active"
+
+    results = run_together(
+        8, lambda i: interaction_take(company=company, interaction_id=item.pk, agent=agents[i])
+    )
+
+    winners = [r for r in results if isinstance(r, Interaction)]
+    losers = [r for r in results if not isinstance(r, Interaction)]
+    assert len(winners) == 1
+    item.refresh_from_db()
+    assert item.taken_by == item.routed_to == winners[0].taken_by
+    assert all("took this one first" in str(r) for r in losers), losers
+
+
+def test_twenty_parallel_webhook_calls_with_one_idempotency_key_make_one_interaction(company):
+    company_set_webhook_token(company=company, token="sbw_race")
+    payload = json.dumps({"channel": "text", "phone": "+1 202 555 0177", "body": "once"})
+
+    def call(_: int):
+        response = Client().post(
+            "/api/inbound/",
+            data=payload,
+            content_type="application/json",
+            headers={"Authorization": "Bearer sbw_race", "Idempotency-Key": "evt-42"},
+        )
+        return response.status_code, response.json()
+
+    results = run_together(20, call)
+
+    assert all(isinstance(r, tuple) for r in results), results
+    statuses = sorted(status for status, _ in results)
+    assert statuses.count(201) == 1 and statuses.count(200) == 19
+    assert len({answer["interaction"] for _, answer in results}) == 1
+    assert Interaction.objects.count() == 1
+    assert Contact.objects.count() == 1
