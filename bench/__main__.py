@@ -91,7 +91,8 @@ def main() -> None:
     for r in rows:
         table.append(
             f"| {r['name']} | {r['value']} {r['unit']} | {r['target']} | "
-            f"{r['peak_mib']:.1f} MiB | {'yes' if r['met'] else '**no**'} |"
+            f"{r['peak_mib']:.2f} MiB{' (' + r['peak_note'] + ')' if r.get('peak_note') else ''}"
+            f" | {'yes' if r['met'] else '**no**'} |"
         )
     block = "\n".join(
         [

@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import AssignmentEmail, AssignmentEmailItem
+from .models import AssignmentEmail, Contact
 
 # Contacts listed one by one in a bulk assignment's email; the rest are counted.
 LISTED = 50
@@ -26,16 +26,15 @@ def _local(moment, time_zone: str) -> str:
 
 
 def build_message(
-    email: AssignmentEmail, items: list[AssignmentEmailItem]
+    email: AssignmentEmail, contacts: list[Contact], total: int
 ) -> EmailMultiAlternatives:
-    contacts = [item.contact for item in items]
     when = _local(email.assigned_at, email.company.time_zone)
     context = {
         "agent": email.agent,
         "actor": email.actor,
         "company": email.company,
         "assigned_at": when,
-        "count": len(contacts),
+        "count": total,
         "contacts": [
             {
                 "name": c.name or "(no name)",
@@ -45,13 +44,13 @@ def build_message(
             }
             for c in contacts[:LISTED]
         ],
-        "more": max(0, len(contacts) - LISTED),
+        "more": max(0, total - LISTED),
         "inbox_url": settings.SITE_URL + reverse("contacts:lead_center") + "?tab=contacts",
     }
-    if len(contacts) == 1:
+    if total == 1:
         subject = f"New contact assigned to you: {context['contacts'][0]['name']}"
     else:
-        subject = f"{len(contacts)} contacts assigned to you"
+        subject = f"{total} contacts assigned to you"
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("emails/assignment.txt", context),
@@ -59,6 +58,19 @@ def build_message(
     )
     message.attach_alternative(render_to_string("emails/assignment.html", context), "text/html")
     return message
+
+
+def still_assigned(email: AssignmentEmail) -> list[int]:
+    """Ids of the email's contacts whose primary agent is still the one it was sent for."""
+    wanted = {contact_id: version for contact_id, version in email.contacts}
+    ids = list(wanted)
+    current = []
+    for start in range(0, len(ids), 5000):
+        rows = Contact.objects.filter(
+            pk__in=ids[start : start + 5000], primary_agent_id=email.agent_id
+        ).values_list("pk", "ownership_version")
+        current += [pk for pk, version in rows if wanted.get(pk) == version]
+    return sorted(current)
 
 
 def assignment_email_send(*, email_id: int) -> str:
@@ -77,19 +89,13 @@ def assignment_email_send(*, email_id: int) -> str:
             return "busy-or-missing"
         if email.status != AssignmentEmail.Status.PENDING:
             return "already-" + email.status
-        current = list(
-            email.items.filter(
-                contact__primary_agent_id=email.agent_id,
-                contact__ownership_version=F("ownership_version"),
-            )
-            .select_related("contact")
-            .order_by("contact__name", "contact_id")
-        )
+        current = still_assigned(email)
         if not current or not email.agent.is_active:
             email.status = AssignmentEmail.Status.CANCELLED
             email.save(update_fields=["status"])
             return "cancelled"
-        build_message(email, current).send()
+        listed = list(Contact.objects.filter(pk__in=current[:LISTED]).order_by("name", "pk"))
+        build_message(email, listed, len(current)).send()
         email.status = AssignmentEmail.Status.SENT
         email.sent_at = timezone.now()
         email.attempts = F("attempts") + 1

@@ -12,7 +12,10 @@ from .phone import format_phone
 class Contact(models.Model):
     """A person the company talks to (also the *customer* of the leads feature)."""
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="contacts")
+    # First column of the composite indexes below; no index of its own.
+    company = models.ForeignKey(
+        Company, on_delete=models.PROTECT, related_name="contacts", db_index=False
+    )
     name = models.CharField(max_length=200, blank=True)
     phone = models.CharField(
         max_length=20,
@@ -75,8 +78,11 @@ class TimelineEntry(models.Model):
         PRIMARY_CHANGED = "primary_changed", "Primary agent changed"
         PRIMARY_UNASSIGNED = "primary_unassigned", "Primary agent unassigned"
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="timeline")
+    # Both are the first column of composite indexes below; no index of their own.
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", db_index=False)
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="timeline", db_index=False
+    )
     kind = models.CharField(max_length=40, choices=Kind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -105,6 +111,12 @@ class TimelineEntry(models.Model):
         indexes = [
             models.Index(fields=["contact", "-created_at"], name="timeline_contact_recent"),
             models.Index(fields=["company", "kind", "created_at"], name="timeline_company_kind"),
+            # Assignments per agent over a period (the workload page).
+            models.Index(
+                fields=["company", "agent", "created_at"],
+                condition=Q(kind__in=["primary_assigned", "primary_changed"]),
+                name="timeline_agent_assignments",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -205,6 +217,8 @@ class AssignmentEmail(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # [[contact id, ownership version], ...]: what the email is about, as it was assigned.
+    contacts = models.JSONField(default=list)
     assigned_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -218,10 +232,22 @@ class AssignmentEmail(models.Model):
         return f"Assignment email to {self.agent} ({self.get_status_display()})"
 
 
-class AssignmentEmailItem(models.Model):
-    email = models.ForeignKey(AssignmentEmail, on_delete=models.CASCADE, related_name="items")
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
-    ownership_version = models.PositiveIntegerField()
+class PrimaryLoad(models.Model):
+    """How many contacts an agent is primary agent of, per company.
+
+    Kept by the primary-agent services in the same transaction as each change (and by
+    contact deletion), so the workload page reads 200 numbers instead of counting a million
+    rows. ``contacts_recount_primary_load`` rebuilds it from the contacts if ever needed.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    contacts = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["company", "agent"], name="primary_load_unique")
+        ]
 
     def __str__(self) -> str:
-        return f"{self.contact} (v{self.ownership_version})"
+        return f"{self.agent}: {self.contacts}"

@@ -11,7 +11,7 @@ from django.utils import timezone
 from agents.models import Agent, Company
 from agents.selectors import effective_presence_expression, eligible_primary_agents
 
-from .models import Contact, Interaction, TimelineEntry
+from .models import Contact, Interaction, PrimaryLoad, TimelineEntry
 from .phone import try_normalise_phone
 
 INBOX_LIMIT = 100
@@ -115,9 +115,13 @@ def workload(*, company: Company, sort: str = "name") -> list[WorkloadRow]:
     since = timezone.now() - timedelta(days=7)
     agents = eligible_primary_agents(company=company).annotate(
         presence_now=effective_presence_expression(),
-        primary_count=_count(
-            Contact.objects.filter(company=company, primary_agent=OuterRef("pk")),
-            "primary_agent",
+        primary_count=Coalesce(
+            Subquery(
+                PrimaryLoad.objects.filter(company=company, agent=OuterRef("pk")).values(
+                    "contacts"
+                )[:1]
+            ),
+            Value(0),
         ),
         open_count=_count(
             Interaction.objects.filter(

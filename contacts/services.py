@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -16,7 +16,7 @@ from agents.models import Agent, Company
 from agents.selectors import eligible_primary_agents
 from routing.engine import AgentSnapshot, route_interaction
 
-from .models import AssignmentEmail, AssignmentEmailItem, Contact, Interaction, TimelineEntry
+from .models import AssignmentEmail, Contact, Interaction, PrimaryLoad, TimelineEntry
 from .phone import normalise_phone
 
 CONTACT_FIELDS = ("name", "phone", "email", "source")
@@ -212,17 +212,51 @@ def _check_assignable(*, company: Company, agent: Agent | None) -> None:
 
 
 def _schedule_assignment_email(
-    *, company_id: int, agent: Agent, actor: Agent | None, contacts: list[Contact]
+    *, company_id: int, agent: Agent, actor: Agent | None, contacts: list[tuple[int, int]]
 ) -> AssignmentEmail:
-    email = AssignmentEmail.objects.create(company_id=company_id, agent=agent, actor=actor)
-    AssignmentEmailItem.objects.bulk_create(
-        AssignmentEmailItem(email=email, contact=c, ownership_version=c.ownership_version)
-        for c in contacts
+    """Record the email for (contact id, ownership version) pairs; queue it after commit."""
+    email = AssignmentEmail.objects.create(
+        company_id=company_id, agent=agent, actor=actor, contacts=[list(c) for c in contacts]
     )
     from .tasks import send_assignment_email
 
     send_assignment_email.delay_on_commit(email.pk)
     return email
+
+
+def primary_load_apply(*, company_id: int, deltas: dict[int, int]) -> None:
+    """Add ``deltas`` (agent id -> +/- contacts) to the agents' primary-contact counts.
+
+    One upsert statement; called inside the transaction of the change it counts."""
+    rows = [(company_id, agent_id, n) for agent_id, n in deltas.items() if agent_id and n]
+    if not rows:
+        return
+    table = PrimaryLoad._meta.db_table
+    values = ", ".join(["(%s, %s, %s)"] * len(rows))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (company_id, agent_id, contacts) VALUES {values} "  # noqa: S608
+            f"ON CONFLICT (company_id, agent_id) "
+            f"DO UPDATE SET contacts = {table}.contacts + EXCLUDED.contacts",
+            [value for row in rows for value in row],
+        )
+
+
+@transaction.atomic
+def contacts_recount_primary_load(*, company: Company) -> int:
+    """Rebuild the company's primary-contact counts from the contacts themselves."""
+    from django.db.models import Count
+
+    counts = (
+        Contact.objects.filter(company=company, primary_agent__isnull=False)
+        .values_list("primary_agent")
+        .annotate(n=Count("*"))
+    )
+    PrimaryLoad.objects.filter(company=company).delete()
+    PrimaryLoad.objects.bulk_create(
+        PrimaryLoad(company=company, agent_id=agent_id, contacts=n) for agent_id, n in counts
+    )
+    return len(counts)
 
 
 @transaction.atomic
@@ -249,9 +283,16 @@ def contact_assign_primary_agent(
     locked.save(update_fields=["primary_agent", "ownership_version", "updated_at"])
     entry = _ownership_entry(contact=locked, old=old, new=agent, actor=actor, reason=reason)
     entry.save()
+    primary_load_apply(
+        company_id=locked.company_id,
+        deltas={(old.pk if old else 0): -1, (agent.pk if agent else 0): 1},
+    )
     if agent is not None:
         _schedule_assignment_email(
-            company_id=locked.company_id, agent=agent, actor=actor, contacts=[locked]
+            company_id=locked.company_id,
+            agent=agent,
+            actor=actor,
+            contacts=[(locked.pk, locked.ownership_version)],
         )
     contact.primary_agent = agent
     contact.ownership_version = locked.ownership_version
@@ -277,35 +318,45 @@ def contacts_assign_primary_agent_bulk(
     """
     _check_assignable(company=company, agent=agent)
     ids = sorted(set(contact_ids))
-    changed: list[Contact] = []
+    changed: list[tuple[int, int]] = []
     entries: list[TimelineEntry] = []
+    deltas: dict[int, int] = {}
     agents_by_id: dict[int, Agent] = {}
+    now = timezone.now()
     for start in range(0, len(ids), BULK_CHUNK):
-        chunk = ids[start : start + BULK_CHUNK]
-        rows = list(
+        locked = (
             Contact.objects.select_for_update()
-            .filter(company=company, pk__in=chunk)
+            .filter(company=company, pk__in=ids[start : start + BULK_CHUNK])
             .exclude(primary_agent=agent)
             .order_by("pk")
-            .only("pk", "company_id", "primary_agent_id", "ownership_version", "name")
         )
         if agent is None:
-            rows = [c for c in rows if c.primary_agent_id is not None]
-        missing = {c.primary_agent_id for c in rows} - set(agents_by_id) - {None}
+            locked = locked.filter(primary_agent__isnull=False)
+        rows = list(locked.values_list("pk", "primary_agent_id", "ownership_version"))
+        if not rows:
+            continue
+        missing = {old for _, old, _ in rows} - set(agents_by_id) - {None}
         agents_by_id |= {a.pk: a for a in Agent.objects.filter(pk__in=missing)}
-        Contact.objects.filter(pk__in=[c.pk for c in rows]).update(
-            primary_agent=agent,
-            ownership_version=F("ownership_version") + 1,
-            updated_at=timezone.now(),
+        Contact.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(
+            primary_agent=agent, ownership_version=F("ownership_version") + 1, updated_at=now
         )
-        for contact in rows:
-            old = agents_by_id.get(contact.primary_agent_id)
-            contact.ownership_version += 1
-            entries.append(
-                _ownership_entry(contact=contact, old=old, new=agent, actor=actor, reason=reason)
+        for pk, old_id, version in rows:
+            contact = Contact(pk=pk, company_id=company.pk)
+            entry = _ownership_entry(
+                contact=contact,
+                old=agents_by_id.get(old_id),
+                new=agent,
+                actor=actor,
+                reason=reason,
             )
-            changed.append(contact)
+            entry.created_at = now
+            entries.append(entry)
+            changed.append((pk, version + 1))
+            deltas[old_id] = deltas.get(old_id, 0) - 1
     TimelineEntry.objects.bulk_create(entries, batch_size=BULK_CHUNK)
+    if agent is not None:
+        deltas[agent.pk] = deltas.get(agent.pk, 0) + len(changed)
+    primary_load_apply(company_id=company.pk, deltas=deltas)
     if agent is not None and changed:
         _schedule_assignment_email(
             company_id=company.pk, agent=agent, actor=actor, contacts=changed

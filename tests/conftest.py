@@ -138,14 +138,26 @@ def _chromium():
 
 
 @pytest.fixture
-def page(_chromium, live_server):
-    context = _chromium.new_context(
-        viewport={"width": 1366, "height": 860}, base_url=live_server.url
-    )
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    yield page
-    context.close()
+def new_page(_chromium, live_server):
+    """Open a page in a browser context of its own (its own cookies: one person each)."""
+    contexts = []
+
+    def _new_page():
+        context = _chromium.new_context(
+            viewport={"width": 1366, "height": 860}, base_url=live_server.url
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield _new_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 import pytest
-from django.db import connection
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from contacts.models import Contact, TimelineEntry
 from contacts.services import contact_create, contact_update

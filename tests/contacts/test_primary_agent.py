@@ -211,3 +211,45 @@ def test_bulk_assignment_never_touches_another_companys_contacts(company, other_
     assert changed == 1
     theirs.refresh_from_db()
     assert theirs.primary_agent is None
+
+
+def test_primary_load_counts_follow_every_path_and_can_be_rebuilt(
+    company, agent, ben, company_admin, login
+):
+    from django.core.management import call_command
+    from django.db.models import Count
+
+    from contacts.models import Contact, PrimaryLoad
+
+    def loads():
+        return dict(
+            PrimaryLoad.objects.filter(company=company, contacts__gt=0).values_list(
+                "agent_id", "contacts"
+            )
+        )
+
+    def real():
+        return dict(
+            Contact.objects.filter(company=company, primary_agent__isnull=False)
+            .values_list("primary_agent")
+            .annotate(n=Count("*"))
+        )
+
+    contacts = ContactFactory.create_batch(12, company=company)
+    contacts_assign_primary_agent_bulk(
+        company=company, contact_ids=[c.pk for c in contacts[:8]], agent=agent, actor=None
+    )
+    contacts_assign_primary_agent_bulk(
+        company=company, contact_ids=[c.pk for c in contacts[4:12]], agent=ben, actor=None
+    )
+    contact_assign_primary_agent(contact=contacts[0], agent=ben, actor=None)
+    contact_assign_primary_agent(contact=contacts[11], agent=None, actor=None)
+    contacts_assign_primary_agent_bulk(
+        company=company, contact_ids=[c.pk for c in contacts[9:]], agent=None, actor=None
+    )
+    login(company_admin).post(f"/admin/contacts/contact/{contacts[5].pk}/delete/", {"post": "yes"})
+    assert loads() == real() == {agent.pk: 3, ben.pk: 5}
+    # and the rebuild command agrees
+    PrimaryLoad.objects.update(contacts=99)
+    call_command("recount_primary_load")
+    assert loads() == real()

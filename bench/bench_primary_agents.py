@@ -1,0 +1,328 @@
+"""Primary agents at scale: 1,000,000 contacts, 200 agents (PostgreSQL).
+
+Steps: the inbound webhook under 20 requests/s through a real gunicorn server, the workload
+page, the admin's contact list, and a bulk assignment of 10,000 contacts.
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import connection, transaction
+from django.test import Client
+from django.utils import timezone
+
+from agents.models import AccessLevel, Agent, Company, Presence
+from agents.services import company_set_webhook_token
+from contacts.models import AssignmentEmail, Contact, TimelineEntry
+from contacts.services import contacts_assign_primary_agent_bulk, contacts_recount_primary_load
+
+from .measure import measured, percentile, result
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPANY = "Bench Primary Co"
+CONTACTS = 1_000_000
+AGENTS = 200
+TOKEN = "sbw_bench_primary"
+
+
+def _build() -> tuple[Company, list[Agent], Agent, Agent]:
+    company, _ = Company.objects.get_or_create(name=COMPANY, defaults={"time_zone": "UTC"})
+    company_set_webhook_token(company=company, token=TOKEN)
+    existing = Agent.objects.filter(email__endswith="@bench-primary.test", access_level="agent")
+    if existing.count() < AGENTS:
+        group = Group.objects.get(name="Agent")
+        made = Agent.objects.bulk_create(
+            Agent(
+                email=f"agent{n:03d}@bench-primary.test",
+                full_name=f"Bench Agent {n:03d}",
+                access_level=AccessLevel.AGENT,
+                password="!",
+                presence=Presence.AVAILABLE,
+            )
+            for n in range(existing.count(), AGENTS)
+        )
+        Agent.companies.through.objects.bulk_create(
+            Agent.companies.through(agent_id=a.pk, company_id=company.pk) for a in made
+        )
+        Agent.groups.through.objects.bulk_create(
+            Agent.groups.through(agent_id=a.pk, group_id=group.pk) for a in made
+        )
+    agents = list(
+        Agent.objects.filter(email__endswith="@bench-primary.test", access_level="agent").order_by(
+            "pk"
+        )
+    )
+    # Half of them are at work right now.
+    Agent.objects.filter(pk__in=[a.pk for a in agents[::2]]).update(last_seen_at=timezone.now())
+
+    def person(email: str, level: str) -> Agent:
+        user = Agent.objects.filter(email=email).first()
+        if user is None:
+            user = Agent.objects.create_user(email, "x", full_name=email, access_level=level)
+        user.companies.add(company)
+        return user
+
+    supervisor = person("supervisor@bench-primary.test", AccessLevel.SUPERVISOR)
+    admin = person("admin@bench-primary.test", AccessLevel.ADMIN)
+
+    have = Contact.objects.filter(company=company).count()
+    if have < CONTACTS and connection.vendor == "postgresql":
+        print(f"   building {CONTACTS - have:,} contacts, their history and interactions…")
+        ids = [a.pk for a in agents]
+        with connection.cursor() as cursor, transaction.atomic():
+            cursor.execute(
+                """
+                INSERT INTO contacts_contact (company_id, name, phone, email, source,
+                    primary_agent_id, ownership_version, created_at, updated_at)
+                SELECT %s, 'Bench Person ' || g, '+1212' || (2000000 + g)::text,
+                       'p' || g || '@bench.test', 'bench',
+                       (%s::bigint[])[1 + (g %% %s)], 1,
+                       now() - (g || ' seconds')::interval, now()
+                FROM generate_series(%s, %s) AS g
+                """,
+                [company.pk, ids, len(ids), have + 1, CONTACTS],
+            )
+            cursor.execute(
+                """
+                INSERT INTO contacts_timelineentry (company_id, contact_id, kind, agent_id,
+                    message, details, created_at)
+                SELECT company_id, id, 'primary_assigned', primary_agent_id,
+                       'Primary agent set by bench data.', '{}'::jsonb,
+                       now() - ((id %% 30) || ' days')::interval
+                FROM contacts_contact WHERE company_id = %s AND id > (
+                    SELECT COALESCE(MAX(contact_id), 0) FROM contacts_timelineentry
+                    WHERE company_id = %s)
+                """,
+                [company.pk, company.pk],
+            )
+            cursor.execute(
+                """
+                INSERT INTO contacts_interaction (company_id, contact_id, channel, body, source,
+                    contact_center, status, routed_to_id, pool, route_reason, route_details,
+                    idempotency_key, created_at)
+                SELECT company_id, id, 'text', 'hello', 'bench', '',
+                       CASE WHEN id %% 100 = 0 THEN 'open' ELSE 'handled' END,
+                       primary_agent_id, '', 'bench', '{}'::jsonb, '',
+                       now() - ((id %% 600) || ' minutes')::interval
+                FROM contacts_contact WHERE company_id = %s AND id %% 10 = 0
+                """,
+                [company.pk],
+            )
+        # Steady state: autovacuum would have set the visibility map by now.
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+        # The rows above bypassed the services; rebuild the per-agent counts they keep.
+        contacts_recount_primary_load(company=company)
+    return company, agents, supervisor, admin
+
+
+def _webhook_load(company: Company, rate: int = 20, seconds: int = 15) -> tuple[list, float]:
+    """Serve with gunicorn and send ``rate`` texts a second; return latencies and peak RSS."""
+    port = 8765
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": os.environ["DATABASE_URL"],
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "CELERY_TASK_ALWAYS_EAGER": "1",
+        "EMAIL_URL": "dummymail://",
+        "LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "3",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=1)  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.2)
+        latencies: list[float] = []
+        errors: list[str] = []
+        lock = threading.Lock()
+
+        def send(n: int) -> None:
+            phone = f"+1212{2000000 + 1 + (n * 3331) % CONTACTS}"
+            body = json.dumps({"channel": "text", "phone": phone, "body": f"bench {n}"}).encode()
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/inbound/",
+                data=body,
+                method="POST",
+                headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+            )
+            start = time.perf_counter()
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                    response.read()
+                    ok = response.status == 201
+            except OSError as error:
+                ok = False
+                errors.append(str(error))
+            elapsed = (time.perf_counter() - start) * 1000
+            with lock:
+                latencies.append(elapsed if ok else float("inf"))
+
+        for n in range(20):  # warm every worker's connection
+            send(n)
+        latencies.clear()
+        threads = []
+        start = time.perf_counter()
+        for n in range(rate * seconds):
+            due = start + n / rate
+            time.sleep(max(0.0, due - time.perf_counter()))
+            thread = threading.Thread(target=send, args=(1000 + n,))
+            thread.start()
+            threads.append(thread)
+        for thread in threads:
+            thread.join()
+        rss = 0.0
+        for child in Path(f"/proc/{server.pid}/task").parent.parent.glob("[0-9]*"):
+            try:
+                status = (child / "status").read_text()
+            except OSError:
+                continue
+            if f"PPid:\t{server.pid}" in status:
+                hwm = [line for line in status.splitlines() if line.startswith("VmHWM")]
+                if hwm:
+                    rss = max(rss, int(hwm[0].split()[1]) / 1024)
+        if errors:
+            print(f"   {len(errors)} webhook errors, e.g. {errors[0]}")
+        return latencies, rss
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def _page_timing(client: Client, url: str, runs: int = 10) -> tuple[float, dict]:
+    """Median time of ``runs`` requests after a warm-up, and one more traced for memory."""
+    assert client.get(url).status_code == 200
+    timings = []
+    for _ in range(runs):
+        with measured(trace_memory=False) as m:
+            assert client.get(url).status_code == 200
+        timings.append(m["seconds"] * 1000)
+    with measured() as traced:
+        client.get(url)
+    return statistics.median(timings), traced
+
+
+def _bulk_assign(company: Company, agent: Agent, admin: Agent, *, trace_memory: bool) -> dict:
+    """Assign 10,000 random contacts to ``agent``; check rows, timeline and queued email."""
+    ids = list(
+        Contact.objects.filter(company=company)
+        .exclude(primary_agent=agent)
+        .order_by("?")
+        .values_list("pk", flat=True)[:10_000]
+    )
+    rows_before = TimelineEntry.objects.filter(company=company).count()
+    queued: list = []
+    from contacts import tasks
+
+    original = tasks.send_assignment_email.delay
+    tasks.send_assignment_email.delay = lambda *a, **k: queued.append(a)  # count, don't send
+    try:
+        with measured(trace_memory=trace_memory) as m, transaction.atomic():
+            changed = contacts_assign_primary_agent_bulk(
+                company=company, contact_ids=ids, agent=agent, actor=admin, reason="bench"
+            )
+    finally:
+        tasks.send_assignment_email.delay = original
+    written = TimelineEntry.objects.filter(company=company).count() - rows_before
+    assert changed == 10_000 and written == 10_000 and len(queued) == 1, (changed, written, queued)
+    AssignmentEmail.objects.filter(pk__in=[q[0] for q in queued]).delete()
+    return m
+
+
+def run() -> list[dict]:
+    if connection.vendor != "postgresql":
+        print("   skipped: the primary-agent targets are for PostgreSQL")
+        return []
+    company, agents, supervisor, admin = _build()
+    total = Contact.objects.filter(company=company).count()
+    out = []
+
+    # 1. Webhook text → committed routing, at 20 requests/s, through gunicorn.
+    latencies, rss = _webhook_load(company)
+    p95 = percentile(latencies, 95)
+    out.append(
+        result(
+            f"webhook text → committed routing, p95 at 20 req/s ({len(latencies)} requests)",
+            p95,
+            "ms",
+            "≤ 50 ms",
+            rss,
+            p95 <= 50,
+        )
+    )
+    out[-1]["peak_note"] = "gunicorn worker peak RSS"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+
+    # 2. The workload page: 200 agents, their counts over 1M contacts.
+    client = Client()
+    client.force_login(supervisor)
+    median, m = _page_timing(client, "/workload/")
+    out.append(
+        result(
+            f"workload page, {len(agents)} agents, {total:,} contacts (median)",
+            median,
+            "ms",
+            "≤ 300 ms",
+            m["peak_mib"],
+            median <= 300,
+        )
+    )
+
+    # 3. The admin's contact list, first page: estimated count, no full COUNT(*).
+    client = Client()
+    client.force_login(admin)
+    median, m = _page_timing(client, "/admin/contacts/contact/")
+    out.append(
+        result(
+            f"admin contact list, first page, {total:,} contacts (median)",
+            median,
+            "ms",
+            "≤ 500 ms",
+            m["peak_mib"],
+            median <= 500,
+        )
+    )
+
+    # 4. Bulk assignment of 10,000 contacts: rows, 10,000 timeline rows, the queued email.
+    #    Timed untraced; a second batch (to another agent) measures the memory.
+    seconds = _bulk_assign(company, agents[-1], admin, trace_memory=False)["seconds"]
+    m = _bulk_assign(company, agents[-2], admin, trace_memory=True)
+    out.append(
+        result(
+            "bulk assign 10,000 contacts (10,000 timeline rows, email queued)",
+            seconds,
+            "s",
+            "≤ 5 s",
+            m["peak_mib"],
+            seconds <= 5,
+        )
+    )
+    return out
