@@ -7,6 +7,24 @@ decision together with its reason. See routing/README.md.
 
 from dataclasses import dataclass, field
 
+from .distribution import (  # noqa: F401 - the engine's public API
+    FIRST_TO_CLAIM,
+    LEAST_LOADED,
+    METHODS,
+    NEXT_UP,
+    ROUND_ROBIN,
+    Member,
+    Pick,
+    Rotation,
+    decide,
+    first_to_claim,
+    least_loaded,
+    next_up,
+    next_up_claimed,
+    round_robin,
+    simulate,
+)
+
 AVAILABLE = "available"
 ACTIVE_POOL = "active"
 DIRECT_CHANNELS = frozenset({"text", "form"})

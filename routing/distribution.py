@@ -1,0 +1,304 @@
+"""Distribution methods: who among a group's members gets the next contact.
+
+Pure functions over plain data, like ``engine.py`` (which re-exports them). No ORM, no I/O,
+no clock: the caller passes the members with their presence and load, and the stored
+rotation; it gets back a ``Pick`` with the decision, the reasons, and the rotation to store.
+"""
+
+from dataclasses import dataclass, field, replace
+
+AVAILABLE = "available"
+
+ROUND_ROBIN = "round_robin"
+FIRST_TO_CLAIM = "first_to_claim"
+NEXT_UP = "next_up"
+LEAST_LOADED = "least_loaded"
+METHODS = (ROUND_ROBIN, FIRST_TO_CLAIM, NEXT_UP, LEAST_LOADED)
+
+# Why a member was not chosen, in words a supervisor reads on the timeline.
+AWAY = "away"
+OFFLINE = "offline"
+HAD_TURN = "already had their turn this round"
+JOINS_NEXT_ROUND = "joined mid-round: takes part from the next round"
+NOT_MEMBER = "not a member"
+MORE_LOADED = "has more open contacts"
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    name: str
+    presence: str  # effective presence: available, away or offline
+    load: int = 0  # open primary contacts (least loaded)
+    last_assigned: float | None = None  # timestamp of their last assignment (ties)
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """The stored state of a group's rounds.
+
+    ``round_members`` are those the current round started with; ``served`` got their contact
+    this round; ``order`` is the rotation order (owed members first). Stored as JSON by
+    ``as_dict`` / ``from_dict``, so a restart loses nothing.
+    """
+
+    round: int = 0
+    order: tuple[int, ...] = ()
+    round_members: frozenset[int] = frozenset()
+    served: frozenset[int] = frozenset()
+
+    def as_dict(self) -> dict:
+        return {
+            "round": self.round,
+            "order": list(self.order),
+            "round_members": sorted(self.round_members),
+            "served": sorted(self.served),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "Rotation":
+        data = data or {}
+        return cls(
+            round=int(data.get("round", 0)),
+            order=tuple(data.get("order", ())),
+            round_members=frozenset(data.get("round_members", ())),
+            served=frozenset(data.get("served", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Pick:
+    method: str
+    chosen: int | None  # assigned now (round robin, least loaded)
+    offered: tuple[int, ...] = ()  # offered, in order (first to claim: all at once)
+    candidates: tuple[int, ...] = ()
+    excluded: dict[int, str] = field(default_factory=dict)
+    reason: str = ""
+    rotation: Rotation | None = None  # the state to store, when the method keeps one
+
+
+def _unavailable(member: Member, skip_unavailable: bool) -> str | None:
+    if skip_unavailable and member.presence != AVAILABLE:
+        return AWAY if member.presence == AWAY else OFFLINE
+    return None
+
+
+def _new_round(rotation: Rotation, member_ids: set[int], owed: list[int]) -> Rotation:
+    """Start the next round with everyone who is a member now; owed members go first."""
+    previous = [m for m in rotation.order if m in member_ids and m not in owed]
+    newcomers = sorted(member_ids - set(previous) - set(owed))
+    return Rotation(
+        round=rotation.round + 1,
+        order=tuple(owed + previous + newcomers),
+        round_members=frozenset(member_ids),
+        served=frozenset(),
+    )
+
+
+def round_robin(
+    members: list[Member], rotation: Rotation, *, skip_unavailable: bool = True
+) -> Pick:
+    """Fair rounds: in a round every member gets one contact before anyone gets a second.
+
+    A member added mid-round joins from the next round; a removed member is skipped at once.
+    A member skipped for being away keeps their place: if they come back before the round
+    ends they still get their turn; if the round ends without them, they are first in the
+    next one (owed, not lost).
+    """
+    by_id = {m.id: m for m in members}
+    excluded: dict[int, str] = {}
+    state = rotation
+    if not state.round_members:
+        state = _new_round(state, set(by_id), [])
+    for attempt in range(2):
+        excluded = {}
+        for member_id in state.round_members - set(by_id):
+            excluded[member_id] = NOT_MEMBER
+        for member_id in set(by_id) - state.round_members:
+            excluded[member_id] = JOINS_NEXT_ROUND
+        waiting = [m for m in state.order if m in state.round_members and m in by_id]
+        chosen = None
+        skipped: list[int] = []
+        for member_id in waiting:
+            if member_id in state.served:
+                excluded[member_id] = HAD_TURN
+                continue
+            why = _unavailable(by_id[member_id], skip_unavailable)
+            if why:
+                excluded[member_id] = why
+                skipped.append(member_id)
+                continue
+            if chosen is None:
+                chosen = member_id
+        if chosen is not None:
+            new_state = replace(state, served=state.served | {chosen})
+            reason = f"Next in rotation (round {new_state.round})"
+            if state is not rotation and state.round != rotation.round:
+                reason += ", a new round"
+            return Pick(
+                ROUND_ROBIN,
+                chosen,
+                candidates=tuple(waiting),
+                excluded={k: v for k, v in excluded.items() if k != chosen},
+                reason=reason + ".",
+                rotation=new_state,
+            )
+        # Nobody left to serve in this round who can take it: the round is complete.
+        anyone = any(not _unavailable(m, skip_unavailable) for m in members)
+        if attempt == 1 or not anyone:
+            break
+        state = _new_round(state, set(by_id), skipped)
+    return Pick(
+        ROUND_ROBIN,
+        None,
+        candidates=tuple(m.id for m in members),
+        excluded=excluded,
+        reason="Nobody in the group is available.",
+        rotation=rotation,
+    )
+
+
+def least_loaded(members: list[Member], *, skip_unavailable: bool = True) -> Pick:
+    """The eligible member with the fewest open primary contacts; ties go to whoever waited
+    longest since their last assignment (never assigned first), then by id."""
+    excluded: dict[int, str] = {}
+    eligible = []
+    for member in members:
+        why = _unavailable(member, skip_unavailable)
+        if why:
+            excluded[member.id] = why
+        else:
+            eligible.append(member)
+    if not eligible:
+        return Pick(
+            LEAST_LOADED,
+            None,
+            candidates=(),
+            excluded=excluded,
+            reason="Nobody in the group is available.",
+        )
+    ranked = sorted(
+        eligible,
+        key=lambda m: (m.load, m.last_assigned is not None, m.last_assigned or 0.0, m.id),
+    )
+    chosen = ranked[0]
+    for member in ranked[1:]:
+        excluded[member.id] = (
+            MORE_LOADED if member.load > chosen.load else "waited less since their last contact"
+        )
+    return Pick(
+        LEAST_LOADED,
+        chosen.id,
+        candidates=tuple(m.id for m in ranked),
+        excluded=excluded,
+        reason=f"Fewest open contacts ({chosen.load}).",
+    )
+
+
+def first_to_claim(members: list[Member], *, skip_unavailable: bool = True) -> Pick:
+    """Offer to every eligible member at once; the first claim wins."""
+    excluded = {}
+    offered = []
+    for member in members:
+        why = _unavailable(member, skip_unavailable)
+        if why:
+            excluded[member.id] = why
+        else:
+            offered.append(member.id)
+    return Pick(
+        FIRST_TO_CLAIM,
+        None,
+        offered=tuple(offered),
+        candidates=tuple(offered),
+        excluded=excluded,
+        reason=(
+            f"Offered to {len(offered)} member(s) at once; the first to claim gets it."
+            if offered
+            else "Nobody in the group is available."
+        ),
+    )
+
+
+def next_up(members: list[Member], rotation: Rotation, *, skip_unavailable: bool = True) -> Pick:
+    """Offer to one member at a time, in rotation order, each for the claim window.
+
+    Returns the whole sequence in ``offered`` (the first is offered now); the rotation is
+    advanced by ``next_up_claimed`` once someone claims.
+    """
+    by_id = {m.id: m for m in members}
+    state = rotation if rotation.round_members else _new_round(rotation, set(by_id), [])
+    order = [m for m in state.order if m in by_id] + sorted(set(by_id) - set(state.order))
+    # Those still owed a turn this round first, then the rest in rotation order.
+    order = [m for m in order if m not in state.served] + [m for m in order if m in state.served]
+    excluded = {}
+    offered = []
+    for member_id in order:
+        why = _unavailable(by_id[member_id], skip_unavailable)
+        if why:
+            excluded[member_id] = why
+        else:
+            offered.append(member_id)
+    return Pick(
+        NEXT_UP,
+        None,
+        offered=tuple(offered),
+        candidates=tuple(order),
+        excluded=excluded,
+        reason=(
+            "Offered to one member at a time, in rotation order."
+            if offered
+            else "Nobody in the group is available."
+        ),
+        rotation=state,
+    )
+
+
+def next_up_claimed(rotation: Rotation, members: list[int], claimed_by: int) -> Rotation:
+    """The rotation after ``claimed_by`` took a next-up contact: they had their turn."""
+    state = rotation
+    if claimed_by in state.served or claimed_by not in state.round_members:
+        state = _new_round(state, set(members), [])
+    return replace(state, served=state.served | {claimed_by})
+
+
+def decide(
+    method: str, members: list[Member], rotation: Rotation, *, skip_unavailable: bool = True
+) -> Pick:
+    if method == ROUND_ROBIN:
+        return round_robin(members, rotation, skip_unavailable=skip_unavailable)
+    if method == LEAST_LOADED:
+        return least_loaded(members, skip_unavailable=skip_unavailable)
+    if method == FIRST_TO_CLAIM:
+        return first_to_claim(members, skip_unavailable=skip_unavailable)
+    if method == NEXT_UP:
+        return next_up(members, rotation, skip_unavailable=skip_unavailable)
+    raise ValueError(f"Unknown distribution method {method!r}")
+
+
+def simulate(
+    method: str,
+    members: list[Member],
+    rotation: Rotation,
+    count: int,
+    *,
+    skip_unavailable: bool = True,
+) -> list[int | None]:
+    """Who the next ``count`` contacts would go to (or be offered to first), changing nothing.
+
+    Loads grow by one per simulated assignment, so least loaded spreads as it would."""
+    out: list[int | None] = []
+    members = list(members)
+    state = rotation
+    for _ in range(count):
+        pick = decide(method, members, state, skip_unavailable=skip_unavailable)
+        winner = (
+            pick.chosen if pick.chosen is not None else (pick.offered[0] if pick.offered else None)
+        )
+        out.append(winner)
+        if method == ROUND_ROBIN and pick.rotation is not None:
+            state = pick.rotation
+        elif method == NEXT_UP and winner is not None:
+            state = next_up_claimed(pick.rotation or state, [m.id for m in members], winner)
+        if winner is not None:
+            members = [replace(m, load=m.load + 1) if m.id == winner else m for m in members]
+    return out
