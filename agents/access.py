@@ -36,12 +36,20 @@ PERMISSIONS: dict[str, list[str]] = {
         "contacts.view_timelineentry",
         "contacts.view_interaction",
         "contacts.view_assignmentemail",
+        "routing.view_reassignmentgroup",
+        "routing.view_routingrule",
+        "routing.view_round",
+        "routing.view_decision",
     ],
     AccessLevel.SUPERVISOR: [
         "agents.view_agent",
         "contacts.view_contact",
         "contacts.view_timelineentry",
         "contacts.view_interaction",
+        "routing.view_reassignmentgroup",
+        "routing.view_routingrule",
+        "routing.view_round",
+        "routing.view_decision",
     ],
     AccessLevel.AGENT: [
         "contacts.view_contact",
@@ -73,6 +81,22 @@ def sync_access_level_groups() -> None:
 
 def sync_on_post_migrate(sender, **kwargs) -> None:
     sync_access_level_groups()
+
+
+ROUTING_PERMISSION = ("routing", "manage_routing")
+
+
+def sync_routing_permission(agent) -> None:
+    """Grant or revoke *Contact Routing Rule Management* to follow the agent's checkbox."""
+    permission = Permission.objects.filter(
+        content_type__app_label=ROUTING_PERMISSION[0], codename=ROUTING_PERMISSION[1]
+    ).first()
+    if permission is None:  # before routing's first migrate
+        return
+    if agent.can_manage_routing:
+        agent.user_permissions.add(permission)
+    else:
+        agent.user_permissions.remove(permission)
 
 
 def sync_agent_groups(agent) -> None:

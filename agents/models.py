@@ -112,6 +112,11 @@ class Agent(AbstractBaseUser, PermissionsMixin):
         help_text="Inactive agents cannot log in and are not offered work. Deactivate "
         "instead of deleting: an agent's history stays.",
     )
+    can_manage_routing = models.BooleanField(
+        "contact routing rule management",
+        default=False,
+        help_text="May create and edit routing rules and reassignment groups.",
+    )
     is_staff = models.BooleanField(
         default=False,
         editable=False,
@@ -136,9 +141,10 @@ class Agent(AbstractBaseUser, PermissionsMixin):
         self.email = (self.email or "").strip().lower()
         self.is_staff = self.is_superuser or self.access_level == AccessLevel.ADMIN
         super().save(*args, **kwargs)
-        from .access import sync_agent_groups
+        from .access import sync_agent_groups, sync_routing_permission
 
         sync_agent_groups(self)
+        sync_routing_permission(self)
 
     def get_full_name(self) -> str:
         return self.full_name

@@ -145,6 +145,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "contacts.resend_stuck_assignment_emails",
         "schedule": 60.0,
     },
+    # Claim windows end on time even if their expiry message was lost.
+    "sweep-rounds": {"task": "routing.sweep_rounds", "schedule": 5.0},
 }
 CELERY_TIMEZONE = "UTC"
 

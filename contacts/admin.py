@@ -165,12 +165,15 @@ class ContactAdmin(CompanyScopedAdmin):
             obj.pk = contact.pk
             obj.company = contact.company
             obj.created_at = contact.created_at
-        contact_assign_primary_agent(
-            contact=contact,
-            agent=form.cleaned_data.get("primary_agent"),
-            actor=request.user,
-            reason="set in the admin",
-        )
+        agent = form.cleaned_data.get("primary_agent")
+        if not change and agent is None:
+            from routing.services import contact_route_new
+
+            contact_route_new(contact=contact)
+        elif not change or "primary_agent" in form.changed_data:
+            contact_assign_primary_agent(
+                contact=contact, agent=agent, actor=request.user, reason="set in the admin"
+            )
 
     @admin.action(description="Assign primary agent…", permissions=["change"])
     def assign_primary_agent(self, request, queryset):

@@ -70,12 +70,15 @@ class ContactForm(forms.Form):
             contact = contact_create(company=self.company, actor=actor, **values)
         else:
             contact = contact_update(contact=self.contact, actor=actor, **values)
-        contact_assign_primary_agent(
-            contact=contact,
-            agent=self.cleaned_data.get("primary_agent"),
-            actor=actor,
-            reason="set in the Lead Center",
-        )
+        agent = self.cleaned_data.get("primary_agent")
+        if self.contact is None and agent is None:
+            from routing.services import contact_route_new
+
+            contact_route_new(contact=contact)
+        elif self.contact is None or "primary_agent" in self.changed_data:
+            contact_assign_primary_agent(
+                contact=contact, agent=agent, actor=actor, reason="set in the Lead Center"
+            )
         return contact
 
 

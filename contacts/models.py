@@ -26,6 +26,11 @@ class Contact(models.Model):
     source = models.CharField(
         max_length=100, blank=True, help_text="Where the contact came from, e.g. website, import."
     )
+    tags = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Comma-separated, e.g. buyer, vip. Routing rules read them.",
+    )
     primary_agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -66,6 +71,10 @@ class Contact(models.Model):
     def display_phone(self) -> str:
         return format_phone(self.phone)
 
+    @property
+    def tag_list(self) -> list[str]:
+        return [t.strip().lower() for t in self.tags.split(",") if t.strip()]
+
 
 class TimelineEntry(models.Model):
     """One row of a contact's history. Written only by ``contacts.services.timeline_record``,
@@ -77,6 +86,8 @@ class TimelineEntry(models.Model):
         PRIMARY_ASSIGNED = "primary_assigned", "Primary agent assigned"
         PRIMARY_CHANGED = "primary_changed", "Primary agent changed"
         PRIMARY_UNASSIGNED = "primary_unassigned", "Primary agent unassigned"
+        REASSIGN_STARTED = "reassign_started", "Re-assign started"
+        REASSIGN_FINISHED = "reassign_finished", "Re-assign finished"
 
     # Both are the first column of composite indexes below; no index of their own.
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", db_index=False)

@@ -259,9 +259,36 @@ def contacts_recount_primary_load(*, company: Company) -> int:
     return len(counts)
 
 
+def _refuse_during_reassignment(contact_ids: list[int], *, allowed_round=None) -> None:
+    from routing.models import Round
+
+    busy = Round.objects.filter(contact_id__in=contact_ids, status=Round.Status.OPEN)
+    if allowed_round is not None:
+        busy = busy.exclude(pk=allowed_round.pk)
+    count = busy.count()
+    if not count:
+        return
+    if len(contact_ids) == 1:
+        message = (
+            f"Re-Assign in progress through {busy.first().source_name}: the primary agent "
+            "can't be changed until it finishes."
+        )
+    else:
+        message = (
+            f"{count} of the selected contacts are being re-assigned (Re-Assign in progress); "
+            "leave them out or wait until they are assigned."
+        )
+    raise ValidationError({"primary_agent": [message]})
+
+
 @transaction.atomic
 def contact_assign_primary_agent(
-    *, contact: Contact, agent: Agent | None, actor: Agent | None, reason: str = ""
+    *,
+    contact: Contact,
+    agent: Agent | None,
+    actor: Agent | None,
+    reason: str = "",
+    round_=None,
 ) -> TimelineEntry | None:
     """Set (or, with ``agent=None``, clear) the contact's primary agent.
 
@@ -277,6 +304,8 @@ def contact_assign_primary_agent(
     old = locked.primary_agent
     if (old.pk if old else None) == (agent.pk if agent else None):
         return None
+    # While a round distributes the contact, only that round may set its primary agent.
+    _refuse_during_reassignment([locked.pk], allowed_round=round_)
     _check_assignable(company=locked.company, agent=agent)
     locked.primary_agent = agent
     locked.ownership_version += 1
@@ -318,6 +347,7 @@ def contacts_assign_primary_agent_bulk(
     """
     _check_assignable(company=company, agent=agent)
     ids = sorted(set(contact_ids))
+    _refuse_during_reassignment(ids)
     changed: list[tuple[int, int]] = []
     entries: list[TimelineEntry] = []
     deltas: dict[int, int] = {}
@@ -453,6 +483,11 @@ def _inbound_once(
             email=email,
             source=source or f"inbound {channel}",
         )
+        # A new contact: the routing rules decide its primary agent (if any rule matches).
+        from routing.services import contact_route_new
+
+        contact_route_new(contact=contact, channel=channel)
+        contact = Contact.objects.select_related("primary_agent").get(pk=contact.pk)
     else:
         # Fill in what we did not know; never overwrite what people typed.
         blanks = {

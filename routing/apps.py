@@ -1,6 +1,18 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete
 
 
 class RoutingConfig(AppConfig):
     name = "routing"
     verbose_name = "Routing"
+
+    def ready(self) -> None:
+        from .models import GroupMember
+
+        post_delete.connect(_member_left, sender=GroupMember, dispatch_uid="routing.member_left")
+
+
+def _member_left(sender, instance, **kwargs) -> None:
+    from .services import group_member_removed
+
+    group_member_removed(group_id=instance.group_id, agent_id=instance.agent_id)

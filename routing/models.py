@@ -1,1 +1,237 @@
-# Models arrive with this app's capability; see docs/architecture.md.
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from agents.models import Company
+from contacts.models import Channel, Contact
+
+
+class Method(models.TextChoices):
+    ROUND_ROBIN = "round_robin", "Round robin"
+    FIRST_TO_CLAIM = "first_to_claim", "First to claim"
+    NEXT_UP = "next_up", "Next up"
+    LEAST_LOADED = "least_loaded", "Least loaded"
+
+
+class Distribution(models.Model):
+    """What routing rules and reassignment groups share: members, a method, a fallback."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=200)
+    method = models.CharField(max_length=20, choices=Method.choices, default=Method.ROUND_ROBIN)
+    default_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Gets the contact when nobody claims it in time or nobody is available.",
+    )
+    claim_window_minutes = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(1440)],
+        help_text="First to claim and next up: how long an offer stays open (1–1440 minutes).",
+    )
+    skip_unavailable = models.BooleanField(
+        default=True,
+        help_text="Skip members who are away or offline; they keep their place in the rotation.",
+    )
+    # The stored rotation (routing.distribution.Rotation.as_dict()).
+    rotation = models.JSONField(default=dict, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReassignmentGroup(Distribution):
+    """Re-routes existing contacts, triggered by hand from the contact page."""
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="group_name_unique")
+        ]
+        permissions = [
+            ("manage_routing", "Contact Routing Rule Management"),
+        ]
+
+
+class GroupMember(models.Model):
+    group = models.ForeignKey(ReassignmentGroup, on_delete=models.CASCADE, related_name="members")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["group", "added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "agent"], name="group_member_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent} in {self.group}"
+
+
+class HasField(models.TextChoices):
+    ANY = "", "Any"
+    YES = "yes", "Yes"
+    NO = "no", "No"
+
+
+class RoutingRule(Distribution):
+    """Routes *new* contacts: ordered, first match wins, can be paused."""
+
+    position = models.PositiveIntegerField(default=0, help_text="Lower runs first.")
+    paused = models.BooleanField(default=False)
+    sources = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Comma-separated sources that match (e.g. website, zillow); empty = any.",
+    )
+    channels = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text=f"Comma-separated channels ({', '.join(Channel.values)}); empty = any.",
+    )
+    tag = models.CharField(max_length=100, blank=True, help_text="Contact must have this tag.")
+    has_phone = models.CharField(max_length=3, choices=HasField.choices, blank=True)
+    has_email = models.CharField(max_length=3, choices=HasField.choices, blank=True)
+    active_from = models.TimeField(null=True, blank=True, help_text="In the company's time zone.")
+    active_until = models.TimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+
+class RuleMember(models.Model):
+    rule = models.ForeignKey(RoutingRule, on_delete=models.CASCADE, related_name="members")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    added_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["rule", "added_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["rule", "agent"], name="rule_member_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.agent} in {self.rule}"
+
+
+class Round(models.Model):
+    """One contact being distributed by a group or a rule: offers, a deadline, a result.
+
+    While a round is open the contact's primary agent cannot change by any other path
+    (*Re-Assign in progress*). The deadline is stored here, so a lost task message or a
+    restarted worker delays the outcome but never loses it: the sweep finishes it.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "In progress"
+        CLAIMED = "claimed", "Claimed"
+        ASSIGNED = "assigned", "Assigned"
+        FALLBACK = "fallback", "Went to the default assignee"
+        UNASSIGNED = "unassigned", "Nobody could take it"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="rounds")
+    group = models.ForeignKey(
+        ReassignmentGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="rounds"
+    )
+    rule = models.ForeignKey(
+        RoutingRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="rounds"
+    )
+    method = models.CharField(max_length=20, choices=Method.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    from_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Next up: the members still to be offered, in order.
+    queue = models.JSONField(default=list, blank=True)
+    deadline_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact"], condition=Q(status="open"), name="one_open_round_per_contact"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "deadline_at"], name="round_due")]
+
+    def __str__(self) -> str:
+        return f"{self.source_name} for {self.contact} ({self.get_status_display()})"
+
+    @property
+    def source_name(self) -> str:
+        if self.group_id:
+            return f"group “{self.group}”"
+        if self.rule_id:
+            return f"rule “{self.rule}”"
+        return "a deleted group"
+
+
+class Offer(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLAIMED = "claimed", "Claimed"
+        LOST = "lost", "Someone else claimed it"
+        EXPIRED = "expired", "Expired"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="offers")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["agent", "status"], name="offer_inbox")]
+
+    def __str__(self) -> str:
+        return f"Offer of {self.round.contact} to {self.agent}"
+
+
+class Decision(models.Model):
+    """The why log: every automatic routing decision, its candidates and its reasons."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    round = models.ForeignKey(Round, on_delete=models.SET_NULL, null=True, blank=True)
+    group = models.ForeignKey(
+        ReassignmentGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rule = models.ForeignKey(
+        RoutingRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    method = models.CharField(max_length=20, choices=Method.choices)
+    candidates = models.JSONField(default=list)
+    excluded = models.JSONField(default=dict)  # {agent id: reason}
+    chosen = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["group", "created_at"], name="decision_group_period"),
+            models.Index(fields=["contact", "-created_at"], name="decision_contact"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reason
