@@ -1,6 +1,7 @@
 import zoneinfo
 from datetime import timedelta
 
+from django.http import HttpResponseBadRequest
 from django.utils import timezone
 
 from .models import Agent
@@ -30,6 +31,9 @@ class CurrentCompanyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # PostgreSQL can't compare text with NUL characters: refuse such addresses plainly.
+        if any("\x00" in value for values in request.GET.lists() for value in values[1]):
+            return HttpResponseBadRequest("Null characters are not allowed in the address.")
         request.company = resolve_current_company(request)
         if request.company is not None:
             # Pages show times in the company's zone.

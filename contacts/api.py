@@ -91,7 +91,7 @@ def inbound(request: HttpRequest) -> JsonResponse:
         return _error(413, f"The request is too large: at most {MAX_REQUEST_BYTES} bytes.")
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return _error(400, "The body is not valid JSON.")
     if not isinstance(data, dict):
         return _error(400, "The body must be a JSON object.")

@@ -48,7 +48,8 @@ def build_message(
         "inbox_url": settings.SITE_URL + reverse("contacts:lead_center") + "?tab=contacts",
     }
     if total == 1:
-        subject = f"New contact assigned to you: {context['contacts'][0]['name']}"
+        name = " ".join(context["contacts"][0]["name"].split())
+        subject = f"New contact assigned to you: {name}"
     else:
         subject = f"{total} contacts assigned to you"
     message = EmailMultiAlternatives(

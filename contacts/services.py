@@ -60,9 +60,10 @@ def contact_clean(
     """Normalise and check a contact's fields; raise ``ValidationError`` keyed by field."""
     errors: dict[str, list[str]] = {}
     cleaned = {
-        "name": (name or "").strip(),
+        # One line each: names go into email subjects and list rows.
+        "name": " ".join((name or "").split()),
         "email": (email or "").strip().lower(),
-        "source": (source or "").strip(),
+        "source": " ".join((source or "").split()),
         "phone": "",
     }
     try:
@@ -228,7 +229,8 @@ def primary_load_apply(*, company_id: int, deltas: dict[int, int]) -> None:
     """Add ``deltas`` (agent id -> +/- contacts) to the agents' primary-contact counts.
 
     One upsert statement; called inside the transaction of the change it counts."""
-    rows = [(company_id, agent_id, n) for agent_id, n in deltas.items() if agent_id and n]
+    # In agent order, so two transactions never lock the same counters in opposite orders.
+    rows = sorted((company_id, agent_id, n) for agent_id, n in deltas.items() if agent_id and n)
     if not rows:
         return
     table = PrimaryLoad._meta.db_table
@@ -398,10 +400,16 @@ def contacts_assign_primary_agent_bulk(
 MAX_BODY_CHARS = 5000
 
 
-def _snapshot(agent: Agent | None) -> AgentSnapshot | None:
+def _snapshot(agent: Agent | None, company: Company) -> AgentSnapshot | None:
     if agent is None:
         return None
-    return AgentSnapshot(id=agent.pk, name=str(agent), presence=agent.effective_presence)
+    works_here = eligible_primary_agents(company=company).filter(pk=agent.pk).exists()
+    return AgentSnapshot(
+        id=agent.pk,
+        name=str(agent),
+        presence=agent.effective_presence,
+        works_here=works_here,
+    )
 
 
 def inbound_receive(
@@ -497,7 +505,7 @@ def _inbound_once(
         }
         if blanks:
             contact = contact_update(contact=contact, actor=None, **blanks)
-    decision = route_interaction(channel=channel, primary=_snapshot(contact.primary_agent))
+    decision = route_interaction(channel=channel, primary=_snapshot(contact.primary_agent, company))
     with transaction.atomic():
         interaction = Interaction.objects.create(
             company=company,

@@ -19,6 +19,10 @@ def send_assignment_email(self, email_id: int) -> str:
         assignment_email_failed(email_id=email_id, error=error)
         # 30 s, 1 min, 2 min, ... up to 30 min between tries.
         raise self.retry(exc=error, countdown=min(30 * 2**self.request.retries, 1800)) from error
+    except Exception as error:
+        # Counted too, so the sweep's attempt cap stops a message that can never be sent.
+        assignment_email_failed(email_id=email_id, error=error)
+        raise
 
 
 @shared_task(name="contacts.resend_stuck_assignment_emails")

@@ -38,6 +38,7 @@ class AgentSnapshot:
     id: int
     name: str
     presence: str  # effective presence: available, away or offline
+    works_here: bool = True  # still an active Lead Center person of the contact's company
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,14 @@ def route_interaction(*, channel: str, primary: AgentSnapshot | None) -> Interac
             ACTIVE_POOL,
             "The contact has no primary agent, so it is shown in Active to every available agent.",
             details | {"rule": "no_primary"},
+        )
+    if not primary.works_here:
+        return InteractionRoute(
+            None,
+            ACTIVE_POOL,
+            f"The primary agent, {primary.name}, no longer works contacts of this company, so "
+            "it is shown in Active to every available agent.",
+            details | {"rule": "primary_not_eligible"},
         )
     if primary.presence != AVAILABLE:
         return InteractionRoute(

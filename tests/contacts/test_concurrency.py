@@ -80,3 +80,21 @@ def test_twenty_parallel_webhook_calls_with_one_idempotency_key_make_one_interac
     assert len({answer["interaction"] for _, answer in results}) == 1
     assert Interaction.objects.count() == 1
     assert Contact.objects.count() == 1
+
+
+def test_opposite_reassignments_at_once_do_not_deadlock(company):
+    from contacts.services import contact_assign_primary_agent, contact_create
+
+    ava, ben = (AgentFactory(companies=[company]) for _ in range(2))
+    pairs = []
+    for n in range(8):
+        contact = contact_create(company=company, actor=None, phone=f"+1202555{n + 100:04d}")
+        contact_assign_primary_agent(contact=contact, agent=ava if n % 2 else ben, actor=None)
+        pairs.append((contact, ben if n % 2 else ava))
+
+    results = run_together(
+        8,
+        lambda i: contact_assign_primary_agent(contact=pairs[i][0], agent=pairs[i][1], actor=None),
+    )
+
+    assert not [r for r in results if isinstance(r, Exception)], results
