@@ -16,6 +16,7 @@ install: $(VENV)/.installed
 
 # Set up, migrate, load the demo, then serve web + Celery worker (with beat) until Ctrl-C.
 run: export DEBUG ?= 1
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo

@@ -85,7 +85,7 @@ class PrimaryAgentFilter(admin.SimpleListFilter):
 
 class AssignPrimaryAgentForm(forms.Form):
     agent = forms.ModelChoiceField(
-        queryset=Agent.objects.none(), label="Primary agent", empty_label=None
+        queryset=Agent.objects.none(), label="Primary agent", empty_label="— Choose an agent —"
     )
     reason = forms.CharField(
         max_length=200, required=False, help_text="Optional: shown on each contact's timeline."

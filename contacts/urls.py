@@ -7,6 +7,7 @@ app_name = "contacts"
 urlpatterns = [
     path("", views.lead_center, name="lead_center"),
     path("presence/", views.set_presence, name="presence"),
+    path("ping/", views.ping, name="ping"),
     path("contacts/new/", views.contact_add, name="contact_add"),
     path("contacts/<int:pk>/", views.contact_detail, name="contact"),
     path("contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),

@@ -285,7 +285,8 @@ def test_workload_shows_each_agents_load_and_the_spread(login, supervisor, compa
     assert (rows["ben@acme.test"].primary, rows["ben@acme.test"].taken_today) == (1, 1)
     assert rows["agent@acme.test"].presence == "available"
     assert response.context["rows"][0].agent == agent  # sorted by primary, descending
-    assert response.context["spread"] == 4  # Andy 4, the supervisor 0
+    assert response.context["spread"] == 3  # between the agents: Andy 4, Ben 1
+    assert response.context["totals"]["waiting"] == 0
     body = response.content.decode()
     assert "<svg" in body and "Primary contacts per agent" in body
 
@@ -296,8 +297,9 @@ def test_workload_query_count_is_constant(login, supervisor, company, django_ass
     for _ in range(10):
         a = AgentFactory(companies=[company])
         ContactFactory.create_batch(2, company=company, primary_agent=a)
-    # 1 session, 2 user, 3 company, 4 the agents with their four counts, 5 the company picker
-    with django_assert_num_queries(5):
+    # 1 session, 2 user, 3 company, 4 the agents with their four counts, 5 items waiting in
+    # Active, 6 the company picker
+    with django_assert_num_queries(6):
         response = client.get("/workload/")
     assert len(response.context["rows"]) == 11
 

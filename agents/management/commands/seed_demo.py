@@ -137,8 +137,8 @@ class Command(BaseCommand):
 
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo company “{company.name}”: {created_people} people and "
-                f"{created_contacts} contacts added (the rest were already there)."
+                f"Demo company “{company.name}” is ready ({created_people} people and "
+                f"{created_contacts} contacts added this time; what was there is kept)."
             )
         )
         self.stdout.write("")
