@@ -130,6 +130,47 @@ class AgentAdmin(UserAdmin):
     ordering = ["full_name", "email"]
     readonly_fields = ["presence_now", "last_seen", "date_joined", "last_login"]
     filter_horizontal = ["companies", "groups", "user_permissions"]
+    actions = ["hand_over_book"]
+
+    @admin.action(description="Hand over their contacts through a group…", permissions=["view"])
+    def hand_over_book(self, request, queryset):
+        from django.contrib import messages
+        from django.shortcuts import render
+
+        from routing.models import ReassignmentGroup
+        from routing.services import agent_book_handover
+
+        if not request.user.has_perm("contacts.change_contact"):
+            raise PermissionDenied
+        company = request.company
+        groups = ReassignmentGroup.objects.filter(company=company).order_by("name")
+        picked = request.POST.get("group", "")
+        group = groups.filter(pk=int(picked)).first() if picked.isdigit() else None
+        if "apply" in request.POST and group is not None:
+            for leaver in queryset:
+                moved = agent_book_handover(
+                    company=company, agent=leaver, group=group, actor=request.user
+                )
+                self.message_user(
+                    request,
+                    f"{moved} contact(s) of {leaver} sent through {group}.",
+                    messages.SUCCESS,
+                )
+            return None
+        return render(
+            request,
+            "admin/agents/agent/hand_over_book.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Hand over contacts through a group",
+                "opts": self.model._meta,
+                "groups": groups,
+                "agents": list(queryset[:20]),
+                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                "select_across": request.POST.get("select_across", "0"),
+                "error": "Choose a group." if "apply" in request.POST else "",
+            },
+        )
 
     add_fieldsets = (
         (
@@ -149,7 +190,10 @@ class AgentAdmin(UserAdmin):
             return fieldsets
         fieldsets = [
             (None, {"fields": ("email", "password")}),
-            ("Profile", {"fields": ("full_name", "access_level", "is_active")}),
+            (
+                "Profile",
+                {"fields": ("full_name", "access_level", "is_active", "can_manage_routing")},
+            ),
             ("Presence", {"fields": ("presence_now", "last_seen")}),
             ("Dates", {"fields": ("last_login", "date_joined")}),
         ]

@@ -11,6 +11,7 @@ from agents.models import Agent
 from agents.paginator import EstimatedCountPaginator
 from agents.permissions import CompanyScopedAdmin, agents_in_scope
 from agents.selectors import LEAD_CENTER_LEVELS, eligible_primary_agents
+from routing.selectors import open_round
 
 from .models import AssignmentEmail, Contact, Interaction, TimelineEntry
 from .phone import try_normalise_phone
@@ -111,15 +112,69 @@ class ContactAdmin(CompanyScopedAdmin):
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     readonly_fields = ["created_at", "updated_at", "recent_timeline"]
-    actions = ["assign_primary_agent", "unassign_primary_agent"]
+    actions = ["assign_primary_agent", "unassign_primary_agent", "reassign_through_group"]
 
     def get_fields(self, request, obj=None):
         fields = ["company", "name", "phone", "email", "source", "primary_agent"]
         if not request.user.is_superuser:
             fields.remove("company")
         if obj is not None:
-            fields += ["created_at", "updated_at", "recent_timeline"]
+            fields += ["reassignment", "created_at", "updated_at", "recent_timeline"]
         return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = [*super().get_readonly_fields(request, obj), "reassignment"]
+        if obj is not None and open_round(contact=obj) is not None:
+            readonly.append("primary_agent")  # Re-Assign in progress
+        return readonly
+
+    @admin.display(description="Re-assign")
+    def reassignment(self, obj: Contact) -> str:
+        round_ = open_round(contact=obj)
+        if round_ is None:
+            return "—"
+        return format_html(
+            "<b>Re-Assign in progress</b> through {} ({}), until {}.",
+            round_.source_name,
+            round_.get_method_display().lower(),
+            date_format(localtime(round_.deadline_at), "H:i") if round_.deadline_at else "—",
+        )
+
+    @admin.action(description="Re-assign through a group…", permissions=["change"])
+    def reassign_through_group(self, request, queryset):
+        from routing.models import ReassignmentGroup
+        from routing.services import reassignment_start
+
+        company = request.company
+        groups = ReassignmentGroup.objects.filter(company=company).order_by("name")
+        picked = request.POST.get("group", "")
+        group = groups.filter(pk=int(picked)).first() if picked.isdigit() else None
+        if "apply" in request.POST and group is not None:
+            done, refused = 0, []
+            for contact in queryset.filter(company=company).order_by("pk"):
+                try:
+                    reassignment_start(contact=contact, group=group, actor=request.user)
+                    done += 1
+                except ValidationError as error:
+                    refused.append(f"{contact}: {' '.join(error.messages)}")
+            self.message_user(request, f"Sent {done} contact(s) through {group}.", messages.SUCCESS)
+            for line in refused[:10]:
+                self.message_user(request, line, messages.WARNING)
+            return None
+        return render(
+            request,
+            "admin/contacts/contact/reassign_through_group.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Re-assign through a group",
+                "opts": self.model._meta,
+                "groups": groups,
+                "count": queryset.count(),
+                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                "select_across": request.POST.get("select_across", "0"),
+                "error": "Choose a group." if "apply" in request.POST else "",
+            },
+        )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)

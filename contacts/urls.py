@@ -11,6 +11,8 @@ urlpatterns = [
     path("contacts/new/", views.contact_add, name="contact_add"),
     path("contacts/<int:pk>/", views.contact_detail, name="contact"),
     path("contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),
+    path("contacts/<int:pk>/reassign/", views.reassign, name="reassign"),
+    path("offers/<int:pk>/claim/", views.claim, name="claim"),
     path("interactions/<int:pk>/take/", views.take, name="take"),
     path("interactions/<int:pk>/handled/", views.handle, name="handled"),
 ]

@@ -12,13 +12,15 @@ from agents.models import AccessLevel, Presence
 from agents.permissions import STAFF_LEVELS, access_level_required
 from agents.selectors import LEAD_CENTER_LEVELS
 from agents.services import agent_set_presence
+from routing.selectors import company_groups, open_offers, open_round
+from routing.services import offer_claim, reassignment_start
 
 from . import selectors
 from .forms import ContactForm, PresenceForm
 from .services import interaction_mark_handled, interaction_take
 
 lead_center_required = access_level_required(*LEAD_CENTER_LEVELS)
-TABS = ("mine", "active", "contacts")
+TABS = ("mine", "active", "offers", "contacts")
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
@@ -51,7 +53,11 @@ def lead_center(request: HttpRequest) -> HttpResponse:
         if term
         else None,
     }
-    if tab == "mine":
+    offers = open_offers(agent=agent, company=company)
+    context["offers_count"] = offers.count()
+    if tab == "offers":
+        context["offers"] = list(offers[: selectors.INBOX_LIMIT])
+    elif tab == "mine":
         context["items"] = list(mine[: selectors.INBOX_LIMIT])
     elif tab == "active":
         context["items"] = list(active[: selectors.INBOX_LIMIT]) if available else []
@@ -74,8 +80,51 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "contact": contact,
             "interactions": list(selectors.contact_interactions(contact=contact)[:50]),
             "timeline": list(selectors.contact_timeline(contact=contact)[:50]),
+            "round": open_round(contact=contact),
+            "groups": list(company_groups(company=request.company)),
         },
     )
+
+
+@lead_center_required
+def reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Primary agent role → group → confirm: send the contact through a reassignment group."""
+    contact = selectors.contact_page(company=request.company, pk=pk)
+    if contact is None:
+        raise Http404("No such contact in your company.")
+    group_id = request.POST.get("group") or request.GET.get("group") or ""
+    group = (
+        company_groups(company=request.company).filter(pk=int(group_id)).first()
+        if group_id.isascii() and group_id.isdigit()
+        else None
+    )
+    if group is None:
+        messages.error(request, "Choose a reassignment group.")
+        return redirect("contacts:contact", pk=contact.pk)
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        try:
+            round_ = reassignment_start(contact=contact, group=group, actor=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            if round_.status == round_.Status.OPEN:
+                messages.success(request, f"Re-Assign in progress through {group}.")
+            else:
+                messages.success(request, f"Re-assigned through {group}.")
+        return redirect("contacts:contact", pk=contact.pk)
+    return render(request, "contacts/reassign_confirm.html", {"contact": contact, "group": group})
+
+
+@require_POST
+@lead_center_required
+def claim(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        round_ = offer_claim(offer_id=pk, agent=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect(reverse("contacts:lead_center") + "?tab=offers")
+    messages.success(request, f"You are now the primary agent of {round_.contact}.")
+    return redirect("contacts:contact", pk=round_.contact_id)
 
 
 def _contact_form(request: HttpRequest, contact=None) -> HttpResponse:

@@ -174,6 +174,12 @@ class Round(models.Model):
         return f"{self.source_name} for {self.contact} ({self.get_status_display()})"
 
     @property
+    def offered_to(self) -> str:
+        """Who holds an open offer now (uses prefetched offers when there are)."""
+        offers = sorted(self.offers.all(), key=lambda o: o.pk)
+        return ", ".join(str(o.agent) for o in offers if o.status == Offer.Status.OPEN)
+
+    @property
     def source_name(self) -> str:
         if self.group_id:
             return f"group “{self.group}”"
