@@ -1,5 +1,8 @@
 import os
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -178,3 +181,68 @@ def browser_login(page, email: str, password: str = PASSWORD) -> None:
     page.fill("#id_username", email)
     page.fill("#id_password", password)
     page.click("button[type=submit]")
+
+
+# --- A real Celery worker --------------------------------------------------------------------
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.fixture
+def start_worker(tmp_path):
+    """Start ``celery worker`` processes on the test database (PostgreSQL) and Redis; they
+    are killed at the end. ``beat=True`` runs the periodic sweeps too. Tasks sent from the
+    test go through Redis to them (not eagerly)."""
+    from config.celery import app as celery_app
+
+    processes: list[subprocess.Popen] = []
+    was_eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+
+    def _start(*, beat: bool = False) -> subprocess.Popen:
+        n = len(processes)
+        args = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            f"--logfile={tmp_path / f'worker{n}.log'}",
+            f"--hostname=test{n}@%h",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+        ]
+        if beat:
+            args += ["--beat", f"--schedule={tmp_path / f'beat{n}'}"]
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_URL": _database_url(),
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+            "EMAIL_URL": "consolemail://",
+        }
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        process = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        processes.append(process)
+        return process
+
+    yield _start
+    celery_app.conf.task_always_eager = was_eager
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
