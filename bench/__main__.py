@@ -55,6 +55,16 @@ def main() -> None:
     os.environ["DATABASE_URL"] = _pick_database()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+    os.environ.setdefault("EMAIL_URL", "dummymail://")
+    # The routing benchmark's expiry step runs real workers on Redis when there is one.
+    if "REDIS_URL" not in os.environ:
+        try:
+            import redis
+
+            redis.Redis.from_url("redis://127.0.0.1:6379/9", socket_connect_timeout=1).ping()
+            os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/9"
+        except Exception as error:  # noqa: BLE001 - no Redis: that step says it is skipped
+            print(f"No Redis at 127.0.0.1:6379 ({error}); the worker-kill step is skipped.")
     # Pages render without collectstatic's manifest.
     os.environ.setdefault(
         "STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from agents.models import Agent, Company
@@ -38,22 +38,33 @@ def _member_agents(source: ReassignmentGroup | RoutingRule) -> list[Agent]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def _snapshots(company: Company, agents: list[Agent]) -> list[engine.Member]:
+def _snapshots(
+    company: Company, agents: list[Agent], *, with_last_assigned: bool = False
+) -> list[engine.Member]:
     ids = [a.pk for a in agents]
     loads = dict(
         PrimaryLoad.objects.filter(company=company, agent_id__in=ids).values_list(
             "agent_id", "contacts"
         )
     )
-    last = dict(
-        TimelineEntry.objects.filter(
-            company=company,
-            agent_id__in=ids,
-            kind__in=[TimelineEntry.Kind.PRIMARY_ASSIGNED, TimelineEntry.Kind.PRIMARY_CHANGED],
+    last: dict[int, datetime] = {}
+    if with_last_assigned:  # only least loaded breaks ties with it
+        latest = (
+            TimelineEntry.objects.filter(
+                company=company,
+                agent=OuterRef("pk"),
+                kind__in=[TimelineEntry.Kind.PRIMARY_ASSIGNED, TimelineEntry.Kind.PRIMARY_CHANGED],
+            )
+            .order_by("-created_at")
+            .values("created_at")[:1]
         )
-        .values_list("agent_id")
-        .annotate(at=Max("created_at"))
-    )
+        last = {
+            pk: at
+            for pk, at in Agent.objects.filter(pk__in=ids)
+            .annotate(at=Subquery(latest))
+            .values_list("pk", "at")
+            if at is not None
+        }
     return [
         engine.Member(
             id=a.pk,
@@ -146,7 +157,7 @@ def _start_round(
     rotation = engine.Rotation.from_dict(source.rotation)
     pick = engine.decide(
         source.method,
-        _snapshots(locked.company, agents),
+        _snapshots(locked.company, agents, with_last_assigned=source.method == Method.LEAST_LOADED),
         rotation,
         skip_unavailable=source.skip_unavailable,
     )
@@ -466,7 +477,7 @@ def agent_book_handover(
     group = ReassignmentGroup.objects.select_for_update().get(pk=group.pk)
     agents = [a for a in _member_agents(group) if a.pk != agent.pk]
     by_id = {a.pk: a for a in agents}
-    members = _snapshots(company, agents)
+    members = _snapshots(company, agents, with_last_assigned=group.method == Method.LEAST_LOADED)
     rotation = engine.Rotation.from_dict(group.rotation)
     plan: dict[int | None, list[int]] = {}
     reasons: dict[int, str] = {}
@@ -497,9 +508,20 @@ def agent_book_handover(
                 contact_id=contact_id,
                 group=group,
                 method=group.method,
-                candidates=[{"id": i} for i in pick.candidates],
-                excluded={str(i): {"why": why} for i, why in pick.excluded.items()},
-                chosen_id=chosen or (group.default_assignee_id if chosen is None else None),
+                # Compact for whole books: ids of the candidates, and the exclusions that
+                # are not simply "already had their turn this round" (those are counted).
+                candidates=list(pick.candidates),
+                excluded={
+                    **{
+                        str(i): {"name": _names(by_id, [i])[0], "why": why}
+                        for i, why in pick.excluded.items()
+                        if why != engine.HAD_TURN
+                    },
+                    "had_their_turn": sum(
+                        1 for w in pick.excluded.values() if w == engine.HAD_TURN
+                    ),
+                },
+                chosen_id=chosen if chosen is not None else group.default_assignee_id,
                 reason=(f"{label}: {pick.reason}")[:300],
                 created_at=now,
             )
@@ -560,7 +582,7 @@ def group_simulate(*, group: ReassignmentGroup, count: int) -> list[Agent | None
     by_id = {a.pk: a for a in agents}
     picks = engine.simulate(
         group.method,
-        _snapshots(group.company, agents),
+        _snapshots(group.company, agents, with_last_assigned=group.method == Method.LEAST_LOADED),
         engine.Rotation.from_dict(group.rotation),
         count,
         skip_unavailable=group.skip_unavailable,
