@@ -14,6 +14,7 @@ from agents.services import company_set_webhook_token
 from contacts.models import Contact
 from contacts.phone import normalise_phone
 from contacts.services import contact_create, contacts_assign_primary_agent_bulk, inbound_receive
+from routing.models import GroupMember, ReassignmentGroup, RoutingRule, RuleMember
 
 DEMO_COMPANY = "Northwind Realty"
 DEMO_PASSWORD = "switchboard-demo"  # noqa: S105 - printed for the demo on purpose
@@ -124,6 +125,31 @@ class Command(BaseCommand):
                         actor=None,
                         reason="demo data",
                     )
+            # Routing: two reassignment groups and a rule for new Zillow contacts.
+            admin = Agent.objects.get(email="admin@northwind.test")
+            if not admin.can_manage_routing:
+                admin.can_manage_routing = True
+                admin.save()
+            supervisor = Agent.objects.get(email="supervisor@northwind.test")
+            closers, _ = ReassignmentGroup.objects.get_or_create(
+                company=company,
+                name="Closers",
+                defaults={"method": "first_to_claim", "claim_window_minutes": 5,
+                          "default_assignee": supervisor},
+            )
+            team, _ = ReassignmentGroup.objects.get_or_create(
+                company=company, name="Whole team", defaults={"method": "round_robin"}
+            )
+            zillow, _ = RoutingRule.objects.get_or_create(
+                company=company,
+                name="Zillow leads",
+                defaults={"sources": "zillow", "method": "round_robin", "position": 1},
+            )
+            for agent in agents:
+                GroupMember.objects.get_or_create(group=team, agent=agent)
+                RuleMember.objects.get_or_create(rule=zillow, agent=agent)
+            for agent in agents[:3]:
+                GroupMember.objects.get_or_create(group=closers, agent=agent)
             company_set_webhook_token(company=company, token=DEMO_WEBHOOK_TOKEN)
             for n, (phone, body, channel) in enumerate(DEMO_INBOUND, start=1):
                 inbound_receive(
