@@ -134,8 +134,11 @@ class Command(BaseCommand):
             closers, _ = ReassignmentGroup.objects.get_or_create(
                 company=company,
                 name="Closers",
-                defaults={"method": "first_to_claim", "claim_window_minutes": 5,
-                          "default_assignee": supervisor},
+                defaults={
+                    "method": "first_to_claim",
+                    "claim_window_minutes": 5,
+                    "default_assignee": supervisor,
+                },
             )
             team, _ = ReassignmentGroup.objects.get_or_create(
                 company=company, name="Whole team", defaults={"method": "round_robin"}
