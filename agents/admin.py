@@ -159,7 +159,7 @@ class AgentAdmin(UserAdmin):
             return None
         return render(
             request,
-            "admin/agents/agent/hand_over_book.html",
+            "admin/routing/choose_group.html",
             {
                 **self.admin_site.each_context(request),
                 "title": "Hand over contacts through a group",
@@ -169,6 +169,7 @@ class AgentAdmin(UserAdmin):
                 "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
                 "select_across": request.POST.get("select_across", "0"),
                 "error": "Choose a group." if "apply" in request.POST else "",
+                "action": "hand_over_book",
             },
         )
 

@@ -134,3 +134,17 @@ class CompanyScopedAdmin(admin.ModelAdmin):
         if not change and not request.user.is_superuser and self.company_field == "company":
             obj.company = request.company
         super().save_model(request, obj, form, change)
+
+
+class ReadOnlyCompanyScopedAdmin(CompanyScopedAdmin):
+    """Records written only by services (history, routing decisions, emails): readable in
+    the admin, never added, changed or deleted there."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

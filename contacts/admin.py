@@ -9,7 +9,7 @@ from django.utils.timezone import localtime
 
 from agents.models import Agent
 from agents.paginator import EstimatedCountPaginator
-from agents.permissions import CompanyScopedAdmin, agents_in_scope
+from agents.permissions import CompanyScopedAdmin, ReadOnlyCompanyScopedAdmin, agents_in_scope
 from agents.selectors import LEAD_CENTER_LEVELS, eligible_primary_agents
 from routing.selectors import open_round
 
@@ -163,7 +163,7 @@ class ContactAdmin(CompanyScopedAdmin):
             return None
         return render(
             request,
-            "admin/contacts/contact/reassign_through_group.html",
+            "admin/routing/choose_group.html",
             {
                 **self.admin_site.each_context(request),
                 "title": "Re-assign through a group",
@@ -173,6 +173,7 @@ class ContactAdmin(CompanyScopedAdmin):
                 "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
                 "select_across": request.POST.get("select_across", "0"),
                 "error": "Choose a group." if "apply" in request.POST else "",
+                "action": "reassign_through_group",
             },
         )
 
@@ -321,7 +322,7 @@ class ContactAdmin(CompanyScopedAdmin):
 
 
 @admin.register(TimelineEntry)
-class TimelineEntryAdmin(CompanyScopedAdmin):
+class TimelineEntryAdmin(ReadOnlyCompanyScopedAdmin):
     """History is written by services only: readable here, never edited."""
 
     list_display = ["created_at", "contact", "kind", "message", "actor", "agent"]
@@ -331,18 +332,9 @@ class TimelineEntryAdmin(CompanyScopedAdmin):
     show_full_result_count = False
     raw_id_fields = ["contact"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Interaction)
-class InteractionAdmin(CompanyScopedAdmin):
+class InteractionAdmin(ReadOnlyCompanyScopedAdmin):
     """Where each inbound text, form, call and chat went, and why. Read-only."""
 
     list_display = [
@@ -360,28 +352,10 @@ class InteractionAdmin(CompanyScopedAdmin):
     show_full_result_count = False
     paginator = EstimatedCountPaginator
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(AssignmentEmail)
-class AssignmentEmailAdmin(CompanyScopedAdmin):
+class AssignmentEmailAdmin(ReadOnlyCompanyScopedAdmin):
     list_display = ["assigned_at", "agent", "status", "sent_at", "attempts", "last_error"]
     list_filter = ["status"]
     list_select_related = ["agent", "company"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

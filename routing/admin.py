@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from agents.paginator import EstimatedCountPaginator
-from agents.permissions import CompanyScopedAdmin, agents_in_scope
+from agents.permissions import CompanyScopedAdmin, ReadOnlyCompanyScopedAdmin, agents_in_scope
 from agents.selectors import LEAD_CENTER_LEVELS
 
 from .models import Decision, GroupMember, ReassignmentGroup, Round, RoutingRule, RuleMember
@@ -248,19 +248,8 @@ class RoutingRuleAdmin(RoutingPermissionMixin, CompanyScopedAdmin):
         return "; ".join(parts) or "any new contact"
 
 
-class ReadOnlyAdmin(CompanyScopedAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Round)
-class RoundAdmin(ReadOnlyAdmin):
+class RoundAdmin(ReadOnlyCompanyScopedAdmin):
     list_display = [
         "started_at",
         "contact",
@@ -282,7 +271,7 @@ class RoundAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Decision)
-class DecisionAdmin(ReadOnlyAdmin):
+class DecisionAdmin(ReadOnlyCompanyScopedAdmin):
     """The why log: who could have had the contact, who was passed over and why."""
 
     list_display = ["created_at", "contact", "method", "chosen", "reason"]
