@@ -129,6 +129,14 @@ class AgentAdmin(UserAdmin):
     search_fields = ["email", "full_name"]
     ordering = ["full_name", "email"]
     readonly_fields = ["presence_now", "last_seen", "date_joined", "last_login"]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        # Only those who hold Contact Routing Rule Management may hand it out.
+        if not (request.user.is_superuser or request.user.has_perm("routing.manage_routing")):
+            readonly.append("can_manage_routing")
+        return readonly
+
     filter_horizontal = ["companies", "groups", "user_permissions"]
     actions = ["hand_over_book"]
 
@@ -145,12 +153,22 @@ class AgentAdmin(UserAdmin):
         company = request.company
         groups = ReassignmentGroup.objects.filter(company=company).order_by("name")
         picked = request.POST.get("group", "")
-        group = groups.filter(pk=int(picked)).first() if picked.isdigit() else None
+        group = (
+            groups.filter(pk=int(picked)).first() if picked.isascii() and picked.isdigit() else None
+        )
         if "apply" in request.POST and group is not None:
+            from django.core.exceptions import ValidationError
+
             for leaver in queryset:
-                moved = agent_book_handover(
-                    company=company, agent=leaver, group=group, actor=request.user
-                )
+                try:
+                    moved = agent_book_handover(
+                        company=company, agent=leaver, group=group, actor=request.user
+                    )
+                except ValidationError as error:
+                    self.message_user(
+                        request, f"{leaver}: {' '.join(error.messages)}", messages.ERROR
+                    )
+                    continue
                 self.message_user(
                     request,
                     f"{moved} contact(s) of {leaver} sent through {group}.",
@@ -231,8 +249,9 @@ class AgentAdmin(UserAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         queryset, distinct = super().get_search_results(request, queryset, search_term)
-        # The contact form's Primary agent autocomplete offers only who may own contacts.
-        if request.GET.get("field_name") == "primary_agent":
+        # Autocompletes for owners (primary agent, group members, default assignees) offer
+        # only who may own contacts.
+        if request.GET.get("field_name") in ("primary_agent", "agent", "default_assignee"):
             queryset = queryset.filter(is_active=True, access_level__in=LEAD_CENTER_LEVELS)
         return queryset, distinct
 

@@ -101,8 +101,13 @@ def main() -> None:
     for r in rows:
         table.append(
             f"| {r['name']} | {r['value']} {r['unit']} | {r['target']} | "
-            f"{r['peak_mib']:.2f} MiB{' (' + r['peak_note'] + ')' if r.get('peak_note') else ''}"
-            f" | {'yes' if r['met'] else '**no**'} |"
+            + (
+                "not measured"
+                if r["peak_mib"] is None
+                else f"{r['peak_mib']:.2f} MiB"
+                + (f" ({r['peak_note']})" if r.get("peak_note") else "")
+            )
+            + f" | {'yes' if r['met'] else '**no**'} |"
         )
     block = "\n".join(
         [

@@ -29,7 +29,12 @@ def percentile(samples: list[float], q: float) -> float:
 
 
 def result(
-    name: str, value: float, unit: str, target: str, peak_mib: float, met: bool | Callable[[], bool]
+    name: str,
+    value: float,
+    unit: str,
+    target: str,
+    peak_mib: float | None,
+    met: bool | Callable[[], bool],
 ) -> dict:
     return {
         "name": name,

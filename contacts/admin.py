@@ -148,7 +148,9 @@ class ContactAdmin(CompanyScopedAdmin):
         company = request.company
         groups = ReassignmentGroup.objects.filter(company=company).order_by("name")
         picked = request.POST.get("group", "")
-        group = groups.filter(pk=int(picked)).first() if picked.isdigit() else None
+        group = (
+            groups.filter(pk=int(picked)).first() if picked.isascii() and picked.isdigit() else None
+        )
         if "apply" in request.POST and group is not None:
             done, refused = 0, []
             for contact in queryset.filter(company=company).order_by("pk"):

@@ -349,7 +349,6 @@ def contacts_assign_primary_agent_bulk(
     """
     _check_assignable(company=company, agent=agent)
     ids = sorted(set(contact_ids))
-    _refuse_during_reassignment(ids)
     changed: list[tuple[int, int]] = []
     entries: list[TimelineEntry] = []
     deltas: dict[int, int] = {}
@@ -367,6 +366,8 @@ def contacts_assign_primary_agent_bulk(
         rows = list(locked.values_list("pk", "primary_agent_id", "ownership_version"))
         if not rows:
             continue
+        # Checked with the rows locked: a round starting now waits for us, or we see it.
+        _refuse_during_reassignment([pk for pk, _, _ in rows])
         missing = {old for _, old, _ in rows} - set(agents_by_id) - {None}
         agents_by_id |= {a.pk: a for a in Agent.objects.filter(pk__in=missing)}
         Contact.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(

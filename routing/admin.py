@@ -22,6 +22,15 @@ class RoutingPermissionMixin:
     """Groups and rules are edited only with *Contact Routing Rule Management*; without it
     they are read-only (to those who may view them) or not shown at all."""
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Default assignees must be able to own contacts.
+        if db_field.name == "default_assignee":
+            kwargs["queryset"] = agents_in_scope(request).filter(
+                is_active=True, access_level__in=LEAD_CENTER_LEVELS
+            )
+            return admin.ModelAdmin.formfield_for_foreignkey(self, db_field, request, **kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def _manages(self, request) -> bool:
         return request.user.has_perm(MANAGE)
 
@@ -184,6 +193,12 @@ class RoutingRuleForm(forms.ModelForm):
         if bool(data.get("active_from")) != bool(data.get("active_until")):
             raise forms.ValidationError(
                 "Give both ends of the active hours (from and until), or neither."
+            )
+        if data.get("active_from") and data.get("active_from") == data.get("active_until"):
+            self.add_error(
+                "active_until",
+                "The active hours start and end at the same time: leave both "
+                "empty for a rule that is always active.",
             )
         channels = {c.strip() for c in (data.get("channels") or "").split(",") if c.strip()}
         unknown = channels - {"text", "form", "call", "chat"}

@@ -7,12 +7,19 @@ class RoutingConfig(AppConfig):
     verbose_name = "Routing"
 
     def ready(self) -> None:
-        from .models import GroupMember
+        from .models import GroupMember, RuleMember
 
         post_delete.connect(_member_left, sender=GroupMember, dispatch_uid="routing.member_left")
+        post_delete.connect(
+            _member_left, sender=RuleMember, dispatch_uid="routing.rule_member_left"
+        )
 
 
 def _member_left(sender, instance, **kwargs) -> None:
     from .services import group_member_removed
 
-    group_member_removed(group_id=instance.group_id, agent_id=instance.agent_id)
+    group_member_removed(
+        agent_id=instance.agent_id,
+        group_id=getattr(instance, "group_id", None),
+        rule_id=getattr(instance, "rule_id", None),
+    )

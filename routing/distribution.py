@@ -227,9 +227,14 @@ def next_up(members: list[Member], rotation: Rotation, *, skip_unavailable: bool
     """
     by_id = {m.id: m for m in members}
     state = rotation if rotation.round_members else _new_round(rotation, set(by_id), [])
-    order = [m for m in state.order if m in by_id] + sorted(set(by_id) - set(state.order))
-    # Those still owed a turn this round first, then the rest in rotation order.
-    order = [m for m in order if m not in state.served] + [m for m in order if m in state.served]
+    in_round = [m for m in state.order if m in by_id and m in state.round_members]
+    # Still owed a turn this round first, then those who had theirs; members who joined
+    # mid-round come last (they take part from the next round).
+    order = (
+        [m for m in in_round if m not in state.served]
+        + [m for m in in_round if m in state.served]
+        + sorted(set(by_id) - set(in_round))
+    )
     excluded = {}
     offered = []
     for member_id in order:

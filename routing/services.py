@@ -140,6 +140,9 @@ def reassignment_start(*, contact: Contact, group: ReassignmentGroup, actor: Age
 def _start_round(
     *, contact: Contact, source: ReassignmentGroup | RoutingRule, actor: Agent | None
 ) -> Round:
+    # Lock order everywhere: group (or rule), then round, then contact. One decision at a
+    # time per group: the rotation is read, advanced and stored under this lock.
+    source = type(source).objects.select_for_update().get(pk=source.pk)
     locked = (
         Contact.objects.select_for_update(of=("self",))
         .select_related("primary_agent", "company")
@@ -150,8 +153,6 @@ def _start_round(
         raise ValidationError(
             f"Re-Assign already in progress through {current.source_name}; wait for it to finish."
         )
-    # One decision at a time per group: the rotation is read, advanced and stored under lock.
-    source = type(source).objects.select_for_update().get(pk=source.pk)
     agents = _member_agents(source)
     by_id = {a.pk: a for a in agents}
     rotation = engine.Rotation.from_dict(source.rotation)
@@ -253,13 +254,16 @@ def _finish(round_: Round, *, agent: Agent | None, status: str, reason: str) -> 
             + (f"{stays} stays primary agent." if stays else "the contact has no primary agent."),
             details={"round": round_.pk},
         )
-    if round_.group_id is not None and agent is not None and round_.method == Method.NEXT_UP:
-        group = ReassignmentGroup.objects.select_for_update().get(pk=round_.group_id)
-        member_ids = list(group.members.values_list("agent_id", flat=True))
-        group.rotation = engine.next_up_claimed(
-            engine.Rotation.from_dict(group.rotation), member_ids, agent.pk
+    # Next up: a member who claimed had their turn (a fallback to the default assignee
+    # is nobody's turn, so the round goes on).
+    source = _source_of(round_)
+    if source is not None and status == Round.Status.CLAIMED and round_.method == Method.NEXT_UP:
+        source = type(source).objects.select_for_update().get(pk=source.pk)  # already held
+        member_ids = list(source.members.values_list("agent_id", flat=True))
+        source.rotation = engine.next_up_claimed(
+            engine.Rotation.from_dict(source.rotation), member_ids, agent.pk
         ).as_dict()
-        group.save(update_fields=["rotation"])
+        source.save(update_fields=["rotation"])
 
 
 def _fallback(round_: Round, source, why: str, pick: engine.Pick | None, by_id) -> None:
@@ -295,10 +299,12 @@ def offer_claim(*, offer_id: int, agent: Agent) -> Round:
     if offer is None:
         raise ValidationError("This offer is not yours.")
     round_ = offer.round
+    source = _source_of(round_)
+    if source is not None:
+        type(source).objects.select_for_update().filter(pk=source.pk).first()  # lock order
     now = timezone.now()
     if offer.status == Offer.Status.WITHDRAWN:
         raise ValidationError("This offer was withdrawn: you are no longer in the group.")
-    source = _source_of(round_)
     if source is not None and not source.members.filter(agent=agent).exists():
         Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.WITHDRAWN, closed_at=now)
         raise ValidationError("This offer was withdrawn: you are no longer in the group.")
@@ -328,6 +334,11 @@ def round_expire(*, round_id: int, force: bool = False) -> str:
     """Close a round whose claim window has passed: next up moves on to the next member,
     otherwise the default assignee gets it. Safe to call at any time, any number of times."""
     with transaction.atomic():
+        sources = Round.objects.filter(pk=round_id).values_list("group_id", "rule_id").first()
+        if sources and sources[0]:
+            ReassignmentGroup.objects.select_for_update().filter(pk=sources[0]).first()
+        elif sources and sources[1]:
+            RoutingRule.objects.select_for_update().filter(pk=sources[1]).first()
         round_ = (
             Round.objects.select_for_update(of=("self",))
             .select_related("group", "rule", "company")
@@ -378,12 +389,16 @@ def rounds_due(*, limit: int = 500) -> list[int]:
     )
 
 
-def group_member_removed(*, group_id: int, agent_id: int) -> None:
-    """A member left: withdraw their open offers at once; a next-up round moves on."""
+def group_member_removed(
+    *, agent_id: int, group_id: int | None = None, rule_id: int | None = None
+) -> None:
+    """A member left a group or rule: withdraw their open offers at once; a next-up round
+    moves on to the next member."""
+    where = {"round__group_id": group_id} if group_id else {"round__rule_id": rule_id}
     offers = list(
-        Offer.objects.filter(
-            round__group_id=group_id, agent_id=agent_id, status=Offer.Status.OPEN
-        ).values_list("pk", "round_id")
+        Offer.objects.filter(**where, agent_id=agent_id, status=Offer.Status.OPEN).values_list(
+            "pk", "round_id"
+        )
     )
     if not offers:
         return
@@ -530,8 +545,14 @@ def agent_book_handover(
     group.save(update_fields=["rotation"])
     Decision.objects.bulk_create(decisions, batch_size=5000)
     moved = 0
+    default = group.default_assignee
+    if (
+        default is not None
+        and not eligible_primary_agents(company=company).filter(pk=default.pk).exists()
+    ):
+        default = None
     for chosen, contact_ids in plan.items():
-        target = by_id.get(chosen) if chosen is not None else group.default_assignee
+        target = by_id.get(chosen) if chosen is not None else default
         if target is None:
             continue
         reason = reasons.get(chosen) or f"{label}: nobody available; went to the default assignee"

@@ -206,3 +206,11 @@ def test_least_loaded_and_first_to_claim_choose_only_available_members(presences
         assert loads[pick.chosen] == min(loads[i] for i in available)
     assert set(first_to_claim(members).offered) == available
     assert set(next_up(members, Rotation()).offered) == available
+
+
+def test_next_up_offers_newcomers_only_after_the_current_round():
+    members = team("available", "available", "available")
+    pick = next_up(members, Rotation())
+    rotation = next_up_claimed(pick.rotation, [1, 2, 3], claimed_by=1)
+    bigger = team("available", "available", "available", "available")
+    assert next_up(bigger, rotation).offered == (2, 3, 1, 4)

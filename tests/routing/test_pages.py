@@ -240,3 +240,74 @@ def test_fairness_page_reports_and_simulates(login, company_admin, company, ben,
         "Ben Okafor",
         "Chloe Martin",
     ]
+
+
+def test_a_company_admin_cannot_grant_themselves_routing_management(login, company_admin):
+    client = login(company_admin)
+    client.post(
+        f"/admin/agents/agent/{company_admin.pk}/change/",
+        {
+            "email": company_admin.email,
+            "full_name": company_admin.full_name,
+            "access_level": "admin",
+            "is_active": "on",
+            "can_manage_routing": "on",
+        },
+    )
+    company_admin.refresh_from_db()
+    assert not company_admin.can_manage_routing
+    assert not company_admin.has_perm("routing.manage_routing")
+
+
+def test_a_routing_manager_can_grant_it_to_a_colleague(login, company_admin, agent):
+    company_admin.can_manage_routing = True
+    company_admin.save()
+    login(company_admin).post(
+        f"/admin/agents/agent/{agent.pk}/change/",
+        {
+            "email": agent.email,
+            "full_name": agent.full_name,
+            "access_level": "agent",
+            "is_active": "on",
+            "can_manage_routing": "on",
+        },
+    )
+    agent.refresh_from_db()
+    assert agent.can_manage_routing and agent.has_perm("routing.manage_routing")
+
+
+def test_rule_with_equal_active_hours_is_refused_on_the_form(login, company_admin, company):
+    company_admin.can_manage_routing = True
+    company_admin.save()
+    response = login(company_admin).post(
+        "/admin/routing/routingrule/add/",
+        {
+            "name": "Odd",
+            "position": 1,
+            "method": "round_robin",
+            "claim_window_minutes": 5,
+            "active_from": "09:00",
+            "active_until": "09:00",
+            "members-TOTAL_FORMS": "0",
+            "members-INITIAL_FORMS": "0",
+            "members-MIN_NUM_FORMS": "0",
+            "members-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert "start and end at the same time" in response.content.decode()
+    assert not RoutingRule.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["²", "abc"])
+def test_odd_group_values_in_admin_actions_are_no_500(login, company_admin, olivia, value):
+    response = login(company_admin).post(
+        "/admin/contacts/contact/",
+        {
+            "action": "reassign_through_group",
+            "_selected_action": [olivia.pk],
+            "apply": "1",
+            "group": value,
+        },
+    )
+    assert response.status_code == 200
+    assert "Choose a group." in response.content.decode()

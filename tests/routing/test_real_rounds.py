@@ -109,3 +109,38 @@ def test_a_round_whose_worker_is_killed_is_finished_by_the_sweep_once(company, s
     assert Contact.objects.get(pk=contact.pk).primary_agent == boss
     # and nothing was assigned twice
     assert TimelineEntry.objects.filter(contact=contact, kind="primary_assigned").count() == 1
+
+
+def test_a_handover_and_single_reassignments_at_once_do_not_deadlock(company):
+    from contacts.services import contacts_assign_primary_agent_bulk
+    from routing.services import agent_book_handover
+
+    members = [
+        AgentFactory(companies=[company], presence=Presence.AVAILABLE, last_seen_at=timezone.now())
+        for _ in range(3)
+    ]
+    leaver = AgentFactory(companies=[company])
+    group = ReassignmentGroup.objects.create(company=company, name="RR", method="round_robin")
+    for member in members:
+        GroupMember.objects.create(group=group, agent=member)
+    book = [
+        contact_create(company=company, actor=None, phone=f"+1202555{n + 700:04d}")
+        for n in range(60)
+    ]
+    contacts_assign_primary_agent_bulk(
+        company=company, contact_ids=[c.pk for c in book], agent=leaver, actor=None
+    )
+    singles = [
+        contact_create(company=company, actor=None, phone=f"+1202555{n + 800:04d}")
+        for n in range(7)
+    ]
+
+    def work(i: int):
+        if i == 0:
+            return agent_book_handover(company=company, agent=leaver, group=group, actor=None)
+        return reassignment_start(contact=singles[i - 1], group=group, actor=None)
+
+    results = run_together(8, work)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert not Contact.objects.filter(primary_agent=leaver).exists()

@@ -372,3 +372,57 @@ def test_offer_emails_reach_the_offered_agents(
     offers = [m for m in mail.outbox if m.subject.startswith("Claim")]
     assert sorted(m.to[0] for m in offers) == ["ava@acme.test", "ben@acme.test"]
     assert "/lead-center/?tab=offers" in unescape(offers[0].body)
+
+
+def test_next_up_going_to_the_default_assignee_is_nobodys_turn(company, team, boss, travel):
+    group = make_group(company, team, "next_up", boss=boss, claim_window_minutes=1)
+    first, second, third = ContactFactory.create_batch(3, company=company)
+    round_ = reassignment_start(contact=first, group=group, actor=None)
+    offer_claim(offer_id=round_.offers.get().pk, agent=team[0])  # Ava had her turn
+    round_ = reassignment_start(contact=second, group=group, actor=None)
+    for minutes in (2, 4, 6):  # Ben, Chloe, Ava let it pass: the default assignee gets it
+        travel(minutes)
+        round_expire(round_id=round_.pk)
+    assert Contact.objects.get(pk=second.pk).primary_agent == boss
+    round_ = reassignment_start(contact=third, group=group, actor=None)
+    # Ben and Chloe are still owed their turn this round
+    assert round_.offers.get().agent == team[1]
+
+
+def test_next_up_rules_advance_their_rotation_too(company, team):
+    make_rule(company, team, method="next_up")
+    offered = []
+    for n in range(3):
+        interaction, _ = inbound_receive(
+            company=company, channel="text", phone=f"+1202555{n + 500:04d}"
+        )
+        round_ = Round.objects.get(contact=interaction.contact)
+        offer = round_.offers.get()
+        offered.append(offer.agent)
+        offer_claim(offer_id=offer.pk, agent=offer.agent)
+    assert offered == team
+
+
+def test_removing_a_rule_member_withdraws_their_offers(
+    company, team, django_capture_on_commit_callbacks
+):
+    rule = make_rule(company, team[:1], method="first_to_claim")
+    interaction, _ = inbound_receive(company=company, channel="text", phone="+12025550600")
+    offer = Round.objects.get(contact=interaction.contact).offers.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        RuleMember.objects.filter(rule=rule).delete()
+    offer.refresh_from_db()
+    assert offer.status == Offer.Status.WITHDRAWN
+
+
+def test_handover_with_a_default_assignee_who_cannot_own_contacts_moves_nothing_and_does_not_fail(
+    company, team, agent, leads_agent
+):
+    online(*team, presence=Presence.AWAY)
+    contacts = ContactFactory.create_batch(3, company=company)
+    contacts_assign_primary_agent_bulk(
+        company=company, contact_ids=[c.pk for c in contacts], agent=agent, actor=None
+    )
+    group = make_group(company, team, "round_robin", boss=leads_agent)
+    assert agent_book_handover(company=company, agent=agent, group=group, actor=None) == 0
+    assert Contact.objects.filter(primary_agent=agent).count() == 3
