@@ -1,0 +1,68 @@
+"""The admin pages of routing and the webhook token, in a real browser."""
+
+import pytest
+from django.utils import timezone
+
+from agents.models import Presence
+from contacts.services import contact_create
+from routing.models import GroupMember, ReassignmentGroup
+from routing.services import reassignment_start
+from tests.conftest import browser_login
+from tests.factories import AgentFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_routing_manager_builds_a_group_and_reads_its_fairness(
+    page, company, company_admin, screenshot
+):
+    company_admin.can_manage_routing = True
+    company_admin.save()
+    people = [
+        AgentFactory(
+            companies=[company],
+            full_name=name,
+            presence=Presence.AVAILABLE,
+            last_seen_at=timezone.now(),
+        )
+        for name in ("Ava Patel", "Ben Okafor", "Chloe Martin")
+    ]
+    browser_login(page, company_admin.email)
+    page.wait_for_url("**/admin/")
+    # a group with two assignees, through the admin form and its inline
+    page.goto("/admin/routing/reassignmentgroup/add/")
+    page.fill("#id_name", "Closers")
+    page.select_option("#id_method", "round_robin")
+    for n, person in enumerate(people[:2]):
+        if n:
+            page.click(".add-row a")
+        page.click(f"#members-{n} .field-agent .select2-selection")
+        page.fill(".select2-search__field", person.full_name.split()[0])
+        page.click(f".select2-results__option:has-text('{person.full_name}')")
+    screenshot(page, "admin-group-form")
+    page.click("input[name=_save]")
+    page.wait_for_selector(".messagelist .success")
+    group = ReassignmentGroup.objects.get(name="Closers")
+    assert group.members.count() == 2
+    GroupMember.objects.create(group=group, agent=people[2])
+    for n in range(4):
+        contact = contact_create(company=company, actor=None, phone=f"+1202555{n + 900:04d}")
+        reassignment_start(contact=contact, group=group, actor=None)
+    # the fairness page: counts, spread and what the next contacts would do
+    page.goto("/admin/routing/reassignmentgroup/")
+    page.click("text=Fairness & simulate")
+    page.wait_for_selector("#fairness")
+    assert page.inner_text("#fairness-spread") == "1"
+    assert page.locator("#simulation li").count() == 10
+    screenshot(page, "admin-group-fairness")
+
+
+def test_admin_rotates_the_webhook_token(page, company, company_admin, screenshot):
+    browser_login(page, company_admin.email)
+    page.wait_for_url("**/admin/")
+    page.goto(f"/admin/agents/company/{company.pk}/change/")
+    page.click("text=Rotate token…")
+    page.click("input[value='Rotate the token']")
+    token = page.inner_text("#new-token")
+    assert token.startswith("sbw_")
+    screenshot(page, "admin-rotate-token")
