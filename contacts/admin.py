@@ -132,7 +132,11 @@ class ContactAdmin(CompanyScopedAdmin):
     def reassignment(self, obj: Contact) -> str:
         round_ = open_round(contact=obj)
         if round_ is None:
-            return "—"
+            return format_html(
+                'Not in progress. <a href="{}">Re-assign from the contact page…</a> '
+                "(role → group → confirm), or use the list's <i>Re-assign through a group…</i>",
+                obj.get_absolute_url(),
+            )
         return format_html(
             "<b>Re-Assign in progress</b> through {} ({}), until {}.",
             round_.source_name,
