@@ -14,7 +14,7 @@ from django.utils.timesince import timesince
 from django.utils.timezone import localtime
 
 from .models import Agent, Company, Presence
-from .permissions import agents_in_scope
+from .permissions import agents_in_scope, parse_pk
 from .selectors import LEAD_CENTER_LEVELS, companies_for_user
 from .services import company_rotate_webhook_token
 
@@ -145,17 +145,13 @@ class AgentAdmin(UserAdmin):
         from django.contrib import messages
         from django.shortcuts import render
 
-        from routing.models import ReassignmentGroup
+        from routing.selectors import company_group, company_groups
         from routing.services import agent_book_handover
 
         if not request.user.has_perm("contacts.change_contact"):
             raise PermissionDenied
         company = request.company
-        groups = ReassignmentGroup.objects.filter(company=company).order_by("name")
-        picked = request.POST.get("group", "")
-        group = (
-            groups.filter(pk=int(picked)).first() if picked.isascii() and picked.isdigit() else None
-        )
+        group = company_group(company=company, pk=parse_pk(request.POST.get("group")))
         if "apply" in request.POST and group is not None:
             from django.core.exceptions import ValidationError
 
@@ -182,7 +178,7 @@ class AgentAdmin(UserAdmin):
                 **self.admin_site.each_context(request),
                 "title": "Hand over contacts through a group",
                 "opts": self.model._meta,
-                "groups": groups,
+                "groups": company_groups(company=company),
                 "agents": list(queryset[:20]),
                 "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
                 "select_across": request.POST.get("select_across", "0"),

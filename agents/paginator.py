@@ -1,3 +1,5 @@
+import json
+
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
@@ -23,8 +25,6 @@ class EstimatedCountPaginator(Paginator):
                 cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
                 plan = cursor.fetchone()[0]
             if isinstance(plan, str):
-                import json
-
                 plan = json.loads(plan)
             estimate = int(plan[0]["Plan"]["Plan Rows"])
             if estimate >= self.exact_below:

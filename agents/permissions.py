@@ -41,6 +41,19 @@ def agents_in_scope(
     return queryset.filter(companies=company, is_superuser=False).distinct()
 
 
+def owners_in_scope(request: HttpRequest) -> QuerySet[Agent]:
+    """Who may own contacts, among the agents the user may see: active Lead Center people."""
+    from .selectors import LEAD_CENTER_LEVELS
+
+    return agents_in_scope(request).filter(is_active=True, access_level__in=LEAD_CENTER_LEVELS)
+
+
+def parse_pk(value: str | None) -> int | None:
+    """A primary key typed into a form or URL, or None ("²".isdigit() is True, int() fails)."""
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 def _has_company_field(model: type[Model]) -> bool:
     return any(f.name == "company" and f.is_relation for f in model._meta.get_fields())
 

@@ -36,13 +36,6 @@ def seen_since() -> datetime:
     return timezone.now() - timedelta(minutes=settings.PRESENCE_OFFLINE_AFTER_MINUTES)
 
 
-def available_agents(*, company: Company) -> QuerySet[Agent]:
-    """Agents who are available right now: chose Available and were seen recently."""
-    return eligible_primary_agents(company=company).filter(
-        presence=Presence.AVAILABLE, last_seen_at__gte=seen_since()
-    )
-
-
 def effective_presence_expression() -> Case:
     """``Agent.effective_presence`` as SQL, for annotating lists."""
     return Case(

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from .middleware import SESSION_KEY
 from .models import AccessLevel
+from .permissions import parse_pk
 from .selectors import companies_for_user
 
 START_PAGES = {
@@ -28,12 +29,8 @@ def landing(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def switch_company(request: HttpRequest) -> HttpResponse:
-    picked = request.POST.get("company", "")
-    company = (
-        companies_for_user(request.user).filter(pk=int(picked)).first()
-        if picked.isascii() and picked.isdigit()
-        else None
-    )
+    picked = parse_pk(request.POST.get("company"))
+    company = companies_for_user(request.user).filter(pk=picked).first() if picked else None
     if company is not None:
         request.session[SESSION_KEY] = company.pk
     target = request.POST.get("next", "")

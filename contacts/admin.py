@@ -7,20 +7,26 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
-from agents.models import Agent
+from agents.models import Agent, Company
 from agents.paginator import EstimatedCountPaginator
-from agents.permissions import CompanyScopedAdmin, ReadOnlyCompanyScopedAdmin, agents_in_scope
+from agents.permissions import (
+    CompanyScopedAdmin,
+    ReadOnlyCompanyScopedAdmin,
+    agents_in_scope,
+    owners_in_scope,
+    parse_pk,
+)
 from agents.selectors import LEAD_CENTER_LEVELS, eligible_primary_agents
-from routing.selectors import open_round
+from routing.selectors import company_group, company_groups, open_round
+from routing.services import reassignment_start_many
 
 from .models import AssignmentEmail, Contact, Interaction, TimelineEntry
 from .phone import try_normalise_phone
 from .services import (
-    contact_assign_primary_agent,
     contact_clean,
-    contact_create,
-    contact_update,
+    contact_save,
     contacts_assign_primary_agent_bulk,
+    primary_agent_check,
 )
 
 
@@ -32,9 +38,18 @@ class ContactAdminForm(forms.ModelForm):
         model = Contact
         fields = ["company", "name", "phone", "email", "source", "primary_agent"]
 
+    def _company(self):
+        """The contact's company: the user's, the one picked (superusers adding), or its own
+        (a contact never moves, so superusers editing don't get the field)."""
+        if self.scoped_company is not None:
+            return self.scoped_company
+        if self.instance.pk:
+            return self.instance.company
+        return self.cleaned_data.get("company")
+
     def clean(self):
         data = super().clean()
-        company = self.scoped_company or data.get("company")
+        company = self._company()
         if company is None:
             return data
         try:
@@ -51,17 +66,15 @@ class ContactAdminForm(forms.ModelForm):
                 self.add_error(field if field in self.fields else None, errors)
             return data
         data.update(cleaned)
-        agent = data.get("primary_agent")
-        if agent and not eligible_primary_agents(company=company).filter(pk=agent.pk).exists():
-            self.add_error(
-                "primary_agent",
-                f"{agent} is not an active agent of {company}, so can't be its primary agent.",
-            )
+        try:
+            primary_agent_check(company=company, agent=data.get("primary_agent"))
+        except ValidationError as error:
+            self.add_error("primary_agent", error.message_dict["primary_agent"])
         return data
 
     def _post_clean(self):
         # Uniqueness was checked by contact_clean against the right company.
-        self.instance.company = self.scoped_company or self.cleaned_data.get("company")
+        self.instance.company = self._company()
         super()._post_clean()
 
 
@@ -79,9 +92,8 @@ class PrimaryAgentFilter(admin.SimpleListFilter):
         value = self.value()
         if value == "none":
             return queryset.filter(primary_agent__isnull=True)
-        if value and value.isascii() and value.isdigit():
-            return queryset.filter(primary_agent_id=int(value))
-        return queryset
+        pk = parse_pk(value)
+        return queryset if pk is None else queryset.filter(primary_agent_id=pk)
 
 
 class AssignPrimaryAgentForm(forms.Form):
@@ -146,23 +158,14 @@ class ContactAdmin(CompanyScopedAdmin):
 
     @admin.action(description="Re-assign through a group…", permissions=["change"])
     def reassign_through_group(self, request, queryset):
-        from routing.models import ReassignmentGroup
-        from routing.services import reassignment_start
-
         company = request.company
-        groups = ReassignmentGroup.objects.filter(company=company).order_by("name")
-        picked = request.POST.get("group", "")
-        group = (
-            groups.filter(pk=int(picked)).first() if picked.isascii() and picked.isdigit() else None
-        )
+        group = company_group(company=company, pk=parse_pk(request.POST.get("group")))
         if "apply" in request.POST and group is not None:
-            done, refused = 0, []
-            for contact in queryset.filter(company=company).order_by("pk"):
-                try:
-                    reassignment_start(contact=contact, group=group, actor=request.user)
-                    done += 1
-                except ValidationError as error:
-                    refused.append(f"{contact}: {' '.join(error.messages)}")
+            done, refused = reassignment_start_many(
+                contacts=list(queryset.filter(company=company).order_by("pk")),
+                group=group,
+                actor=request.user,
+            )
             self.message_user(request, f"Sent {done} contact(s) through {group}.", messages.SUCCESS)
             for line in refused[:10]:
                 self.message_user(request, line, messages.WARNING)
@@ -174,7 +177,7 @@ class ContactAdmin(CompanyScopedAdmin):
                 **self.admin_site.each_context(request),
                 "title": "Re-assign through a group",
                 "opts": self.model._meta,
-                "groups": groups,
+                "groups": company_groups(company=company),
                 "count": queryset.count(),
                 "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
                 "select_across": request.POST.get("select_across", "0"),
@@ -208,34 +211,21 @@ class ContactAdmin(CompanyScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "primary_agent":
-            agents = agents_in_scope(request).filter(
-                is_active=True, access_level__in=LEAD_CENTER_LEVELS
-            )
-            kwargs["queryset"] = agents
+            kwargs["queryset"] = owners_in_scope(request)
             return admin.ModelAdmin.formfield_for_foreignkey(self, db_field, request, **kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        values = {
-            name: form.cleaned_data.get(name, "") for name in ("name", "phone", "email", "source")
-        }
-        if change:
-            contact = contact_update(contact=obj, actor=request.user, **values)
-        else:
-            company = form.cleaned_data["company"] if request.user.is_superuser else request.company
-            contact = contact_create(company=company, actor=request.user, **values)
-            obj.pk = contact.pk
-            obj.company = contact.company
-            obj.created_at = contact.created_at
-        agent = form.cleaned_data.get("primary_agent")
-        if not change and agent is None:
-            from routing.services import contact_route_new
-
-            contact_route_new(contact=contact)
-        elif not change or "primary_agent" in form.changed_data:
-            contact_assign_primary_agent(
-                contact=contact, agent=agent, actor=request.user, reason="set in the admin"
-            )
+        contact = contact_save(
+            company=obj.company if change else form.instance.company,
+            contact=obj if change else None,
+            actor=request.user,
+            values={k: form.cleaned_data.get(k, "") for k in ("name", "phone", "email", "source")},
+            primary_agent=form.cleaned_data.get("primary_agent"),
+            primary_agent_changed="primary_agent" in form.changed_data,
+            reason="set in the admin",
+        )
+        obj.pk, obj.company, obj.created_at = contact.pk, contact.company, contact.created_at
 
     @admin.action(description="Assign primary agent…", permissions=["change"])
     def assign_primary_agent(self, request, queryset):
@@ -250,8 +240,6 @@ class ContactAdmin(CompanyScopedAdmin):
             return None
         company = request.company
         if request.user.is_superuser and companies:
-            from agents.models import Company
-
             company = Company.objects.get(pk=companies.pop())
         form = AssignPrimaryAgentForm(
             request.POST if "apply" in request.POST else None, company=company
@@ -294,8 +282,6 @@ class ContactAdmin(CompanyScopedAdmin):
     def unassign_primary_agent(self, request, queryset):
         changed = 0
         for company_id in set(queryset.order_by().values_list("company_id", flat=True)):
-            from agents.models import Company
-
             changed += contacts_assign_primary_agent_bulk(
                 company=Company.objects.get(pk=company_id),
                 contact_ids=queryset.filter(company_id=company_id).values_list("pk", flat=True),

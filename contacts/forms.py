@@ -1,12 +1,11 @@
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
 from agents.models import Agent, Company, Presence
 from agents.selectors import eligible_primary_agents
 
 from .models import Contact
-from .services import contact_assign_primary_agent, contact_clean, contact_create, contact_update
+from .services import contact_clean, contact_save
 
 
 class AgentChoiceField(forms.ModelChoiceField):
@@ -63,23 +62,16 @@ class ContactForm(forms.Form):
                     self.add_error(field if field in self.fields else None, messages)
         return data
 
-    @transaction.atomic
     def save(self, *, actor: Agent) -> Contact:
-        values = {k: self.cleaned_data[k] for k in ("name", "phone", "email", "source")}
-        if self.contact is None:
-            contact = contact_create(company=self.company, actor=actor, **values)
-        else:
-            contact = contact_update(contact=self.contact, actor=actor, **values)
-        agent = self.cleaned_data.get("primary_agent")
-        if self.contact is None and agent is None:
-            from routing.services import contact_route_new
-
-            contact_route_new(contact=contact)
-        elif self.contact is None or "primary_agent" in self.changed_data:
-            contact_assign_primary_agent(
-                contact=contact, agent=agent, actor=actor, reason="set in the Lead Center"
-            )
-        return contact
+        return contact_save(
+            company=self.company,
+            contact=self.contact,
+            actor=actor,
+            values={k: self.cleaned_data[k] for k in ("name", "phone", "email", "source")},
+            primary_agent=self.cleaned_data.get("primary_agent"),
+            primary_agent_changed="primary_agent" in self.changed_data,
+            reason="set in the Lead Center",
+        )
 
 
 class PresenceForm(forms.Form):

@@ -198,7 +198,9 @@ def _ownership_entry(
     )
 
 
-def _check_assignable(*, company: Company, agent: Agent | None) -> None:
+def primary_agent_check(*, company: Company, agent: Agent | None) -> None:
+    """Refuse (ValidationError on ``primary_agent``) an agent who can't own the company's
+    contacts: only its active agents, supervisors and admins can."""
     if agent is None:
         return
     if not eligible_primary_agents(company=company).filter(pk=agent.pk).exists():
@@ -308,7 +310,7 @@ def contact_assign_primary_agent(
         return None
     # While a round distributes the contact, only that round may set its primary agent.
     _refuse_during_reassignment([locked.pk], allowed_round=round_)
-    _check_assignable(company=locked.company, agent=agent)
+    primary_agent_check(company=locked.company, agent=agent)
     locked.primary_agent = agent
     locked.ownership_version += 1
     locked.save(update_fields=["primary_agent", "ownership_version", "updated_at"])
@@ -347,7 +349,7 @@ def contacts_assign_primary_agent_bulk(
     One timeline row per changed contact and, for a new agent, one email listing them all,
     queued after commit (so the request does not wait for it). Returns how many changed.
     """
-    _check_assignable(company=company, agent=agent)
+    primary_agent_check(company=company, agent=agent)
     ids = sorted(set(contact_ids))
     changed: list[tuple[int, int]] = []
     entries: list[TimelineEntry] = []
@@ -564,3 +566,31 @@ def interaction_mark_handled(*, company: Company, interaction_id: int, agent: Ag
     ).update(status=Interaction.Status.HANDLED, handled_by=agent, handled_at=timezone.now())
     if done != 1:
         raise _interaction_problem(company=company, interaction_id=interaction_id)
+
+
+@transaction.atomic
+def contact_save(
+    *,
+    company: Company,
+    contact: Contact | None,
+    actor: Agent | None,
+    values: dict[str, str],
+    primary_agent: Agent | None,
+    primary_agent_changed: bool,
+    reason: str,
+) -> Contact:
+    """What the admin's and the Lead Center's contact forms save: the details, then the
+    primary agent. A new contact nobody chose an agent for goes through the routing rules."""
+    if contact is None:
+        contact = contact_create(company=company, actor=actor, **values)
+        if primary_agent is None:
+            from routing.services import contact_route_new
+
+            contact_route_new(contact=contact)
+            return contact
+    else:
+        contact = contact_update(contact=contact, actor=actor, **values)
+        if not primary_agent_changed:
+            return contact
+    contact_assign_primary_agent(contact=contact, agent=primary_agent, actor=actor, reason=reason)
+    return contact

@@ -9,10 +9,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from agents.models import AccessLevel, Presence
-from agents.permissions import STAFF_LEVELS, access_level_required
+from agents.permissions import STAFF_LEVELS, access_level_required, parse_pk
 from agents.selectors import LEAD_CENTER_LEVELS
 from agents.services import agent_set_presence
-from routing.selectors import company_groups, open_offers, open_round
+from routing.selectors import company_group, company_groups, open_offers, open_round
 from routing.services import offer_claim, reassignment_start
 
 from . import selectors
@@ -92,11 +92,9 @@ def reassign(request: HttpRequest, pk: int) -> HttpResponse:
     contact = selectors.contact_page(company=request.company, pk=pk)
     if contact is None:
         raise Http404("No such contact in your company.")
-    group_id = request.POST.get("group") or request.GET.get("group") or ""
-    group = (
-        company_groups(company=request.company).filter(pk=int(group_id)).first()
-        if group_id.isascii() and group_id.isdigit()
-        else None
+    group = company_group(
+        company=request.company,
+        pk=parse_pk(request.POST.get("group") or request.GET.get("group")),
     )
     if group is None:
         messages.error(request, "Choose a reassignment group.")

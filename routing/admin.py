@@ -9,8 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from agents.paginator import EstimatedCountPaginator
-from agents.permissions import CompanyScopedAdmin, ReadOnlyCompanyScopedAdmin, agents_in_scope
-from agents.selectors import LEAD_CENTER_LEVELS
+from agents.permissions import CompanyScopedAdmin, ReadOnlyCompanyScopedAdmin, owners_in_scope
 
 from .models import Decision, GroupMember, ReassignmentGroup, Round, RoutingRule, RuleMember
 from .services import fairness, group_simulate
@@ -25,9 +24,7 @@ class RoutingPermissionMixin:
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # Default assignees must be able to own contacts.
         if db_field.name == "default_assignee":
-            kwargs["queryset"] = agents_in_scope(request).filter(
-                is_active=True, access_level__in=LEAD_CENTER_LEVELS
-            )
+            kwargs["queryset"] = owners_in_scope(request)
             return admin.ModelAdmin.formfield_for_foreignkey(self, db_field, request, **kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
@@ -58,9 +55,7 @@ class MemberInline(RoutingPermissionMixin, admin.TabularInline):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "agent":
-            kwargs["queryset"] = agents_in_scope(request).filter(
-                is_active=True, access_level__in=LEAD_CENTER_LEVELS
-            )
+            kwargs["queryset"] = owners_in_scope(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

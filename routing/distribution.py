@@ -13,7 +13,6 @@ ROUND_ROBIN = "round_robin"
 FIRST_TO_CLAIM = "first_to_claim"
 NEXT_UP = "next_up"
 LEAST_LOADED = "least_loaded"
-METHODS = (ROUND_ROBIN, FIRST_TO_CLAIM, NEXT_UP, LEAST_LOADED)
 
 # Why a member was not chosen, in words a supervisor reads on the timeline.
 AWAY = "away"
@@ -132,15 +131,12 @@ def round_robin(
                 chosen = member_id
         if chosen is not None:
             new_state = replace(state, served=state.served | {chosen})
-            reason = f"Next in rotation (round {new_state.round})"
-            if state is not rotation and state.round != rotation.round:
-                reason += ", a new round"
             return Pick(
                 ROUND_ROBIN,
                 chosen,
                 candidates=tuple(waiting),
                 excluded={k: v for k, v in excluded.items() if k != chosen},
-                reason=reason + ".",
+                reason=f"Next in rotation (round {new_state.round}).",
                 rotation=new_state,
             )
         # Nobody left to serve in this round who can take it: the round is complete.

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from .distribution import (  # noqa: F401 - the engine's public API
     FIRST_TO_CLAIM,
     LEAST_LOADED,
-    METHODS,
     NEXT_UP,
     ROUND_ROBIN,
     Member,

@@ -29,3 +29,8 @@ def open_round(*, contact) -> Round | None:
 
 def company_groups(*, company) -> QuerySet[ReassignmentGroup]:
     return ReassignmentGroup.objects.filter(company=company).order_by("name")
+
+
+def company_group(*, company, pk: int | None) -> ReassignmentGroup | None:
+    """The company's group with this id; None for another company's, a missing one or none."""
+    return company_groups(company=company).filter(pk=pk).first() if pk is not None else None

@@ -24,7 +24,7 @@ from contacts.services import (
 )
 
 from . import distribution as engine
-from .models import Decision, GroupMember, Method, Offer, ReassignmentGroup, Round, RoutingRule
+from .models import Decision, Method, Offer, ReassignmentGroup, Round, RoutingRule
 
 METHOD_LABELS = dict(Method.choices)
 
@@ -135,6 +135,21 @@ def reassignment_start(*, contact: Contact, group: ReassignmentGroup, actor: Age
     if group.company_id != contact.company_id:
         raise ValidationError("That reassignment group belongs to another company.")
     return _start_round(contact=contact, source=group, actor=actor)
+
+
+def reassignment_start_many(
+    *, contacts: list[Contact], group: ReassignmentGroup, actor: Agent | None
+) -> tuple[int, list[str]]:
+    """Send several contacts through a group, each in a transaction of its own; returns how
+    many started and, for the others, why not (e.g. already in progress)."""
+    started, refused = 0, []
+    for contact in contacts:
+        try:
+            reassignment_start(contact=contact, group=group, actor=actor)
+            started += 1
+        except ValidationError as error:
+            refused.append(f"{contact}: {' '.join(error.messages)}")
+    return started, refused
 
 
 def _start_round(
@@ -266,13 +281,16 @@ def _finish(round_: Round, *, agent: Agent | None, status: str, reason: str) -> 
         source.save(update_fields=["rotation"])
 
 
-def _fallback(round_: Round, source, why: str, pick: engine.Pick | None, by_id) -> None:
+def _usable_default(source: ReassignmentGroup | RoutingRule) -> Agent | None:
+    """The source's default assignee if they can own its company's contacts, else None."""
     default = source.default_assignee
-    if (
-        default is not None
-        and not eligible_primary_agents(company=source.company).filter(pk=default.pk).exists()
-    ):
-        default = None
+    if default is None:
+        return None
+    return eligible_primary_agents(company=source.company).filter(pk=default.pk).first()
+
+
+def _fallback(round_: Round, source, why: str, pick: engine.Pick | None, by_id) -> None:
+    default = _usable_default(source)
     if default is not None:
         reason = f"{why}; went to the default assignee, {default}"
         _decision(round_=round_, pick=pick, chosen=default, reason=reason, agents=by_id)
@@ -545,12 +563,7 @@ def agent_book_handover(
     group.save(update_fields=["rotation"])
     Decision.objects.bulk_create(decisions, batch_size=5000)
     moved = 0
-    default = group.default_assignee
-    if (
-        default is not None
-        and not eligible_primary_agents(company=company).filter(pk=default.pk).exists()
-    ):
-        default = None
+    default = _usable_default(group)
     for chosen, contact_ids in plan.items():
         target = by_id.get(chosen) if chosen is not None else default
         if target is None:
@@ -609,8 +622,3 @@ def group_simulate(*, group: ReassignmentGroup, count: int) -> list[Agent | None
         skip_unavailable=group.skip_unavailable,
     )
     return [by_id.get(p) if p is not None else group.default_assignee for p in picks]
-
-
-def group_member_add(*, group: ReassignmentGroup, agent: Agent) -> GroupMember:
-    member, _ = GroupMember.objects.get_or_create(group=group, agent=agent)
-    return member

@@ -99,7 +99,7 @@ def test_a_save_refused_by_the_service_is_a_message_not_a_500(
     def refuse(**kwargs):
         raise ValidationError({"phone": ["This number was just taken by Racer."]})
 
-    monkeypatch.setattr(contacts.admin, "contact_create", refuse)
+    monkeypatch.setattr(contacts.admin, "contact_save", refuse)
     response = login(company_admin).post(
         "/admin/contacts/contact/add/", {"name": "Late", "phone": "+12025550142"}, follow=True
     )
