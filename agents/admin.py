@@ -14,7 +14,7 @@ from django.utils.timesince import timesince
 from django.utils.timezone import localtime
 
 from .models import Agent, Company, Presence
-from .permissions import agents_in_scope, parse_pk
+from .permissions import action_page_context, agents_in_scope, parse_pk
 from .selectors import LEAD_CENTER_LEVELS, companies_for_user
 from .services import company_rotate_webhook_token
 
@@ -175,15 +175,15 @@ class AgentAdmin(UserAdmin):
             request,
             "admin/routing/choose_group.html",
             {
-                **self.admin_site.each_context(request),
-                "title": "Hand over contacts through a group",
-                "opts": self.model._meta,
+                **action_page_context(
+                    self,
+                    request,
+                    action="hand_over_book",
+                    title="Hand over contacts through a group",
+                ),
                 "groups": company_groups(company=company),
                 "agents": list(queryset[:20]),
-                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
-                "select_across": request.POST.get("select_across", "0"),
                 "error": "Choose a group." if "apply" in request.POST else "",
-                "action": "hand_over_book",
             },
         )
 

@@ -161,3 +161,16 @@ class ReadOnlyCompanyScopedAdmin(CompanyScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def action_page_context(model_admin, request: HttpRequest, *, action: str, title: str) -> dict:
+    """What an admin action's intermediate page needs to post the same selection back
+    (with ``templates/admin/_action_carry.html``)."""
+    return {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "opts": model_admin.model._meta,
+        "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        "select_across": request.POST.get("select_across", "0"),
+        "action": action,
+    }

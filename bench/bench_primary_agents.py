@@ -15,16 +15,16 @@ import urllib.request
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
-from agents.models import AccessLevel, Agent, Company, Presence
+from agents.models import AccessLevel, Agent, Company
 from agents.services import company_set_webhook_token
 from contacts.models import AssignmentEmail, Contact, TimelineEntry
 from contacts.services import contacts_assign_primary_agent_bulk, contacts_recount_primary_load
 
+from .data import bulk_agents
 from .measure import measured, percentile, result
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,30 +37,7 @@ TOKEN = "sbw_bench_primary"
 def _build() -> tuple[Company, list[Agent], Agent, Agent]:
     company, _ = Company.objects.get_or_create(name=COMPANY, defaults={"time_zone": "UTC"})
     company_set_webhook_token(company=company, token=TOKEN)
-    existing = Agent.objects.filter(email__endswith="@bench-primary.test", access_level="agent")
-    if existing.count() < AGENTS:
-        group = Group.objects.get(name="Agent")
-        made = Agent.objects.bulk_create(
-            Agent(
-                email=f"agent{n:03d}@bench-primary.test",
-                full_name=f"Bench Agent {n:03d}",
-                access_level=AccessLevel.AGENT,
-                password="!",
-                presence=Presence.AVAILABLE,
-            )
-            for n in range(existing.count(), AGENTS)
-        )
-        Agent.companies.through.objects.bulk_create(
-            Agent.companies.through(agent_id=a.pk, company_id=company.pk) for a in made
-        )
-        Agent.groups.through.objects.bulk_create(
-            Agent.groups.through(agent_id=a.pk, group_id=group.pk) for a in made
-        )
-    agents = list(
-        Agent.objects.filter(email__endswith="@bench-primary.test", access_level="agent").order_by(
-            "pk"
-        )
-    )
+    agents = bulk_agents(company, prefix="agent", domain="bench-primary.test", count=AGENTS)
     # Half of them are at work right now.
     Agent.objects.filter(pk__in=[a.pk for a in agents[::2]]).update(last_seen_at=timezone.now())
 

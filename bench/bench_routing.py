@@ -18,18 +18,18 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
 from django.db.models import Count
 from django.utils import timezone
 
-from agents.models import AccessLevel, Agent, Company, Presence
+from agents.models import Agent, Company, Presence
 from contacts.models import Contact, TimelineEntry
 from contacts.services import contacts_recount_primary_load
 from routing.models import GroupMember, Offer, ReassignmentGroup, Round
 from routing.services import agent_book_handover, offer_claim, reassignment_start
 
+from .data import bulk_agents
 from .measure import measured, result
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,30 +39,12 @@ MEMBERS = 50
 
 
 def _agents(company: Company, prefix: str, count: int) -> list[Agent]:
-    have = list(Agent.objects.filter(email__startswith=prefix).order_by("pk"))
-    if len(have) < count:
-        group = Group.objects.get(name="Agent")
-        made = Agent.objects.bulk_create(
-            Agent(
-                email=f"{prefix}{n:03d}@bench-routing.test",
-                full_name=f"{prefix} {n:03d}",
-                access_level=AccessLevel.AGENT,
-                password="!",
-                presence=Presence.AVAILABLE,
-            )
-            for n in range(len(have), count)
-        )
-        Agent.companies.through.objects.bulk_create(
-            Agent.companies.through(agent_id=a.pk, company_id=company.pk) for a in made
-        )
-        Agent.groups.through.objects.bulk_create(
-            Agent.groups.through(agent_id=a.pk, group_id=group.pk) for a in made
-        )
-        have = list(Agent.objects.filter(email__startswith=prefix).order_by("pk"))
-    Agent.objects.filter(pk__in=[a.pk for a in have]).update(
+    """Available agents, seen "in an hour" so presence holds for the whole run."""
+    agents = bulk_agents(company, prefix=prefix, domain="bench-routing.test", count=count)
+    Agent.objects.filter(pk__in=[a.pk for a in agents]).update(
         presence=Presence.AVAILABLE, last_seen_at=timezone.now() + timedelta(hours=1)
     )
-    return list(Agent.objects.filter(pk__in=[a.pk for a in have]).order_by("pk"))
+    return agents
 
 
 def _group(company: Company, name: str, method: str, members: list[Agent], **kwargs):

@@ -12,6 +12,7 @@ from agents.paginator import EstimatedCountPaginator
 from agents.permissions import (
     CompanyScopedAdmin,
     ReadOnlyCompanyScopedAdmin,
+    action_page_context,
     agents_in_scope,
     owners_in_scope,
     parse_pk,
@@ -174,15 +175,15 @@ class ContactAdmin(CompanyScopedAdmin):
             request,
             "admin/routing/choose_group.html",
             {
-                **self.admin_site.each_context(request),
-                "title": "Re-assign through a group",
-                "opts": self.model._meta,
+                **action_page_context(
+                    self,
+                    request,
+                    action="reassign_through_group",
+                    title="Re-assign through a group",
+                ),
                 "groups": company_groups(company=company),
                 "count": queryset.count(),
-                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
-                "select_across": request.POST.get("select_across", "0"),
                 "error": "Choose a group." if "apply" in request.POST else "",
-                "action": "reassign_through_group",
             },
         )
 
@@ -265,16 +266,13 @@ class ContactAdmin(CompanyScopedAdmin):
             request,
             "admin/contacts/contact/assign_primary_agent.html",
             {
-                **self.admin_site.each_context(request),
-                "title": "Assign a primary agent",
-                "opts": self.model._meta,
+                **action_page_context(
+                    self, request, action="assign_primary_agent", title="Assign a primary agent"
+                ),
                 "form": form,
                 "queryset": queryset,
                 "count": queryset.count(),
                 "preview": list(queryset.select_related("primary_agent")[:10]),
-                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
-                "select_across": request.POST.get("select_across", "0"),
-                "action": "assign_primary_agent",
             },
         )
 

@@ -8,7 +8,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from agents.models import Agent, Company
+from agents.models import AccessLevel, Agent, Company, Presence
 from agents.selectors import effective_presence_expression, eligible_primary_agents
 
 from .models import Contact, Interaction, PrimaryLoad, TimelineEntry
@@ -156,3 +156,21 @@ def workload(*, company: Company, sort: str = "name") -> list[WorkloadRow]:
         )
         for a in agents.order_by(*order)
     ]
+
+
+def workload_totals(*, company: Company, rows: list[WorkloadRow]) -> dict:
+    """Team totals over every row; availability and the spread (max − min primary
+    contacts) over the agents only: admins and supervisors are listed, since they may own
+    contacts, but their zeros would make an even team look uneven."""
+    agents_only = [r for r in rows if r.agent.access_level == AccessLevel.AGENT] or rows
+    primaries = [r.primary for r in agents_only]
+    return {
+        "primary": sum(r.primary for r in rows),
+        "open": sum(r.open for r in rows),
+        "taken_today": sum(r.taken_today for r in rows),
+        "assigned_7d": sum(r.assigned_7d for r in rows),
+        "available": sum(1 for r in agents_only if r.presence == Presence.AVAILABLE),
+        "agents": len(agents_only),
+        "spread": (max(primaries) - min(primaries)) if primaries else 0,
+        "waiting": inbox_active(company=company).count(),
+    }

@@ -203,20 +203,8 @@ def handle(request: HttpRequest, pk: int) -> HttpResponse:
 def workload(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "name")
     rows = selectors.workload(company=request.company, sort=sort)
-    # Spread and availability are about the agents; admins and supervisors are listed
-    # (they may own contacts) but don't make the spread look worse with their zeros.
-    agents_only = [r for r in rows if r.agent.access_level == AccessLevel.AGENT] or rows
-    primaries = [r.primary for r in agents_only]
+    totals = selectors.workload_totals(company=request.company, rows=rows)
     top = max([r.primary for r in rows], default=0)
-    totals = {
-        "primary": sum(primaries),
-        "open": sum(r.open for r in rows),
-        "taken_today": sum(r.taken_today for r in rows),
-        "assigned_7d": sum(r.assigned_7d for r in rows),
-        "available": sum(1 for r in agents_only if r.presence == Presence.AVAILABLE),
-        "agents": len(agents_only),
-        "waiting": selectors.inbox_active(company=request.company).count(),
-    }
     bar_height, gap, label_width, chart_width = 22, 8, 180, 520
     chart = [
         {
@@ -234,7 +222,7 @@ def workload(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "sort": sort,
             "totals": totals,
-            "spread": (max(primaries) - min(primaries)) if primaries else 0,
+            "spread": totals["spread"],
             "chart": chart,
             "chart_height": len(rows) * (bar_height + gap),
             "bar_height": bar_height,

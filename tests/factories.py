@@ -1,4 +1,5 @@
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from agents.models import AccessLevel, Agent, Company, Presence
@@ -45,3 +46,12 @@ class ContactFactory(DjangoModelFactory):
     phone = factory.Sequence(lambda n: f"+1202555{n % 10000:04d}")
     email = factory.Sequence(lambda n: f"contact{n}@example.com")
     source = "website"
+
+
+def online(*agents, presence: str = Presence.AVAILABLE):
+    """Set the agents' presence as if they had just used the Lead Center; returns the first."""
+    for agent in agents:
+        agent.presence = presence
+        agent.last_seen_at = timezone.now()
+        agent.save()
+    return agents[0] if agents else None

@@ -66,3 +66,30 @@ def test_admin_rotates_the_webhook_token(page, company, company_admin, screensho
     token = page.inner_text("#new-token")
     assert token.startswith("sbw_")
     screenshot(page, "admin-rotate-token")
+
+
+def test_admin_sends_selected_contacts_through_a_group_via_its_page(
+    page, company, company_admin, screenshot
+):
+    ben = AgentFactory(
+        companies=[company],
+        full_name="Ben Okafor",
+        presence=Presence.AVAILABLE,
+        last_seen_at=timezone.now(),
+    )
+    group = ReassignmentGroup.objects.create(company=company, name="Team", method="round_robin")
+    GroupMember.objects.create(group=group, agent=ben)
+    contact_create(company=company, actor=None, name="Olivia Nguyen", phone="+12025550142")
+    browser_login(page, company_admin.email)
+    page.wait_for_url("**/admin/")
+    page.goto("/admin/contacts/contact/")
+    page.check("#action-toggle")
+    page.select_option("select[name=action]", "reassign_through_group")
+    page.click("button[name=index]")
+    page.wait_for_selector("#id_group")
+    screenshot(page, "admin-choose-group")
+    page.select_option("#id_group", label="Team (round robin)")
+    page.click("input[value='Send through the group']")
+    page.wait_for_selector(".messagelist .success")
+    assert "Sent 1 contact(s) through Team." in page.inner_text(".messagelist")
+    screenshot(page, "admin-contacts-after-reassign")

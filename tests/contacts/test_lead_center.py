@@ -2,21 +2,13 @@ from html import unescape
 
 import pytest
 from django.core import mail
-from django.utils import timezone
 
 from agents.models import AccessLevel, Presence
 from contacts.models import Contact, Interaction, TimelineEntry
 from contacts.services import contact_assign_primary_agent, contact_create, inbound_receive
-from tests.factories import AgentFactory, ContactFactory
+from tests.factories import AgentFactory, ContactFactory, online
 
 pytestmark = pytest.mark.django_db
-
-
-def online(agent, presence=Presence.AVAILABLE):
-    agent.presence = presence
-    agent.last_seen_at = timezone.now()
-    agent.save()
-    return agent
 
 
 @pytest.fixture
@@ -52,7 +44,7 @@ def test_a_text_routed_to_me_is_in_mine_and_not_in_anyone_elses_inbox(
 def test_with_the_primary_away_the_text_shows_in_active_for_available_agents(
     login, company, agent, ben, olivia
 ):
-    online(agent, Presence.AWAY)
+    online(agent, presence=Presence.AWAY)
     text(company, body="Anyone there?")
     active = login(ben).get("/lead-center/?tab=active").content.decode()
     assert "Anyone there?" in active
@@ -66,7 +58,7 @@ def test_with_the_primary_away_the_text_shows_in_active_for_available_agents(
 def test_taking_an_active_item_makes_it_mine_and_a_second_taker_is_told(
     client, login, company, agent, ben, olivia
 ):
-    online(agent, Presence.OFFLINE)
+    online(agent, presence=Presence.OFFLINE)
     chloe = online(AgentFactory(companies=[company], full_name="Chloe Martin"))
     item = text(company, body="Call me back")
     # when Ben takes it
@@ -84,7 +76,7 @@ def test_taking_an_active_item_makes_it_mine_and_a_second_taker_is_told(
 
 
 def test_an_away_agent_cannot_take(login, company, agent, olivia):
-    online(agent, Presence.AWAY)
+    online(agent, presence=Presence.AWAY)
     item = text(company)
     response = login(agent).post(f"/lead-center/interactions/{item.pk}/take/", follow=True)
     assert "Set yourself Available" in response.content.decode()

@@ -7,7 +7,7 @@ from agents.models import Presence
 from agents.services import company_set_webhook_token
 from contacts.models import Contact, Interaction
 from contacts.services import contact_assign_primary_agent
-from tests.factories import AgentFactory, ContactFactory
+from tests.factories import AgentFactory, ContactFactory, online
 
 pytestmark = pytest.mark.django_db
 
@@ -30,13 +30,6 @@ def hook(client, company):
     return _post
 
 
-def _online(agent, presence=Presence.AVAILABLE):
-    agent.presence = presence
-    agent.last_seen_at = timezone.now()
-    agent.save()
-    return agent
-
-
 @pytest.fixture
 def known(company, agent):
     contact = ContactFactory(company=company, name="Olivia", phone="+12025550142")
@@ -45,7 +38,7 @@ def known(company, agent):
 
 
 def test_text_goes_to_the_available_primary_agent(hook, known, agent):
-    _online(agent)
+    online(agent)
     response = hook({"channel": "text", "phone": "(202) 555-0142", "body": "Still free?"})
     assert response.status_code == 201
     answer = response.json()
@@ -64,7 +57,7 @@ def test_text_goes_to_the_available_primary_agent(hook, known, agent):
 def test_text_goes_to_active_when_the_primary_agent_is_away_or_offline(
     hook, known, agent, presence
 ):
-    _online(agent, presence)
+    online(agent, presence=presence)
     answer = hook({"channel": "form", "phone": "+12025550142"}).json()
     assert answer["routed_to"] is None
     assert answer["pool"] == "active"
@@ -72,7 +65,7 @@ def test_text_goes_to_active_when_the_primary_agent_is_away_or_offline(
 
 
 def test_primary_agent_not_seen_for_a_while_counts_as_offline(hook, known, agent, settings):
-    _online(agent)
+    online(agent)
     settings.PRESENCE_OFFLINE_AFTER_MINUTES = 15
     agent.last_seen_at = timezone.now() - timezone.timedelta(minutes=16)
     agent.save()
@@ -81,7 +74,7 @@ def test_primary_agent_not_seen_for_a_while_counts_as_offline(hook, known, agent
 
 @pytest.mark.parametrize("channel", ["call", "chat"])
 def test_calls_and_chats_never_go_to_the_primary_agent(hook, known, agent, channel):
-    _online(agent)
+    online(agent)
     answer = hook({"channel": channel, "phone": "+12025550142"}).json()
     assert answer["routed_to"] is None
     assert answer["pool"] == "active"
@@ -241,6 +234,6 @@ def test_an_admin_cannot_rotate_another_companys_token(login, company_admin, oth
 
 
 def test_other_agents_of_the_company_are_not_routed_to(hook, known, agent, company):
-    _online(agent)
-    _online(AgentFactory(companies=[company]))
+    online(agent)
+    online(AgentFactory(companies=[company]))
     assert hook({"channel": "text", "phone": "+12025550142"}).json()["routed_to"] == agent.email

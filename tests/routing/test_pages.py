@@ -3,21 +3,13 @@
 from html import unescape
 
 import pytest
-from django.utils import timezone
 
-from agents.models import Presence
 from contacts.models import Contact
 from contacts.services import contact_assign_primary_agent, contact_create
 from routing.models import GroupMember, Offer, ReassignmentGroup, Round, RoutingRule
-from tests.factories import AgentFactory
+from tests.factories import AgentFactory, online
 
 pytestmark = pytest.mark.django_db
-
-
-def online(*agents):
-    for agent in agents:
-        agent.presence, agent.last_seen_at = Presence.AVAILABLE, timezone.now()
-        agent.save()
 
 
 @pytest.fixture

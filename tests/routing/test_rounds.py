@@ -35,7 +35,7 @@ from routing.services import (
     rounds_due,
 )
 from routing.tasks import sweep_rounds
-from tests.factories import AgentFactory, ContactFactory
+from tests.factories import AgentFactory, ContactFactory, online
 
 pytestmark = pytest.mark.django_db
 
@@ -50,13 +50,6 @@ def travel(monkeypatch):
         monkeypatch.setattr(timezone, "now", lambda: later)
 
     return _travel
-
-
-def online(*agents, presence=Presence.AVAILABLE):
-    for agent in agents:
-        agent.presence = presence
-        agent.last_seen_at = timezone.now()
-        agent.save()
 
 
 @pytest.fixture
