@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
-from .models import AccessLevel
+from .choices import AccessLevel
 
 GROUP_NAMES: dict[str, str] = {
     AccessLevel.ADMIN: "Admin",
@@ -93,7 +93,8 @@ def sync_routing_permission(agent) -> None:
     ).first()
     if permission is None:  # before routing's first migrate
         return
-    if agent.can_manage_routing:
+    # Only Admins reach the screens it opens (see ``Agent.clean``); a demoted admin loses it.
+    if agent.can_manage_routing and (agent.is_superuser or agent.access_level == AccessLevel.ADMIN):
         agent.user_permissions.add(permission)
     else:
         agent.user_permissions.remove(permission)

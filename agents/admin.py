@@ -13,6 +13,10 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.timezone import localtime
 
+from routing.handover import agent_book_handover
+from routing.permissions import can_grant_routing, can_hand_over_book
+from routing.selectors import company_group, company_groups
+
 from .models import Agent, Company, Presence
 from .permissions import action_page_context, agents_in_scope, parse_pk
 from .selectors import LEAD_CENTER_LEVELS, companies_for_user
@@ -133,7 +137,7 @@ class AgentAdmin(UserAdmin):
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         # Only those who hold Contact Routing Rule Management may hand it out.
-        if not (request.user.is_superuser or request.user.has_perm("routing.manage_routing")):
+        if not can_grant_routing(request.user):
             readonly.append("can_manage_routing")
         return readonly
 
@@ -145,10 +149,7 @@ class AgentAdmin(UserAdmin):
         from django.contrib import messages
         from django.shortcuts import render
 
-        from routing.selectors import company_group, company_groups
-        from routing.services import agent_book_handover
-
-        if not request.user.has_perm("contacts.change_contact"):
+        if not can_hand_over_book(request.user):
             raise PermissionDenied
         company = request.company
         group = company_group(company=company, pk=parse_pk(request.POST.get("group")))

@@ -9,6 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from .access import sync_agent_groups, sync_routing_permission
+from .choices import AccessLevel, Presence
+
+__all__ = ["AccessLevel", "Agent", "Company", "Presence"]
+
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -55,19 +60,6 @@ class Company(models.Model):
     @staticmethod
     def new_webhook_token() -> str:
         return "sbw_" + secrets.token_urlsafe(32)
-
-
-class AccessLevel(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    SUPERVISOR = "supervisor", "Supervisor"
-    AGENT = "agent", "Agent"
-    LEADS_AGENT = "leads_agent", "Leads Agent"
-
-
-class Presence(models.TextChoices):
-    AVAILABLE = "available", "Available"
-    AWAY = "away", "Away"
-    OFFLINE = "offline", "Offline"
 
 
 class AgentManager(BaseUserManager):
@@ -137,12 +129,27 @@ class Agent(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.full_name or self.email
 
+    def clean(self) -> None:
+        super().clean()
+        # Groups and rules are edited in the Django admin, which only Admins reach: the
+        # permission would give anyone else nothing.
+        if (
+            self.can_manage_routing
+            and not self.is_superuser
+            and self.access_level != (AccessLevel.ADMIN)
+        ):
+            raise ValidationError(
+                {
+                    "can_manage_routing": "Only Admins can hold Contact Routing Rule Management: "
+                    "groups and rules are edited in the admin, which only Admins reach. Make "
+                    f"them an Admin, or untick it for this {self.get_access_level_display()}."
+                }
+            )
+
     def save(self, *args, **kwargs) -> None:
         self.email = (self.email or "").strip().lower()
         self.is_staff = self.is_superuser or self.access_level == AccessLevel.ADMIN
         super().save(*args, **kwargs)
-        from .access import sync_agent_groups, sync_routing_permission
-
         sync_agent_groups(self)
         sync_routing_permission(self)
 

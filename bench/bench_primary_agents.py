@@ -22,7 +22,7 @@ from django.utils import timezone
 from agents.models import AccessLevel, Agent, Company
 from agents.services import company_set_webhook_token
 from contacts.models import AssignmentEmail, Contact, TimelineEntry
-from contacts.services import contacts_assign_primary_agent_bulk, contacts_recount_primary_load
+from contacts.ownership import contacts_assign_primary_agent_bulk, contacts_recount_primary_load
 
 from .data import bulk_agents
 from .measure import measured, percentile, result

@@ -25,9 +25,10 @@ from django.utils import timezone
 
 from agents.models import Agent, Company, Presence
 from contacts.models import Contact, TimelineEntry
-from contacts.services import contacts_recount_primary_load
+from contacts.ownership import contacts_recount_primary_load
+from routing.handover import agent_book_handover
 from routing.models import GroupMember, Offer, ReassignmentGroup, Round
-from routing.services import agent_book_handover, offer_claim, reassignment_start
+from routing.rounds import offer_claim, reassignment_start
 
 from .data import bulk_agents
 from .measure import measured, result

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "routing",
     "campaigns",
     "leads",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -18,17 +18,14 @@ from agents.permissions import (
     parse_pk,
 )
 from agents.selectors import LEAD_CENTER_LEVELS, eligible_primary_agents
+from routing.rounds import contacts_delete, reassignment_start_many
+from routing.rules import contact_save_routed
 from routing.selectors import company_group, company_groups, open_round
-from routing.services import reassignment_start_many
 
 from .models import AssignmentEmail, Contact, Interaction, TimelineEntry
+from .ownership import Outcome, contacts_set_primary_agent, primary_agents_check
 from .phone import try_normalise_phone
-from .services import (
-    contact_clean,
-    contact_save,
-    contacts_assign_primary_agent_bulk,
-    primary_agent_check,
-)
+from .services import contact_clean
 
 
 class ContactAdminForm(forms.ModelForm):
@@ -68,7 +65,7 @@ class ContactAdminForm(forms.ModelForm):
             return data
         data.update(cleaned)
         try:
-            primary_agent_check(company=company, agent=data.get("primary_agent"))
+            primary_agents_check(company=company, agents=[data.get("primary_agent")])
         except ValidationError as error:
             self.add_error("primary_agent", error.message_dict["primary_agent"])
         return data
@@ -97,6 +94,21 @@ class PrimaryAgentFilter(admin.SimpleListFilter):
         return queryset if pk is None else queryset.filter(primary_agent_id=pk)
 
 
+class ReassignFilter(admin.SimpleListFilter):
+    title = "Re-Assign"
+    parameter_name = "reassign"
+
+    def lookups(self, request, model_admin):
+        return [("in_progress", "In progress"), ("no", "Not in progress")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "in_progress":
+            return queryset.filter(reassign_hold__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(reassign_hold__isnull=True)
+        return queryset
+
+
 class AssignPrimaryAgentForm(forms.Form):
     agent = forms.ModelChoiceField(
         queryset=Agent.objects.none(), label="Primary agent", empty_label="— Choose an agent —"
@@ -113,11 +125,19 @@ class AssignPrimaryAgentForm(forms.Form):
 @admin.register(Contact)
 class ContactAdmin(CompanyScopedAdmin):
     form = ContactAdminForm
-    list_display = ["__str__", "phone_display", "email", "primary_agent", "source", "created_at"]
+    list_display = [
+        "__str__",
+        "phone_display",
+        "email",
+        "primary_agent",
+        "reassign_flag",
+        "source",
+        "created_at",
+    ]
     list_display_links = ["__str__"]
     search_fields = ["name", "email", "phone"]
     search_help_text = "Search by name, email or phone number (any spelling of the number)."
-    list_filter = [PrimaryAgentFilter, "source"]
+    list_filter = [PrimaryAgentFilter, ReassignFilter, "source"]
     list_select_related = ["company", "primary_agent"]
     list_per_page = 50
     autocomplete_fields = ["primary_agent"]
@@ -137,8 +157,8 @@ class ContactAdmin(CompanyScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         readonly = [*super().get_readonly_fields(request, obj), "reassignment"]
-        if obj is not None and open_round(contact=obj) is not None:
-            readonly.append("primary_agent")  # Re-Assign in progress
+        if obj is not None and obj.reassign_in_progress:
+            readonly.append("primary_agent")
         return readonly
 
     @admin.display(description="Re-assign")
@@ -217,7 +237,7 @@ class ContactAdmin(CompanyScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        contact = contact_save(
+        contact = contact_save_routed(
             company=obj.company if change else form.instance.company,
             contact=obj if change else None,
             actor=request.user,
@@ -248,19 +268,20 @@ class ContactAdmin(CompanyScopedAdmin):
         if form.is_valid():
             agent = form.cleaned_data["agent"]
             reason = form.cleaned_data["reason"] or "bulk assignment in the admin"
-            changed = contacts_assign_primary_agent_bulk(
+            outcome = contacts_set_primary_agent(
                 company=company,
-                contact_ids=queryset.values_list("pk", flat=True),
-                agent=agent,
+                targets=dict.fromkeys(queryset.values_list("pk", flat=True), agent),
                 actor=request.user,
                 reason=reason,
             )
+            changed = outcome.changed
             self.message_user(
                 request,
                 f"{agent} is now the primary agent of {changed} contact(s)"
                 + (f"; {agent.get_short_name()} gets one email about them." if changed else "."),
                 messages.SUCCESS,
             )
+            self._report_left_out(request, outcome)
             return None
         return render(
             request,
@@ -280,14 +301,51 @@ class ContactAdmin(CompanyScopedAdmin):
     def unassign_primary_agent(self, request, queryset):
         changed = 0
         for company_id in set(queryset.order_by().values_list("company_id", flat=True)):
-            changed += contacts_assign_primary_agent_bulk(
+            outcome = contacts_set_primary_agent(
                 company=Company.objects.get(pk=company_id),
-                contact_ids=queryset.filter(company_id=company_id).values_list("pk", flat=True),
-                agent=None,
+                targets=dict.fromkeys(
+                    queryset.filter(company_id=company_id).values_list("pk", flat=True)
+                ),
                 actor=request.user,
                 reason="bulk unassignment in the admin",
             )
+            changed += outcome.changed
+            self._report_left_out(request, outcome)
         self.message_user(request, f"Removed the primary agent of {changed} contact(s).")
+
+    def _report_left_out(self, request, outcome: Outcome) -> None:
+        """Say which contacts an action left as they were, and why (e.g. a re-assignment
+        in progress); the others were changed."""
+        refused = outcome.refused()
+        if not refused:
+            return
+        names = {c.pk: str(c) for c in Contact.objects.filter(pk__in=list(refused)[:20])}
+        lines = [f"{names.get(pk, f'Contact #{pk}')} ({why})" for pk, why in refused.items()]
+        shown = "; ".join(lines[:20]) + (f"; and {len(lines) - 20} more" if len(lines) > 20 else "")
+        self.message_user(
+            request, f"Left out {len(lines)} contact(s), unchanged: {shown}.", messages.WARNING
+        )
+
+    def delete_model(self, request, obj):
+        contacts_delete(company=obj.company, contact_ids=[obj.pk])
+
+    def delete_queryset(self, request, queryset):
+        for company_id in set(queryset.order_by().values_list("company_id", flat=True)):
+            contacts_delete(
+                company=Company.objects.get(pk=company_id),
+                contact_ids=list(
+                    queryset.filter(company_id=company_id).values_list("pk", flat=True)
+                ),
+            )
+
+    @admin.display(description="Re-Assign")
+    def reassign_flag(self, obj: Contact) -> str:
+        if not obj.reassign_in_progress:
+            return ""
+        return format_html(
+            '<span class="sb-badge" title="through {}">Re-Assign in progress</span>',
+            obj.reassign_hold_label,
+        )
 
     @admin.display(description="Phone", ordering="phone")
     def phone_display(self, obj: Contact) -> str:

@@ -10,9 +10,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from agents.models import Company
+from routing.inbound import inbound_receive
 
 from .models import Channel, Interaction
-from .services import MAX_BODY_CHARS, inbound_receive
+from .services import MAX_BODY_CHARS
 
 MAX_REQUEST_BYTES = settings.WEBHOOK_MAX_REQUEST_BYTES
 

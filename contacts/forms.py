@@ -3,9 +3,10 @@ from django.core.exceptions import ValidationError
 
 from agents.models import Agent, Company, Presence
 from agents.selectors import eligible_primary_agents
+from routing.rules import contact_save_routed
 
 from .models import Contact
-from .services import contact_clean, contact_save
+from .services import contact_clean
 
 
 class AgentChoiceField(forms.ModelChoiceField):
@@ -63,7 +64,7 @@ class ContactForm(forms.Form):
         return data
 
     def save(self, *, actor: Agent) -> Contact:
-        return contact_save(
+        return contact_save_routed(
             company=self.company,
             contact=self.contact,
             actor=actor,

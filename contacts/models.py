@@ -41,6 +41,11 @@ class Contact(models.Model):
     )
     # Bumped on every change of primary agent: a queued email checks it is still current.
     ownership_version = models.PositiveIntegerField(default=0, editable=False)
+    # *Re-Assign in progress*: while a distribution (routing's round ``reassign_hold``) decides
+    # who owns the contact, only that distribution may change its primary agent. Routing sets
+    # and clears the hold under the contact's lock; contacts only read it (no upward import).
+    reassign_hold = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    reassign_hold_label = models.CharField(max_length=300, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -59,6 +64,12 @@ class Contact(models.Model):
             models.Index(fields=["company", "name"], name="contact_company_name"),
             models.Index(fields=["company", "email"], name="contact_company_email"),
             models.Index(fields=["company", "primary_agent"], name="contact_company_primary"),
+            # The admin's *Re-Assign in progress* filter: a handful among a million.
+            models.Index(
+                fields=["company"],
+                condition=Q(reassign_hold__isnull=False),
+                name="contact_reassign_in_progress",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -66,6 +77,10 @@ class Contact(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("contacts:contact", args=[self.pk])
+
+    @property
+    def reassign_in_progress(self) -> bool:
+        return self.reassign_hold is not None
 
     @property
     def display_phone(self) -> str:

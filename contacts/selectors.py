@@ -174,3 +174,14 @@ def workload_totals(*, company: Company, rows: list[WorkloadRow]) -> dict:
         "spread": (max(primaries) - min(primaries)) if primaries else 0,
         "waiting": inbox_active(company=company).count(),
     }
+
+
+def interaction_for_key(*, company: Company, key: str) -> Interaction | None:
+    """The interaction an idempotency key already created, if any (a retry replays it)."""
+    if not key:
+        return None
+    return (
+        Interaction.objects.filter(company=company, idempotency_key=key)
+        .select_related("routed_to")
+        .first()
+    )

@@ -12,8 +12,8 @@ from agents.models import AccessLevel, Presence
 from agents.permissions import STAFF_LEVELS, access_level_required, parse_pk
 from agents.selectors import LEAD_CENTER_LEVELS
 from agents.services import agent_set_presence
+from routing.rounds import offer_claim, reassignment_start
 from routing.selectors import company_group, company_groups, open_offers, open_round
-from routing.services import offer_claim, reassignment_start
 
 from . import selectors
 from .forms import ContactForm, PresenceForm

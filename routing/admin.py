@@ -12,9 +12,8 @@ from agents.paginator import EstimatedCountPaginator
 from agents.permissions import CompanyScopedAdmin, ReadOnlyCompanyScopedAdmin, owners_in_scope
 
 from .models import Decision, GroupMember, ReassignmentGroup, Round, RoutingRule, RuleMember
-from .services import fairness, group_simulate
-
-MANAGE = "routing.manage_routing"
+from .permissions import can_manage_routing
+from .selectors import fairness, group_simulate
 
 
 class RoutingPermissionMixin:
@@ -28,23 +27,20 @@ class RoutingPermissionMixin:
             return admin.ModelAdmin.formfield_for_foreignkey(self, db_field, request, **kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def _manages(self, request) -> bool:
-        return request.user.has_perm(MANAGE)
-
     def has_add_permission(self, request, *args):
-        return self._manages(request)
+        return can_manage_routing(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return self._manages(request)
+        return can_manage_routing(request.user)
 
     def has_delete_permission(self, request, obj=None):
-        return self._manages(request)
+        return can_manage_routing(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return self._manages(request) or super().has_view_permission(request, obj)
+        return can_manage_routing(request.user) or super().has_view_permission(request, obj)
 
     def has_module_permission(self, request):
-        return self._manages(request) or super().has_module_permission(request)
+        return can_manage_routing(request.user) or super().has_module_permission(request)
 
 
 class MemberInline(RoutingPermissionMixin, admin.TabularInline):

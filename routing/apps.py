@@ -16,7 +16,7 @@ class RoutingConfig(AppConfig):
 
 
 def _member_left(sender, instance, **kwargs) -> None:
-    from .services import group_member_removed
+    from .rounds import group_member_removed
 
     group_member_removed(
         agent_id=instance.agent_id,

@@ -38,7 +38,7 @@ class Distribution(models.Model):
         default=True,
         help_text="Skip members who are away or offline; they keep their place in the rotation.",
     )
-    # The stored rotation (routing.distribution.Rotation.as_dict()).
+    # The stored rotation (routing.engine.Rotation.as_dict()).
     rotation = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -155,6 +155,9 @@ class Round(models.Model):
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # A handover of ``from_agent``'s book: they are neither offered the contact nor given it
+    # back as the default assignee.
+    excludes_owner = models.BooleanField(default=False)
     # Next up: the members still to be offered, in order.
     queue = models.JSONField(default=list, blank=True)
     deadline_at = models.DateTimeField(null=True, blank=True)
@@ -202,6 +205,8 @@ class Offer(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Set in the transaction that sends the offer's email: a redelivered task sends nothing.
+    email_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

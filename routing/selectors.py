@@ -1,9 +1,123 @@
-from django.db.models import QuerySet
+"""Routing's reads: the facts the engine decides on, offers and rounds for pages, reports."""
+
+from datetime import datetime
+
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from .models import Offer, ReassignmentGroup, Round
+from agents.models import Agent, Company
+from agents.selectors import eligible_primary_agents
+from contacts.models import Contact, PrimaryLoad, TimelineEntry
+
+from . import engine
+from .models import Decision, Method, Offer, ReassignmentGroup, Round, RoutingRule
 
 
+# --- Facts for the engine -------------------------------------------------------------------
+def member_agents(source: ReassignmentGroup | RoutingRule) -> list[Agent]:
+    """The source's members who may own contacts of its company now, in membership order."""
+    eligible = eligible_primary_agents(company=source.company)
+    ids = list(source.members.order_by("added_at", "pk").values_list("agent_id", flat=True))
+    by_id = {a.pk: a for a in eligible.filter(pk__in=ids)}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def member_facts(
+    company: Company, agents: list[Agent], *, with_last_assigned: bool = False
+) -> list[engine.Member]:
+    """The engine's view of the members: presence, open primary contacts and (for least
+    loaded, which breaks ties with it) when each was last assigned a contact."""
+    ids = [a.pk for a in agents]
+    loads = dict(
+        PrimaryLoad.objects.filter(company=company, agent_id__in=ids).values_list(
+            "agent_id", "contacts"
+        )
+    )
+    last: dict[int, datetime] = {}
+    if with_last_assigned:
+        latest = (
+            TimelineEntry.objects.filter(
+                company=company,
+                agent=OuterRef("pk"),
+                kind__in=[TimelineEntry.Kind.PRIMARY_ASSIGNED, TimelineEntry.Kind.PRIMARY_CHANGED],
+            )
+            .order_by("-created_at")
+            .values("created_at")[:1]
+        )
+        last = {
+            pk: at
+            for pk, at in Agent.objects.filter(pk__in=ids)
+            .annotate(at=Subquery(latest))
+            .values_list("pk", "at")
+            if at is not None
+        }
+    return [
+        engine.Member(
+            id=a.pk,
+            name=str(a),
+            presence=a.effective_presence,
+            load=loads.get(a.pk, 0),
+            last_assigned=last[a.pk].timestamp() if a.pk in last else None,
+        )
+        for a in agents
+    ]
+
+
+def source_facts(
+    source: ReassignmentGroup | RoutingRule, *, leaving: Agent | None = None
+) -> tuple[list[engine.Member], dict[int, Agent]]:
+    """The members the engine chooses among (without ``leaving``), and the agents by id."""
+    agents = [a for a in member_agents(source) if leaving is None or a.pk != leaving.pk]
+    members = member_facts(
+        source.company, agents, with_last_assigned=source.method == Method.LEAST_LOADED
+    )
+    return members, {a.pk: a for a in agents}
+
+
+def usable_default(source: ReassignmentGroup | RoutingRule) -> Agent | None:
+    """The source's default assignee if they can own its company's contacts, else None."""
+    if source.default_assignee_id is None:
+        return None
+    return (
+        eligible_primary_agents(company=source.company)
+        .filter(pk=source.default_assignee_id)
+        .first()
+    )
+
+
+def rules_in_order(*, company_id: int) -> list[tuple[engine.RuleFacts, RoutingRule]]:
+    """The company's active routing rules, first to run first, with the engine's view."""
+    rules = RoutingRule.objects.filter(company_id=company_id, paused=False).select_related(
+        "company"
+    )
+    return [
+        (
+            engine.RuleFacts(
+                id=rule.pk,
+                sources=engine.csv_set(rule.sources),
+                channels=engine.csv_set(rule.channels),
+                tag=rule.tag.strip().lower(),
+                has_phone=rule.has_phone,
+                has_email=rule.has_email,
+                active_from=rule.active_from,
+                active_until=rule.active_until,
+            ),
+            rule,
+        )
+        for rule in rules.order_by("position", "pk")
+    ]
+
+
+def contact_facts(contact: Contact) -> engine.ContactFacts:
+    return engine.ContactFacts(
+        source=contact.source or "",
+        tags=tuple(contact.tag_list),
+        has_phone=bool(contact.phone),
+        has_email=bool(contact.email),
+    )
+
+
+# --- Pages ----------------------------------------------------------------------------------
 def open_offers(*, agent, company) -> QuerySet[Offer]:
     return (
         Offer.objects.filter(
@@ -34,3 +148,60 @@ def company_groups(*, company) -> QuerySet[ReassignmentGroup]:
 def company_group(*, company, pk: int | None) -> ReassignmentGroup | None:
     """The company's group with this id; None for another company's, a missing one or none."""
     return company_groups(company=company).filter(pk=pk).first() if pk is not None else None
+
+
+def rounds_due(*, limit: int = 500) -> list[int]:
+    """Open rounds past their deadline, oldest first (the sweep finishes them)."""
+    return list(
+        Round.objects.filter(status=Round.Status.OPEN, deadline_at__lte=timezone.now())
+        .order_by("deadline_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+# --- Reports --------------------------------------------------------------------------------
+def fairness(*, group: ReassignmentGroup, since: datetime, until: datetime) -> dict:
+    """Contacts per member over a period: share against an equal share, and the spread.
+
+    Counts the decisions that gave someone the contact (an offer gives nobody anything)."""
+    counts = dict(
+        Decision.objects.filter(
+            group=group, chosen__isnull=False, created_at__gte=since, created_at__lt=until
+        )
+        .values_list("chosen")
+        .annotate(n=Count("*"))
+    )
+    members = list(group.members.select_related("agent").order_by("added_at", "pk"))
+    total = sum(counts.get(m.agent_id, 0) for m in members)
+    equal = total / len(members) if members else 0
+    rows = [
+        {
+            "agent": m.agent,
+            "count": counts.get(m.agent_id, 0),
+            "share": (counts.get(m.agent_id, 0) / total) if total else 0,
+            "diff": counts.get(m.agent_id, 0) - equal,
+        }
+        for m in members
+    ]
+    values = [r["count"] for r in rows]
+    return {
+        "rows": rows,
+        "total": total,
+        "equal_share": equal,
+        "spread": (max(values) - min(values)) if values else 0,
+    }
+
+
+def group_simulate(*, group: ReassignmentGroup, count: int) -> list[Agent | None]:
+    """Who the next ``count`` contacts would go to (or be offered first), changing nothing."""
+    group = ReassignmentGroup.objects.select_related("company", "default_assignee").get(pk=group.pk)
+    members, by_id = source_facts(group)
+    winners = engine.simulate(
+        group.method,
+        members,
+        engine.Rotation.from_dict(group.rotation),
+        count,
+        skip_unavailable=group.skip_unavailable,
+    )
+    default = usable_default(group)
+    return [by_id.get(p) if p is not None else default for p in winners]

@@ -99,7 +99,7 @@ def test_a_save_refused_by_the_service_is_a_message_not_a_500(
     def refuse(**kwargs):
         raise ValidationError({"phone": ["This number was just taken by Racer."]})
 
-    monkeypatch.setattr(contacts.admin, "contact_save", refuse)
+    monkeypatch.setattr(contacts.admin, "contact_save_routed", refuse)
     response = login(company_admin).post(
         "/admin/contacts/contact/add/", {"name": "Late", "phone": "+12025550142"}, follow=True
     )
@@ -111,7 +111,9 @@ def test_a_save_refused_by_the_service_is_a_message_not_a_500(
 def test_a_primary_agent_who_no_longer_works_here_gets_no_texts(company, agent):
     from django.utils import timezone
 
-    from contacts.services import contact_assign_primary_agent, contact_create, inbound_receive
+    from contacts.ownership import contact_assign_primary_agent
+    from contacts.services import contact_create
+    from routing.inbound import inbound_receive
 
     contact = contact_create(company=company, actor=None, phone="+12025550142")
     contact_assign_primary_agent(contact=contact, agent=agent, actor=None)
@@ -128,7 +130,8 @@ def test_names_are_kept_on_one_line_so_emails_can_carry_them(company, agent):
 
     from contacts.emails import assignment_email_send
     from contacts.models import AssignmentEmail
-    from contacts.services import contact_assign_primary_agent, contact_create
+    from contacts.ownership import contact_assign_primary_agent
+    from contacts.services import contact_create
 
     contact = contact_create(
         company=company, actor=None, name="Eve\nBcc: x@evil", phone="+12025550142"
@@ -154,7 +157,9 @@ def test_deeply_nested_json_is_a_400(client, company):
 
 def test_deleting_a_stale_contact_uncounts_its_current_owner(company, agent, other_admin):
     from contacts.models import Contact, PrimaryLoad
-    from contacts.services import contact_assign_primary_agent, contact_create
+    from contacts.ownership import contact_assign_primary_agent
+    from contacts.services import contact_create
+    from routing.rounds import contacts_delete
     from tests.factories import AgentFactory
 
     ben = AgentFactory(companies=[company])
@@ -162,6 +167,7 @@ def test_deleting_a_stale_contact_uncounts_its_current_owner(company, agent, oth
     contact_assign_primary_agent(contact=contact, agent=agent, actor=None)
     stale = Contact.objects.get(pk=contact.pk)
     contact_assign_primary_agent(contact=contact, agent=ben, actor=None)
-    stale.delete()
+    # Deleting goes through the service (the admin's delete does too).
+    contacts_delete(company=company, contact_ids=[stale.pk])
     loads = dict(PrimaryLoad.objects.values_list("agent_id", "contacts"))
     assert loads == {agent.pk: 0, ben.pk: 0}

@@ -6,7 +6,7 @@ from django.utils import timezone
 from agents.models import Presence
 from contacts.services import contact_create
 from routing.models import GroupMember, ReassignmentGroup
-from routing.services import reassignment_start
+from routing.rounds import reassignment_start
 from tests.conftest import browser_login
 from tests.factories import AgentFactory
 

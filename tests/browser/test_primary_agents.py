@@ -10,7 +10,8 @@ from django.core import mail
 from agents.models import Presence
 from agents.services import company_set_webhook_token
 from contacts.models import Contact
-from contacts.services import contact_assign_primary_agent, contact_create
+from contacts.ownership import contact_assign_primary_agent
+from contacts.services import contact_create
 from tests.conftest import browser_login
 from tests.factories import AgentFactory
 

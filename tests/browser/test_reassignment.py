@@ -2,7 +2,8 @@ import pytest
 from django.utils import timezone
 
 from agents.models import Presence
-from contacts.services import contact_assign_primary_agent, contact_create
+from contacts.ownership import contact_assign_primary_agent
+from contacts.services import contact_create
 from routing.models import GroupMember, ReassignmentGroup
 from tests.conftest import browser_login
 from tests.factories import AgentFactory

@@ -11,7 +11,8 @@ from django.utils import timezone
 from agents.models import Presence
 from agents.services import company_set_webhook_token
 from contacts.models import Contact, Interaction
-from contacts.services import inbound_receive, interaction_take
+from contacts.services import interaction_take
+from routing.inbound import inbound_receive
 from tests.factories import AgentFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -83,7 +84,8 @@ def test_twenty_parallel_webhook_calls_with_one_idempotency_key_make_one_interac
 
 
 def test_opposite_reassignments_at_once_do_not_deadlock(company):
-    from contacts.services import contact_assign_primary_agent, contact_create
+    from contacts.ownership import contact_assign_primary_agent
+    from contacts.services import contact_create
 
     ava, ben = (AgentFactory(companies=[company]) for _ in range(2))
     pairs = []

@@ -5,7 +5,9 @@ from django.core import mail
 
 from agents.models import AccessLevel, Presence
 from contacts.models import Contact, Interaction, TimelineEntry
-from contacts.services import contact_assign_primary_agent, contact_create, inbound_receive
+from contacts.ownership import contact_assign_primary_agent
+from contacts.services import contact_create
+from routing.inbound import inbound_receive
 from tests.factories import AgentFactory, ContactFactory, online
 
 pytestmark = pytest.mark.django_db

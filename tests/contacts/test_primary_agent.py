@@ -8,11 +8,8 @@ from django.core.exceptions import ValidationError
 from agents.models import AccessLevel
 from contacts.emails import assignment_email_send
 from contacts.models import AssignmentEmail, TimelineEntry
-from contacts.services import (
-    contact_assign_primary_agent,
-    contact_create,
-    contacts_assign_primary_agent_bulk,
-)
+from contacts.ownership import contact_assign_primary_agent, contacts_assign_primary_agent_bulk
+from contacts.services import contact_create
 from contacts.tasks import resend_stuck_assignment_emails, send_assignment_email
 from tests.factories import AgentFactory, ContactFactory
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 from agents.models import Presence
 from agents.services import company_set_webhook_token
 from contacts.models import Contact, Interaction
-from contacts.services import contact_assign_primary_agent
+from contacts.ownership import contact_assign_primary_agent
 from tests.factories import AgentFactory, ContactFactory, online
 
 pytestmark = pytest.mark.django_db

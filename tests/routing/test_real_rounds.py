@@ -11,7 +11,7 @@ from agents.models import Presence
 from contacts.models import AssignmentEmail, Contact, TimelineEntry
 from contacts.services import contact_create
 from routing.models import GroupMember, ReassignmentGroup, Round
-from routing.services import offer_claim, reassignment_start
+from routing.rounds import offer_claim, reassignment_start
 from tests.contacts.test_concurrency import run_together
 from tests.factories import AgentFactory
 
@@ -112,8 +112,8 @@ def test_a_round_whose_worker_is_killed_is_finished_by_the_sweep_once(company, s
 
 
 def test_a_handover_and_single_reassignments_at_once_do_not_deadlock(company):
-    from contacts.services import contacts_assign_primary_agent_bulk
-    from routing.services import agent_book_handover
+    from contacts.ownership import contacts_assign_primary_agent_bulk
+    from routing.handover import agent_book_handover
 
     members = [
         AgentFactory(companies=[company], presence=Presence.AVAILABLE, last_seen_at=timezone.now())

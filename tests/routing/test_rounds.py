@@ -10,12 +10,10 @@ from django.utils import timezone
 
 from agents.models import Presence
 from contacts.models import Contact, TimelineEntry
-from contacts.services import (
-    contact_assign_primary_agent,
-    contact_create,
-    contacts_assign_primary_agent_bulk,
-    inbound_receive,
-)
+from contacts.ownership import contact_assign_primary_agent, contacts_assign_primary_agent_bulk
+from contacts.services import contact_create
+from routing.handover import agent_book_handover
+from routing.inbound import inbound_receive
 from routing.models import (
     Decision,
     GroupMember,
@@ -25,15 +23,8 @@ from routing.models import (
     RoutingRule,
     RuleMember,
 )
-from routing.services import (
-    agent_book_handover,
-    fairness,
-    group_simulate,
-    offer_claim,
-    reassignment_start,
-    round_expire,
-    rounds_due,
-)
+from routing.rounds import offer_claim, reassignment_start, round_expire
+from routing.selectors import fairness, group_simulate, rounds_due
 from routing.tasks import sweep_rounds
 from tests.factories import AgentFactory, ContactFactory, online
 
@@ -326,7 +317,7 @@ def test_first_matching_rule_routes_a_new_contact_from_the_webhook(company, team
 
 
 def test_rule_conditions_channel_tag_and_fields(company, team):
-    from routing.services import rule_for
+    from routing.rules import rule_for
 
     rule = make_rule(company, team, channels="form", has_email="yes", tag="vip")
     contact = ContactFactory(company=company, email="x@y.com", tags="VIP, buyer")
@@ -339,7 +330,7 @@ def test_rule_conditions_channel_tag_and_fields(company, team):
 def test_rule_active_hours_outside_means_the_next_rule(company, team):
     from datetime import time
 
-    from routing.services import rule_for
+    from routing.rules import rule_for
 
     night = make_rule(company, team[:1], position=0, active_from=time(22), active_until=time(6))
     day = make_rule(company, team[1:], position=1)

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from agents.models import Company
-from contacts.services import contacts_recount_primary_load
+from contacts.ownership import contacts_recount_primary_load
 
 
 class Command(BaseCommand):

@@ -1,31 +1,9 @@
-"""The distribution engine: pure functions that decide who gets what, from plain data.
-
-No ORM and no I/O here, so every rule is unit-tested without a database. Services load the
-facts (agents, presence, the contact's primary agent), call a function here, and store the
-decision together with its reason. See routing/README.md.
-"""
+"""Where an inbound text, form, call or chat goes (seed 000)."""
 
 from dataclasses import dataclass, field
 
-from .distribution import (  # noqa: F401 - the engine's public API
-    FIRST_TO_CLAIM,
-    LEAST_LOADED,
-    NEXT_UP,
-    ROUND_ROBIN,
-    Member,
-    Pick,
-    Rotation,
-    decide,
-    first_to_claim,
-    least_loaded,
-    next_up,
-    next_up_claimed,
-    round_robin,
-    simulate,
-)
+from .vocabulary import ACTIVE_POOL, AVAILABLE
 
-AVAILABLE = "available"
-ACTIVE_POOL = "active"
 DIRECT_CHANNELS = frozenset({"text", "form"})
 REAL_TIME_CHANNELS = frozenset({"call", "chat"})
 

@@ -12,8 +12,10 @@ from django.urls import reverse
 from agents.models import AccessLevel, Agent, Company, Presence
 from agents.services import company_set_webhook_token
 from contacts.models import Contact
+from contacts.ownership import contacts_assign_primary_agent_bulk
 from contacts.phone import normalise_phone
-from contacts.services import contact_create, contacts_assign_primary_agent_bulk, inbound_receive
+from contacts.services import contact_create
+from routing.inbound import inbound_receive
 from routing.models import GroupMember, ReassignmentGroup, RoutingRule, RuleMember
 
 DEMO_COMPANY = "Northwind Realty"

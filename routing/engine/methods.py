@@ -1,13 +1,14 @@
 """Distribution methods: who among a group's members gets the next contact.
 
-Pure functions over plain data, like ``engine.py`` (which re-exports them). No ORM, no I/O,
-no clock: the caller passes the members with their presence and load, and the stored
-rotation; it gets back a ``Pick`` with the decision, the reasons, and the rotation to store.
+Pure functions over plain data: the caller passes the members with their presence and load,
+and the stored rotation; it gets back a ``Pick`` with the decision, the reasons, and the
+rotation to store.
 """
 
 from dataclasses import dataclass, field, replace
 
-AVAILABLE = "available"
+from .rotation import Rotation, new_round
+from .vocabulary import AVAILABLE, AWAY, OFFLINE
 
 ROUND_ROBIN = "round_robin"
 FIRST_TO_CLAIM = "first_to_claim"
@@ -15,8 +16,6 @@ NEXT_UP = "next_up"
 LEAST_LOADED = "least_loaded"
 
 # Why a member was not chosen, in words a supervisor reads on the timeline.
-AWAY = "away"
-OFFLINE = "offline"
 HAD_TURN = "already had their turn this round"
 JOINS_NEXT_ROUND = "joined mid-round: takes part from the next round"
 NOT_MEMBER = "not a member"
@@ -30,39 +29,6 @@ class Member:
     presence: str  # effective presence: available, away or offline
     load: int = 0  # open primary contacts (least loaded)
     last_assigned: float | None = None  # timestamp of their last assignment (ties)
-
-
-@dataclass(frozen=True)
-class Rotation:
-    """The stored state of a group's rounds.
-
-    ``round_members`` are those the current round started with; ``served`` got their contact
-    this round; ``order`` is the rotation order (owed members first). Stored as JSON by
-    ``as_dict`` / ``from_dict``, so a restart loses nothing.
-    """
-
-    round: int = 0
-    order: tuple[int, ...] = ()
-    round_members: frozenset[int] = frozenset()
-    served: frozenset[int] = frozenset()
-
-    def as_dict(self) -> dict:
-        return {
-            "round": self.round,
-            "order": list(self.order),
-            "round_members": sorted(self.round_members),
-            "served": sorted(self.served),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict | None) -> "Rotation":
-        data = data or {}
-        return cls(
-            round=int(data.get("round", 0)),
-            order=tuple(data.get("order", ())),
-            round_members=frozenset(data.get("round_members", ())),
-            served=frozenset(data.get("served", ())),
-        )
 
 
 @dataclass(frozen=True)
@@ -82,18 +48,6 @@ def _unavailable(member: Member, skip_unavailable: bool) -> str | None:
     return None
 
 
-def _new_round(rotation: Rotation, member_ids: set[int], owed: list[int]) -> Rotation:
-    """Start the next round with everyone who is a member now; owed members go first."""
-    previous = [m for m in rotation.order if m in member_ids and m not in owed]
-    newcomers = sorted(member_ids - set(previous) - set(owed))
-    return Rotation(
-        round=rotation.round + 1,
-        order=tuple(owed + previous + newcomers),
-        round_members=frozenset(member_ids),
-        served=frozenset(),
-    )
-
-
 def round_robin(
     members: list[Member], rotation: Rotation, *, skip_unavailable: bool = True
 ) -> Pick:
@@ -108,7 +62,7 @@ def round_robin(
     excluded: dict[int, str] = {}
     state = rotation
     if not state.round_members:
-        state = _new_round(state, set(by_id), [])
+        state = new_round(state, set(by_id), [])
     for attempt in range(2):
         excluded = {}
         for member_id in state.round_members - set(by_id):
@@ -143,7 +97,7 @@ def round_robin(
         anyone = any(not _unavailable(m, skip_unavailable) for m in members)
         if attempt == 1 or not anyone:
             break
-        state = _new_round(state, set(by_id), skipped)
+        state = new_round(state, set(by_id), skipped)
     return Pick(
         ROUND_ROBIN,
         None,
@@ -222,7 +176,7 @@ def next_up(members: list[Member], rotation: Rotation, *, skip_unavailable: bool
     advanced by ``next_up_claimed`` once someone claims.
     """
     by_id = {m.id: m for m in members}
-    state = rotation if rotation.round_members else _new_round(rotation, set(by_id), [])
+    state = rotation if rotation.round_members else new_round(rotation, set(by_id), [])
     in_round = [m for m in state.order if m in by_id and m in state.round_members]
     # Still owed a turn this round first, then those who had theirs; members who joined
     # mid-round come last (they take part from the next round).
@@ -254,14 +208,6 @@ def next_up(members: list[Member], rotation: Rotation, *, skip_unavailable: bool
     )
 
 
-def next_up_claimed(rotation: Rotation, members: list[int], claimed_by: int) -> Rotation:
-    """The rotation after ``claimed_by`` took a next-up contact: they had their turn."""
-    state = rotation
-    if claimed_by in state.served or claimed_by not in state.round_members:
-        state = _new_round(state, set(members), [])
-    return replace(state, served=state.served | {claimed_by})
-
-
 def decide(
     method: str, members: list[Member], rotation: Rotation, *, skip_unavailable: bool = True
 ) -> Pick:
@@ -274,32 +220,3 @@ def decide(
     if method == NEXT_UP:
         return next_up(members, rotation, skip_unavailable=skip_unavailable)
     raise ValueError(f"Unknown distribution method {method!r}")
-
-
-def simulate(
-    method: str,
-    members: list[Member],
-    rotation: Rotation,
-    count: int,
-    *,
-    skip_unavailable: bool = True,
-) -> list[int | None]:
-    """Who the next ``count`` contacts would go to (or be offered to first), changing nothing.
-
-    Loads grow by one per simulated assignment, so least loaded spreads as it would."""
-    out: list[int | None] = []
-    members = list(members)
-    state = rotation
-    for _ in range(count):
-        pick = decide(method, members, state, skip_unavailable=skip_unavailable)
-        winner = (
-            pick.chosen if pick.chosen is not None else (pick.offered[0] if pick.offered else None)
-        )
-        out.append(winner)
-        if method == ROUND_ROBIN and pick.rotation is not None:
-            state = pick.rotation
-        elif method == NEXT_UP and winner is not None:
-            state = next_up_claimed(pick.rotation or state, [m.id for m in members], winner)
-        if winner is not None:
-            members = [replace(m, load=m.load + 1) if m.id == winner else m for m in members]
-    return out

@@ -1,0 +1,357 @@
+"""The one ownership path: every change of a contact's primary agent goes through
+``contacts_set_primary_agent`` (1..N contacts); ``contact_assign_primary_agent`` is its
+single-contact wrapper.
+
+In one transaction it locks the contacts in pk order (``contacts.locks``), honours the
+*Re-Assign in progress* hold, optionally requires the expected current owner (a
+compare-and-set, for handovers), bumps the ownership version, writes one timeline row per
+change, keeps the per-agent counters and queues one email per receiving agent after commit.
+"""
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, F
+from django.utils import timezone
+
+from agents.models import Agent, Company
+from agents.selectors import eligible_primary_agents
+
+from .locks import lock_contacts
+from .models import AssignmentEmail, Contact, PrimaryLoad, TimelineEntry
+
+
+class _Anyone(enum.Enum):
+    ANYONE = "anyone"
+
+
+# ``expected_owner=ANYONE``: change the contact whoever owns it now.
+ANYONE: Final = _Anyone.ANYONE
+
+
+class Skip(enum.StrEnum):
+    """Why a contact was left as it was."""
+
+    UNCHANGED = "already has that primary agent"
+    HELD = "Re-Assign in progress"
+    OWNER_MOVED = "its primary agent changed in the meantime"
+    MISSING = "no longer exists"
+
+
+@dataclass
+class Outcome:
+    """What one call changed, and what it left out and why."""
+
+    entries: list[TimelineEntry] = field(default_factory=list)
+    skipped: dict[int, Skip] = field(default_factory=dict)
+    # The hold's label per contact skipped for it ("group “Closers”"), for messages.
+    held_by: dict[int, str] = field(default_factory=dict)
+    # The new ownership version of each changed contact.
+    versions: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> int:
+        return len(self.entries)
+
+    def refused(self) -> dict[int, str]:
+        """The contacts left out for a reason a person should hear (not "unchanged")."""
+        return {
+            pk: (f"{why} through {self.held_by[pk]}" if pk in self.held_by else str(why))
+            for pk, why in self.skipped.items()
+            if why is not Skip.UNCHANGED
+        }
+
+
+def _who(actor: Agent | None) -> str:
+    return str(actor) if actor else "Switchboard"
+
+
+def _ownership_entry(
+    *,
+    company_id: int,
+    contact_id: int,
+    old: Agent | None,
+    new: Agent | None,
+    actor: Agent | None,
+    reason: str,
+) -> TimelineEntry:
+    """The timeline row for one change of primary agent (unsaved)."""
+    if old is None:
+        kind = TimelineEntry.Kind.PRIMARY_ASSIGNED
+        text = f"Primary agent set to {new} by {_who(actor)}"
+    elif new is None:
+        kind = TimelineEntry.Kind.PRIMARY_UNASSIGNED
+        text = f"Primary agent {old} unassigned by {_who(actor)}"
+    else:
+        kind = TimelineEntry.Kind.PRIMARY_CHANGED
+        text = f"Primary agent changed from {old} to {new} by {_who(actor)}"
+    if reason:
+        text += f" — {reason}"
+    return TimelineEntry(
+        company_id=company_id,
+        contact_id=contact_id,
+        kind=kind,
+        actor=actor,
+        agent=new or old,
+        message=(text + ".")[:500],
+        details={
+            "from": old.pk if old else None,
+            "from_name": str(old) if old else None,
+            "to": new.pk if new else None,
+            "to_name": str(new) if new else None,
+            "reason": reason,
+        },
+    )
+
+
+def primary_agents_check(*, company: Company, agents: Iterable[Agent | None]) -> None:
+    """Refuse (ValidationError on ``primary_agent``) anyone who can't own the company's
+    contacts: only its active agents, supervisors and admins can."""
+    wanted = {a.pk: a for a in agents if a is not None}
+    if not wanted:
+        return
+    allowed = set(eligible_primary_agents(company=company).filter(pk__in=wanted).values_list("pk"))
+    allowed = {pk for (pk,) in allowed}
+    for pk, agent in sorted(wanted.items()):
+        if pk not in allowed:
+            raise ValidationError(
+                {
+                    "primary_agent": [
+                        f"{agent} can't be this contact's primary agent: only active agents, "
+                        f"supervisors and admins of {company} can."
+                    ]
+                }
+            )
+
+
+def primary_load_apply(*, company_id: int, deltas: Mapping[int, int]) -> None:
+    """Add ``deltas`` (agent id -> +/- contacts) to the agents' primary-contact counts.
+
+    One upsert statement, in agent order (the last level of ``contacts.locks.LOCK_ORDER``);
+    called inside the transaction of the change it counts."""
+    rows = sorted((company_id, agent_id, n) for agent_id, n in deltas.items() if agent_id and n)
+    if not rows:
+        return
+    table = PrimaryLoad._meta.db_table
+    values = ", ".join(["(%s, %s, %s)"] * len(rows))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (company_id, agent_id, contacts) VALUES {values} "  # noqa: S608
+            f"ON CONFLICT (company_id, agent_id) "
+            f"DO UPDATE SET contacts = {table}.contacts + EXCLUDED.contacts",
+            [value for row in rows for value in row],
+        )
+
+
+@transaction.atomic
+def contacts_recount_primary_load(*, company: Company) -> int:
+    """Rebuild the company's primary-contact counts from the contacts themselves."""
+    counts = (
+        Contact.objects.filter(company=company, primary_agent__isnull=False)
+        .values_list("primary_agent")
+        .annotate(n=Count("*"))
+    )
+    PrimaryLoad.objects.filter(company=company).delete()
+    PrimaryLoad.objects.bulk_create(
+        PrimaryLoad(company=company, agent_id=agent_id, contacts=n) for agent_id, n in counts
+    )
+    return len(counts)
+
+
+def _schedule_assignment_email(
+    *, company_id: int, agent: Agent, actor: Agent | None, contacts: list[tuple[int, int]]
+) -> AssignmentEmail:
+    """Record the email for (contact id, ownership version) pairs; queue it after commit."""
+    email = AssignmentEmail.objects.create(
+        company_id=company_id, agent=agent, actor=actor, contacts=[list(c) for c in contacts]
+    )
+    from .tasks import send_assignment_email
+
+    send_assignment_email.delay_on_commit(email.pk)
+    return email
+
+
+@transaction.atomic
+def contacts_set_primary_agent(
+    *,
+    company: Company,
+    targets: Mapping[int, Agent | None],
+    actor: Agent | None,
+    reason: str | Mapping[int, str] = "",
+    expected_owner: Agent | None | _Anyone = ANYONE,
+    hold: int | None = None,
+) -> Outcome:
+    """Give each contact of ``targets`` (contact id -> new primary agent, or None to clear)
+    its new primary agent.
+
+    - ``reason``: one for all, or one per contact id; it ends each timeline row.
+    - ``expected_owner``: change only contacts still owned by that agent (None: unowned);
+      the others are skipped as ``OWNER_MOVED`` (a handover never overwrites a change that
+      committed after it read the book).
+    - ``hold``: the id of the distribution holding the contacts (*Re-Assign in progress*):
+      only it may change them, and it releases its hold here. Contacts held by another are
+      skipped as ``HELD``.
+
+    Raises ``ValidationError`` when a target agent cannot own the company's contacts.
+    """
+    primary_agents_check(company=company, agents=targets.values())
+    expected = expected_owner.pk if isinstance(expected_owner, Agent) else expected_owner
+    outcome = Outcome()
+    names: dict[int, Agent] = {a.pk: a for a in targets.values() if a is not None}
+    deltas: dict[int, int] = {}
+    emails: dict[int, list[tuple[int, int]]] = {}
+    now = timezone.now()
+    seen: set[int] = set()
+    for rows in lock_contacts(company_id=company.pk, ids=targets):
+        by_target: dict[int | None, list[int]] = {}
+        released: list[int] = []
+        changes: list[tuple[int, int | None, int]] = []
+        for row in rows:
+            seen.add(row.pk)
+            agent = targets[row.pk]
+            new_id = agent.pk if agent else None
+            if hold is not None and row.reassign_hold == hold:
+                released.append(row.pk)
+            if row.primary_agent_id == new_id:
+                outcome.skipped[row.pk] = Skip.UNCHANGED
+                continue
+            if row.reassign_hold is not None and row.reassign_hold != hold:
+                outcome.skipped[row.pk] = Skip.HELD
+                outcome.held_by[row.pk] = row.reassign_hold_label
+                continue
+            if expected is not ANYONE and row.primary_agent_id != expected:
+                outcome.skipped[row.pk] = Skip.OWNER_MOVED
+                continue
+            by_target.setdefault(new_id, []).append(row.pk)
+            changes.append((row.pk, row.primary_agent_id, row.ownership_version + 1))
+        if released:
+            Contact.objects.filter(pk__in=released).update(
+                reassign_hold=None, reassign_hold_label=""
+            )
+        for new_id, pks in by_target.items():
+            Contact.objects.filter(pk__in=pks).update(
+                primary_agent_id=new_id,
+                ownership_version=F("ownership_version") + 1,
+                updated_at=now,
+            )
+        missing = {old for _, old, _ in changes if old is not None} - set(names)
+        if missing:
+            names |= {a.pk: a for a in Agent.objects.filter(pk__in=missing)}
+        for pk, old_id, version in changes:
+            new = targets[pk]
+            entry = _ownership_entry(
+                company_id=company.pk,
+                contact_id=pk,
+                old=names.get(old_id) if old_id else None,
+                new=new,
+                actor=actor,
+                reason=reason if isinstance(reason, str) else reason.get(pk, ""),
+            )
+            entry.created_at = now
+            outcome.entries.append(entry)
+            outcome.versions[pk] = version
+            if old_id:
+                deltas[old_id] = deltas.get(old_id, 0) - 1
+            if new is not None:
+                deltas[new.pk] = deltas.get(new.pk, 0) + 1
+                emails.setdefault(new.pk, []).append((pk, version))
+    for pk in set(targets) - seen:
+        outcome.skipped[pk] = Skip.MISSING
+    TimelineEntry.objects.bulk_create(outcome.entries, batch_size=2000)
+    primary_load_apply(company_id=company.pk, deltas=deltas)
+    for agent_id, contacts in sorted(emails.items()):
+        _schedule_assignment_email(
+            company_id=company.pk, agent=names[agent_id], actor=actor, contacts=contacts
+        )
+    return outcome
+
+
+def _refusal(outcome: Outcome, pk: int) -> ValidationError:
+    why = outcome.skipped[pk]
+    if why is Skip.HELD:
+        message = (
+            f"Re-Assign in progress through {outcome.held_by[pk]}: the primary agent can't be "
+            "changed until it finishes."
+        )
+    elif why is Skip.OWNER_MOVED:
+        message = "Someone changed this contact's primary agent in the meantime; look again."
+    else:
+        message = "This contact no longer exists."
+    return ValidationError({"primary_agent": [message]}, code=why.name.lower())
+
+
+def contact_assign_primary_agent(
+    *,
+    contact: Contact,
+    agent: Agent | None,
+    actor: Agent | None,
+    reason: str = "",
+    expected_owner: Agent | None | _Anyone = ANYONE,
+    hold: int | None = None,
+) -> TimelineEntry | None:
+    """Set (or, with ``agent=None``, clear) one contact's primary agent.
+
+    Returns the timeline row, or None when the contact already had that primary agent;
+    raises ``ValidationError`` when the change is refused (hold, owner moved, ineligible)."""
+    outcome = contacts_set_primary_agent(
+        company=contact.company,
+        targets={contact.pk: agent},
+        actor=actor,
+        reason=reason,
+        expected_owner=expected_owner,
+        hold=hold,
+    )
+    if outcome.entries:
+        contact.primary_agent = agent
+        contact.ownership_version = outcome.versions[contact.pk]
+        return outcome.entries[0]
+    if outcome.skipped.get(contact.pk, Skip.UNCHANGED) is not Skip.UNCHANGED:
+        raise _refusal(outcome, contact.pk)
+    return None
+
+
+@transaction.atomic
+def contacts_assign_primary_agent_bulk(
+    *,
+    company: Company,
+    contact_ids: Iterable[int],
+    agent: Agent | None,
+    actor: Agent | None,
+    reason: str = "",
+) -> int:
+    """Give many contacts one primary agent (or none), all or nothing: refused (and nothing
+    changed) when any of them is being re-assigned. Returns how many changed. (The admin's
+    actions call ``contacts_set_primary_agent`` instead, to change the others and say which
+    were left out.)"""
+    outcome = contacts_set_primary_agent(
+        company=company, targets=dict.fromkeys(contact_ids, agent), actor=actor, reason=reason
+    )
+    held = [pk for pk, why in outcome.skipped.items() if why is Skip.HELD]
+    if held:
+        raise ValidationError(
+            {
+                "primary_agent": [
+                    f"{len(held)} of the selected contacts are being re-assigned (Re-Assign in "
+                    "progress); leave them out or wait until they are assigned."
+                ]
+            }
+        )
+    return outcome.changed
+
+
+def contact_hold_set(*, contact: Contact, hold: int, label: str) -> None:
+    """Mark a locked contact *Re-Assign in progress* by distribution ``hold`` (a round id):
+    from now on only that distribution may change its primary agent."""
+    Contact.objects.filter(pk=contact.pk).update(reassign_hold=hold, reassign_hold_label=label)
+    contact.reassign_hold, contact.reassign_hold_label = hold, label
+
+
+def contact_hold_release(*, contact_id: int, hold: int) -> None:
+    """End the hold of distribution ``hold`` on a contact (no-op if it holds none)."""
+    Contact.objects.filter(pk=contact_id, reassign_hold=hold).update(
+        reassign_hold=None, reassign_hold_label=""
+    )

@@ -1,0 +1,67 @@
+"""The distribution engine: pure functions that decide who gets what, from plain data.
+
+No Django, no I/O, no clock: the services load the facts, call a function here, and store
+the decision with its reason. ``tests/test_layers`` keeps it so (import-linter). The map is
+``routing/README.md``.
+
+- ``inbound``  — where an inbound text, form, call or chat goes;
+- ``methods``  — round robin, least loaded, first to claim, next up (one ``decide``);
+- ``rotation`` — the stored state of a group's rounds;
+- ``plan``     — several decisions ahead (simulate, whole-book handover), next up's next offer;
+- ``rules``    — which routing rule a new contact matches.
+"""
+
+from .inbound import AgentSnapshot, InteractionRoute, route_interaction
+from .methods import (
+    FIRST_TO_CLAIM,
+    HAD_TURN,
+    LEAST_LOADED,
+    NEXT_UP,
+    ROUND_ROBIN,
+    Member,
+    Pick,
+    decide,
+    first_to_claim,
+    least_loaded,
+    next_up,
+    round_robin,
+)
+from .plan import NextOffer, Plan, next_up_next, plan, simulate
+from .rotation import Rotation, new_round, next_up_claimed
+from .rules import ContactFacts, RuleFacts, csv_set, first_match, rule_matches
+from .vocabulary import ACTIVE_POOL, AVAILABLE, AWAY, OFFLINE
+
+__all__ = [
+    "ACTIVE_POOL",
+    "AVAILABLE",
+    "AWAY",
+    "FIRST_TO_CLAIM",
+    "HAD_TURN",
+    "LEAST_LOADED",
+    "NEXT_UP",
+    "OFFLINE",
+    "ROUND_ROBIN",
+    "AgentSnapshot",
+    "ContactFacts",
+    "InteractionRoute",
+    "Member",
+    "NextOffer",
+    "Pick",
+    "Plan",
+    "Rotation",
+    "RuleFacts",
+    "csv_set",
+    "decide",
+    "first_match",
+    "first_to_claim",
+    "least_loaded",
+    "new_round",
+    "next_up",
+    "next_up_claimed",
+    "next_up_next",
+    "plan",
+    "round_robin",
+    "route_interaction",
+    "rule_matches",
+    "simulate",
+]

@@ -1,0 +1,125 @@
+"""Inbound interactions: an incoming text, form, call or chat is recorded and routed.
+
+Moved here from ``contacts`` because it composes contacts (lock, create, fill in), the routing
+rules (a new number's contact) and the engine (where the interaction goes)."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from agents.models import Agent, Company
+from agents.selectors import eligible_primary_agents
+from contacts.locks import lock_contact_by_phone
+from contacts.models import Contact, Interaction
+from contacts.phone import normalise_phone
+from contacts.selectors import interaction_for_key
+from contacts.services import DuplicatePhone, contact_create, contact_update, interaction_record
+
+from . import engine
+from .rules import contact_route_new
+
+
+def _snapshot(agent: Agent | None, company: Company) -> engine.AgentSnapshot | None:
+    if agent is None:
+        return None
+    works_here = eligible_primary_agents(company=company).filter(pk=agent.pk).exists()
+    return engine.AgentSnapshot(
+        id=agent.pk, name=str(agent), presence=agent.effective_presence, works_here=works_here
+    )
+
+
+def inbound_receive(
+    *,
+    company: Company,
+    channel: str,
+    phone: str,
+    name: str = "",
+    email: str = "",
+    body: str = "",
+    source: str = "",
+    contact_center: str = "",
+    idempotency_key: str = "",
+) -> tuple[Interaction, bool]:
+    """Record an inbound text, form, call or chat and route it. Returns (interaction, replayed).
+
+    An unknown number creates the contact (and the routing rules for new contacts apply).
+    With an idempotency key, a retry returns the interaction the first call created
+    (``replayed=True``) and creates nothing. Raises ``ValidationError`` (keyed by field) for
+    input that can't be accepted."""
+    try:
+        e164 = normalise_phone(phone, region=company.default_region)
+    except ValidationError as error:
+        raise ValidationError({"phone": error.messages}) from None
+    if not e164:
+        raise ValidationError({"phone": ["A phone number is required."]})
+    fields = {
+        "channel": channel,
+        "name": name,
+        "email": email,
+        "body": body,
+        "source": source,
+        "contact_center": contact_center,
+    }
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _inbound_once(
+                    company=company, phone=e164, idempotency_key=idempotency_key, **fields
+                )
+        except (IntegrityError, DuplicatePhone):
+            # A parallel request created the contact or used the key first; run again and
+            # find what it committed.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _inbound_once(
+    *, company, channel, phone, name, email, body, source, contact_center, idempotency_key
+) -> tuple[Interaction, bool]:
+    if (existing := interaction_for_key(company=company, key=idempotency_key)) is not None:
+        return existing, True
+    contact = lock_contact_by_phone(company_id=company.pk, phone=phone)
+    # A parallel retry of the same event may have committed while we waited for the lock.
+    if contact is not None and (
+        existing := interaction_for_key(company=company, key=idempotency_key)
+    ):
+        return existing, True
+    if contact is None:
+        contact = contact_create(
+            company=company,
+            actor=None,
+            name=name,
+            phone=phone,
+            email=email,
+            source=source or f"inbound {channel}",
+        )
+        # A new contact: the routing rules decide its primary agent (if any rule matches).
+        contact_route_new(contact=contact, channel=channel)
+        contact = Contact.objects.select_related("primary_agent").get(pk=contact.pk)
+    else:
+        # Fill in what we did not know; never overwrite what people typed.
+        blanks = {
+            field: value
+            for field, value in (("name", name.strip()), ("email", email.strip()))
+            if value and not getattr(contact, field)
+        }
+        if blanks:
+            contact = contact_update(contact=contact, actor=None, **blanks)
+    decision = engine.route_interaction(
+        channel=channel, primary=_snapshot(contact.primary_agent, company)
+    )
+    # No savepoint: a clash on the idempotency key rolls back the whole attempt, and
+    # ``inbound_receive`` runs it again to replay what the other request committed.
+    interaction = interaction_record(
+        contact=contact,
+        channel=channel,
+        body=body,
+        source=source,
+        contact_center=contact_center,
+        routed_to_id=decision.agent_id,
+        pool=decision.pool,
+        reason=decision.reason,
+        details=decision.details,
+        idempotency_key=idempotency_key,
+    )
+    return interaction, False

@@ -1,0 +1,66 @@
+"""Routing's levels of the one lock order (``contacts.locks`` holds the order and the rest).
+
+1. distribution (a reassignment group or routing rule), 2. round — then contacts, then the
+load counters, through ``contacts.locks``. Several distributions are locked groups first, then
+rules, each in pk order."""
+
+from collections.abc import Iterable
+
+from .models import Offer, ReassignmentGroup, Round, RoutingRule
+
+
+def lock_group(pk: int) -> ReassignmentGroup:
+    return ReassignmentGroup.objects.select_for_update().select_related("company").get(pk=pk)
+
+
+def lock_rule(pk: int) -> RoutingRule:
+    return RoutingRule.objects.select_for_update().select_related("company").get(pk=pk)
+
+
+def lock_source(source: ReassignmentGroup | RoutingRule) -> ReassignmentGroup | RoutingRule:
+    """Lock the group or rule a decision is made for; one decision at a time per source."""
+    if isinstance(source, ReassignmentGroup):
+        return lock_group(source.pk)
+    return lock_rule(source.pk)
+
+
+def lock_sources(*, group_ids: Iterable[int], rule_ids: Iterable[int]) -> None:
+    """Lock several groups and rules: groups first, then rules, each in pk order."""
+    groups = sorted({pk for pk in group_ids if pk})
+    rules = sorted({pk for pk in rule_ids if pk})
+    if groups:
+        list(ReassignmentGroup.objects.select_for_update().filter(pk__in=groups).order_by("pk"))
+    if rules:
+        list(RoutingRule.objects.select_for_update().filter(pk__in=rules).order_by("pk"))
+
+
+def lock_source_of_round(round_id: int) -> None:
+    """Lock the group or rule of a round (read without a lock: it never changes)."""
+    sources = Round.objects.filter(pk=round_id).values_list("group_id", "rule_id").first()
+    if sources:
+        lock_sources(group_ids=[sources[0]], rule_ids=[sources[1]])
+
+
+def lock_round(round_id: int) -> Round | None:
+    return (
+        Round.objects.select_for_update(of=("self",))
+        .select_related("group", "rule", "company")
+        .filter(pk=round_id)
+        .first()
+    )
+
+
+def lock_rounds(round_ids: Iterable[int]) -> list[Round]:
+    return list(
+        Round.objects.select_for_update(of=("self",)).filter(pk__in=set(round_ids)).order_by("pk")
+    )
+
+
+def lock_offer(offer_id: int) -> Offer | None:
+    """An offer, for its email (no other lock is taken in that transaction)."""
+    return (
+        Offer.objects.select_for_update(of=("self",))
+        .select_related("round__contact", "round__group", "round__rule", "round__company", "agent")
+        .filter(pk=offer_id)
+        .first()
+    )

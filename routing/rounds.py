@@ -1,0 +1,351 @@
+"""Rounds: one contact distributed by a group's (or rule's) method — one state machine.
+
+    start ──► ASSIGNED                  round robin / least loaded chose someone
+      │  └──► FALLBACK | UNASSIGNED     nobody available: the default assignee, or nobody
+      └─────► OPEN (offers, deadline)   first to claim / next up
+                 ├─ claim ──► CLAIMED
+                 └─ expire ─► OPEN (next up: the next member) | FALLBACK | UNASSIGNED
+
+While a round is OPEN the contact carries its hold (*Re-Assign in progress*): only this round
+may change its primary agent, and it releases the hold when it ends. The deadline lives in the
+database: the expiry task, the periodic sweep and a claim may all arrive; each is safe to run
+twice. Locks: source, then round, then contact (``contacts.locks``).
+"""
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from agents.models import Agent, Company
+from contacts.locks import lock_contact
+from contacts.models import Contact, TimelineEntry
+from contacts.ownership import contact_assign_primary_agent, contact_hold_release, contact_hold_set
+from contacts.services import contacts_delete as _contacts_delete
+from contacts.services import timeline_record
+
+from . import engine
+from .locks import lock_round, lock_rounds, lock_source, lock_source_of_round, lock_sources
+from .models import Method, Offer, ReassignmentGroup, Round, RoutingRule
+from .selectors import source_facts, usable_default
+from .why import passed_over_text, why_decision
+
+METHOD_LABELS = dict(Method.choices)
+IMMEDIATE = (Method.ROUND_ROBIN, Method.LEAST_LOADED)
+
+
+def source_label(source: ReassignmentGroup | RoutingRule) -> str:
+    kind = "group" if isinstance(source, ReassignmentGroup) else "rule"
+    return f"{kind} “{source.name}” ({METHOD_LABELS[source.method].lower()})"
+
+
+def _source_of(round_: Round) -> ReassignmentGroup | RoutingRule | None:
+    return round_.group or round_.rule
+
+
+def _record(round_: Round, *, pick, chosen: Agent | None, reason: str, names) -> None:
+    why_decision(
+        company_id=round_.company_id,
+        contact_id=round_.contact_id,
+        source=_source_of(round_),
+        method=round_.method,
+        pick=pick,
+        chosen=chosen,
+        reason=reason,
+        names=names,
+        round_=round_,
+    ).save()
+
+
+# --- Start ----------------------------------------------------------------------------------
+@transaction.atomic
+def reassignment_start(*, contact: Contact, group: ReassignmentGroup, actor: Agent | None) -> Round:
+    """Send an existing contact through a reassignment group (by hand, from its page)."""
+    if group.company_id != contact.company_id:
+        raise ValidationError("That reassignment group belongs to another company.")
+    return round_start(contact=contact, source=group, actor=actor)
+
+
+def reassignment_start_many(
+    *, contacts: list[Contact], group: ReassignmentGroup, actor: Agent | None
+) -> tuple[int, list[str]]:
+    """Send several contacts through a group, each in a transaction of its own; returns how
+    many started and, for the others, why not (e.g. already in progress)."""
+    started, refused = 0, []
+    for contact in contacts:
+        try:
+            reassignment_start(contact=contact, group=group, actor=actor)
+            started += 1
+        except ValidationError as error:
+            refused.append(f"{contact}: {' '.join(error.messages)}")
+    return started, refused
+
+
+@transaction.atomic
+def round_start(
+    *,
+    contact: Contact,
+    source: ReassignmentGroup | RoutingRule,
+    actor: Agent | None,
+    leaving: Agent | None = None,
+) -> Round | None:
+    """Distribute one contact by the source's method.
+
+    ``leaving``: a handover of that agent's book — they are not offered their own contacts,
+    and a contact they no longer own (changed since the book was read) is left alone
+    (returns None)."""
+    source = lock_source(source)
+    locked = lock_contact(contact.pk)
+    if leaving is not None and locked.primary_agent_id != leaving.pk:
+        return None
+    if locked.reassign_hold is not None:
+        raise ValidationError(
+            f"Re-Assign already in progress through {locked.reassign_hold_label}; "
+            "wait for it to finish."
+        )
+    members, by_id = source_facts(source, leaving=leaving)
+    rotation = engine.Rotation.from_dict(source.rotation)
+    pick = engine.decide(source.method, members, rotation, skip_unavailable=source.skip_unavailable)
+    is_group = isinstance(source, ReassignmentGroup)
+    round_ = Round.objects.create(
+        company_id=locked.company_id,
+        contact=locked,
+        group=source if is_group else None,
+        rule=None if is_group else source,
+        method=source.method,
+        started_by=actor,
+        from_agent=locked.primary_agent,
+        excludes_owner=leaving is not None,
+    )
+    label = source_label(source)
+    if is_group:
+        timeline_record(
+            contact=locked,
+            kind=TimelineEntry.Kind.REASSIGN_STARTED,
+            actor=actor,
+            agent=locked.primary_agent,
+            message=f"Re-assign through {label} started by {actor or 'Switchboard'}.",
+            details={"round": round_.pk, "group": source.pk},
+        )
+    nobody = f"nobody in {label} was available"
+    if source.method in IMMEDIATE:
+        if pick.chosen is None:
+            _fallback(round_, source, nobody, pick, by_id)
+            return round_
+        if pick.rotation is not None:
+            source.rotation = pick.rotation.as_dict()
+            source.save(update_fields=["rotation"])
+        why = passed_over_text(pick, by_id)
+        reason = f"{label}: {pick.reason.rstrip('.').lower()}" + (f"; {why}" if why else "")
+        _record(round_, pick=pick, chosen=by_id[pick.chosen], reason=reason, names=by_id)
+        _finish(round_, agent=by_id[pick.chosen], status=Round.Status.ASSIGNED, reason=reason)
+        return round_
+    if not pick.offered:
+        _fallback(round_, source, nobody, pick, by_id)
+        return round_
+    _record(round_, pick=pick, chosen=None, reason=f"{label}: {pick.reason}", names=by_id)
+    deadline = timezone.now() + timedelta(minutes=source.claim_window_minutes)
+    round_.deadline_at = deadline
+    if source.method == Method.FIRST_TO_CLAIM:
+        offer_to = list(pick.offered)
+    else:
+        offer_to, round_.queue = [pick.offered[0]], list(pick.offered[1:])
+        source.rotation = (pick.rotation or rotation).as_dict()
+        source.save(update_fields=["rotation"])
+    round_.save(update_fields=["deadline_at", "queue"])
+    contact_hold_set(contact=locked, hold=round_.pk, label=round_.source_name)
+    _make_offers(round_, offer_to, deadline)
+    return round_
+
+
+def _make_offers(round_: Round, agent_ids: list[int], deadline: datetime) -> None:
+    offers = Offer.objects.bulk_create(
+        Offer(round=round_, agent_id=agent_id, expires_at=deadline) for agent_id in agent_ids
+    )
+    from .tasks import expire_round, send_offer_email
+
+    round_id = round_.pk
+    transaction.on_commit(lambda: expire_round.apply_async(args=[round_id], eta=deadline))
+    for offer in offers:
+        send_offer_email.delay_on_commit(offer.pk)
+
+
+# --- End ------------------------------------------------------------------------------------
+def _finish(round_: Round, *, agent: Agent | None, status: str, reason: str) -> None:
+    """Close the round, its offers and the contact's hold; give the contact to ``agent``."""
+    now = timezone.now()
+    round_.status = status
+    round_.assigned_to = agent
+    round_.finished_at = now
+    round_.save(update_fields=["status", "assigned_to", "finished_at"])
+    round_.offers.filter(status=Offer.Status.OPEN).exclude(agent=agent).update(
+        status=Offer.Status.LOST if status == Round.Status.CLAIMED else Offer.Status.EXPIRED,
+        closed_at=now,
+    )
+    contact = Contact.objects.select_related("company", "primary_agent").get(pk=round_.contact_id)
+    entry = None
+    if agent is not None:
+        entry = contact_assign_primary_agent(
+            contact=contact, agent=agent, actor=None, reason=reason, hold=round_.pk
+        )
+    if entry is None:
+        contact_hold_release(contact_id=contact.pk, hold=round_.pk)
+        stays = contact.primary_agent
+        timeline_record(
+            contact=contact,
+            kind=TimelineEntry.Kind.REASSIGN_FINISHED,
+            actor=None,
+            agent=stays,
+            message=f"Re-assign finished — {reason}; "
+            + (f"{stays} stays primary agent." if stays else "the contact has no primary agent."),
+            details={"round": round_.pk},
+        )
+    # Next up: a member who claimed had their turn (a fallback to the default assignee is
+    # nobody's turn, so the rotation stays). The source is locked already.
+    source = _source_of(round_)
+    if source is not None and status == Round.Status.CLAIMED and round_.method == Method.NEXT_UP:
+        source.refresh_from_db(fields=["rotation"])
+        member_ids = list(source.members.values_list("agent_id", flat=True))
+        source.rotation = engine.next_up_claimed(
+            engine.Rotation.from_dict(source.rotation), member_ids, agent.pk
+        ).as_dict()
+        source.save(update_fields=["rotation"])
+
+
+def _fallback(round_: Round, source, why: str, pick: engine.Pick | None, names) -> None:
+    """Nobody took the contact: the default assignee gets it, or the owner stays. In a
+    handover the leaver is never the one who gets it back."""
+    default = usable_default(source)
+    if default is not None and round_.excludes_owner and default.pk == round_.from_agent_id:
+        default = None
+    if default is not None:
+        reason = f"{why}; went to the default assignee, {default}"
+        _record(round_, pick=pick, chosen=default, reason=reason, names=names)
+        _finish(round_, agent=default, status=Round.Status.FALLBACK, reason=reason)
+    else:
+        reason = f"{why} and there is no default assignee"
+        _record(round_, pick=pick, chosen=None, reason=reason, names=names)
+        _finish(round_, agent=None, status=Round.Status.UNASSIGNED, reason=reason)
+
+
+@transaction.atomic
+def offer_claim(*, offer_id: int, agent: Agent) -> Round:
+    """Claim an offer. Of several claimers exactly one wins (compare-and-set on the round);
+    the others, and claims after the window, get a ValidationError saying why."""
+    offer = (
+        Offer.objects.select_related("round", "round__group", "round__rule")
+        .filter(pk=offer_id, agent=agent)
+        .first()
+    )
+    if offer is None:
+        raise ValidationError("This offer is not yours.")
+    round_ = offer.round
+    source = _source_of(round_)
+    if source is not None:
+        lock_source(source)
+    now = timezone.now()
+    if offer.status == Offer.Status.WITHDRAWN:
+        raise ValidationError("This offer was withdrawn: you are no longer in the group.")
+    if source is not None and not source.members.filter(agent=agent).exists():
+        Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.WITHDRAWN, closed_at=now)
+        raise ValidationError("This offer was withdrawn: you are no longer in the group.")
+    won = 0
+    if offer.status == Offer.Status.OPEN and offer.expires_at > now:
+        won = Round.objects.filter(
+            pk=round_.pk, status=Round.Status.OPEN, deadline_at__gt=now
+        ).update(status=Round.Status.CLAIMED, assigned_to=agent)
+    if won != 1:
+        round_.refresh_from_db()
+        if round_.status == Round.Status.CLAIMED and round_.assigned_to_id != agent.pk:
+            raise ValidationError(f"{round_.assigned_to} claimed it first.")
+        if round_.status != Round.Status.OPEN:
+            raise ValidationError("This contact has already been assigned.")
+        local = timezone.localtime(offer.expires_at)
+        raise ValidationError(f"Too late: the claim window closed at {local:%H:%M}.")
+    Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.CLAIMED, closed_at=now)
+    round_.refresh_from_db()
+    label = source_label(source) if source else "a deleted group"
+    reason = f"{label}: claimed by {agent}"
+    _record(round_, pick=None, chosen=agent, reason=reason, names={agent.pk: agent})
+    _finish(round_, agent=agent, status=Round.Status.CLAIMED, reason=reason)
+    return round_
+
+
+def round_expire(*, round_id: int, force: bool = False) -> str:
+    """Close a round whose claim window has passed: next up moves on to the next member,
+    otherwise the default assignee gets it. Safe to call at any time, any number of times."""
+    with transaction.atomic():
+        lock_source_of_round(round_id)
+        round_ = lock_round(round_id)
+        if round_ is None or round_.status != Round.Status.OPEN:
+            return "closed"
+        now = timezone.now()
+        if not force and round_.deadline_at and round_.deadline_at > now:
+            return "not-due"
+        round_.offers.filter(status=Offer.Status.OPEN).update(
+            status=Offer.Status.EXPIRED, closed_at=now
+        )
+        source = _source_of(round_)
+        if source is None:
+            _finish(
+                round_, agent=None, status=Round.Status.UNASSIGNED, reason="its group was deleted"
+            )
+            return "unassigned"
+        if round_.method == Method.NEXT_UP:
+            leaving = round_.from_agent if round_.excludes_owner else None
+            members, _ = source_facts(source, leaving=leaving)
+            step = engine.next_up_next(
+                list(round_.queue),
+                {m.id: m for m in members},
+                skip_unavailable=source.skip_unavailable,
+            )
+            if step.agent_id is not None:
+                deadline = now + timedelta(minutes=source.claim_window_minutes)
+                round_.queue, round_.deadline_at = step.queue, deadline
+                round_.save(update_fields=["queue", "deadline_at"])
+                _make_offers(round_, [step.agent_id], deadline)
+                return "next"
+        minutes = source.claim_window_minutes
+        why = f"nobody in {source_label(source)} claimed it within {minutes} minute(s)"
+        _fallback(round_, source, why, None, {})
+        return round_.status
+
+
+def group_member_removed(
+    *, agent_id: int, group_id: int | None = None, rule_id: int | None = None
+) -> None:
+    """A member left a group or rule: withdraw their open offers at once; a round left with
+    no open offer moves on (next member, or the default assignee) in the worker, after this
+    change commits — never inside the request that removed the member."""
+    where = {"round__group_id": group_id} if group_id else {"round__rule_id": rule_id}
+    offers = list(
+        Offer.objects.filter(**where, agent_id=agent_id, status=Offer.Status.OPEN).values_list(
+            "pk", "round_id"
+        )
+    )
+    if not offers:
+        return
+    Offer.objects.filter(pk__in=[pk for pk, _ in offers]).update(
+        status=Offer.Status.WITHDRAWN, closed_at=timezone.now()
+    )
+    from .tasks import expire_round
+
+    for round_id in sorted({round_id for _, round_id in offers}):
+        if not Offer.objects.filter(round_id=round_id, status=Offer.Status.OPEN).exists():
+            expire_round.delay_on_commit(round_id, force=True)
+
+
+# --- Deleting contacts ----------------------------------------------------------------------
+@transaction.atomic
+def contacts_delete(*, company: Company, contact_ids: list[int]) -> int:
+    """Delete contacts, their open rounds included, taking the locks in the one order:
+    the rounds' groups or rules, the rounds, then the contacts and their agents' counters."""
+    rounds = list(
+        Round.objects.filter(
+            company=company, contact_id__in=contact_ids, status=Round.Status.OPEN
+        ).values_list("pk", "group_id", "rule_id")
+    )
+    lock_sources(group_ids=[g for _, g, _ in rounds], rule_ids=[r for _, _, r in rounds])
+    lock_rounds(pk for pk, _, _ in rounds)
+    return _contacts_delete(company=company, contact_ids=contact_ids)

@@ -1,0 +1,80 @@
+"""Routing rules for new contacts: the first active rule that matches starts a round."""
+
+import zoneinfo
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from agents.models import Agent, Company
+from contacts.models import Contact
+from contacts.services import contact_save
+
+from . import engine
+from .models import Round, RoutingRule
+from .rounds import round_start
+from .selectors import contact_facts, rules_in_order
+
+
+def _local_time(company: Company, now: datetime):
+    try:
+        zone = zoneinfo.ZoneInfo(company.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    return timezone.localtime(now, zone).time()
+
+
+def rule_for(
+    *, contact: Contact, channel: str = "", now: datetime | None = None
+) -> RoutingRule | None:
+    """The first active rule (by position) that matches the new contact, or None."""
+    rules = rules_in_order(company_id=contact.company_id)
+    if not rules:
+        return None
+    local = _local_time(rules[0][1].company, now or timezone.now())
+    chosen = engine.first_match(
+        [facts for facts, _ in rules], contact=contact_facts(contact), channel=channel, local=local
+    )
+    return next((rule for facts, rule in rules if facts.id == chosen), None)
+
+
+@transaction.atomic
+def contact_route_new(*, contact: Contact, channel: str = "") -> Round | None:
+    """Apply the routing rules to a contact that just arrived without a primary agent.
+
+    No rule matched: the company default applies — the contact stays without a primary
+    agent, so its texts and forms show in Active for every available agent."""
+    if contact.primary_agent_id is not None:
+        return None
+    rule = rule_for(contact=contact, channel=channel)
+    if rule is None:
+        return None
+    return round_start(contact=contact, source=rule, actor=None)
+
+
+@transaction.atomic
+def contact_save_routed(
+    *,
+    company: Company,
+    contact: Contact | None,
+    actor: Agent | None,
+    values: dict[str, str],
+    primary_agent: Agent | None,
+    primary_agent_changed: bool,
+    reason: str,
+) -> Contact:
+    """The contact forms' save (admin and Lead Center): ``contacts.services.contact_save``,
+    then, for a new contact nobody chose an agent for, the routing rules."""
+    created = contact is None
+    contact = contact_save(
+        company=company,
+        contact=contact,
+        actor=actor,
+        values=values,
+        primary_agent=primary_agent,
+        primary_agent_changed=primary_agent_changed,
+        reason=reason,
+    )
+    if created and primary_agent is None:
+        contact_route_new(contact=contact)
+    return contact
