@@ -25,12 +25,13 @@ from contacts.models import AssignmentEmail, Contact, TimelineEntry
 from contacts.ownership import contacts_assign_primary_agent_bulk, contacts_recount_primary_load
 
 from .data import bulk_agents
-from .measure import measured, percentile, result
+from .measure import measured, percentile, result, scaled
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPANY = "Bench Primary Co"
-CONTACTS = 1_000_000
-AGENTS = 200
+CONTACTS = scaled(1_000_000)
+AGENTS = scaled(200, minimum=4)
+BULK = scaled(10_000)
 TOKEN = "sbw_bench_primary"
 
 
@@ -58,10 +59,10 @@ def _build() -> tuple[Company, list[Agent], Agent, Agent]:
         with connection.cursor() as cursor, transaction.atomic():
             cursor.execute(
                 """
-                INSERT INTO contacts_contact (company_id, name, phone, email, source,
+                INSERT INTO contacts_contact (company_id, name, phone, email, source, tags,
                     primary_agent_id, ownership_version, created_at, updated_at)
                 SELECT %s, 'Bench Person ' || g, '+1212' || (2000000 + g)::text,
-                       'p' || g || '@bench.test', 'bench',
+                       'p' || g || '@bench.test', 'bench', '',
                        (%s::bigint[])[1 + (g %% %s)], 1,
                        now() - (g || ' seconds')::interval, now()
                 FROM generate_series(%s, %s) AS g
@@ -213,7 +214,7 @@ def _bulk_assign(company: Company, agent: Agent, admin: Agent, *, trace_memory: 
         Contact.objects.filter(company=company)
         .exclude(primary_agent=agent)
         .order_by("?")
-        .values_list("pk", flat=True)[:10_000]
+        .values_list("pk", flat=True)[:BULK]
     )
     rows_before = TimelineEntry.objects.filter(company=company).count()
     queued: list = []
@@ -229,7 +230,7 @@ def _bulk_assign(company: Company, agent: Agent, admin: Agent, *, trace_memory: 
     finally:
         tasks.send_assignment_email.delay = original
     written = TimelineEntry.objects.filter(company=company).count() - rows_before
-    assert changed == 10_000 and written == 10_000 and len(queued) == 1, (changed, written, queued)
+    assert changed == BULK and written == BULK and len(queued) == 1, (changed, written, queued)
     AssignmentEmail.objects.filter(pk__in=[q[0] for q in queued]).delete()
     return m
 

@@ -31,12 +31,14 @@ from routing.models import GroupMember, Offer, ReassignmentGroup, Round
 from routing.rounds import offer_claim, reassignment_start
 
 from .data import bulk_agents
-from .measure import measured, result
+from .measure import measured, result, scaled
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPANY = "Bench Routing Co"
-BOOK = 100_000
-MEMBERS = 50
+BOOK = scaled(100_000)
+MEMBERS = scaled(50, minimum=4)
+FED = scaled(2_000, minimum=8)
+RACES = scaled(1_000, minimum=10)
 
 
 def _agents(company: Company, prefix: str, count: int) -> list[Agent]:
@@ -150,7 +152,7 @@ def _handover(company: Company) -> list[dict]:
     ]
 
     # Four workers feeding the same group one contact at a time (emails queued, not sent).
-    fresh = _contacts(company, None, 2_000, "Fed")
+    fresh = _contacts(company, None, FED, "Fed")
     chunks = [fresh[i::4] for i in range(4)]
     tasks.send_assignment_email.delay = lambda *a, **k: None
     start = time.perf_counter()
@@ -198,7 +200,7 @@ def _claim_race(company: Company) -> dict:
     group = _group(
         company, "Bench first to claim", "first_to_claim", claimers, claim_window_minutes=60
     )
-    ids = _contacts(company, None, 1_000, "Race")
+    ids = _contacts(company, None, RACES, "Race")
     rounds = [
         reassignment_start(contact=Contact(pk=pk, company_id=company.pk), group=group, actor=None)
         for pk in ids

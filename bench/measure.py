@@ -1,7 +1,18 @@
+import os
 import time
 import tracemalloc
 from collections.abc import Callable
 from contextlib import contextmanager
+
+# BENCH_SCALE=0.01 runs every benchmark at a hundredth of its size: fast, targets reported but
+# not enforced (CI runs it on a fresh database so a schema change that breaks one fails CI).
+SCALE = float(os.environ.get("BENCH_SCALE", "1"))
+FULL = SCALE == 1
+
+
+def scaled(n: int, *, minimum: int = 1) -> int:
+    """``n`` at the run's scale."""
+    return max(minimum, round(n * SCALE))
 
 
 @contextmanager

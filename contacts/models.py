@@ -29,6 +29,8 @@ class Contact(models.Model):
     tags = models.CharField(
         max_length=300,
         blank=True,
+        default="",
+        db_default="",  # rows inserted in bulk SQL (imports, benchmarks) get it too
         help_text="Comma-separated, e.g. buyer, vip. Routing rules read them.",
     )
     primary_agent = models.ForeignKey(
@@ -45,7 +47,9 @@ class Contact(models.Model):
     # who owns the contact, only that distribution may change its primary agent. Routing sets
     # and clears the hold under the contact's lock; contacts only read it (no upward import).
     reassign_hold = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
-    reassign_hold_label = models.CharField(max_length=300, blank=True, editable=False)
+    reassign_hold_label = models.CharField(
+        max_length=300, blank=True, editable=False, default="", db_default=""
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

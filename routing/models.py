@@ -157,7 +157,7 @@ class Round(models.Model):
     )
     # A handover of ``from_agent``'s book: they are neither offered the contact nor given it
     # back as the default assignee.
-    excludes_owner = models.BooleanField(default=False)
+    excludes_owner = models.BooleanField(default=False, db_default=False)
     # Next up: the members still to be offered, in order.
     queue = models.JSONField(default=list, blank=True)
     deadline_at = models.DateTimeField(null=True, blank=True)
