@@ -9,12 +9,19 @@ from collections.abc import Iterable
 from .models import Offer, ReassignmentGroup, Round, RoutingRule
 
 
+# ``of=("self",)`` everywhere: a lock must never reach the rows select_related joins in (the
+# company row locked FOR UPDATE would block every other transaction's foreign-key checks on it
+# at commit — a deadlock PostgreSQL reports between a handover and a plain reassignment).
 def lock_group(pk: int) -> ReassignmentGroup:
-    return ReassignmentGroup.objects.select_for_update().select_related("company").get(pk=pk)
+    return (
+        ReassignmentGroup.objects.select_for_update(of=("self",))
+        .select_related("company")
+        .get(pk=pk)
+    )
 
 
 def lock_rule(pk: int) -> RoutingRule:
-    return RoutingRule.objects.select_for_update().select_related("company").get(pk=pk)
+    return RoutingRule.objects.select_for_update(of=("self",)).select_related("company").get(pk=pk)
 
 
 def lock_source(source: ReassignmentGroup | RoutingRule) -> ReassignmentGroup | RoutingRule:

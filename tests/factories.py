@@ -4,6 +4,7 @@ from factory.django import DjangoModelFactory
 
 from agents.models import AccessLevel, Agent, Company, Presence
 from contacts.models import Contact
+from contacts.ownership import contact_assign_primary_agent
 
 PASSWORD = "correct-horse-battery"
 
@@ -40,12 +41,19 @@ class ContactFactory(DjangoModelFactory):
 
     class Meta:
         model = Contact
+        skip_postgeneration_save = True
 
     company = factory.SubFactory(CompanyFactory)
     name = factory.Faker("name")
     phone = factory.Sequence(lambda n: f"+1202555{n % 10000:04d}")
     email = factory.Sequence(lambda n: f"contact{n}@example.com")
     source = "website"
+
+    @factory.post_generation
+    def primary_agent(self, create, extracted, **kwargs):
+        # Through the one ownership path, so counters, version and timeline are as in life.
+        if create and extracted is not None:
+            contact_assign_primary_agent(contact=self, agent=extracted, actor=None)
 
 
 def online(*agents, presence: str = Presence.AVAILABLE):
