@@ -357,10 +357,10 @@ class ContactAdmin(CompanyScopedAdmin):
         if not entries:
             return "No history yet."
         return format_html(
-            "<ul style='margin:0;padding-left:16px'>{}</ul>",
+            "<ul class='recent-history'>{}</ul>",
             format_html_join(
                 "",
-                "<li>{} — <span style='color:#6b7280'>{}</span></li>",
+                "<li>{} — <span class='when'>{}</span></li>",
                 (
                     (entry.message, date_format(localtime(entry.created_at), "Y-m-d H:i"))
                     for entry in entries

@@ -25,6 +25,19 @@ def _local(moment, time_zone: str) -> str:
     return timezone.localtime(moment, zone).strftime("%a %-d %b %Y, %H:%M %Z")
 
 
+# A contact first owned at this version and created this close to the assignment was created
+# by the same change (the contact form saves both in one request).
+CREATED_WITH_ASSIGNMENT = timedelta(seconds=10)
+
+
+def _created_by_this_assignment(email: AssignmentEmail, contact: Contact) -> bool:
+    versions = dict(email.contacts)
+    return (
+        versions.get(contact.pk) == 1
+        and abs(email.assigned_at - contact.created_at) <= CREATED_WITH_ASSIGNMENT
+    )
+
+
 def build_message(
     email: AssignmentEmail, contacts: list[Contact], total: int
 ) -> EmailMultiAlternatives:
@@ -49,7 +62,8 @@ def build_message(
     }
     if total == 1:
         name = " ".join(context["contacts"][0]["name"].split())
-        subject = f"New contact assigned to you: {name}"
+        new = "New contact" if _created_by_this_assignment(email, contacts[0]) else "Contact"
+        subject = f"{new} assigned to you: {name}"
     else:
         subject = f"{total} contacts assigned to you"
     message = EmailMultiAlternatives(

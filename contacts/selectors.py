@@ -79,7 +79,9 @@ class WorkloadRow:
     primary: int
     open: int
     taken_today: int
-    assigned_7d: int
+    assigned: int  # primary-agent assignments in the chosen period
+    share: float | None = None  # primary contacts against the agents' average: 1.0 = average
+    overloaded: bool = False
 
 
 WORKLOAD_SORTS = {
@@ -88,8 +90,17 @@ WORKLOAD_SORTS = {
     "primary": ("primary_count", "full_name"),
     "open": ("open_count", "full_name"),
     "taken": ("taken_today", "full_name"),
-    "assigned": ("assigned_7d", "full_name"),
+    "assigned": ("assigned_count", "full_name"),
 }
+
+# The "assigned" columns: label and how far back they count (None: since local midnight).
+WORKLOAD_PERIODS = {
+    "today": ("today", None),
+    "7d": ("last 7 days", timedelta(days=7)),
+    "30d": ("last 30 days", timedelta(days=30)),
+}
+# More primary contacts than the agents' average by this share is flagged as overloaded.
+OVERLOAD_ABOVE_AVERAGE = 0.20
 
 
 def _count(queryset: QuerySet, group: str) -> Coalesce:
@@ -106,13 +117,18 @@ def start_of_today(company: Company) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def workload(*, company: Company, sort: str = "name") -> list[WorkloadRow]:
+def workload_since(*, company: Company, period: str) -> datetime:
+    back = WORKLOAD_PERIODS.get(period, WORKLOAD_PERIODS["today"])[1]
+    return start_of_today(company) if back is None else timezone.now() - back
+
+
+def workload(*, company: Company, sort: str = "name", period: str = "today") -> list[WorkloadRow]:
     """One row per agent of the company, in one query whatever the number of agents."""
     key = sort.lstrip("-")
     fields = WORKLOAD_SORTS.get(key, WORKLOAD_SORTS["name"])
     descending = sort.startswith("-")
     order = [f"-{fields[0]}" if descending else fields[0], *fields[1:]]
-    since = timezone.now() - timedelta(days=7)
+    since = workload_since(company=company, period=period)
     agents = eligible_primary_agents(company=company).annotate(
         presence_now=effective_presence_expression(),
         primary_count=Coalesce(
@@ -135,7 +151,7 @@ def workload(*, company: Company, sort: str = "name") -> list[WorkloadRow]:
             ),
             "taken_by",
         ),
-        assigned_7d=_count(
+        assigned_count=_count(
             TimelineEntry.objects.filter(
                 company=company,
                 kind__in=[TimelineEntry.Kind.PRIMARY_ASSIGNED, TimelineEntry.Kind.PRIMARY_CHANGED],
@@ -152,25 +168,33 @@ def workload(*, company: Company, sort: str = "name") -> list[WorkloadRow]:
             primary=a.primary_count,
             open=a.open_count,
             taken_today=a.taken_today,
-            assigned_7d=a.assigned_7d,
+            assigned=a.assigned_count,
         )
         for a in agents.order_by(*order)
     ]
 
 
 def workload_totals(*, company: Company, rows: list[WorkloadRow]) -> dict:
-    """Team totals over every row; availability and the spread (max − min primary
-    contacts) over the agents only: admins and supervisors are listed, since they may own
-    contacts, but their zeros would make an even team look uneven."""
+    """Team totals over every row, and the availability of the same people the rows show.
+
+    The average, the spread (max − min primary contacts) and the overload flags compare
+    against the agents only: admins and supervisors are listed, since they may own contacts,
+    but their usual zeros would pull the average down and flag an even team as overloaded.
+    Sets each row's ``share`` and ``overloaded``."""
     agents_only = [r for r in rows if r.agent.access_level == AccessLevel.AGENT] or rows
     primaries = [r.primary for r in agents_only]
+    average = sum(primaries) / len(primaries) if primaries else 0.0
+    for row in rows:
+        row.share = row.primary / average if average else None
+        row.overloaded = bool(average) and row.primary > average * (1 + OVERLOAD_ABOVE_AVERAGE)
     return {
         "primary": sum(r.primary for r in rows),
         "open": sum(r.open for r in rows),
         "taken_today": sum(r.taken_today for r in rows),
-        "assigned_7d": sum(r.assigned_7d for r in rows),
-        "available": sum(1 for r in agents_only if r.presence == Presence.AVAILABLE),
-        "agents": len(agents_only),
+        "assigned": sum(r.assigned for r in rows),
+        "available": sum(1 for r in rows if r.presence == Presence.AVAILABLE),
+        "people": len(rows),
+        "average": average,
         "spread": (max(primaries) - min(primaries)) if primaries else 0,
         "waiting": inbox_active(company=company).count(),
     }

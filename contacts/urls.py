@@ -6,6 +6,7 @@ app_name = "contacts"
 
 urlpatterns = [
     path("", views.lead_center, name="lead_center"),
+    path("live/", views.lead_center_live, name="lead_center_live"),
     path("presence/", views.set_presence, name="presence"),
     path("ping/", views.ping, name="ping"),
     path("contacts/new/", views.contact_add, name="contact_add"),

@@ -32,29 +32,25 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
     return redirect(default)
 
 
-@lead_center_required
-def lead_center(request: HttpRequest) -> HttpResponse:
+def _inbox(request: HttpRequest, tab: str) -> dict:
+    """The tab counts and the current tab's items: what the page and its live fragment show.
+    Queries: count mine, count active (only when available), count offers, the tab's items."""
     agent, company = request.user, request.company
-    tab = request.GET.get("tab", "mine")
-    tab = tab if tab in TABS else "mine"
-    term = request.GET.get("q", "").strip()[:100]
     available = agent.effective_presence == Presence.AVAILABLE
     mine = selectors.inbox_mine(agent=agent, company=company)
     active = selectors.inbox_active(company=company)
+    offers = open_offers(agent=agent, company=company)
     context = {
         "tab": tab,
-        "term": term,
         "available": available,
         "mine_count": mine.count(),
         "active_count": active.count() if available else 0,
-        "results": list(
-            selectors.contact_search(company=company, term=term)[: selectors.SEARCH_LIMIT]
-        )
-        if term
-        else None,
+        "offers_count": offers.count(),
     }
-    offers = open_offers(agent=agent, company=company)
-    context["offers_count"] = offers.count()
+    # The page title counts what waits for the agent in the three inbox tabs.
+    context["waiting_count"] = (
+        context["mine_count"] + context["active_count"] + context["offers_count"]
+    )
     if tab == "offers":
         context["offers"] = list(offers[: selectors.INBOX_LIMIT])
     elif tab == "mine":
@@ -65,7 +61,38 @@ def lead_center(request: HttpRequest) -> HttpResponse:
         context["contacts"] = list(
             selectors.my_contacts(agent=agent, company=company)[: selectors.INBOX_LIMIT]
         )
+    return context
+
+
+def _tab(request: HttpRequest) -> str:
+    tab = request.GET.get("tab", "mine")
+    return tab if tab in TABS else "mine"
+
+
+@lead_center_required
+def lead_center(request: HttpRequest) -> HttpResponse:
+    term = request.GET.get("q", "").strip()[:100]
+    context = _inbox(request, _tab(request))
+    context["term"] = term
+    context["back"] = request.get_full_path()
+    context["results"] = (
+        list(selectors.contact_search(company=request.company, term=term)[: selectors.SEARCH_LIMIT])
+        if term
+        else None
+    )
     return render(request, "contacts/lead_center.html", context)
+
+
+@lead_center_required
+def lead_center_live(request: HttpRequest) -> HttpResponse:
+    """The tabs and the inbox as an HTML fragment: the open Lead Center polls it so new
+    items appear without a reload."""
+    context = _inbox(request, _tab(request))
+    # The inbox's forms come back to the page, not to this fragment.
+    context["back"] = reverse("contacts:lead_center") + "?tab=" + context["tab"]
+    response = render(request, "contacts/_lead_center_live.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @lead_center_required
@@ -202,18 +229,19 @@ def handle(request: HttpRequest, pk: int) -> HttpResponse:
 @access_level_required(*STAFF_LEVELS)
 def workload(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "name")
-    rows = selectors.workload(company=request.company, sort=sort)
+    period = request.GET.get("period", "today")
+    period = period if period in selectors.WORKLOAD_PERIODS else "today"
+    rows = selectors.workload(company=request.company, sort=sort, period=period)
     totals = selectors.workload_totals(company=request.company, rows=rows)
-    top = max([r.primary for r in rows], default=0)
-    bar_height, gap, label_width, chart_width = 22, 8, 180, 520
+    # Bars as percentages of the longest bar (or of the average, if every bar is shorter).
+    top = max([r.primary for r in rows] + [totals["average"]], default=0)
     chart = [
         {
-            "label": str(r.agent),
-            "value": r.primary,
-            "y": i * (bar_height + gap),
-            "width": round(chart_width * r.primary / top) if top else 0,
+            "row": r,
+            "width": round(100 * r.primary / top, 1) if top else 0,
+            "share": round(100 * (r.share - 1)) if r.share is not None else None,
         }
-        for i, r in enumerate(rows)
+        for r in rows
     ]
     return render(
         request,
@@ -221,13 +249,15 @@ def workload(request: HttpRequest) -> HttpResponse:
         {
             "rows": rows,
             "sort": sort,
+            "period": period,
+            "periods": [(key, label) for key, (label, _) in selectors.WORKLOAD_PERIODS.items()],
+            "period_label": selectors.WORKLOAD_PERIODS[period][0],
+            "overload_percent": round(100 * selectors.OVERLOAD_ABOVE_AVERAGE),
             "totals": totals,
             "spread": totals["spread"],
             "chart": chart,
-            "chart_height": len(rows) * (bar_height + gap),
-            "bar_height": bar_height,
-            "label_width": label_width,
-            "chart_width": chart_width,
+            "overloaded": [item for item in chart if item["row"].overloaded],
+            "average_x": round(100 * totals["average"] / top, 1) if top else 0,
             "is_admin": request.user.is_superuser or request.user.access_level == AccessLevel.ADMIN,
         },
     )

@@ -45,9 +45,14 @@ class RoutingPermissionMixin:
 
 class MemberInline(RoutingPermissionMixin, admin.TabularInline):
     extra = 1
-    fields = ["agent", "added_at"]
-    readonly_fields = ["added_at"]
+    fields = ["agent", "added"]
+    readonly_fields = ["added"]
     autocomplete_fields = ["agent"]
+
+    @admin.display(description="added at")
+    def added(self, obj):
+        # The empty extra row's instance carries the field's default (now): show nothing.
+        return obj.added_at if obj.pk else ""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "agent":

@@ -1,0 +1,111 @@
+"""The workload page says who is overloaded, counts people consistently and picks a period."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from contacts.models import TimelineEntry
+from contacts.services import contacts_assign_primary_agent_bulk
+from tests.factories import AgentFactory, ContactFactory, online
+
+pytestmark = pytest.mark.django_db
+
+
+def give(company, agent, n):
+    contacts = ContactFactory.create_batch(n, company=company)
+    contacts_assign_primary_agent_bulk(
+        company=company, contact_ids=[c.pk for c in contacts], agent=agent, actor=None
+    )
+
+
+@pytest.fixture
+def team(company, company_admin, supervisor):
+    """Three agents with 10, 10 and 16 contacts: an average of 12, Cleo 33% above it."""
+    people = {}
+    for name, n in (("Ann", 10), ("Bob", 10), ("Cleo", 16)):
+        people[name] = online(AgentFactory(companies=[company], full_name=name))
+        give(company, people[name], n)
+    online(company_admin, supervisor)
+    return people
+
+
+def test_agents_more_than_20_percent_above_the_average_are_flagged_in_words(
+    login, supervisor, team
+):
+    response = login(supervisor).get("/workload/")
+    rows = {r.agent.full_name: r for r in response.context["rows"]}
+    # the average is over the agents: the admin's and supervisor's zeros don't pull it down
+    assert response.context["totals"]["average"] == 12
+    assert [name for name, r in rows.items() if r.overloaded] == ["Cleo"]
+    body = response.content.decode()
+    assert 'id="overload-notice"' in body
+    assert "Cleo (+33%)" in body
+    cleo_row = re.search(r'<tr data-agent="[^"]+" class="is-over">(.*?)</tr>', body, re.S)
+    assert "Cleo" in cleo_row.group(1) and "Overloaded" in cleo_row.group(1)
+    assert body.count('class="badge-over">Overloaded<') == 2  # in the chart and the table
+    # the chart draws the average as a line in every row
+    assert body.count('class="chart-avg"') == 5
+
+
+def test_an_even_team_has_nobody_flagged(login, supervisor, company):
+    for name in ("Ann", "Bob"):
+        give(company, AgentFactory(companies=[company], full_name=name), 10)
+    body = login(supervisor).get("/workload/").content.decode()
+    assert "Overloaded" not in body
+
+
+def test_the_header_counts_the_same_people_the_rows_show(login, supervisor, team, company):
+    # given everyone listed is available except Bob, who is away
+    online(team["Bob"], presence="away")
+    response = login(supervisor).get("/workload/")
+    rows = response.context["rows"]
+    shown_available = sum(1 for r in rows if r.presence == "available")
+    assert (len(rows), shown_available) == (5, 4)  # three agents, the admin and the supervisor
+    assert '<span class="stat-value" id="available">4 / 5</span>' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("period", "label", "expected"),
+    [
+        ("today", "today", 1),
+        ("7d", "last 7 days", 2),
+        ("30d", "last 30 days", 3),
+        ("bad", "today", 1),
+    ],
+)
+def test_the_assigned_column_counts_the_chosen_period(
+    login, supervisor, company, period, label, expected
+):
+    # given assignments to Ann now, 3 days ago and 20 days ago
+    ann = AgentFactory(companies=[company], full_name="Ann")
+    give(company, ann, 3)
+    entries = list(TimelineEntry.objects.filter(agent=ann).order_by("pk"))
+    for entry, days in zip(entries[1:], (3, 20), strict=True):
+        TimelineEntry.objects.filter(pk=entry.pk).update(
+            created_at=timezone.now() - timedelta(days=days)
+        )
+    response = login(supervisor).get("/workload/", {"period": period})
+    row = next(r for r in response.context["rows"] if r.agent == ann)
+    assert row.assigned == expected
+    assert f"Assigned, {label}" in response.content.decode()
+
+
+def test_today_is_the_default_period(login, supervisor):
+    body = login(supervisor).get("/workload/").content.decode()
+    assert 'class="current" aria-current="true">Today<' in body
+
+
+def test_workload_query_count_stays_constant_with_a_period(
+    login, supervisor, company, django_assert_num_queries
+):
+    client = login(supervisor)
+    client.get("/workload/")  # records "last seen" once a minute: not part of the count
+    for _ in range(8):
+        give(company, AgentFactory(companies=[company]), 2)
+    # 1 session, 2 user, 3 company, 4 the agents with their four counts, 5 items waiting in
+    # Active, 6 the company picker
+    with django_assert_num_queries(6):
+        response = client.get("/workload/", {"period": "30d", "sort": "-assigned"})
+    assert len(response.context["rows"]) == 9
