@@ -2,7 +2,9 @@
 
 import pytest
 
-from contacts.services import contact_assign_primary_agent, contact_create, inbound_receive
+from contacts.ownership import contact_assign_primary_agent
+from contacts.services import contact_create
+from routing.inbound import inbound_receive
 from tests.browser.csp import watch_csp
 from tests.conftest import browser_login
 from tests.factories import online

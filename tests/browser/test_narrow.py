@@ -2,11 +2,8 @@
 
 import pytest
 
-from contacts.services import (
-    contact_assign_primary_agent,
-    contact_create,
-    contacts_assign_primary_agent_bulk,
-)
+from contacts.ownership import contact_assign_primary_agent, contacts_assign_primary_agent_bulk
+from contacts.services import contact_create
 from tests.conftest import browser_login
 from tests.factories import AgentFactory, ContactFactory, online
 

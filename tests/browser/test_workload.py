@@ -2,7 +2,7 @@
 
 import pytest
 
-from contacts.services import contacts_assign_primary_agent_bulk
+from contacts.ownership import contacts_assign_primary_agent_bulk
 from tests.conftest import browser_login
 from tests.factories import AgentFactory, ContactFactory, online
 

@@ -7,11 +7,8 @@ from django.core import mail
 from django.utils import timezone
 
 from contacts.models import Contact
-from contacts.services import (
-    contact_assign_primary_agent,
-    contact_create,
-    contacts_assign_primary_agent_bulk,
-)
+from contacts.ownership import contact_assign_primary_agent, contacts_assign_primary_agent_bulk
+from contacts.services import contact_create
 from tests.factories import AgentFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from contacts.models import TimelineEntry
-from contacts.services import contacts_assign_primary_agent_bulk
+from contacts.ownership import contacts_assign_primary_agent_bulk
 from tests.factories import AgentFactory, ContactFactory, online
 
 pytestmark = pytest.mark.django_db
