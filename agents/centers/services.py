@@ -130,6 +130,28 @@ def agent_upgrade_license(
         )
 
 
+def agent_upgrade_license_and_join(
+    *, agent: Agent, to_license: str, keep_numbers: bool, actor: Agent, center: ContactCenter
+) -> LicenseUpgrade:
+    """The center's upgrade step: upgrade the Ai Voice user and add them, both or neither."""
+    with transaction.atomic():
+        upgrade = agent_upgrade_license(
+            agent=agent, to_license=to_license, keep_numbers=keep_numbers, actor=actor,
+            center=center,
+        )
+        center_add_member(center=center, agent=agent, actor=actor)
+    return upgrade
+
+
+def center_update(*, center: ContactCenter, fields: list[str]) -> ContactCenter:
+    """Save a center's settings (already validated by its form)."""
+    if center.routing_type != "round_robin":
+        center.round_robin_order = []
+        fields = [*fields, "round_robin_order"]
+    center.save(update_fields=sorted(set(fields)) or None)
+    return center
+
+
 # --- Members and roles -----------------------------------------------------------------------
 def _sync_role_perms(membership: CenterMembership) -> None:
     """Give the member exactly their role's rights on this center (and nothing more)."""
