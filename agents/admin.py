@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.timezone import localtime
 
+from .centers.admin import AgentCentersAdminMixin
 from .models import Agent, Company, Presence
 from .permissions import action_page_context, agents_in_scope, parse_pk
 from .selectors import LEAD_CENTER_LEVELS, companies_for_user
@@ -114,7 +115,7 @@ class AgentChangeForm(_EmailCleaningMixin, UserChangeForm):
 
 
 @admin.register(Agent)
-class AgentAdmin(UserAdmin):
+class AgentAdmin(AgentCentersAdminMixin, UserAdmin):
     form = AgentChangeForm
     add_form = AgentCreationForm
     list_display = [

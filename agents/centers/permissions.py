@@ -57,3 +57,34 @@ def can(user, perm: str, center: ContactCenter) -> bool:
 def require(user, perm: str, center: ContactCenter) -> None:
     if not can(user, perm, center):
         raise PermissionDenied("Your role in this contact center does not include this.")
+
+
+# The model permissions the access level Admin needs for the centers' admin pages. They go
+# in ``agents/access.py`` (``PERMISSIONS[AccessLevel.ADMIN]``) at integration; until then
+# only superusers see these admin pages. The center pages themselves don't need them.
+ADMIN_MODEL_PERMISSIONS = [
+    "agents.view_contactcenter",
+    "agents.add_contactcenter",
+    "agents.change_contactcenter",
+    "agents.view_centermembership",
+    "agents.view_calltype",
+    "agents.add_calltype",
+    "agents.change_calltype",
+    "agents.delete_calltype",
+    "agents.view_disposition",
+    "agents.add_disposition",
+    "agents.change_disposition",
+    "agents.delete_disposition",
+    "agents.view_phonenumber",
+    "agents.add_phonenumber",
+    "agents.change_phonenumber",
+    "agents.view_licenseupgrade",
+    "agents.view_coachingrequest",
+    "agents.view_device",
+    "agents.add_device",
+    "agents.change_device",
+    "agents.delete_device",
+    "agents.view_agentline",
+    "agents.add_agentline",
+    "agents.change_agentline",
+]
