@@ -72,7 +72,9 @@ def seed_centers(company: Company, people: dict[str, Agent]) -> list[ContactCent
     for email, numbers in [AI_VOICE_USER]:
         agent = people[email]
         AgentLine.objects.get_or_create(agent=agent, defaults={"license": License.AI_VOICE})
-        PhoneNumber.objects.get_or_create(number=numbers, defaults={"company": company, "agent": agent})
+        PhoneNumber.objects.get_or_create(
+            number=numbers, defaults={"company": company, "agent": agent}
+        )
     for center_name, email, role in MEMBERS:
         center, agent = centers[center_name], people[email]
         membership = CenterMembership.objects.filter(center=center, agent=agent).first()

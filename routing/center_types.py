@@ -115,9 +115,7 @@ def ring_list(facts: CenterFacts) -> RingList:
         raise ValueError(f"Unknown routing type {facts.routing_type!r}.")
     if not facts.is_open:
         after = f" ({facts.after_hours})" if facts.after_hours else ""
-        return RingList(
-            facts.routing_type, (), {}, f"The center is closed: nobody rings{after}."
-        )
+        return RingList(facts.routing_type, (), {}, f"The center is closed: nobody rings{after}.")
     excluded: dict[int, str] = {}
     eligible: list[MemberFact] = []
     for member in facts.members:

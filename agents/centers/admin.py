@@ -54,7 +54,13 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(ContactCenter)
 class ContactCenterAdmin(CompanyScopedAdmin):
-    list_display = ["name", "routing_type", "preferred_agent_routing", "always_open", "members_page"]
+    list_display = [
+        "name",
+        "routing_type",
+        "preferred_agent_routing",
+        "always_open",
+        "members_page",
+    ]
     list_filter = ["routing_type", "preferred_agent_routing"]
     search_fields = ["name"]
     list_select_related = ["company"]
@@ -101,7 +107,15 @@ class PhoneNumberAdmin(CompanyScopedAdmin):
 @admin.register(LicenseUpgrade)
 class LicenseUpgradeAdmin(ReadOnlyCompanyScopedAdmin):
     company_field = "center__company"
-    list_display = ["agent", "from_license", "to_license", "numbers_kept", "billing", "upgraded_by", "created_at"]
+    list_display = [
+        "agent",
+        "from_license",
+        "to_license",
+        "numbers_kept",
+        "billing",
+        "upgraded_by",
+        "created_at",
+    ]
     list_select_related = ["agent", "upgraded_by"]
 
 

@@ -57,9 +57,7 @@ def center_alerts_evaluate(*, center: ContactCenter, measured: dict | None = Non
             recipients = center_supervisor_emails(center=center)
             label = Kind(kind).label
             subject = f"[{center}] {'Alert' if breached else 'Cleared'}: {label}"
-            body = sentence + (
-                "" if breached else "\nBack within the threshold; no action needed."
-            )
+            body = sentence + ("" if breached else "\nBack within the threshold; no action needed.")
             if recipients:
                 transaction.on_commit(
                     lambda s=subject, b=body, r=recipients: send_mail(

@@ -243,9 +243,7 @@ class SkillRank(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["membership", "call_type"], name="one_rank_per_type"),
-            models.CheckConstraint(
-                condition=models.Q(rank__lte=100), name="rank_at_most_100"
-            ),
+            models.CheckConstraint(condition=models.Q(rank__lte=100), name="rank_at_most_100"),
         ]
 
     def __str__(self) -> str:
@@ -253,9 +251,7 @@ class SkillRank(models.Model):
 
 
 class Disposition(models.Model):
-    center = models.ForeignKey(
-        ContactCenter, on_delete=models.CASCADE, related_name="dispositions"
-    )
+    center = models.ForeignKey(ContactCenter, on_delete=models.CASCADE, related_name="dispositions")
     name = models.CharField(max_length=80)
     is_sales = models.BooleanField("sales disposition", default=False)
     is_active = models.BooleanField("active", default=True)

@@ -7,7 +7,6 @@ granted by ``membership_set_role``): an admin of center A is nobody in center B.
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
-
 from guardian.core import ObjectPermissionChecker
 
 from ..models import AccessLevel

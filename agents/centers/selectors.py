@@ -86,7 +86,9 @@ def center_ring_facts(*, center: ContactCenter, call_type: str = "") -> CenterFa
         .select_related("agent", "agent__line")
         .annotate(presence_now=effective_presence_expression_for("agent__"))
         .prefetch_related(
-            Prefetch("agent__devices", queryset=Device.objects.order_by("pk"), to_attr="all_devices")
+            Prefetch(
+                "agent__devices", queryset=Device.objects.order_by("pk"), to_attr="all_devices"
+            )
         )
     )
     ranks: dict[int, int] = {}

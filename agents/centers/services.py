@@ -113,7 +113,9 @@ def agent_upgrade_license(
                 code="not_ai_voice",
             )
         numbers = list(
-            PhoneNumber.objects.filter(agent=agent).order_by("number").values_list("number", flat=True)
+            PhoneNumber.objects.filter(agent=agent)
+            .order_by("number")
+            .values_list("number", flat=True)
         )
         if not keep_numbers:
             PhoneNumber.objects.filter(agent=agent).update(agent=None)
@@ -136,7 +138,10 @@ def agent_upgrade_license_and_join(
     """The center's upgrade step: upgrade the Ai Voice user and add them, both or neither."""
     with transaction.atomic():
         upgrade = agent_upgrade_license(
-            agent=agent, to_license=to_license, keep_numbers=keep_numbers, actor=actor,
+            agent=agent,
+            to_license=to_license,
+            keep_numbers=keep_numbers,
+            actor=actor,
             center=center,
         )
         center_add_member(center=center, agent=agent, actor=actor)
@@ -336,7 +341,12 @@ def _clean_number(raw: str, company) -> str:
 
 
 def device_save(
-    *, agent: Agent, kind: str, label: str = "", number: str = "", ring: bool = True,
+    *,
+    agent: Agent,
+    kind: str,
+    label: str = "",
+    number: str = "",
+    ring: bool = True,
     device: Device | None = None,
 ) -> Device:
     kind = Device.Kind(kind)

@@ -34,8 +34,9 @@ def _error(request: HttpRequest, error: ValidationError) -> None:
 def center_list(request: HttpRequest) -> HttpResponse:
     centers = selectors.centers_for_user(user=request.user, company=request.company)
     mine = dict(
-        CenterMembership.objects.filter(agent=request.user, center__company=request.company)
-        .values_list("center_id", "role")
+        CenterMembership.objects.filter(
+            agent=request.user, center__company=request.company
+        ).values_list("center_id", "role")
     )
     rows = [(c, Role(mine[c.pk]).label if c.pk in mine else "") for c in centers]
     return render(request, "agents/centers/list.html", {"title": "Contact centers", "rows": rows})

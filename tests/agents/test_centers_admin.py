@@ -51,14 +51,21 @@ def test_company_admin_creates_a_center_with_dispositions(login, company_admin, 
             "always_open": "on",
             "open_days": "01234",
             "after_hours": "voicemail",
-            "members-TOTAL_FORMS": "0", "members-INITIAL_FORMS": "0",
-            "members-MIN_NUM_FORMS": "0", "members-MAX_NUM_FORMS": "1000",
-            "call_types-TOTAL_FORMS": "1", "call_types-INITIAL_FORMS": "0",
-            "call_types-MIN_NUM_FORMS": "0", "call_types-MAX_NUM_FORMS": "1000",
+            "members-TOTAL_FORMS": "0",
+            "members-INITIAL_FORMS": "0",
+            "members-MIN_NUM_FORMS": "0",
+            "members-MAX_NUM_FORMS": "1000",
+            "call_types-TOTAL_FORMS": "1",
+            "call_types-INITIAL_FORMS": "0",
+            "call_types-MIN_NUM_FORMS": "0",
+            "call_types-MAX_NUM_FORMS": "1000",
             "call_types-0-name": "billing",
-            "dispositions-TOTAL_FORMS": "1", "dispositions-INITIAL_FORMS": "0",
-            "dispositions-MIN_NUM_FORMS": "0", "dispositions-MAX_NUM_FORMS": "1000",
-            "dispositions-0-name": "Sold", "dispositions-0-is_sales": "on",
+            "dispositions-TOTAL_FORMS": "1",
+            "dispositions-INITIAL_FORMS": "0",
+            "dispositions-MIN_NUM_FORMS": "0",
+            "dispositions-MAX_NUM_FORMS": "1000",
+            "dispositions-0-name": "Sold",
+            "dispositions-0-is_sales": "on",
             "dispositions-0-is_active": "on",
         },
     )
@@ -77,17 +84,29 @@ def test_checking_and_unchecking_centers_in_the_user_admin(login, company_admin,
     response = client.post(url, agent_form(agent, contact_centers=[a.pk, b.pk]))
     assert response.status_code == 302
     assert set(agent.center_memberships.values_list("center", flat=True)) == {a.pk, b.pk}
-    client.post(url, agent_form(agent, contact_centers=[b.pk], **{
-        "line-INITIAL_FORMS": "1", "line-0-agent": agent.pk,
-    }))
+    client.post(
+        url,
+        agent_form(
+            agent,
+            contact_centers=[b.pk],
+            **{
+                "line-INITIAL_FORMS": "1",
+                "line-0-agent": agent.pk,
+            },
+        ),
+    )
     assert list(agent.center_memberships.values_list("center", flat=True)) == [b.pk]
 
 
-def test_the_user_admin_refuses_the_101st_center_with_a_message(login, company_admin, agent, company):
+def test_the_user_admin_refuses_the_101st_center_with_a_message(
+    login, company_admin, agent, company
+):
     full = ContactCenter.objects.bulk_create(
         ContactCenter(company=company, name=f"F{i}") for i in range(101)
     )
-    CenterMembership.objects.bulk_create(CenterMembership(center=c, agent=agent) for c in full[:100])
+    CenterMembership.objects.bulk_create(
+        CenterMembership(center=c, agent=agent) for c in full[:100]
+    )
     client = login(company_admin)
     response = client.post(
         f"/admin/agents/agent/{agent.pk}/change/",
@@ -114,8 +133,14 @@ def test_the_user_admin_keeps_the_discontinued_license_of_a_holder(login, compan
     AgentLine.objects.create(agent=agent, license=License.AI_VOICE_CC_ADDON)
     response = login(company_admin).post(
         f"/admin/agents/agent/{agent.pk}/change/",
-        agent_form(agent, **{"line-INITIAL_FORMS": "1", "line-0-agent": agent.pk,
-                             "line-0-license": "ai_voice_cc_addon"}),
+        agent_form(
+            agent,
+            **{
+                "line-INITIAL_FORMS": "1",
+                "line-0-agent": agent.pk,
+                "line-0-license": "ai_voice_cc_addon",
+            },
+        ),
     )
     assert response.status_code == 302
 
@@ -123,12 +148,15 @@ def test_the_user_admin_keeps_the_discontinued_license_of_a_holder(login, compan
 def test_devices_are_edited_inline_with_numbers_normalised(login, company_admin, agent):
     response = login(company_admin).post(
         f"/admin/agents/agent/{agent.pk}/change/",
-        agent_form(agent, **{
-            "devices-TOTAL_FORMS": "1",
-            "devices-0-kind": "forwarding",
-            "devices-0-number": "(202) 555-0177",
-            "devices-0-ring": "on",
-        }),
+        agent_form(
+            agent,
+            **{
+                "devices-TOTAL_FORMS": "1",
+                "devices-0-kind": "forwarding",
+                "devices-0-number": "(202) 555-0177",
+                "devices-0-ring": "on",
+            },
+        ),
     )
     assert response.status_code == 302
     assert Device.objects.get(agent=agent).number == "+12025550177"

@@ -55,7 +55,9 @@ def test_seed_centers_is_idempotent_and_shows_every_feature():
     # and billing calls ring Ava (90) before Ben (60) before Chloe (30)
     online(*[people[f"{n}@northwind.test"] for n in ("ava", "ben", "chloe", "diego")])
     result = ring_list(center_ring_facts(center=support, call_type="billing"))
-    names = [people[e].pk for e in ("ava@northwind.test", "ben@northwind.test", "chloe@northwind.test")]
+    names = [
+        people[e].pk for e in ("ava@northwind.test", "ben@northwind.test", "chloe@northwind.test")
+    ]
     assert result.agent_ids[:3] == names
     # and Diego, whose only device doesn't ring, is left out of Sales with the reason
     sales_ring = ring_list(center_ring_facts(center=sales))

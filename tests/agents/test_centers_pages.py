@@ -83,7 +83,9 @@ def test_make_supervisor_gives_the_dashboard_and_back_to_agent_takes_it(
     login, company_admin, center, agent, client
 ):
     membership = member(center, agent)
-    login(company_admin).post(f"/centers/{center.pk}/members/{membership.pk}/", {"role": "supervisor"})
+    login(company_admin).post(
+        f"/centers/{center.pk}/members/{membership.pk}/", {"role": "supervisor"}
+    )
     membership.refresh_from_db()
     assert membership.role == Role.SUPERVISOR
     client.force_login(agent)
@@ -113,8 +115,13 @@ def test_a_supervisor_may_not_edit_settings_or_members_but_a_center_admin_may(
     client.force_login(adm)
     response = client.post(
         f"/centers/{center.pk}/settings/",
-        {"name": "Support EU", "routing_type": "fixed_order", "open_days": "01234",
-         "after_hours": "voicemail", "always_open": "on"},
+        {
+            "name": "Support EU",
+            "routing_type": "fixed_order",
+            "open_days": "01234",
+            "after_hours": "voicemail",
+            "always_open": "on",
+        },
     )
     assert response.status_code == 302
     center.refresh_from_db()
@@ -177,7 +184,10 @@ def test_dashboard_queries_stay_constant_with_500_members(
 
 def test_my_devices_page_adds_toggles_and_shows_the_line(login, agent):
     client = login(agent)
-    client.post("/centers/my-devices/", {"add": "1", "kind": "forwarding", "number": "202 555 0188", "ring": "on"})
+    client.post(
+        "/centers/my-devices/",
+        {"add": "1", "kind": "forwarding", "number": "202 555 0188", "ring": "on"},
+    )
     device = Device.objects.get(agent=agent)
     assert device.number == "+12025550188" and device.ring
     client.post("/centers/my-devices/", {"device": device.pk})  # checkbox cleared

@@ -133,8 +133,13 @@ def test_an_unknown_routing_type_is_refused():
 
 # --- Properties ------------------------------------------------------------------------------
 devices = st.lists(
-    st.builds(DeviceFact, id=st.integers(1, 9), kind=st.just("mobile"), label=st.just("d"),
-              ring=st.booleans()),
+    st.builds(
+        DeviceFact,
+        id=st.integers(1, 9),
+        kind=st.just("mobile"),
+        label=st.just("d"),
+        ring=st.booleans(),
+    ),
     max_size=3,
 ).map(tuple)
 members = st.lists(
@@ -153,8 +158,11 @@ members = st.lists(
 ).map(tuple)
 
 
-@given(members=members, routing_type=st.sampled_from(ROUTING_TYPES),
-       order=st.lists(st.integers(1, 40), unique=True).map(tuple))
+@given(
+    members=members,
+    routing_type=st.sampled_from(ROUTING_TYPES),
+    order=st.lists(st.integers(1, 40), unique=True).map(tuple),
+)
 def test_nobody_unavailable_or_without_a_ringing_device_ever_rings(members, routing_type, order):
     result = ring_list(
         CenterFacts(routing_type=routing_type, members=members, round_robin_order=order)
