@@ -8,53 +8,44 @@ center; ``ring_list`` turns them into the ring list an inbound call or chat uses
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
-SKILLS = "skills"
-LONGEST_IDLE = "longest_idle"
-ROUND_ROBIN = "round_robin"
-FIXED_ORDER = "fixed_order"
-SIMULTANEOUS = "simultaneous"
-ROUTING_TYPES = (SKILLS, LONGEST_IDLE, ROUND_ROBIN, FIXED_ORDER, SIMULTANEOUS)
+# The facts (dataclasses and routing type names) are the ground floor's: agents builds them.
+from agents.centers.facts import (
+    DEFAULT_RANK,
+    FIXED_ORDER,
+    LONGEST_IDLE,
+    ROUND_ROBIN,
+    ROUTING_TYPES,
+    SIMULTANEOUS,
+    SKILLS,
+    CenterFacts,
+    DeviceFact,
+    MemberFact,
+    round_robin_after,
+)
 
-DEFAULT_RANK = 100
+__all__ = [
+    "DEFAULT_RANK",
+    "FIXED_ORDER",
+    "LONGEST_IDLE",
+    "NOT_AVAILABLE",
+    "NO_RINGING_DEVICE",
+    "ROUND_ROBIN",
+    "ROUTING_TYPES",
+    "SIMULTANEOUS",
+    "SKILLS",
+    "CenterFacts",
+    "DeviceFact",
+    "MemberFact",
+    "RingEntry",
+    "RingList",
+    "ring_list",
+    "round_robin_after",
+]
 
 # Why a member is not in the ring list, in words a supervisor reads.
 NOT_AVAILABLE = "not available"
 NO_RINGING_DEVICE = "no device with Ring this device on"
-
-
-@dataclass(frozen=True)
-class DeviceFact:
-    id: int
-    kind: str
-    label: str
-    ring: bool
-
-
-@dataclass(frozen=True)
-class MemberFact:
-    agent_id: int
-    name: str
-    available: bool
-    devices: tuple[DeviceFact, ...] = ()
-    # When the agent last finished with a call; None = never, i.e. idle the longest.
-    idle_since: datetime | None = None
-    # Proficiency 0-100 for the call type being routed (skills-based only).
-    rank: int = DEFAULT_RANK
-    # Place in the center's fixed order (lower rings first).
-    position: int = 0
-
-
-@dataclass(frozen=True)
-class CenterFacts:
-    routing_type: str
-    members: tuple[MemberFact, ...]
-    # Round robin: agent ids, next to ring first. Members missing from it ring last.
-    round_robin_order: tuple[int, ...] = ()
-    call_type: str = ""
-    is_open: bool = True
-    after_hours: str = ""
 
 
 @dataclass(frozen=True)
@@ -146,8 +137,3 @@ def ring_list(facts: CenterFacts) -> RingList:
     if excluded:
         reason += f"; {len(excluded)} left out (unavailable or without a ringing device)"
     return RingList(facts.routing_type, ring, excluded, reason + ".")
-
-
-def round_robin_after(order: tuple[int, ...], agent_id: int) -> tuple[int, ...]:
-    """The round-robin order once ``agent_id`` answered or missed: they move to the end."""
-    return (*(a for a in order if a != agent_id), agent_id)

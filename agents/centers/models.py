@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from routing import center_types
+from . import facts as center_types
 
 __all__ = [
     "AgentLine",

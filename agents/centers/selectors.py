@@ -7,9 +7,8 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
-from routing.center_types import CenterFacts, DeviceFact, MemberFact
-
 from ..models import Agent, Company, Presence
+from .facts import CenterFacts, DeviceFact, MemberFact
 from .models import (
     AgentLine,
     CallType,

@@ -14,9 +14,9 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from contacts.phone import normalise_phone
-from routing.center_types import round_robin_after
 
 from ..models import Agent
+from .facts import round_robin_after
 from .models import (
     CENTER_LICENSES,
     MAX_CENTERS_PER_AGENT,

@@ -153,12 +153,12 @@ def member_role(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
     require(request.user, "edit_center_settings", center)
     membership = CenterMembership.objects.filter(center=center, pk=member_pk).first()
     role = request.POST.get("role", "")
-    if membership is None or role not in Role.values:
-        messages.error(request, "Choose a member and a role.")
-        return redirect(center)
-    if request.POST.get("remove"):
+    if membership is not None and request.POST.get("remove"):
         services.center_remove_member(center=center, agent=membership.agent)
         messages.success(request, f"{membership.agent} removed from {center}.")
+        return redirect(center)
+    if membership is None or role not in Role.values:
+        messages.error(request, "Choose a member and a role.")
         return redirect(center)
     services.membership_set_role(membership=membership, role=role)
     messages.success(request, f"{membership.agent} is now {Role(role).label} of {center}.")

@@ -201,3 +201,13 @@ def test_my_devices_page_adds_toggles_and_shows_the_line(login, agent):
 
 def test_leads_agents_have_no_devices_page(login, leads_agent):
     assert login(leads_agent).get("/centers/my-devices/").status_code == 403
+
+
+def test_remove_takes_the_member_out_with_their_rights(login, company_admin, center, agent):
+    membership = member(center, agent, Role.ADMIN)
+    response = login(company_admin).post(
+        f"/centers/{center.pk}/members/{membership.pk}/", {"remove": "1"}, follow=True
+    )
+    assert "Andy Agent removed from Support" in response.content.decode()
+    assert not center.members.exists()
+    assert not Agent.objects.get(pk=agent.pk).has_perm("agents.edit_center_settings", center)

@@ -210,3 +210,14 @@ def test_round_robin_sends_who_missed_to_the_back(n, missed):
     loser = order[missed % n]
     after = round_robin_after(order, loser)
     assert after[-1] == loser and sorted(after) == sorted(order)
+
+
+def test_the_routing_types_import_no_django():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, routing.center_types; print(any(m.startswith('django') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
