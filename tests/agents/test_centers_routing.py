@@ -148,3 +148,34 @@ def test_waiting_alert_counts_items_older_than_the_threshold(company):
     sent = center_alerts_evaluate(center=center)
     assert len(sent) == 1 and "waiting too long" in sent[0]
     assert center_alerts_evaluate(center=center) == []
+
+
+def test_outside_hours_the_center_rings_nobody_and_says_what_happens(company):
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    from agents.centers.selectors import center_is_open
+
+    # given a center open Monday to Friday 9-17 in New York, sending to voicemail after
+    center = ContactCenterFactory(
+        company=company,
+        always_open=False,
+        open_days="01234",
+        opens_at=time(9),
+        closes_at=time(17),
+        after_hours="voicemail",
+    )
+    ny = ZoneInfo("America/New_York")
+    assert center_is_open(center, now=datetime(2026, 1, 5, 10, 0, tzinfo=ny))  # Monday
+    assert not center_is_open(center, now=datetime(2026, 1, 5, 18, 0, tzinfo=ny))
+    assert not center_is_open(center, now=datetime(2026, 1, 10, 10, 0, tzinfo=ny))  # Saturday
+    # and the ring list built from the facts on a closed center says so
+    from routing.center_types import CenterFacts
+
+    closed = CenterFacts(
+        routing_type="simultaneous",
+        members=(),
+        is_open=False,
+        after_hours=center.get_after_hours_display(),
+    )
+    assert "Send to voicemail" in ring_list(closed).reason
