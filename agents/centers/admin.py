@@ -20,6 +20,7 @@ from .models import (
     License,
     LicenseUpgrade,
     PhoneNumber,
+    SkillRank,
 )
 
 
@@ -86,6 +87,27 @@ class ContactCenterAdmin(CompanyScopedAdmin):
     @admin.display(description="Agents & Admins")
     def members_page(self, obj: ContactCenter) -> str:
         return format_html('<a href="{}">Members and roles…</a>', obj.get_absolute_url())
+
+
+@admin.register(SkillRank)
+class SkillRankAdmin(CompanyScopedAdmin):
+    """Proficiency per member and call type (0-100; without a row the member counts 100)."""
+
+    company_field = "membership__center__company"
+    list_display = ["membership", "call_type", "rank"]
+    list_editable = ["rank"]
+    list_filter = ["call_type__center"]
+    list_select_related = ["membership__agent", "membership__center", "call_type"]
+    search_fields = ["membership__agent__full_name", "membership__agent__email", "call_type__name"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "membership" and not request.user.is_superuser:
+            kwargs["queryset"] = CenterMembership.objects.filter(
+                center__company=request.company
+            ).select_related("agent", "center")
+        elif db_field.name == "call_type" and not request.user.is_superuser:
+            kwargs["queryset"] = CallType.objects.filter(center__company=request.company)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(PhoneNumber)

@@ -160,3 +160,29 @@ def test_devices_are_edited_inline_with_numbers_normalised(login, company_admin,
     )
     assert response.status_code == 302
     assert Device.objects.get(agent=agent).number == "+12025550177"
+
+
+def test_a_company_admin_edits_skill_ranks_of_their_company_only(login, company_admin, company):
+    from agents.centers.models import CallType, SkillRank
+    from agents.centers.services import center_add_member
+    from tests.factories import AgentFactory, CompanyFactory
+
+    center = ContactCenterFactory(company=company)
+    member = center_add_member(center=center, agent=AgentFactory(companies=[company]), actor=None)
+    rank = SkillRank.objects.create(
+        membership=member,
+        call_type=CallType.objects.create(center=center, name="billing"),
+        rank=50,
+    )
+    elsewhere = ContactCenterFactory(company=CompanyFactory(name="Elsewhere"))
+    other = SkillRank.objects.create(
+        membership=center_add_member(
+            center=elsewhere,
+            agent=AgentFactory(companies=[elsewhere.company]),
+            actor=None,
+        ),
+        call_type=CallType.objects.create(center=elsewhere, name="billing"),
+    )
+    client = login(company_admin)
+    assert client.get(f"/admin/agents/skillrank/{rank.pk}/change/").status_code == 200
+    assert client.get(f"/admin/agents/skillrank/{other.pk}/change/").status_code == 302
