@@ -20,6 +20,38 @@ GROUP_NAMES: dict[str, str] = {
     AccessLevel.LEADS_AGENT: "Leads Agent",
 }
 
+# Contact centers in the Django admin (agents/centers/): what an Admin manages there.
+CENTER_ADMIN_PERMISSIONS = [
+    "agents.view_contactcenter",
+    "agents.add_contactcenter",
+    "agents.change_contactcenter",
+    "agents.view_centermembership",
+    "agents.view_calltype",
+    "agents.add_calltype",
+    "agents.change_calltype",
+    "agents.delete_calltype",
+    "agents.view_disposition",
+    "agents.add_disposition",
+    "agents.change_disposition",
+    "agents.delete_disposition",
+    "agents.view_skillrank",
+    "agents.add_skillrank",
+    "agents.change_skillrank",
+    "agents.delete_skillrank",
+    "agents.view_phonenumber",
+    "agents.add_phonenumber",
+    "agents.change_phonenumber",
+    "agents.view_licenseupgrade",
+    "agents.view_coachingrequest",
+    "agents.view_device",
+    "agents.add_device",
+    "agents.change_device",
+    "agents.delete_device",
+    "agents.view_agentline",
+    "agents.add_agentline",
+    "agents.change_agentline",
+]
+
 # "app_label.codename" per access level. Codenames of models that don't exist yet are
 # ignored, so later apps can list theirs here before their first migration runs.
 PERMISSIONS: dict[str, list[str]] = {
@@ -40,6 +72,7 @@ PERMISSIONS: dict[str, list[str]] = {
         "routing.view_routingrule",
         "routing.view_round",
         "routing.view_decision",
+        *CENTER_ADMIN_PERMISSIONS,
     ],
     AccessLevel.SUPERVISOR: [
         "agents.view_agent",

@@ -17,6 +17,7 @@ from routing.handover import agent_book_handover
 from routing.permissions import can_grant_routing, can_hand_over_book
 from routing.selectors import company_group, company_groups
 
+from .centers.admin import AgentCentersAdminMixin
 from .models import Agent, Company, Presence
 from .permissions import action_page_context, agents_in_scope, parse_pk
 from .selectors import LEAD_CENTER_LEVELS, companies_for_user
@@ -118,7 +119,7 @@ class AgentChangeForm(_EmailCleaningMixin, UserChangeForm):
 
 
 @admin.register(Agent)
-class AgentAdmin(UserAdmin):
+class AgentAdmin(AgentCentersAdminMixin, UserAdmin):
     form = AgentChangeForm
     add_form = AgentCreationForm
     list_display = [

@@ -171,3 +171,7 @@ class Agent(AbstractBaseUser, PermissionsMixin):
 
     def get_effective_presence_display(self) -> str:
         return Presence(self.effective_presence).label
+
+
+# Contact centers live in agents/centers/models.py; importing them registers them here.
+from .centers.models import *  # noqa: E402, F403

@@ -148,6 +148,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Claim windows end on time even if their expiry message was lost.
     "sweep-rounds": {"task": "routing.sweep_rounds", "schedule": 5.0},
+    # Contact-center alerts; emails go out only when a breach starts or clears.
+    "evaluate-center-alerts": {"task": "agents.evaluate_center_alerts", "schedule": 60.0},
 }
 CELERY_TIMEZONE = "UTC"
 

@@ -22,5 +22,6 @@ urlpatterns = [
     path("api/inbound/", contacts_api.inbound, name="inbound"),
     path("lead-center/", include("contacts.urls")),
     path("leads/", include("leads.urls")),
+    path("centers/", include("agents.centers.urls")),
     path("admin/", admin.site.urls),
 ]

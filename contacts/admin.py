@@ -17,6 +17,7 @@ from agents.permissions import (
     owners_in_scope,
     parse_pk,
 )
+from agents.phone import try_normalise_phone
 from agents.selectors import LEAD_CENTER_LEVELS, eligible_primary_agents
 from routing.rounds import contacts_delete, reassignment_start_many
 from routing.rules import contact_save_routed
@@ -24,7 +25,6 @@ from routing.selectors import company_group, company_groups, open_round
 
 from .models import AssignmentEmail, Contact, Interaction, TimelineEntry
 from .ownership import Outcome, contacts_set_primary_agent, primary_agents_check
-from .phone import try_normalise_phone
 from .services import contact_clean
 
 

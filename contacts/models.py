@@ -5,8 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agents.models import Company
-
-from .phone import format_phone
+from agents.phone import format_phone
 
 
 class Contact(models.Model):

@@ -9,10 +9,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agents.models import AccessLevel, Agent, Company, Presence
+from agents.phone import try_normalise_phone
 from agents.selectors import effective_presence_expression, eligible_primary_agents
 
 from .models import Contact, Interaction, PrimaryLoad, TimelineEntry
-from .phone import try_normalise_phone
 
 INBOX_LIMIT = 100
 SEARCH_LIMIT = 50

@@ -11,11 +11,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agents.models import Agent, Company
+from agents.phone import normalise_phone
 
 from .locks import lock_contact, lock_contacts
 from .models import Contact, Interaction, TimelineEntry
 from .ownership import contact_assign_primary_agent, primary_load_apply
-from .phone import normalise_phone
 
 CONTACT_FIELDS = ("name", "phone", "email", "source")
 

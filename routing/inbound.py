@@ -7,10 +7,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from agents.models import Agent, Company
+from agents.phone import normalise_phone
 from agents.selectors import eligible_primary_agents
 from contacts.locks import lock_contact_by_phone
 from contacts.models import Contact, Interaction
-from contacts.phone import normalise_phone
 from contacts.selectors import interaction_for_key
 from contacts.services import DuplicatePhone, contact_create, contact_update, interaction_record
 

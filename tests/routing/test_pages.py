@@ -245,6 +245,12 @@ def test_a_company_admin_cannot_grant_themselves_routing_management(login, compa
             "access_level": "admin",
             "is_active": "on",
             "can_manage_routing": "on",
+            # the contact-center inlines of the agent form (license, devices), left as they are
+            "line-TOTAL_FORMS": "1",
+            "line-INITIAL_FORMS": "0",
+            "line-0-license": "ai_contact_center",
+            "devices-TOTAL_FORMS": "0",
+            "devices-INITIAL_FORMS": "0",
         },
     )
     company_admin.refresh_from_db()
@@ -265,6 +271,12 @@ def test_a_routing_manager_can_grant_it_to_a_colleague(login, company_admin, age
             "access_level": "admin",
             "is_active": "on",
             "can_manage_routing": "on",
+            # the contact-center inlines of the agent form (license, devices), left as they are
+            "line-TOTAL_FORMS": "1",
+            "line-INITIAL_FORMS": "0",
+            "line-0-license": "ai_contact_center",
+            "devices-TOTAL_FORMS": "0",
+            "devices-INITIAL_FORMS": "0",
         },
     )
     agent.refresh_from_db()

@@ -10,11 +10,12 @@ from django.db import transaction
 from django.urls import reverse
 
 from agents.models import AccessLevel, Agent, Company, Presence
+from agents.phone import normalise_phone
 from agents.services import company_set_webhook_token
 from contacts.models import Contact
 from contacts.ownership import contacts_assign_primary_agent_bulk
-from contacts.phone import normalise_phone
 from contacts.services import contact_create
+from demo.centers import seed_centers
 from routing.inbound import inbound_receive
 from routing.models import GroupMember, ReassignmentGroup, RoutingRule, RuleMember
 
@@ -155,6 +156,9 @@ class Command(BaseCommand):
                 RuleMember.objects.get_or_create(rule=zillow, agent=agent)
             for agent in agents[:3]:
                 GroupMember.objects.get_or_create(group=closers, agent=agent)
+            # Contact centers: a skills-based and a round-robin one, with roles and devices.
+            people = {a.email: a for a in Agent.objects.filter(companies=company)}
+            seed_centers(company, people)
             company_set_webhook_token(company=company, token=DEMO_WEBHOOK_TOKEN)
             for n, (phone, body, channel) in enumerate(DEMO_INBOUND, start=1):
                 inbound_receive(

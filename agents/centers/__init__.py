@@ -1,0 +1,1 @@
+"""Contact centers: members and roles, routing type, licenses, numbers, devices, alerts."""

@@ -1,0 +1,256 @@
+"""Contact centers in the admin, and what the user admin adds: devices, the license, and
+the *Contact centers* checkboxes (seed 001's "Make Contact Center Agent")."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.utils.html import format_html
+
+from ..permissions import CompanyScopedAdmin, ReadOnlyCompanyScopedAdmin
+from . import services
+from .models import (
+    AgentLine,
+    CallType,
+    CenterMembership,
+    CoachingRequest,
+    ContactCenter,
+    Device,
+    Disposition,
+    License,
+    LicenseUpgrade,
+    PhoneNumber,
+    SkillRank,
+)
+
+
+class CallTypeInline(admin.TabularInline):
+    model = CallType
+    extra = 0
+
+
+class DispositionInline(admin.TabularInline):
+    model = Disposition
+    extra = 0
+    fields = ["name", "is_sales", "is_active"]
+
+
+class MembershipInline(admin.TabularInline):
+    """Read only: members and roles change on the center's page, through the one service
+    that also grants and revokes the role's rights."""
+
+    model = CenterMembership
+    extra = 0
+    fields = ["agent", "role", "added_at"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("agent")
+
+
+@admin.register(ContactCenter)
+class ContactCenterAdmin(CompanyScopedAdmin):
+    list_display = [
+        "name",
+        "routing_type",
+        "preferred_agent_routing",
+        "always_open",
+        "members_page",
+    ]
+    list_filter = ["routing_type", "preferred_agent_routing"]
+    search_fields = ["name"]
+    list_select_related = ["company"]
+    inlines = [MembershipInline, CallTypeInline, DispositionInline]
+    fieldsets = [
+        (None, {"fields": ["company", "name", "routing_type", "preferred_agent_routing"]}),
+        (
+            "Hours",
+            {
+                "fields": [
+                    "always_open",
+                    "open_days",
+                    "opens_at",
+                    "closes_at",
+                    "after_hours",
+                    "after_hours_number",
+                ]
+            },
+        ),
+        ("Alerts", {"fields": ["alert_min_available", "alert_max_wait_minutes"]}),
+    ]
+
+    @admin.display(description="Agents & Admins")
+    def members_page(self, obj: ContactCenter) -> str:
+        return format_html('<a href="{}">Members and roles…</a>', obj.get_absolute_url())
+
+
+@admin.register(SkillRank)
+class SkillRankAdmin(CompanyScopedAdmin):
+    """Proficiency per member and call type (0-100; without a row the member counts 100)."""
+
+    company_field = "membership__center__company"
+    list_display = ["membership", "call_type", "rank"]
+    list_editable = ["rank"]
+    list_filter = ["call_type__center"]
+    list_select_related = ["membership__agent", "membership__center", "call_type"]
+    search_fields = ["membership__agent__full_name", "membership__agent__email", "call_type__name"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "membership" and not request.user.is_superuser:
+            kwargs["queryset"] = CenterMembership.objects.filter(
+                center__company=request.company
+            ).select_related("agent", "center")
+        elif db_field.name == "call_type" and not request.user.is_superuser:
+            kwargs["queryset"] = CallType.objects.filter(center__company=request.company)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(PhoneNumber)
+class PhoneNumberAdmin(CompanyScopedAdmin):
+    list_display = ["number", "agent"]
+    list_select_related = ["agent", "company"]
+    search_fields = ["number", "agent__email", "agent__full_name"]
+    autocomplete_fields = ["agent"]
+
+    def save_model(self, request, obj, form, change):
+        obj.number = services.normalise_phone(obj.number, region=self._region(request, obj))
+        super().save_model(request, obj, form, change)
+
+    def _region(self, request, obj) -> str:
+        company = getattr(request, "company", None) or getattr(obj, "company", None)
+        return getattr(company, "default_region", "US")
+
+
+@admin.register(LicenseUpgrade)
+class LicenseUpgradeAdmin(ReadOnlyCompanyScopedAdmin):
+    company_field = "center__company"
+    list_display = [
+        "agent",
+        "from_license",
+        "to_license",
+        "numbers_kept",
+        "billing",
+        "upgraded_by",
+        "created_at",
+    ]
+    list_select_related = ["agent", "upgraded_by"]
+
+
+@admin.register(CoachingRequest)
+class CoachingRequestAdmin(ReadOnlyCompanyScopedAdmin):
+    company_field = "center__company"
+    list_display = ["created_at", "center", "requested_by", "action", "agent"]
+    list_select_related = ["center", "requested_by", "agent"]
+    list_filter = ["action"]
+
+
+# --- The user admin's additions --------------------------------------------------------------
+class DeviceInline(admin.TabularInline):
+    model = Device
+    extra = 0
+    fields = ["kind", "label", "number", "ring"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = type("DeviceAdminForm", (formset.form,), {"clean": _clean_device})
+        return formset
+
+
+def _clean_device(self):
+    data = forms.ModelForm.clean(self)
+    number = data.get("number") or ""
+    try:
+        if number:
+            data["number"] = services.normalise_phone(number)
+        elif data.get("kind") == Device.Kind.FORWARDING:
+            raise ValidationError({"number": "A forwarding number needs the number to forward to."})
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            raise
+        raise ValidationError({"number": error.messages}) from None
+    return data
+
+
+class AgentLineForm(forms.ModelForm):
+    class Meta:
+        model = AgentLine
+        fields = ["license"]
+
+    def clean_license(self):
+        license = self.cleaned_data["license"]
+        agent = self.instance.agent if self.instance.pk else None
+        if license == License.AI_VOICE_CC_ADDON and (
+            agent is None or services.agent_license(agent) != License.AI_VOICE_CC_ADDON
+        ):
+            raise ValidationError(services.DISCONTINUED_MESSAGE)
+        return license
+
+
+class AgentLineInline(admin.StackedInline):
+    model = AgentLine
+    form = AgentLineForm
+    can_delete = False
+    verbose_name_plural = "License"
+    fields = ["license"]
+
+
+class AgentCentersAdminMixin:
+    """For the user admin: devices and license inlines, and the *Contact centers*
+    checkboxes (check to add, uncheck to remove; the 100-center limit applies)."""
+
+    centers_inlines = [AgentLineInline, DeviceInline]
+
+    def get_inlines(self, request, obj):
+        return [*super().get_inlines(request, obj), *self.centers_inlines] if obj else []
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None and getattr(request, "company", None) is not None:
+            fieldsets.append(("Contact centers", {"fields": ["contact_centers"]}))
+        return fieldsets
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is not None and getattr(request, "company", None) is not None:
+            centers = ContactCenter.objects.filter(company=request.company).order_by("name")
+            field = forms.ModelMultipleChoiceField(
+                queryset=centers,
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                label="Contact centers",
+                help_text=f"Check to make them a Contact Center Agent there; uncheck to "
+                f"remove them. Centers of {request.company} only; at most 100 in all.",
+            )
+            base = kwargs.get("form", self.form)
+            kwargs["form"] = type("AgentCentersForm", (base,), {"contact_centers": field})
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None and "contact_centers" in form.base_fields:
+            form.base_fields["contact_centers"].initial = list(
+                obj.center_memberships.filter(center__company=request.company).values_list(
+                    "center_id", flat=True
+                )
+            )
+        return form
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if "contact_centers" in form.cleaned_data:
+            services.agent_set_centers(
+                agent=form.instance,
+                centers=form.cleaned_data["contact_centers"],
+                company=request.company,
+                actor=request.user,
+            )
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            # Refused at save time (the 100-center limit, an Ai Voice user to upgrade
+            # first): everything was rolled back; say why.
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())

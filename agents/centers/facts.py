@@ -1,0 +1,57 @@
+"""The facts a center's ring list is computed from, as plain dataclasses (no Django).
+
+They live here, at the ground floor, so that ``center_ring_facts`` (agents) can build them
+without importing upwards; ``routing.engine.centers`` computes ring lists from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+SKILLS = "skills"
+LONGEST_IDLE = "longest_idle"
+ROUND_ROBIN = "round_robin"
+FIXED_ORDER = "fixed_order"
+SIMULTANEOUS = "simultaneous"
+ROUTING_TYPES = (SKILLS, LONGEST_IDLE, ROUND_ROBIN, FIXED_ORDER, SIMULTANEOUS)
+
+DEFAULT_RANK = 100
+
+
+@dataclass(frozen=True)
+class DeviceFact:
+    id: int
+    kind: str
+    label: str
+    ring: bool
+
+
+@dataclass(frozen=True)
+class MemberFact:
+    agent_id: int
+    name: str
+    available: bool
+    devices: tuple[DeviceFact, ...] = ()
+    # When the agent last finished with a call; None = never, i.e. idle the longest.
+    idle_since: datetime | None = None
+    # Proficiency 0-100 for the call type being routed (skills-based only).
+    rank: int = DEFAULT_RANK
+    # Place in the center's fixed order (lower rings first).
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class CenterFacts:
+    routing_type: str
+    members: tuple[MemberFact, ...]
+    # Round robin: agent ids, next to ring first. Members missing from it ring last.
+    round_robin_order: tuple[int, ...] = ()
+    call_type: str = ""
+    is_open: bool = True
+    after_hours: str = ""
+
+
+def round_robin_after(order: tuple[int, ...], agent_id: int) -> tuple[int, ...]:
+    """The round-robin order once ``agent_id`` answered or missed: they move to the end."""
+    return (*(a for a in order if a != agent_id), agent_id)

@@ -1,0 +1,206 @@
+"""Reads of contact centers, with their joins applied (constant queries per page)."""
+
+import zoneinfo
+from datetime import datetime, timedelta
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from guardian.shortcuts import get_objects_for_user
+
+from ..models import Agent, Company, Presence
+from .facts import CenterFacts, DeviceFact, MemberFact
+from .models import (
+    AgentLine,
+    CallType,
+    CenterMembership,
+    ContactCenter,
+    Device,
+    License,
+    QueueItem,
+    RingEvent,
+    SkillRank,
+)
+
+
+def company_centers(*, company: Company) -> QuerySet[ContactCenter]:
+    return ContactCenter.objects.filter(company=company).order_by("name")
+
+
+def centers_for_user(*, user: Agent, company: Company) -> QuerySet[ContactCenter]:
+    """The centers whose dashboard ``user`` may open: company admins see every center of the
+    company; others the centers where they are supervisor or admin."""
+    centers = company_centers(company=company)
+    if user.is_superuser or user.access_level == "admin":
+        return centers
+    return get_objects_for_user(
+        user, "agents.view_center_dashboard", klass=centers, accept_global_perms=False
+    )
+
+
+def center_members(*, center: ContactCenter) -> QuerySet[CenterMembership]:
+    return (
+        CenterMembership.objects.filter(center=center)
+        .select_related("agent")
+        .annotate(presence_now=effective_presence_expression_for("agent__"))
+        .order_by("position", "agent__full_name", "pk")
+    )
+
+
+def effective_presence_expression_for(prefix: str):
+    """``effective_presence_expression`` through a relation (``agent__``)."""
+    from django.db.models import Case, CharField, F, Value, When
+
+    from ..selectors import seen_since
+
+    return Case(
+        When(**{f"{prefix}is_active": False}, then=Value(Presence.OFFLINE)),
+        When(**{f"{prefix}last_seen_at__isnull": True}, then=Value(Presence.OFFLINE)),
+        When(**{f"{prefix}last_seen_at__lt": seen_since()}, then=Value(Presence.OFFLINE)),
+        default=F(f"{prefix}presence"),
+        output_field=CharField(),
+    )
+
+
+def center_is_open(center: ContactCenter, *, now: datetime | None = None) -> bool:
+    if center.always_open:
+        return True
+    try:
+        zone = zoneinfo.ZoneInfo(center.company.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    local = timezone.localtime(now or timezone.now(), zone)
+    if str(local.weekday()) not in center.open_days:
+        return False
+    if center.opens_at is None or center.closes_at is None:
+        return True
+    return center.opens_at <= local.time() < center.closes_at
+
+
+def center_ring_facts(*, center: ContactCenter, call_type: str = "") -> CenterFacts:
+    """Everything ``routing.center_types.ring_list`` needs for one center, in three queries
+    whatever the number of members: members with their agent and line (1), the agents'
+    devices (1), the ranks for the call type (1; skipped without a call type)."""
+    memberships = list(
+        CenterMembership.objects.filter(center=center)
+        .select_related("agent", "agent__line")
+        .annotate(presence_now=effective_presence_expression_for("agent__"))
+        .prefetch_related(
+            Prefetch(
+                "agent__devices", queryset=Device.objects.order_by("pk"), to_attr="all_devices"
+            )
+        )
+    )
+    ranks: dict[int, int] = {}
+    if call_type:
+        ranks = dict(
+            SkillRank.objects.filter(
+                membership__center=center, call_type__name=call_type
+            ).values_list("membership_id", "rank")
+        )
+    members = []
+    for m in memberships:
+        line = _line(m.agent)
+        members.append(
+            MemberFact(
+                agent_id=m.agent_id,
+                name=str(m.agent),
+                available=m.presence_now == Presence.AVAILABLE,
+                devices=tuple(
+                    DeviceFact(id=d.pk, kind=d.kind, label=str(d), ring=d.ring)
+                    for d in m.agent.all_devices
+                ),
+                idle_since=line.idle_since if line else None,
+                rank=ranks.get(m.pk, 100),
+                position=m.position,
+            )
+        )
+    return CenterFacts(
+        routing_type=center.routing_type,
+        members=tuple(members),
+        round_robin_order=tuple(int(a) for a in center.round_robin_order),
+        call_type=call_type,
+        is_open=center_is_open(center),
+        after_hours=center.get_after_hours_display(),
+    )
+
+
+def _line(agent: Agent) -> AgentLine | None:
+    # select_related filled it; no row raises (without a query).
+    try:
+        return agent.line
+    except AgentLine.DoesNotExist:
+        return None
+
+
+def center_waiting_older_than(*, center: ContactCenter, minutes: int) -> int:
+    """Items waiting (unanswered) in the center's queue for longer than ``minutes``."""
+    limit = timezone.now() - timedelta(minutes=minutes)
+    return QueueItem.objects.filter(
+        center=center, answered_at__isnull=True, waiting_since__lt=limit
+    ).count()
+
+
+def center_queue(*, center: ContactCenter, limit: int = 20) -> list[QueueItem]:
+    return list(QueueItem.objects.filter(center=center, answered_at__isnull=True)[:limit])
+
+
+def center_ring_activity(*, center: ContactCenter, limit: int = 20) -> list[RingEvent]:
+    return list(RingEvent.objects.filter(center=center).select_related("agent")[:limit])
+
+
+def center_available_count(*, center: ContactCenter) -> int:
+    return (
+        CenterMembership.objects.filter(center=center)
+        .annotate(presence_now=effective_presence_expression_for("agent__"))
+        .filter(presence_now=Presence.AVAILABLE)
+        .count()
+    )
+
+
+def center_supervisor_emails(*, center: ContactCenter) -> list[str]:
+    return list(
+        CenterMembership.objects.filter(
+            center=center,
+            role__in=[CenterMembership.Role.SUPERVISOR, CenterMembership.Role.ADMIN],
+            agent__is_active=True,
+        )
+        .order_by("agent__email")
+        .values_list("agent__email", flat=True)
+    )
+
+
+def centers_with_alerts() -> QuerySet[ContactCenter]:
+    return ContactCenter.objects.exclude(
+        alert_min_available__isnull=True, alert_max_wait_minutes__isnull=True
+    ).order_by("pk")
+
+
+def agent_line(agent: Agent) -> tuple[str, list[str]]:
+    """The user's license and direct numbers (two queries)."""
+    line = AgentLine.objects.filter(agent=agent).first()
+    license = line.license if line else License.AI_CONTACT_CENTER
+    numbers = list(agent.numbers.order_by("number").values_list("number", flat=True))
+    return license, numbers
+
+
+def agent_devices(*, agent: Agent) -> QuerySet[Device]:
+    return Device.objects.filter(agent=agent).order_by("pk")
+
+
+def addable_agents(*, center: ContactCenter, term: str) -> QuerySet[Agent]:
+    """Company people matching a name or email typed into the center's search."""
+    term = term.strip().replace("\x00", "")
+    if not term:
+        return Agent.objects.none()
+    from django.db.models import Q
+
+    return (
+        Agent.objects.filter(companies=center.company_id, is_active=True, is_superuser=False)
+        .filter(Q(full_name__icontains=term) | Q(email__icontains=term))
+        .exclude(center_memberships__center=center)
+        .order_by("full_name", "email")
+    )
+
+
+def call_types(*, center: ContactCenter) -> QuerySet[CallType]:
+    return CallType.objects.filter(center=center)

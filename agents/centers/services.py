@@ -1,0 +1,367 @@
+"""Every write of contact centers: members and roles (with their per-center rights),
+licenses and upgrades, devices, numbers, coaching requests, ring outcomes.
+
+Lock order (one, for every service here): agent rows first, in pk order, then the center
+row. The 100-center limit is checked under the agent's row lock, so two admins adding the
+same agent to two centers at once are serialised and the second sees the first's row.
+"""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
+
+from agents.phone import normalise_phone
+
+from ..locks import lock_agents, lock_center
+from ..models import Agent
+from .facts import round_robin_after
+from .models import (
+    CENTER_LICENSES,
+    MAX_CENTERS_PER_AGENT,
+    UPGRADE_TARGETS,
+    AgentLine,
+    CenterMembership,
+    CoachingRequest,
+    ContactCenter,
+    Device,
+    License,
+    LicenseUpgrade,
+    PhoneNumber,
+    RingEvent,
+)
+
+Role = CenterMembership.Role
+
+# Object permissions each role holds on its center (django-guardian, direct-FK models).
+SUPERVISOR_PERMS = ["view_center_dashboard", "set_center_alerts", "coach_center"]
+ROLE_PERMS: dict[str, list[str]] = {
+    Role.AGENT: [],
+    Role.SUPERVISOR: SUPERVISOR_PERMS,
+    Role.ADMIN: [*SUPERVISOR_PERMS, "edit_center_settings"],
+}
+ALL_CENTER_PERMS = ROLE_PERMS[Role.ADMIN]
+
+
+# --- Licenses --------------------------------------------------------------------------------
+def agent_license(agent: Agent) -> str:
+    line = AgentLine.objects.filter(agent=agent).first()
+    return line.license if line else License.AI_CONTACT_CENTER
+
+
+DISCONTINUED_MESSAGE = (
+    "Ai Voice with Call Center Add-On is discontinued: users who have it keep it, but it "
+    "cannot be given to anyone else. Choose Ai Contact Center or Ai Sales."
+)
+
+
+def license_check_assignable(*, agent: Agent | None, license: str) -> None:
+    """Refuse the discontinued license to anyone who doesn't already hold it."""
+    if license != License.AI_VOICE_CC_ADDON:
+        return
+    if agent is None or agent.pk is None or agent_license(agent) != License.AI_VOICE_CC_ADDON:
+        raise ValidationError(DISCONTINUED_MESSAGE, code="discontinued_license")
+
+
+def agent_set_license(*, agent: Agent, license: str) -> AgentLine:
+    license = License(license)
+    license_check_assignable(agent=agent, license=license)
+    line, _ = AgentLine.objects.update_or_create(agent=agent, defaults={"license": license})
+    return line
+
+
+def upgrade_billing(*, keep_numbers: bool, numbers: list[str]) -> str:
+    """The billing consequence of an upgrade, as shown before it and recorded with it."""
+    if keep_numbers and numbers:
+        return "Billed for 1 additional number on this user's line (numbers kept)."
+    if numbers:
+        return (
+            "No additional number billed: the user's numbers are removed; they can place "
+            "outbound calls only from the contact center."
+        )
+    return "No additional number billed: the user has no direct number."
+
+
+def agent_upgrade_license(
+    *,
+    agent: Agent,
+    to_license: str,
+    keep_numbers: bool,
+    actor: Agent,
+    center: ContactCenter | None = None,
+) -> LicenseUpgrade:
+    """Upgrade an Ai Voice user to Ai Contact Center or Ai Sales, instantly, and record it."""
+    if to_license not in UPGRADE_TARGETS:
+        raise ValidationError("Upgrade to Ai Contact Center or Ai Sales.", code="upgrade_target")
+    with transaction.atomic():
+        lock_agents([agent.pk])
+        from_license = agent_license(agent)
+        if from_license != License.AI_VOICE:
+            raise ValidationError(
+                f"{agent} holds {License(from_license).label}: only Ai Voice users are upgraded.",
+                code="not_ai_voice",
+            )
+        numbers = list(
+            PhoneNumber.objects.filter(agent=agent)
+            .order_by("number")
+            .values_list("number", flat=True)
+        )
+        if not keep_numbers:
+            PhoneNumber.objects.filter(agent=agent).update(agent=None)
+        AgentLine.objects.update_or_create(agent=agent, defaults={"license": to_license})
+        return LicenseUpgrade.objects.create(
+            agent=agent,
+            upgraded_by=actor,
+            center=center,
+            from_license=from_license,
+            to_license=to_license,
+            numbers_kept=keep_numbers,
+            numbers=numbers,
+            billing=upgrade_billing(keep_numbers=keep_numbers, numbers=numbers),
+        )
+
+
+def agent_upgrade_license_and_join(
+    *, agent: Agent, to_license: str, keep_numbers: bool, actor: Agent, center: ContactCenter
+) -> LicenseUpgrade:
+    """The center's upgrade step: upgrade the Ai Voice user and add them, both or neither."""
+    with transaction.atomic():
+        upgrade = agent_upgrade_license(
+            agent=agent,
+            to_license=to_license,
+            keep_numbers=keep_numbers,
+            actor=actor,
+            center=center,
+        )
+        center_add_member(center=center, agent=agent, actor=actor)
+    return upgrade
+
+
+def center_update(*, center: ContactCenter, fields: list[str]) -> ContactCenter:
+    """Save a center's settings (already validated by its form)."""
+    if center.routing_type != "round_robin":
+        center.round_robin_order = []
+        fields = [*fields, "round_robin_order"]
+    center.save(update_fields=sorted(set(fields)) or None)
+    return center
+
+
+# --- Members and roles -----------------------------------------------------------------------
+def _sync_role_perms(membership: CenterMembership) -> None:
+    """Give the member exactly their role's rights on this center (and nothing more)."""
+    wanted = set(ROLE_PERMS[membership.role])
+    for perm in ALL_CENTER_PERMS:
+        if perm in wanted:
+            assign_perm(perm, membership.agent, membership.center)
+        else:
+            remove_perm(perm, membership.agent, membership.center)
+
+
+def _check_can_join(agent: Agent, center: ContactCenter) -> None:
+    if not agent.companies.filter(pk=center.company_id).exists():
+        raise ValidationError(f"{agent} is not a member of {center.company}.", code="company")
+    if not agent.is_active:
+        raise ValidationError(f"{agent} is deactivated.", code="inactive")
+    license = agent_license(agent)
+    if license == License.AI_VOICE:
+        raise ValidationError(
+            f"{agent} has an Ai Voice license: upgrade them to Ai Contact Center or Ai Sales "
+            "before adding them to a contact center.",
+            code="upgrade_required",
+        )
+    if license not in CENTER_LICENSES:
+        raise ValidationError(f"{agent}'s license does not include contact centers.")
+
+
+def _limit_message(agent: Agent) -> str:
+    return (
+        f"{agent} already belongs to {MAX_CENTERS_PER_AGENT} contact centers, the most an "
+        "agent may join. Remove them from one first."
+    )
+
+
+def center_add_members(
+    *, center: ContactCenter, agents: Iterable[Agent], actor: Agent | None, role: str = Role.AGENT
+) -> list[CenterMembership]:
+    """Add agents to a center, all or none. Refused (with the reason) for an agent at the
+    100-center limit, of another company, or on Ai Voice (who needs the upgrade first)."""
+    agents = list(agents)
+    with transaction.atomic():
+        locked = lock_agents(a.pk for a in agents)
+        existing = set(
+            CenterMembership.objects.filter(center=center, agent_id__in=locked).values_list(
+                "agent_id", flat=True
+            )
+        )
+        counts = _membership_counts(locked)
+        errors, created = [], []
+        position = CenterMembership.objects.filter(center=center).count()
+        for agent in locked.values():
+            if agent.pk in existing:
+                continue
+            try:
+                _check_can_join(agent, center)
+                if counts.get(agent.pk, 0) >= MAX_CENTERS_PER_AGENT:
+                    raise ValidationError(_limit_message(agent), code="center_limit")
+            except ValidationError as error:
+                errors.extend(error.messages)
+                continue
+            membership = CenterMembership.objects.create(
+                center=center, agent=agent, role=role, added_by=actor, position=position
+            )
+            position += 1
+            _sync_role_perms(membership)
+            created.append(membership)
+        if errors:
+            raise ValidationError(errors)
+        return created
+
+
+def center_add_member(
+    *, center: ContactCenter, agent: Agent, actor: Agent | None, role: str = Role.AGENT
+) -> CenterMembership:
+    created = center_add_members(center=center, agents=[agent], actor=actor, role=role)
+    if created:
+        return created[0]
+    return CenterMembership.objects.get(center=center, agent=agent)
+
+
+def _membership_counts(agents: dict[int, Agent]) -> dict[int, int]:
+    from django.db.models import Count
+
+    rows = (
+        CenterMembership.objects.filter(agent_id__in=agents)
+        .values("agent_id")
+        .annotate(n=Count("*"))
+        .values_list("agent_id", "n")
+    )
+    return dict(rows)
+
+
+def center_remove_member(*, center: ContactCenter, agent: Agent) -> None:
+    with transaction.atomic():
+        lock_agents([agent.pk])
+        for perm in ALL_CENTER_PERMS:
+            remove_perm(perm, agent, center)
+        CenterMembership.objects.filter(center=center, agent=agent).delete()
+
+
+def agent_set_centers(
+    *, agent: Agent, centers: Iterable[ContactCenter], company, actor: Agent | None
+) -> None:
+    """The user admin's *Contact centers* checkboxes: join the checked centers of
+    ``company``, leave its unchecked ones (other companies' centers are untouched)."""
+    wanted = {c.pk: c for c in centers if c.company_id == company.pk}
+    with transaction.atomic():
+        lock_agents([agent.pk])
+        current = {
+            m.center_id: m
+            for m in CenterMembership.objects.filter(agent=agent).select_related("center")
+        }
+        in_company = {pk for pk, m in current.items() if m.center.company_id == company.pk}
+        adding = [c for pk, c in wanted.items() if pk not in current]
+        leaving = [current[pk].center for pk in in_company - set(wanted)]
+        if len(current) - len(leaving) + len(adding) > MAX_CENTERS_PER_AGENT:
+            raise ValidationError(_limit_message(agent), code="center_limit")
+        for center in leaving:
+            center_remove_member(center=center, agent=agent)
+        for center in adding:
+            center_add_members(center=center, agents=[agent], actor=actor)
+
+
+def membership_set_role(*, membership: CenterMembership, role: str) -> CenterMembership:
+    """Make Supervisor / Make Admin / back to Agent: the role and its rights change together."""
+    role = Role(role)
+    with transaction.atomic():
+        lock_agents([membership.agent_id])
+        membership.role = role
+        membership.save(update_fields=["role"])
+        _sync_role_perms(membership)
+    return membership
+
+
+# --- Coaching, ring outcomes -----------------------------------------------------------------
+def coaching_request(
+    *, center: ContactCenter, supervisor: Agent, agent: Agent, action: str
+) -> CoachingRequest:
+    """Record a Listen in / Barge in / Take over request (no media is carried here)."""
+    action = CoachingRequest.Action(action)
+    if not supervisor.has_perm("agents.coach_center", center):
+        raise ValidationError("Only the center's supervisors and admins may coach its agents.")
+    if not CenterMembership.objects.filter(center=center, agent=agent).exists():
+        raise ValidationError(f"{agent} is not a member of {center}.")
+    if agent.pk == supervisor.pk:
+        raise ValidationError("You cannot coach yourself.")
+    return CoachingRequest.objects.create(
+        center=center, requested_by=supervisor, agent=agent, action=action
+    )
+
+
+def center_record_ring_outcome(
+    *, center: ContactCenter, agent: Agent, outcome: str, at=None
+) -> RingEvent:
+    """An agent answered or missed a ring: log it; round robin moves them to the end (both
+    cases, so a missed agent doesn't ring first again); an answer restarts their idle time."""
+    outcome = RingEvent.Outcome(outcome)
+    at = at or timezone.now()
+    with transaction.atomic():
+        lock_agents([agent.pk])
+        locked = lock_center(center.pk)
+        order = tuple(int(a) for a in locked.round_robin_order)
+        members = list(
+            CenterMembership.objects.filter(center=locked)
+            .order_by("position", "pk")
+            .values_list("agent_id", flat=True)
+        )
+        # Members not yet in the stored order keep their place after those who are.
+        order = (*[a for a in order if a in members], *[a for a in members if a not in order])
+        locked.round_robin_order = list(round_robin_after(order, agent.pk))
+        locked.save(update_fields=["round_robin_order"])
+        center.round_robin_order = locked.round_robin_order
+        if outcome == RingEvent.Outcome.ANSWERED:
+            AgentLine.objects.update_or_create(agent=agent, defaults={"idle_since": at})
+        return RingEvent.objects.create(center=locked, agent=agent, outcome=outcome, at=at)
+
+
+# --- Devices and numbers ---------------------------------------------------------------------
+def _clean_number(raw: str, company) -> str:
+    region = getattr(company, "default_region", "US") if company else "US"
+    return normalise_phone(raw, region=region)
+
+
+def device_save(
+    *,
+    agent: Agent,
+    kind: str,
+    label: str = "",
+    number: str = "",
+    ring: bool = True,
+    device: Device | None = None,
+) -> Device:
+    kind = Device.Kind(kind)
+    company = agent.companies.first()
+    number = _clean_number(number, company) if number else ""
+    if kind == Device.Kind.FORWARDING and not number:
+        raise ValidationError({"number": "A forwarding number needs the number to forward to."})
+    device = device or Device(agent=agent)
+    device.kind, device.label, device.number, device.ring = kind, label.strip(), number, ring
+    device.full_clean()
+    device.save()
+    return device
+
+
+def device_set_ring(*, device: Device, ring: bool) -> Device:
+    device.ring = ring
+    device.save(update_fields=["ring"])
+    return device
+
+
+def phone_number_add(*, company, number: str, agent: Agent | None = None) -> PhoneNumber:
+    number = _clean_number(number, company)
+    try:
+        with transaction.atomic():
+            return PhoneNumber.objects.create(company=company, number=number, agent=agent)
+    except IntegrityError:
+        raise ValidationError(f"{number} is already taken.", code="number_taken") from None

@@ -1,0 +1,286 @@
+"""Contact-center pages: the list, a center's members (search, add, roles), the Ai Voice
+upgrade step, the supervisor dashboard, the center's settings, and a user's own devices."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from contacts.selectors import workload
+
+from ..permissions import access_level_required, parse_pk
+from ..selectors import LEAD_CENTER_LEVELS
+from . import selectors, services
+from .forms import AlertsForm, CenterSettingsForm, DeviceForm, UpgradeForm
+from .models import CenterAlertState, CenterMembership, CoachingRequest, Device, License
+from .permissions import can, center_for_request, require
+
+lead_center_people = access_level_required(*LEAD_CENTER_LEVELS)
+Role = CenterMembership.Role
+
+
+def _posted(request: HttpRequest):
+    # An empty POST is still a submission (its errors must show), unlike a GET.
+    return request.POST if request.method == "POST" else None
+
+
+def _error(request: HttpRequest, error: ValidationError) -> None:
+    messages.error(request, " ".join(error.messages))
+
+
+@lead_center_people
+def center_list(request: HttpRequest) -> HttpResponse:
+    centers = selectors.centers_for_user(user=request.user, company=request.company)
+    mine = dict(
+        CenterMembership.objects.filter(
+            agent=request.user, center__company=request.company
+        ).values_list("center_id", "role")
+    )
+    rows = [(c, Role(mine[c.pk]).label if c.pk in mine else "") for c in centers]
+    return render(request, "agents/centers/list.html", {"title": "Contact centers", "rows": rows})
+
+
+def _detail_context(request, center, **extra) -> dict:
+    members = list(selectors.center_members(center=center))
+    return {
+        "title": center.name,
+        "center": center,
+        "members": members,
+        "can_manage": can(request.user, "edit_center_settings", center),
+        "can_supervise": can(request.user, "view_center_dashboard", center),
+        "roles": Role,
+        **extra,
+    }
+
+
+@lead_center_people
+def center_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Agents & Admins: the member list; center admins search, add and change roles."""
+    center = center_for_request(request, pk)
+    require(request.user, "view_center_dashboard", center)
+    return render(request, "agents/centers/detail.html", _detail_context(request, center))
+
+
+@require_POST
+@lead_center_people
+def center_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Type a name or email and press Enter: one match is added, several are listed."""
+    center = center_for_request(request, pk)
+    require(request.user, "edit_center_settings", center)
+    picked = parse_pk(request.POST.get("agent"))
+    term = request.POST.get("q", "")
+    matches = selectors.addable_agents(center=center, term=term) if not picked else None
+    if picked:
+        agent = (
+            center.company.agents.filter(pk=picked, is_active=True, is_superuser=False)
+            .exclude(center_memberships__center=center)
+            .first()
+        )
+    else:
+        found = list(matches[:11])
+        if len(found) != 1:
+            if not found:
+                messages.error(request, f"Nobody in {center.company} matches “{term.strip()}”.")
+                return redirect(center)
+            context = _detail_context(request, center, matches=found[:10], term=term)
+            return render(request, "agents/centers/detail.html", context)
+        agent = found[0]
+    if agent is None:
+        messages.error(request, "Choose someone from the list.")
+        return redirect(center)
+    license, _ = selectors.agent_line(agent)
+    if license == License.AI_VOICE:
+        return redirect("centers:upgrade", pk=center.pk, agent_pk=agent.pk)
+    try:
+        services.center_add_member(center=center, agent=agent, actor=request.user)
+    except ValidationError as error:
+        _error(request, error)
+    else:
+        messages.success(request, f"{agent} added to {center} as Agent.")
+    return redirect(center)
+
+
+@lead_center_people
+def center_upgrade(request: HttpRequest, pk: int, agent_pk: int) -> HttpResponse:
+    """An Ai Voice user joins only after an upgrade to Contact Center or Sales."""
+    center = center_for_request(request, pk)
+    require(request.user, "edit_center_settings", center)
+    agent = center.company.agents.filter(pk=agent_pk, is_superuser=False).first()
+    if agent is None:
+        messages.error(request, "That person is not in this company.")
+        return redirect(center)
+    license, numbers = selectors.agent_line(agent)
+    if license != License.AI_VOICE:
+        return redirect(center)
+    form = UpgradeForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        keep = form.cleaned_data["numbers"] == "keep"
+        try:
+            upgrade = services.agent_upgrade_license_and_join(
+                agent=agent,
+                to_license=form.cleaned_data["to_license"],
+                keep_numbers=keep,
+                actor=request.user,
+                center=center,
+            )
+        except ValidationError as error:
+            _error(request, error)
+        else:
+            messages.success(
+                request,
+                f"{agent} upgraded to {upgrade.get_to_license_display()} and added to {center}. "
+                f"{upgrade.billing}",
+            )
+            return redirect(center)
+    context = {
+        "title": f"Upgrade {agent}",
+        "center": center,
+        "agent": agent,
+        "numbers": numbers,
+        "form": form,
+        "billing_keep": services.upgrade_billing(keep_numbers=True, numbers=numbers),
+        "billing_remove": services.upgrade_billing(keep_numbers=False, numbers=numbers),
+    }
+    return render(request, "agents/centers/upgrade.html", context)
+
+
+@require_POST
+@lead_center_people
+def member_role(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    center = center_for_request(request, pk)
+    require(request.user, "edit_center_settings", center)
+    membership = CenterMembership.objects.filter(center=center, pk=member_pk).first()
+    role = request.POST.get("role", "")
+    if membership is not None and request.POST.get("remove"):
+        services.center_remove_member(center=center, agent=membership.agent)
+        messages.success(request, f"{membership.agent} removed from {center}.")
+        return redirect(center)
+    if membership is None or role not in Role.values:
+        messages.error(request, "Choose a member and a role.")
+        return redirect(center)
+    services.membership_set_role(membership=membership, role=role)
+    messages.success(request, f"{membership.agent} is now {Role(role).label} of {center}.")
+    return redirect(center)
+
+
+@lead_center_people
+def center_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    """Members with presence, role and load; the queue; ring activity; alerts.
+
+    Queries, whatever the number of members (13, asserted in tests): middleware (4), center
+    (1), the user's rights in it (2, guardian: user and group permissions, read once),
+    members with presence (1), workload rows (1, contacts' selector: the same numbers as the
+    workload page), queue (1), ring activity (1), alert states (1), company picker (1)."""
+    center = center_for_request(request, pk)
+    require(request.user, "view_center_dashboard", center)
+    can_alerts = can(request.user, "set_center_alerts", center)
+    alerts_form = AlertsForm(_posted(request), instance=center)
+    if request.method == "POST":
+        require(request.user, "set_center_alerts", center)
+        if alerts_form.is_valid():
+            alerts_form.save()
+            messages.success(request, "Alerts saved. Supervisors are emailed when one trips.")
+            return redirect("centers:dashboard", pk=center.pk)
+    members = list(selectors.center_members(center=center))
+    ids = {m.agent_id for m in members}
+    load = {row.agent.pk: row for row in workload(company=request.company) if row.agent.pk in ids}
+    rows = [(m, load.get(m.agent_id)) for m in members]
+    available = sum(1 for m in members if m.presence_now == "available")
+    return render(
+        request,
+        "agents/centers/dashboard.html",
+        {
+            "title": f"{center.name} — dashboard",
+            "center": center,
+            "rows": rows,
+            "available": available,
+            "queue": selectors.center_queue(center=center),
+            "rings": selectors.center_ring_activity(center=center),
+            "alert_states": list(CenterAlertState.objects.filter(center=center, breached=True)),
+            "alerts_form": alerts_form,
+            "can_alerts": can_alerts,
+            "can_coach": can(request.user, "coach_center", center),
+            "can_manage": can(request.user, "edit_center_settings", center),
+            "actions": CoachingRequest.Action,
+        },
+    )
+
+
+@require_POST
+@lead_center_people
+def center_coach(request: HttpRequest, pk: int) -> HttpResponse:
+    center = center_for_request(request, pk)
+    require(request.user, "coach_center", center)
+    agent = center.company.agents.filter(pk=parse_pk(request.POST.get("agent"))).first()
+    action = request.POST.get("action", "")
+    if agent is None or action not in CoachingRequest.Action.values:
+        messages.error(request, "Choose an agent and what to do.")
+        return redirect("centers:dashboard", pk=center.pk)
+    try:
+        done = services.coaching_request(
+            center=center, supervisor=request.user, agent=agent, action=action
+        )
+    except ValidationError as error:
+        _error(request, error)
+    else:
+        messages.success(request, f"{done.get_action_display()} requested on {agent}'s call.")
+    return redirect("centers:dashboard", pk=center.pk)
+
+
+@lead_center_people
+def center_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    center = center_for_request(request, pk)
+    require(request.user, "edit_center_settings", center)
+    form = CenterSettingsForm(_posted(request), instance=center)
+    if request.method == "POST" and form.is_valid():
+        services.center_update(center=form.instance, fields=form.changed_data)
+        messages.success(request, "Settings saved.")
+        return redirect(center)
+    return render(
+        request,
+        "agents/centers/settings.html",
+        {"title": f"{center.name} — settings", "center": center, "form": form},
+    )
+
+
+@lead_center_people
+def my_devices(request: HttpRequest) -> HttpResponse:
+    """The user's own devices (Ring this device), license and direct numbers."""
+    user = request.user
+    form = DeviceForm(request.POST) if request.POST.get("add") else DeviceForm()
+    if request.method == "POST":
+        device = Device.objects.filter(agent=user, pk=parse_pk(request.POST.get("device"))).first()
+        if request.POST.get("add"):
+            if form.is_valid():
+                try:
+                    services.device_save(agent=user, **form.cleaned_data)
+                except ValidationError as error:
+                    _error(request, error)
+                else:
+                    messages.success(request, "Device added.")
+                    return redirect("centers:my_devices")
+        elif device is not None and request.POST.get("delete"):
+            device.delete()
+            messages.success(request, f"{device} removed.")
+            return redirect("centers:my_devices")
+        elif device is not None:
+            services.device_set_ring(device=device, ring=request.POST.get("ring") == "on")
+            state = "rings" if device.ring else "does not ring"
+            messages.success(request, f"{device} {state} now.")
+            return redirect("centers:my_devices")
+    license, numbers = selectors.agent_line(user)
+    return render(
+        request,
+        "agents/centers/devices.html",
+        {
+            "title": "Your devices",
+            "devices": selectors.agent_devices(agent=user),
+            "form": form,
+            "license": License(license).label,
+            "numbers": numbers,
+            "centers": CenterMembership.objects.filter(agent=user).select_related("center"),
+            "back": reverse("landing"),
+        },
+    )

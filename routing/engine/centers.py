@@ -1,0 +1,139 @@
+"""Contact-center routing types: who rings, in what order, on which devices.
+
+Pure functions over plain dataclasses (no Django, no I/O, no clock), so every type is tested
+without a database. ``agents.centers.selectors.center_ring_facts`` gathers the facts of one
+center; ``ring_list`` turns them into the ring list an inbound call or chat uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# The facts (dataclasses and routing type names) are the ground floor's: agents builds them.
+from agents.centers.facts import (
+    DEFAULT_RANK,
+    FIXED_ORDER,
+    LONGEST_IDLE,
+    ROUND_ROBIN,
+    ROUTING_TYPES,
+    SIMULTANEOUS,
+    SKILLS,
+    CenterFacts,
+    DeviceFact,
+    MemberFact,
+    round_robin_after,
+)
+
+__all__ = [
+    "DEFAULT_RANK",
+    "FIXED_ORDER",
+    "LONGEST_IDLE",
+    "NOT_AVAILABLE",
+    "NO_RINGING_DEVICE",
+    "ROUND_ROBIN",
+    "ROUTING_TYPES",
+    "SIMULTANEOUS",
+    "SKILLS",
+    "CenterFacts",
+    "DeviceFact",
+    "MemberFact",
+    "RingEntry",
+    "RingList",
+    "ring_list",
+    "round_robin_after",
+]
+
+# Why a member is not in the ring list, in words a supervisor reads.
+NOT_AVAILABLE = "not available"
+NO_RINGING_DEVICE = "no device with Ring this device on"
+
+
+@dataclass(frozen=True)
+class RingEntry:
+    agent_id: int
+    name: str
+    devices: tuple[DeviceFact, ...]
+    # 1, 2, 3… in turn; simultaneous ring gives everyone 1 (all at once).
+    order: int
+
+
+@dataclass(frozen=True)
+class RingList:
+    routing_type: str
+    ring: tuple[RingEntry, ...]
+    excluded: dict[int, str] = field(default_factory=dict)
+    reason: str = ""
+
+    @property
+    def agent_ids(self) -> list[int]:
+        return [entry.agent_id for entry in self.ring]
+
+
+def _idle_key(member: MemberFact) -> tuple:
+    # Never had a call sorts first; then the oldest idle_since; agent id keeps it stable.
+    if member.idle_since is None:
+        return (0, 0.0, member.agent_id)
+    return (1, member.idle_since.timestamp(), member.agent_id)
+
+
+def _order(facts: CenterFacts, members: list[MemberFact]) -> list[MemberFact]:
+    kind = facts.routing_type
+    if kind == SKILLS:
+        return sorted(members, key=lambda m: (-m.rank, *_idle_key(m)))
+    if kind == LONGEST_IDLE:
+        return sorted(members, key=_idle_key)
+    if kind == ROUND_ROBIN:
+        place = {agent_id: i for i, agent_id in enumerate(facts.round_robin_order)}
+        last = len(place)
+        return sorted(members, key=lambda m: (place.get(m.agent_id, last), m.position, m.agent_id))
+    if kind in (FIXED_ORDER, SIMULTANEOUS):
+        return sorted(members, key=lambda m: (m.position, m.agent_id))
+    raise ValueError(f"Unknown routing type {kind!r}.")
+
+
+_DESCRIPTION = {
+    SKILLS: "skills-based: highest proficiency{call_type} first, ties to the longest idle",
+    LONGEST_IDLE: "longest idle first",
+    ROUND_ROBIN: "round robin: whoever answered or missed last moves to the end",
+    FIXED_ORDER: "fixed order",
+    SIMULTANEOUS: "simultaneous: everyone rings at once",
+}
+
+
+def ring_list(facts: CenterFacts) -> RingList:
+    """The ring list for one inbound call or chat to a center."""
+    if facts.routing_type not in ROUTING_TYPES:
+        raise ValueError(f"Unknown routing type {facts.routing_type!r}.")
+    if not facts.is_open:
+        after = f" ({facts.after_hours})" if facts.after_hours else ""
+        return RingList(facts.routing_type, (), {}, f"The center is closed: nobody rings{after}.")
+    excluded: dict[int, str] = {}
+    eligible: list[MemberFact] = []
+    for member in facts.members:
+        ringing = tuple(d for d in member.devices if d.ring)
+        if not member.available:
+            excluded[member.agent_id] = NOT_AVAILABLE
+        elif not ringing:
+            excluded[member.agent_id] = NO_RINGING_DEVICE
+        else:
+            eligible.append(member)
+    ordered = _order(facts, eligible)
+    simultaneous = facts.routing_type == SIMULTANEOUS
+    ring = tuple(
+        RingEntry(
+            agent_id=m.agent_id,
+            name=m.name,
+            devices=tuple(d for d in m.devices if d.ring),
+            order=1 if simultaneous else i,
+        )
+        for i, m in enumerate(ordered, start=1)
+    )
+    call_type = f" for {facts.call_type}" if facts.call_type else ""
+    how = _DESCRIPTION[facts.routing_type].format(call_type=call_type)
+    if ring:
+        reason = f"{len(ring)} agent(s) ring, {how}"
+    else:
+        reason = f"Nobody rings ({how}): no member is available with a ringing device"
+    if excluded:
+        reason += f"; {len(excluded)} left out (unavailable or without a ringing device)"
+    return RingList(facts.routing_type, ring, excluded, reason + ".")

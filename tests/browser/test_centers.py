@@ -1,0 +1,66 @@
+import pytest
+
+from agents.centers.models import AgentLine, CenterMembership, License, LicenseUpgrade
+from tests.agents.factories_centers import ContactCenterFactory, PhoneNumberFactory
+from tests.conftest import browser_login
+from tests.factories import AgentFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_admin_upgrades_an_ai_voice_user_into_a_center_and_they_supervise_it(
+    new_page, company, company_admin, screenshot
+):
+    # given a center and an Ai Voice user with a direct number
+    center = ContactCenterFactory(company=company, name="Support", routing_type="skills")
+    nora = AgentFactory(companies=[company], email="nora@acme.test", full_name="Nora Voice")
+    AgentLine.objects.create(agent=nora, license=License.AI_VOICE)
+    PhoneNumberFactory(company=company, agent=nora, number="+12025550150")
+    admin_page = new_page()
+    browser_login(admin_page, company_admin.email)
+    admin_page.wait_for_url("**/admin/")
+
+    # when the admin types her email on the center's page and presses Enter
+    admin_page.goto(f"/centers/{center.pk}/")
+    admin_page.fill("#member-search", "nora@acme")
+    admin_page.press("#member-search", "Enter")
+    # then the upgrade step asks for the license and shows the billing of kept numbers
+    admin_page.wait_for_url(f"**/centers/{center.pk}/upgrade/{nora.pk}/")
+    assert "+12025550150" in admin_page.inner_text("#upgrade")
+    assert "1 additional number" in admin_page.inner_text("#upgrade")
+    screenshot(admin_page, "centers-upgrade-step")
+    admin_page.check("input[name=to_license][value=ai_contact_center]")
+    admin_page.check("input[name=numbers][value=keep]")
+    admin_page.click("#upgrade button[type=submit]")
+    admin_page.wait_for_url(f"**/centers/{center.pk}/")
+    assert "upgraded to Ai Contact Center and added to Support" in admin_page.inner_text(
+        ".messages"
+    )
+    row = admin_page.locator("#members tr[data-agent='nora@acme.test']")
+    assert row.locator(".role").inner_text() == "Agent"
+
+    # when the admin makes her Supervisor
+    row.get_by_role("button", name="Make Supervisor").click()
+    admin_page.wait_for_selector(".messages")
+    row = admin_page.locator("#members tr[data-agent='nora@acme.test']")
+    assert row.locator(".role").inner_text() == "Supervisor"
+    screenshot(admin_page, "centers-members")
+    upgrade = LicenseUpgrade.objects.get(agent=nora)
+    assert upgrade.numbers_kept and upgrade.numbers == ["+12025550150"]
+    assert CenterMembership.objects.get(agent=nora).role == "supervisor"
+
+    # then Nora opens the center dashboard and sees its members
+    nora_page = new_page()
+    browser_login(nora_page, nora.email)
+    nora_page.wait_for_url("**/lead-center/")
+    nora_page.click("text=Contact centers")
+    nora_page.click("#centers >> text=Dashboard")
+    nora_page.wait_for_url(f"**/centers/{center.pk}/dashboard/")
+    table = nora_page.inner_text("#dashboard")
+    assert "Nora Voice" in table and "Supervisor" in table
+    assert nora_page.locator("#alerts").is_visible()
+    screenshot(nora_page, "centers-dashboard")
+    # and her devices page says she keeps her number
+    nora_page.click("text=Your devices")
+    assert "+12025550150" in nora_page.inner_text("#line")
+    screenshot(nora_page, "centers-devices")
