@@ -31,6 +31,11 @@ from .services import contact_clean
 class ContactAdminForm(forms.ModelForm):
     # Set by ContactAdmin.get_form for users who work in one company (the field is hidden).
     scoped_company = None
+    # What a person types; contact_clean checks lengths and spelling, as on every path.
+    name = forms.CharField(required=False)
+    phone = forms.CharField(required=False, help_text="Any spelling; stored in E.164.")
+    email = forms.CharField(required=False)
+    source = forms.CharField(required=False)
 
     class Meta:
         model = Contact

@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from agents.models import Company
-from routing.inbound import inbound_receive
+from routing.inbound import IdempotencyKeyReused, inbound_receive
 
 from .models import Channel, Interaction
 from .services import MAX_BODY_CHARS
@@ -115,6 +115,8 @@ def inbound(request: HttpRequest) -> JsonResponse:
         interaction, replayed = inbound_receive(
             company=company, idempotency_key=key, **form.cleaned_data
         )
+    except IdempotencyKeyReused as error:
+        return _error(422, error.messages[0])
     except ValidationError as error:
         return _error(400, "Some fields are not right.", error.message_dict)
     response = JsonResponse(_answer(interaction), status=200 if replayed else 201)

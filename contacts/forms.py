@@ -17,12 +17,11 @@ class AgentChoiceField(forms.ModelChoiceField):
 class ContactForm(forms.Form):
     """Add or edit a contact in the Lead Center, with its primary agent."""
 
-    name = forms.CharField(max_length=200, required=False)
-    phone = forms.CharField(
-        max_length=40, required=False, help_text="Any spelling; +country code for abroad."
-    )
-    email = forms.EmailField(required=False)
-    source = forms.CharField(max_length=100, required=False)
+    # No max_length here: contact_clean says what is too long, the same for every path.
+    name = forms.CharField(required=False)
+    phone = forms.CharField(required=False, help_text="Any spelling; +country code for abroad.")
+    email = forms.CharField(required=False)
+    source = forms.CharField(required=False)
     primary_agent = AgentChoiceField(
         queryset=Agent.objects.none(), required=False, empty_label="— No primary agent —"
     )

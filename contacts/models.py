@@ -7,6 +7,15 @@ from django.utils import timezone
 from agents.models import Company
 from agents.phone import format_phone
 
+# What a person may type for a contact, one definition for every path (admin, Lead Center,
+# webhook, imports): ``contacts.services.contact_clean`` enforces it, the forms size their
+# inputs from it. A phone is typed in any spelling (up to PHONE_INPUT_MAX characters) and
+# stored in E.164 (at most 16).
+NAME_MAX = 200
+PHONE_INPUT_MAX = 40
+EMAIL_MAX = 254
+SOURCE_MAX = 100
+
 
 class Contact(models.Model):
     """A person the company talks to (also the *customer* of the leads feature)."""
@@ -206,6 +215,8 @@ class Interaction(models.Model):
     )
     handled_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=255, blank=True)
+    # SHA-256 of the request the key was first used for: a retry must send the same one.
+    request_hash = models.CharField(max_length=64, blank=True, default="", db_default="")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

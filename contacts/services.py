@@ -14,7 +14,15 @@ from agents.models import Agent, Company
 from agents.phone import normalise_phone
 
 from .locks import lock_contact, lock_contacts
-from .models import Contact, Interaction, TimelineEntry
+from .models import (
+    EMAIL_MAX,
+    NAME_MAX,
+    PHONE_INPUT_MAX,
+    SOURCE_MAX,
+    Contact,
+    Interaction,
+    TimelineEntry,
+)
 from .ownership import contact_assign_primary_agent, primary_load_apply
 
 CONTACT_FIELDS = ("name", "phone", "email", "source")
@@ -64,11 +72,21 @@ def contact_clean(
         "source": " ".join((source or "").split()),
         "phone": "",
     }
-    try:
-        cleaned["phone"] = normalise_phone(phone, region=company.default_region)
-    except ValidationError as error:
-        errors["phone"] = error.messages
-    if cleaned["email"]:
+    for field, limit in (("name", NAME_MAX), ("email", EMAIL_MAX), ("source", SOURCE_MAX)):
+        if len(cleaned[field]) > limit:
+            errors[field] = [f"At most {limit} characters (this has {len(cleaned[field])})."]
+    raw_phone = (phone or "").strip()
+    if len(raw_phone) > PHONE_INPUT_MAX:
+        errors["phone"] = [
+            f"A phone number has at most {PHONE_INPUT_MAX} characters (this has "
+            f"{len(raw_phone)}). Write it with its country code, e.g. +1 415 555 0123."
+        ]
+    else:
+        try:
+            cleaned["phone"] = normalise_phone(phone, region=company.default_region)
+        except ValidationError as error:
+            errors["phone"] = error.messages
+    if cleaned["email"] and "email" not in errors:
         try:
             validate_email(cleaned["email"])
         except ValidationError:
@@ -175,6 +193,7 @@ def interaction_record(
     reason: str,
     details: dict,
     idempotency_key: str,
+    request_hash: str = "",
 ) -> Interaction:
     """Store an inbound interaction where routing decided it goes (inside its transaction)."""
     return Interaction.objects.create(
@@ -189,6 +208,7 @@ def interaction_record(
         route_reason=reason[:300],
         route_details=details,
         idempotency_key=idempotency_key,
+        request_hash=request_hash,
     )
 
 

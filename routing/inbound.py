@@ -3,6 +3,9 @@
 Moved here from ``contacts`` because it composes contacts (lock, create, fill in), the routing
 rules (a new number's contact) and the engine (where the interaction goes)."""
 
+import hashlib
+import json
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -16,6 +19,24 @@ from contacts.services import DuplicatePhone, contact_create, contact_update, in
 
 from . import engine
 from .rules import contact_route_new
+
+
+class IdempotencyKeyReused(ValidationError):
+    """The key was already used for a different request (answered 422, as payment APIs do)."""
+
+
+def _request_hash(phone: str, fields: dict[str, str]) -> str:
+    canonical = json.dumps({"phone": phone, **fields}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replayed(interaction: Interaction, request_hash: str) -> tuple[Interaction, bool]:
+    if interaction.request_hash and interaction.request_hash != request_hash:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used for a different request. Send a new key "
+            "for a new event; a retry must repeat the first request exactly."
+        )
+    return interaction, True
 
 
 def _snapshot(agent: Agent | None, company: Company) -> engine.AgentSnapshot | None:
@@ -59,11 +80,16 @@ def inbound_receive(
         "source": source,
         "contact_center": contact_center,
     }
+    request_hash = _request_hash(e164, fields) if idempotency_key else ""
     for attempt in range(3):
         try:
             with transaction.atomic():
                 return _inbound_once(
-                    company=company, phone=e164, idempotency_key=idempotency_key, **fields
+                    company=company,
+                    phone=e164,
+                    idempotency_key=idempotency_key,
+                    request_hash=request_hash,
+                    **fields,
                 )
         except (IntegrityError, DuplicatePhone):
             # A parallel request created the contact or used the key first; run again and
@@ -74,16 +100,26 @@ def inbound_receive(
 
 
 def _inbound_once(
-    *, company, channel, phone, name, email, body, source, contact_center, idempotency_key
+    *,
+    company,
+    channel,
+    phone,
+    name,
+    email,
+    body,
+    source,
+    contact_center,
+    idempotency_key,
+    request_hash,
 ) -> tuple[Interaction, bool]:
     if (existing := interaction_for_key(company=company, key=idempotency_key)) is not None:
-        return existing, True
+        return _replayed(existing, request_hash)
     contact = lock_contact_by_phone(company_id=company.pk, phone=phone)
     # A parallel retry of the same event may have committed while we waited for the lock.
     if contact is not None and (
         existing := interaction_for_key(company=company, key=idempotency_key)
     ):
-        return existing, True
+        return _replayed(existing, request_hash)
     if contact is None:
         contact = contact_create(
             company=company,
@@ -121,5 +157,6 @@ def _inbound_once(
         reason=decision.reason,
         details=decision.details,
         idempotency_key=idempotency_key,
+        request_hash=request_hash,
     )
     return interaction, False

@@ -237,3 +237,26 @@ def test_other_agents_of_the_company_are_not_routed_to(hook, known, agent, compa
     online(agent)
     online(AgentFactory(companies=[company]))
     assert hook({"channel": "text", "phone": "+12025550142"}).json()["routed_to"] == agent.email
+
+
+def test_an_idempotency_key_reused_for_a_different_request_is_refused_with_422(hook):
+    # given an event accepted with key evt-9
+    first = hook(
+        {"channel": "text", "phone": "+12025550142", "body": "hi"}, **{"Idempotency-Key": "evt-9"}
+    )
+    assert first.status_code == 201
+
+    # when the same key comes with another body, and the first again with the phone respelled
+    other = hook(
+        {"channel": "text", "phone": "+12025550142", "body": "bye"}, **{"Idempotency-Key": "evt-9"}
+    )
+    same = hook(
+        {"channel": "text", "phone": "(202) 555-0142", "body": "hi"}, **{"Idempotency-Key": "evt-9"}
+    )
+
+    # then the different request is refused and says why; the true retry replays
+    assert other.status_code == 422
+    assert "already used for a different request" in other.json()["error"]
+    assert same.status_code == 200
+    assert same.json()["interaction"] == first.json()["interaction"]
+    assert Interaction.objects.filter(idempotency_key="evt-9").count() == 1
