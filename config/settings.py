@@ -19,14 +19,19 @@ env = environ.Env()
 env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str(
-    "SECRET_KEY",
-    default="django-insecure-dev-only-key-change-me-in-production-0123456789abcdef",
+# The built-in key is public (it is in this file): only DEBUG=1 (local development) may use it.
+SECRET_KEY = env.str("SECRET_KEY", default="") or (
+    "django-insecure-dev-only-key-change-me-in-production-0123456789abcdef"
 )
-# HTTPS=1 means production behind TLS (see Security below); it never runs on the dev key.
+if not DEBUG and (SECRET_KEY.startswith("django-insecure-") or SECRET_KEY == "change-me"):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set: with DEBUG off Switchboard refuses to start on the built-in "
+        "development key. Set SECRET_KEY to a long random string (e.g. the output of "
+        '`python -c "import secrets; print(secrets.token_urlsafe(50))"`), '
+        "or set DEBUG=1 for local development."
+    )
+# HTTPS=1 means production behind TLS (see Security below).
 HTTPS = env.bool("HTTPS", default=False)
-if HTTPS and not DEBUG and SECRET_KEY.startswith("django-insecure-"):
-    raise ImproperlyConfigured("Set SECRET_KEY: production (HTTPS=1) never runs on the dev key.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")

@@ -1,0 +1,47 @@
+"""Security settings and hardening: the secret key, hostile input that must not become a 500."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _import_settings(**overrides: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "HTTPS"}}
+    return subprocess.run(
+        [sys.executable, "-c", "import config.settings"],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings", **overrides},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("https", ["0", "1"])
+def test_debug_off_refuses_to_start_on_the_built_in_key(https):
+    # given DEBUG off and no SECRET_KEY (with or without HTTPS)
+    # when the settings load
+    result = _import_settings(DEBUG="0", HTTPS=https)
+    # then they refuse, saying what to set
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "Set SECRET_KEY to a long random string" in result.stderr
+
+
+def test_debug_off_refuses_the_placeholder_of_env_example():
+    result = _import_settings(DEBUG="0", SECRET_KEY="change-me")
+    assert result.returncode != 0
+    assert "Set SECRET_KEY" in result.stderr
+
+
+def test_debug_on_runs_on_the_built_in_key_and_debug_off_on_a_real_one():
+    # make run (DEBUG=1) needs nothing set
+    assert _import_settings(DEBUG="1").returncode == 0
+    # production sets its own key
+    result = _import_settings(DEBUG="0", SECRET_KEY="a-real-key-" + "Zq8#pL2!" * 6)
+    assert result.returncode == 0, result.stderr
