@@ -1,6 +1,8 @@
+import re
 import zoneinfo
 from datetime import timedelta
 
+from django.conf import settings
 from django.http import HttpResponseBadRequest
 from django.utils import timezone
 
@@ -10,6 +12,27 @@ from .selectors import companies_for_user
 SESSION_KEY = "company_id"
 # Write last_seen_at at most this often per agent: presence needs minutes, not requests.
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+
+
+# Django makes session keys of lowercase letters and digits (32 of them).
+SESSION_KEY_SHAPE = re.compile(r"[a-z0-9]{8,64}")
+
+
+class SessionCookieGuardMiddleware:
+    """Forget a session cookie that no session key could look like (before SessionMiddleware).
+
+    The cookie is looked up in the database as typed: a NUL byte in it made PostgreSQL fail
+    (a 500 on every page). Such a visitor is simply not logged in."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        name = settings.SESSION_COOKIE_NAME
+        value = request.COOKIES.get(name)
+        if value is not None and not SESSION_KEY_SHAPE.fullmatch(value):
+            request.COOKIES = {k: v for k, v in request.COOKIES.items() if k != name}
+        return self.get_response(request)
 
 
 def resolve_current_company(request):

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import PASSWORD
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -45,3 +47,26 @@ def test_debug_on_runs_on_the_built_in_key_and_debug_off_on_a_real_one():
     # production sets its own key
     result = _import_settings(DEBUG="0", SECRET_KEY="a-real-key-" + "Zq8#pL2!" * 6)
     assert result.returncode == 0, result.stderr
+
+
+# --- A session cookie no session could have ---------------------------------------------------
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "database", [pytest.param("postgres", marks=pytest.mark.postgres), "any database"]
+)
+@pytest.mark.parametrize("cookie", ["ab\x00c", "ab\x00cdefghijklmnopqrstuvwxyz012345", "x" * 5000])
+def test_a_broken_session_cookie_is_an_anonymous_visitor(client, agent, database, cookie):
+    # given a request whose session cookie holds a NUL byte (or is absurdly long)
+    client.cookies["sessionid"] = cookie
+    # when it opens a page that needs a login
+    response = client.get("/lead-center/")
+    # then it is sent to the login page like anyone not logged in
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+    login_page = client.get("/login/")
+    assert login_page.status_code == 200
+    assert "Log in to Switchboard" in login_page.content.decode()
+    # and logging in still works (a fresh, valid session replaces the broken cookie)
+    response = client.post("/login/", {"username": agent.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/lead-center/").status_code == 200
