@@ -1,5 +1,6 @@
 """Security settings and hardening: the secret key, hostile input that must not become a 500."""
 
+import json
 import os
 import subprocess
 import sys
@@ -7,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from agents.services import company_set_webhook_token
+from contacts.models import Interaction
 from tests.factories import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,3 +73,53 @@ def test_a_broken_session_cookie_is_an_anonymous_visitor(client, agent, database
     response = client.post("/login/", {"username": agent.email, "password": PASSWORD})
     assert response.status_code == 302
     assert client.get("/lead-center/").status_code == 200
+
+
+# --- The inbound webhook's headers --------------------------------------------------------------
+WEBHOOK_TOKEN = "sbw_security_token"
+TEXT = {"channel": "text", "phone": "+12025550142", "body": "Hello"}
+
+
+@pytest.fixture
+def webhook(client, company):
+    company_set_webhook_token(company=company, token=WEBHOOK_TOKEN)
+
+    def _post(*, extra=None, **headers):
+        return client.post(
+            "/api/inbound/",
+            data=json.dumps(TEXT),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {WEBHOOK_TOKEN}", **headers},
+            **(extra or {}),
+        )
+
+    return _post
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "database", [pytest.param("postgres", marks=pytest.mark.postgres), "any database"]
+)
+@pytest.mark.parametrize("key", ["ab\x00c", "line\nbreak", "\x7f"])
+def test_webhook_refuses_an_idempotency_key_with_control_characters(webhook, database, key):
+    # when a sender puts a NUL (or another control character) in the Idempotency-Key
+    response = webhook(**{"Idempotency-Key": key})
+    # then it is told so, and nothing is recorded
+    assert response.status_code == 400
+    assert response.json()["errors"]["Idempotency-Key"] == [
+        "Only printable characters (no NUL or control characters)."
+    ]
+    assert not Interaction.objects.exists()
+    # while an ordinary key still works
+    assert webhook(**{"Idempotency-Key": "order-42"}).status_code == 201
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("declared", ["abc", "-5", "1e3", "١٢"])
+def test_webhook_refuses_a_content_length_that_is_not_a_number(webhook, declared):
+    # when the Content-Length header is not a number of bytes (runserver passes it on)
+    response = webhook(extra={"CONTENT_LENGTH": declared})
+    # then the answer is a 400 saying so, as JSON
+    assert response.status_code == 400
+    assert response.json() == {"error": "The Content-Length header must be a number of bytes."}
+    assert not Interaction.objects.exists()
