@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "agents.middleware.CurrentCompanyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "agents.middleware.BadIdMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

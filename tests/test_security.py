@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
+from agents.permissions import parse_pk
 from agents.services import company_set_webhook_token
-from contacts.models import Interaction
-from tests.factories import PASSWORD
+from contacts.models import Contact, Interaction
+from tests.factories import PASSWORD, ContactFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,3 +125,82 @@ def test_webhook_refuses_a_content_length_that_is_not_a_number(webhook, declared
     assert response.status_code == 400
     assert response.json() == {"error": "The Content-Length header must be a number of bytes."}
     assert not Interaction.objects.exists()
+
+
+# --- Ids no row can have --------------------------------------------------------------------
+TOO_LARGE = "9223372036854775808"  # one more than the largest 64-bit id
+DATABASES = [pytest.param("postgres", marks=pytest.mark.postgres), "any database"]
+
+
+def test_parse_pk_takes_ids_up_to_the_largest_64_bit_integer_only():
+    assert parse_pk(" 42 ") == 42
+    assert parse_pk("9223372036854775807") == 9223372036854775807
+    for typed in [TOO_LARGE, "9" * 40, "-1", "1e5", "abc", "²", "", None]:
+        assert parse_pk(typed) is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("database", DATABASES)
+@pytest.mark.parametrize("typed", [TOO_LARGE, "9" * 40, "abc"])
+def test_admin_contact_list_says_an_agent_filter_id_is_not_one(
+    login, company, company_admin, agent, database, typed
+):
+    # given a contact of an agent
+    ContactFactory(company=company, name="Olivia Nguyen", primary_agent=agent)
+    # when the admin types an impossible agent id into the filter's address
+    response = login(company_admin).get(f"/admin/contacts/contact/?primary_agent={typed}")
+    # then the list opens, lists nothing and says why
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"“{typed}” is not an agent id: no contact listed." in page
+    assert "Olivia Nguyen" not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("database", DATABASES)
+@pytest.mark.parametrize("action", ["assign_primary_agent", "delete_selected"])
+@pytest.mark.parametrize("typed", [TOO_LARGE, "abc"])
+def test_admin_action_on_an_impossible_id_changes_nothing_and_says_so(
+    login, company, company_admin, database, action, typed
+):
+    contact = ContactFactory(company=company, name="Olivia Nguyen")
+    client = login(company_admin)
+    # when an action is posted with an id that no row can have beside a real one
+    response = client.post(
+        "/admin/contacts/contact/",
+        {"action": action, ACTION_CHECKBOX_NAME: [str(contact.pk), typed]},
+        follow=True,
+    )
+    # then the list comes back with a message, and the contact is untouched
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0].startswith("/admin/contacts/contact/")
+    assert f"“{typed}” is not the id of a row: nothing was changed." in response.content.decode()
+    assert Contact.objects.filter(pk=contact.pk).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("database", DATABASES)
+def test_ids_typed_into_django_admin_lookups_never_give_a_500(
+    login, company, company_admin, agent, database
+):
+    ContactFactory(company=company, name="Olivia Nguyen", primary_agent=agent)
+    client = login(company_admin)
+    client.raise_request_exception = False
+    # Django's own lookups and widgets hand the typed id to the database
+    for response in [
+        client.get(f"/admin/contacts/timelineentry/?contact={TOO_LARGE}"),
+        client.get(f"/admin/contacts/contact/?id={TOO_LARGE}"),
+        client.post(
+            "/admin/contacts/contact/add/",
+            {"name": "Ann", "phone": "+12025550199", "primary_agent": TOO_LARGE},
+        ),
+        client.post(
+            "/admin/contacts/contact/add/",
+            {"name": "Ann", "phone": "+12025550199", "primary_agent": "abc"},
+        ),
+    ]:
+        # then: an empty list / the form again (PostgreSQL), or a 400 that says what was wrong
+        assert response.status_code in (200, 400)
+        if response.status_code == 400:
+            assert "is not a number any record has" in response.content.decode()
+    assert Contact.objects.count() == 1
