@@ -22,11 +22,15 @@ LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 SESSION_KEY_SHAPE = re.compile(r"[a-z0-9]{8,64}")
 
 
-class SessionCookieGuardMiddleware:
-    """Forget a session cookie that no session key could look like (before SessionMiddleware).
+class HeaderGuardMiddleware:
+    """Headers no browser sends, made harmless before anything stores or looks them up.
 
-    The cookie is looked up in the database as typed: a NUL byte in it made PostgreSQL fail
-    (a 500 on every page). Such a visitor is simply not logged in."""
+    A NUL byte in text makes PostgreSQL fail: the session cookie is looked up as typed (so a
+    broken one made every page a 500), the login lockout records the user agent and the
+    Accept header of failed logins. A session cookie no session key could look like is
+    dropped (the visitor is simply not logged in); NULs are removed from those two headers."""
+
+    RECORDED_HEADERS = ("HTTP_USER_AGENT", "HTTP_ACCEPT")
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -36,6 +40,9 @@ class SessionCookieGuardMiddleware:
         value = request.COOKIES.get(name)
         if value is not None and not SESSION_KEY_SHAPE.fullmatch(value):
             request.COOKIES = {k: v for k, v in request.COOKIES.items() if k != name}
+        for header in self.RECORDED_HEADERS:
+            if "\x00" in request.META.get(header, ""):
+                request.META[header] = request.META[header].replace("\x00", "")
         return self.get_response(request)
 
 

@@ -5,6 +5,7 @@ embedded default: SQLite in ``var/``, no Redis (Celery on kombu's filesystem tra
 emails printed to the console.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "guardian",
+    "axes",
     "agents",
     "contacts",
     "routing",
@@ -55,7 +57,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "agents.middleware.SessionCookieGuardMiddleware",
+    "agents.middleware.HeaderGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -64,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "agents.middleware.BadIdMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out login into the login page with the lockout message.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -160,6 +164,8 @@ CELERY_TIMEZONE = "UTC"
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "agents.Agent"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses any password (even the right one) while the login is locked out.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -175,6 +181,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Password guessing (django-axes, see agents/lockout.py): after LOGIN_FAILURE_LIMIT wrong
+# passwords for one email from one address, that pair is refused for LOGIN_LOCKOUT_MINUTES
+# (each further try starts the wait again); an admin unlocks it sooner in the admin.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Both login forms post the email as "username" (axes would look for "email").
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "agents.lockout.login_username"
+AXES_LOCKOUT_CALLABLE = "agents.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
 
 # Presence: an agent not seen for this long counts as offline whatever they last chose.
 PRESENCE_OFFLINE_AFTER_MINUTES = env.int("PRESENCE_OFFLINE_AFTER_MINUTES", default=15)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
 from agents.permissions import parse_pk
@@ -204,3 +205,20 @@ def test_ids_typed_into_django_admin_lookups_never_give_a_500(
         if response.status_code == 400:
             assert "is not a number any record has" in response.content.decode()
     assert Contact.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("database", DATABASES)
+@pytest.mark.parametrize("page", ["/login/", "/admin/login/"])
+@pytest.mark.parametrize("header", ["HTTP_USER_AGENT", "HTTP_ACCEPT"])
+def test_a_failed_login_with_a_nul_in_its_headers_is_counted_not_a_500(
+    client, agent, database, page, header
+):
+    # when a wrong password comes with a NUL byte in a header the lockout records
+    response = client.post(
+        page, {"username": agent.email, "password": "guess"}, **{header: "bot\x00/1.0"}
+    )
+    # then it is an ordinary failed login, and it counts towards the lockout
+    assert response.status_code == 200
+    assert 'name="password"' in response.content.decode()
+    assert AccessAttempt.objects.get(username=agent.email).failures_since_start == 1
