@@ -276,3 +276,4 @@ class AgentAdmin(AgentCentersAdminMixin, UserAdmin):
 
 # Access levels are the groups; they are managed by code (agents/access.py), not by hand.
 admin.site.unregister(Group)
+from . import lockout  # noqa: E402, F401 - registers the login lockout (unlock) admin

@@ -1,15 +1,49 @@
+import re
 import zoneinfo
 from datetime import timedelta
 
-from django.http import HttpResponseBadRequest
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.http import HttpResponseBadRequest, HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
 
 from .models import Agent
+from .permissions import parse_pk
 from .selectors import companies_for_user
 
 SESSION_KEY = "company_id"
 # Write last_seen_at at most this often per agent: presence needs minutes, not requests.
 LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+
+
+# Django makes session keys of lowercase letters and digits (32 of them).
+SESSION_KEY_SHAPE = re.compile(r"[a-z0-9]{8,64}")
+
+
+class HeaderGuardMiddleware:
+    """Headers no browser sends, made harmless before anything stores or looks them up.
+
+    A NUL byte in text makes PostgreSQL fail: the session cookie is looked up as typed (so a
+    broken one made every page a 500), the login lockout records the user agent and the
+    Accept header of failed logins. A session cookie no session key could look like is
+    dropped (the visitor is simply not logged in); NULs are removed from those two headers."""
+
+    RECORDED_HEADERS = ("HTTP_USER_AGENT", "HTTP_ACCEPT")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        name = settings.SESSION_COOKIE_NAME
+        value = request.COOKIES.get(name)
+        if value is not None and not SESSION_KEY_SHAPE.fullmatch(value):
+            request.COOKIES = {k: v for k, v in request.COOKIES.items() if k != name}
+        for header in self.RECORDED_HEADERS:
+            if "\x00" in request.META.get(header, ""):
+                request.META[header] = request.META[header].replace("\x00", "")
+        return self.get_response(request)
 
 
 def resolve_current_company(request):
@@ -50,3 +84,48 @@ class CurrentCompanyMiddleware:
                 Agent.objects.filter(pk=user.pk).update(last_seen_at=now)
                 user.last_seen_at = now
         return self.get_response(request)
+
+
+class BadIdMiddleware:
+    """Ids typed by a person (an admin action's selection, an address) that no row can have
+    get a clear answer instead of a 500.
+
+    Django's admin filters an action's queryset with the posted ids as they are: "abc" is a
+    ValueError, 9223372036854775808 an OverflowError on SQLite (and its own lookups such as
+    ``?contact=<id>`` or an autocomplete field hand the database any number). The action's
+    selection is checked here, after the CSRF check; what reaches the database anyway ends
+    as a 400 saying what was wrong."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.method != "POST" or not request.path.startswith(reverse("admin:index")):
+            return None
+        bad = [v for v in request.POST.getlist(ACTION_CHECKBOX_NAME) if parse_pk(v) is None]
+        if not bad:
+            return None
+        messages.error(
+            request,
+            f"“{bad[0][:40]}” is not the id of a row: nothing was changed. "
+            "Tick the rows in the list and choose the action again.",
+        )
+        return HttpResponseRedirect(request.get_full_path())
+
+    def process_exception(self, request, exception):
+        too_large = isinstance(exception, OverflowError)
+        # Django's own message when a lookup on an integer field gets text (its admin widgets
+        # and lookups pass what was typed straight to the query).
+        not_a_number = isinstance(exception, ValueError) and "expected a number but got" in str(
+            exception
+        )
+        if too_large or not_a_number:
+            return HttpResponseBadRequest(
+                "An id in the address or the form is not a number any record has "
+                "(too large, or not a number): no such record. Go back and pick it from the list.",
+                content_type="text/plain; charset=utf-8",
+            )
+        return None

@@ -1,5 +1,6 @@
 import json
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
@@ -20,7 +21,11 @@ class EstimatedCountPaginator(Paginator):
         queryset = self.object_list
         connection = connections[getattr(queryset, "db", "default")]
         if connection.vendor == "postgresql" and hasattr(queryset, "query"):
-            sql, params = queryset.order_by().query.sql_with_params()
+            try:
+                sql, params = queryset.order_by().query.sql_with_params()
+            except EmptyResultSet:
+                # A filter no row can match (.none(), an id beyond any integer column).
+                return 0
             with connection.cursor() as cursor:
                 cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
                 plan = cursor.fetchone()[0]

@@ -49,9 +49,13 @@ def owners_in_scope(request: HttpRequest) -> QuerySet[Agent]:
 
 
 def parse_pk(value: str | None) -> int | None:
-    """A primary key typed into a form or URL, or None ("²".isdigit() is True, int() fails)."""
+    """A primary key typed into a form or URL, or None ("²".isdigit() is True, int() fails;
+    beyond a 64-bit integer SQLite raises OverflowError: no row has such an id anyway)."""
     value = (value or "").strip()
-    return int(value) if value.isascii() and value.isdigit() else None
+    if not (value.isascii() and value.isdigit()) or len(value) > 19:
+        return None
+    pk = int(value)
+    return pk if pk <= 9_223_372_036_854_775_807 else None
 
 
 def _has_company_field(model: type[Model]) -> bool:

@@ -14,6 +14,7 @@ import importlib
 import os
 import platform
 import re
+import secrets
 import sys
 from pathlib import Path
 
@@ -64,6 +65,8 @@ def _machine() -> str:
 def main() -> None:
     os.environ["DATABASE_URL"] = _fresh_database()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # DEBUG stays off (as in production), which refuses the built-in development key.
+    os.environ.setdefault("SECRET_KEY", "bench-only-" + secrets.token_urlsafe(40))
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
     os.environ.setdefault("EMAIL_URL", "dummymail://")
     # The routing benchmark's expiry step runs real workers on Redis when there is one.

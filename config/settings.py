@@ -5,6 +5,7 @@ embedded default: SQLite in ``var/``, no Redis (Celery on kombu's filesystem tra
 emails printed to the console.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -19,14 +20,19 @@ env = environ.Env()
 env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str(
-    "SECRET_KEY",
-    default="django-insecure-dev-only-key-change-me-in-production-0123456789abcdef",
+# The built-in key is public (it is in this file): only DEBUG=1 (local development) may use it.
+SECRET_KEY = env.str("SECRET_KEY", default="") or (
+    "django-insecure-dev-only-key-change-me-in-production-0123456789abcdef"
 )
-# HTTPS=1 means production behind TLS (see Security below); it never runs on the dev key.
+if not DEBUG and (SECRET_KEY.startswith("django-insecure-") or SECRET_KEY == "change-me"):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set: with DEBUG off Switchboard refuses to start on the built-in "
+        "development key. Set SECRET_KEY to a long random string (e.g. the output of "
+        '`python -c "import secrets; print(secrets.token_urlsafe(50))"`), '
+        "or set DEBUG=1 for local development."
+    )
+# HTTPS=1 means production behind TLS (see Security below).
 HTTPS = env.bool("HTTPS", default=False)
-if HTTPS and not DEBUG and SECRET_KEY.startswith("django-insecure-"):
-    raise ImproperlyConfigured("Set SECRET_KEY: production (HTTPS=1) never runs on the dev key.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -40,6 +46,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "guardian",
+    "axes",
     "agents",
     "contacts",
     "routing",
@@ -51,13 +58,17 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "agents.middleware.HeaderGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "agents.middleware.CurrentCompanyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "agents.middleware.BadIdMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out login into the login page with the lockout message.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -156,6 +167,8 @@ CELERY_TIMEZONE = "UTC"
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "agents.Agent"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses any password (even the right one) while the login is locked out.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -171,6 +184,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Password guessing (django-axes, see agents/lockout.py): after LOGIN_FAILURE_LIMIT wrong
+# passwords for one email from one address, that pair is refused for LOGIN_LOCKOUT_MINUTES
+# (each further try starts the wait again); an admin unlocks it sooner in the admin.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Both login forms post the email as "username" (axes would look for "email").
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "agents.lockout.login_username"
+AXES_LOCKOUT_CALLABLE = "agents.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
 
 # Presence: an agent not seen for this long counts as offline whatever they last chose.
 PRESENCE_OFFLINE_AFTER_MINUTES = env.int("PRESENCE_OFFLINE_AFTER_MINUTES", default=15)

@@ -4,7 +4,13 @@
 tests against PostgreSQL and Redis.
 """
 
-from .settings import *  # noqa: F403
+import os
+
+# The suite runs with DEBUG off, which refuses the built-in development key; subprocesses the
+# tests start (workers, servers) inherit this one.
+os.environ.setdefault("SECRET_KEY", "test-only-key-" + "k3Jq9zR2xW7vN5mP8sT4" * 3)
+
+from .settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -95,8 +95,14 @@ class PrimaryAgentFilter(admin.SimpleListFilter):
         value = self.value()
         if value == "none":
             return queryset.filter(primary_agent__isnull=True)
+        if value is None:
+            return queryset
         pk = parse_pk(value)
-        return queryset if pk is None else queryset.filter(primary_agent_id=pk)
+        if pk is None:
+            # Typed into the address: say so rather than list every contact (or fail).
+            messages.warning(request, f"“{value[:40]}” is not an agent id: no contact listed.")
+            return queryset.none()
+        return queryset.filter(primary_agent_id=pk)
 
 
 class ReassignFilter(admin.SimpleListFilter):

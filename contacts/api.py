@@ -78,10 +78,11 @@ def inbound(request: HttpRequest) -> JsonResponse:
     company = _company_for(request)
     if company is None:
         return _error(401, "Missing or wrong token: send Authorization: Bearer <company token>.")
-    try:
-        length = int(request.headers.get("Content-Length") or 0)
-    except ValueError:
-        length = 0
+    # Django's request.body trusts CONTENT_LENGTH to be a number (runserver passes any text).
+    declared = (request.META.get("CONTENT_LENGTH") or "0").strip()
+    if not (declared.isascii() and declared.isdigit()):
+        return _error(400, "The Content-Length header must be a number of bytes.")
+    length = int(declared)
     if length > MAX_REQUEST_BYTES:
         return _error(413, f"The request is too large: at most {MAX_REQUEST_BYTES} bytes.")
     try:
@@ -109,6 +110,9 @@ def inbound(request: HttpRequest) -> JsonResponse:
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > 255:
         errors["Idempotency-Key"] = ["At most 255 characters."]
+    elif not key.isprintable():
+        # A NUL byte would reach the database (PostgreSQL refuses it in text).
+        errors["Idempotency-Key"] = ["Only printable characters (no NUL or control characters)."]
     if errors:
         return _error(400, "Some fields are not right.", errors)
     try:

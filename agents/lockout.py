@@ -1,0 +1,102 @@
+"""Password guessing: django-axes locks an email + address pair out after a few failures.
+
+Settings (``AXES_*`` in ``config/settings.py``, from ``LOGIN_FAILURE_LIMIT`` and
+``LOGIN_LOCKOUT_MINUTES``) say when; this module says how it looks: the login page (ours or
+the admin's) with a message instead of axes' bare text, the email counted however it is typed
+(logins are case-insensitive), and an admin page where admins unlock the people they manage.
+"""
+
+import math
+
+from axes.admin import AccessAttemptAdmin
+from axes.helpers import get_cool_off
+from axes.models import AccessAttempt
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from .models import AccessLevel
+from .permissions import agents_in_scope
+
+
+def lockout_message(request: HttpRequest | None = None) -> str:
+    start = "Too many failed attempts to log in with this email from your address: "
+    cool_off = get_cool_off(request)
+    if not cool_off:
+        return start + "ask an admin to unlock your login."
+    minutes = max(1, math.ceil(cool_off.total_seconds() / 60))
+    plural = "s" if minutes != 1 else ""
+    return start + f"try again in {minutes} minute{plural} or ask an admin to unlock your login."
+
+
+def login_username(request: HttpRequest, credentials: dict | None = None) -> str:
+    """The email as the login form reads it (case and spaces don't make a new person)."""
+    source = credentials if credentials is not None else request.POST
+    username = source.get("username") or ""
+    # Axes stores it as text: a NUL byte would fail on PostgreSQL.
+    return str(username).replace("\x00", "").strip().lower()[:255]
+
+
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None = None
+) -> HttpResponse:
+    """The login page that was about to be shown, with the lockout as its error (429)."""
+    message = lockout_message(request)
+    context = getattr(original_response, "context_data", None) or {}
+    template = getattr(original_response, "template_name", None)
+    form = context.get("form")
+    if template and form is not None:
+        form.errors.clear()
+        form.add_error(None, message)
+        return render(request, template, context, status=429)
+    return HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
+
+
+def _is_admin(user) -> bool:
+    return user.is_active and (
+        user.is_superuser or (user.is_staff and user.access_level == AccessLevel.ADMIN)
+    )
+
+
+class LoginLockoutAdmin(AccessAttemptAdmin):
+    """Failed logins and lockouts. Superusers see all; a company admin sees (and unlocks) the
+    people of their company only. Unlocking deletes the attempts: the count starts again."""
+
+    actions = ["unlock"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(username__in=agents_in_scope(request).values("email"))
+
+    def has_module_permission(self, request):
+        return _is_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return _is_admin(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return _is_admin(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Unlock the selected logins", permissions=["delete"])
+    def unlock(self, request, queryset):
+        names = sorted(set(queryset.values_list("username", flat=True)))
+        count, _ = queryset.delete()
+        self.message_user(
+            request,
+            f"Unlocked {', '.join(names) or 'nobody'}: they can log in again "
+            f"({count} failed attempt record(s) removed).",
+            messages.SUCCESS,
+        )
+
+
+if admin.site.is_registered(AccessAttempt):
+    admin.site.unregister(AccessAttempt)
+admin.site.register(AccessAttempt, LoginLockoutAdmin)
