@@ -1,7 +1,8 @@
 """The one lock order of Switchboard, and the helpers that take the contact-level locks.
 
 Every service that locks rows does it through a helper of a ``locks`` module (this one and
-``routing/locks.py``; ``tests/test_locks.py`` fails on a ``select_for_update`` anywhere else).
+``routing/locks.py``, ``agents/locks.py``; a test in ``tests/routing/test_spine_fixes.py``
+fails on a ``select_for_update`` anywhere else).
 Within one transaction the levels are taken in this order, never backwards, and the rows of
 one level in primary-key order, so two transactions never wait on each other in a cycle:
 

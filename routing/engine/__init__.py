@@ -1,7 +1,7 @@
 """The distribution engine: pure functions that decide who gets what, from plain data.
 
 No Django, no I/O, no clock: the services load the facts, call a function here, and store
-the decision with its reason. ``tests/test_layers`` keeps it so (import-linter). The map is
+the decision with its reason. The import-linter contracts in pyproject.toml keep it so. The map is
 ``routing/README.md``.
 
 - ``inbound``  — where an inbound text, form, call or chat goes;
