@@ -6,11 +6,13 @@ the admin's) with a message instead of axes' bare text, the email counted howeve
 (logins are case-insensitive), and an admin page where admins unlock the people they manage.
 """
 
+import ipaddress
 import math
 
 from axes.admin import AccessAttemptAdmin
 from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -35,6 +37,21 @@ def login_username(request: HttpRequest, credentials: dict | None = None) -> str
     username = source.get("username") or ""
     # Axes stores it as text: a NUL byte would fail on PostgreSQL.
     return str(username).replace("\x00", "").strip().lower()[:255]
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The address a lockout counts by: the connection's, or behind our proxy
+    (``BEHIND_PROXY=1``) the one it appended last to X-Forwarded-For (earlier entries are
+    whatever the client sent). Anything that is not an IP address is not trusted."""
+    candidate = request.META.get("REMOTE_ADDR")
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+        candidate = forwarded or candidate
+    try:
+        return str(ipaddress.ip_address(candidate or ""))
+    except ValueError:
+        remote = request.META.get("REMOTE_ADDR")
+        return remote if remote and remote != candidate else None
 
 
 def lockout_response(

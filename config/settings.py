@@ -196,6 +196,7 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "agents.lockout.login_username"
 AXES_LOCKOUT_CALLABLE = "agents.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "agents.lockout.client_address"
 
 # Presence: an agent not seen for this long counts as offline whatever they last chose.
 PRESENCE_OFFLINE_AFTER_MINUTES = env.int("PRESENCE_OFFLINE_AFTER_MINUTES", default=15)
@@ -264,7 +265,8 @@ CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=HTTPS)
-if env.bool("BEHIND_PROXY", default=False):
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)  # also: whose address a lockout counts
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

@@ -182,3 +182,38 @@ def other_company_admin(company):
     return AgentFactory(
         access_level=AccessLevel.ADMIN, companies=[company], email="admin2@acme.test"
     )
+
+
+def test_behind_the_proxy_the_lockout_counts_the_address_the_proxy_saw(client, agent, settings):
+    settings.BEHIND_PROXY = True
+    # given guesses relayed by our proxy for one client (who also forged an earlier entry)
+    for forged in ["1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4", "5.5.5.5"]:
+        client.post(
+            "/login/",
+            {"username": agent.email, "password": "guess"},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR=f"{forged}, 203.0.113.7",
+        )
+    # then that client is locked out, whatever it forged
+    relayed = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.7"}
+    response = Client().post("/login/", {"username": agent.email, "password": PASSWORD}, **relayed)
+    assert LOCKED in response.content.decode()
+    # while the same person elsewhere, behind the same proxy, still logs in
+    other = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "198.51.100.9"}
+    response = Client().post("/login/", {"username": agent.email, "password": PASSWORD}, **other)
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("forwarded", ["not-an-ip", "1.2.3.4\x00", ""])
+def test_a_forwarded_address_that_is_not_one_falls_back_to_the_connection(
+    client, agent, settings, forwarded
+):
+    settings.BEHIND_PROXY = True
+    response = client.post(
+        "/login/",
+        {"username": agent.email, "password": "guess"},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+    assert response.status_code == 200
+    assert AccessAttempt.objects.get(username=agent.email).ip_address == "10.0.0.2"

@@ -1,0 +1,131 @@
+"""`make run`'s bin/run-demo: Ctrl-C stops the web server, the worker and all their children."""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _running_in_session(session: int) -> list[str]:
+    """Processes (not zombies) of the session bin/run-demo was started in: the script, the
+    worker, its pool and beat, runserver, whatever process group each one is in."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # gone meanwhile
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        state, _ppid, _pgrp, sid = text[text.rindex(")") + 2 :].split()[:4]
+        if int(sid) == session and state != "Z":
+            found.append(f"{stat.parent.name} {name} ({state})")
+    return found
+
+
+def _wait_for(check, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.2)
+
+
+def _serves(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def _ctrl_c(demo: subprocess.Popen) -> None:
+    os.killpg(demo.pid, signal.SIGINT)  # what a terminal does: the whole foreground group
+
+
+def _kill(demo: subprocess.Popen) -> None:
+    demo.send_signal(signal.SIGTERM)  # `kill <pid>` from another shell, a process manager
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+@pytest.mark.parametrize(
+    ("stop", "grace"),
+    [
+        (_ctrl_c, None),  # the default grace period: the worker's warm shutdown fits in it
+        (_kill, "1"),  # too short for beat to stop: what is left is killed
+    ],
+    ids=["ctrl-c", "sigterm-then-kill"],
+)
+def test_run_demo_stops_the_server_the_worker_and_their_children_within_10_seconds(
+    tmp_path, stop, grace
+):
+    # given the demo running on its own SQLite file and queue folder, on a free port
+    port = _free_port()
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    env |= {
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "1",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+        "CELERY_FILESYSTEM_DIR": str(tmp_path / "celery"),
+        "WORKER_LOG": str(tmp_path / "worker.log"),
+        "BEAT_SCHEDULE": str(tmp_path / "beat"),
+        "PORT": str(port),
+    }
+    if grace:
+        env["GRACE_SECONDS"] = grace
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    # in a session of its own, as a terminal would run it (Ctrl-C = SIGINT to its group)
+    demo = subprocess.Popen(
+        ["bin/run-demo"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(lambda: _serves(port), 30, "the web server")
+        log = tmp_path / "worker.log"
+        _wait_for(lambda: log.exists() and "ready." in log.read_text(), 30, "the worker")
+        assert len(_running_in_session(demo.pid)) >= 4  # script, runserver, worker, pool
+        # when Ctrl-C is pressed (or the script is killed)
+        pressed = time.monotonic()
+        stop(demo)
+        # then within 10 seconds nothing of it is left running
+        _wait_for(
+            lambda: demo.poll() is not None and not _running_in_session(demo.pid),
+            10,
+            "everything to stop",
+        )
+        assert time.monotonic() - pressed < 10
+        assert not _serves(port)
+    finally:
+        leftovers = _running_in_session(demo.pid)
+        for line in leftovers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(line.split()[0]), signal.SIGKILL)
+        demo.wait(timeout=10)
+    assert not leftovers, leftovers
