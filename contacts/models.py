@@ -115,6 +115,16 @@ class TimelineEntry(models.Model):
         PRIMARY_UNASSIGNED = "primary_unassigned", "Primary agent unassigned"
         REASSIGN_STARTED = "reassign_started", "Re-assign started"
         REASSIGN_FINISHED = "reassign_finished", "Re-assign finished"
+        # Sales leads (leads app) and outbound campaigns (campaigns app) write these through
+        # timeline_record, in the transaction of their change.
+        LEAD_ASSIGNED = "lead_assigned", "Lead assigned"
+        LEAD_UNASSIGNED = "lead_unassigned", "Lead unassigned"
+        LEAD_RESOLVED = "lead_resolved", "Lead resolved without a sale"
+        LEAD_WON = "lead_won", "Lead won"
+        ORDER_CREATED = "order_created", "Order entered"
+        CAMPAIGN_CALLED = "campaign_called", "Campaign record called"
+        CAMPAIGN_SKIPPED = "campaign_skipped", "Campaign record skipped"
+        CAMPAIGN_DISPOSITIONED = "campaign_dispositioned", "Campaign record dispositioned"
 
     # Both are the first column of composite indexes below; no index of their own.
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", db_index=False)
