@@ -42,6 +42,8 @@ class InboundForm(forms.Form):
     )
     source = forms.CharField(max_length=100, required=False)
     contact_center = forms.CharField(max_length=200, required=False)
+    # Skills-based centers rank their members for the type of call (e.g. "billing").
+    call_type = forms.CharField(max_length=100, required=False)
 
 
 def _error(status: int, message: str, errors: dict | None = None) -> JsonResponse:
@@ -63,13 +65,18 @@ def _company_for(request: HttpRequest) -> Company | None:
 
 
 def _answer(interaction: Interaction) -> dict:
-    return {
+    answer = {
         "interaction": interaction.pk,
         "contact": interaction.contact_id,
         "routed_to": interaction.routed_to.email if interaction.routed_to_id else None,
         "pool": interaction.pool or None,
         "reason": interaction.route_reason,
     }
+    if interaction.center_id:
+        # The ring list: who rings, in order (1, 2, …; all 1 for simultaneous), on which devices.
+        answer["contact_center"] = {"id": interaction.center_id, "name": interaction.center.name}
+        answer["ring"] = interaction.ring
+    return answer
 
 
 @csrf_exempt  # authenticated by bearer token, not by a browser session

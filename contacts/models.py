@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from agents.centers.models import ContactCenter, QueueItem
 from agents.models import Company
 from agents.phone import format_phone
 
@@ -195,6 +196,16 @@ class Interaction(models.Model):
     source = models.CharField(max_length=100, blank=True)
     contact_center = models.CharField(
         max_length=200, blank=True, help_text="The contact center the call flow named, if any."
+    )
+    # A call or chat routed through a contact center: the center, the ring list it computed
+    # ([{agent, email, name, order, devices: [{kind, label}]}], in ring order) and the item in
+    # the center's queue until someone takes it. Only the center's members see it in Active.
+    center = models.ForeignKey(
+        ContactCenter, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ring = models.JSONField(default=list, blank=True, db_default=[])
+    queue_item = models.ForeignKey(
+        QueueItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     routed_to = models.ForeignKey(

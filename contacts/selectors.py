@@ -8,6 +8,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from agents.centers.models import CenterMembership
 from agents.models import AccessLevel, Agent, Company, Presence
 from agents.phone import try_normalise_phone
 from agents.selectors import effective_presence_expression, eligible_primary_agents
@@ -26,16 +27,26 @@ def inbox_mine(*, agent: Agent, company: Company) -> QuerySet[Interaction]:
     )
 
 
-def inbox_active(*, company: Company) -> QuerySet[Interaction]:
-    return (
-        Interaction.objects.filter(
-            company=company,
-            pool=Interaction.Pool.ACTIVE,
-            routed_to__isnull=True,
-            status=Interaction.Status.OPEN,
-        )
-        .select_related("contact", "contact__primary_agent")
-        .order_by("-created_at", "-pk")
+def visible_to(agent: Agent) -> Q:
+    """Active items an agent may see and take: the company's, and those of a contact center
+    only for its members."""
+    return Q(center__isnull=True) | Q(
+        center__in=CenterMembership.objects.filter(agent=agent).values("center_id")
+    )
+
+
+def inbox_active(*, company: Company, agent: Agent | None = None) -> QuerySet[Interaction]:
+    """The Active pool (for ``agent``: what they may take; without: all of it, e.g. counts)."""
+    items = Interaction.objects.filter(
+        company=company,
+        pool=Interaction.Pool.ACTIVE,
+        routed_to__isnull=True,
+        status=Interaction.Status.OPEN,
+    )
+    if agent is not None:
+        items = items.filter(visible_to(agent))
+    return items.select_related("contact", "contact__primary_agent", "center").order_by(
+        "-created_at", "-pk"
     )
 
 
@@ -206,6 +217,6 @@ def interaction_for_key(*, company: Company, key: str) -> Interaction | None:
         return None
     return (
         Interaction.objects.filter(company=company, idempotency_key=key)
-        .select_related("routed_to")
+        .select_related("routed_to", "center")
         .first()
     )

@@ -10,6 +10,8 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from agents.centers.models import CenterMembership, ContactCenter, QueueItem
+from agents.centers.services import center_record_ring_outcome
 from agents.models import Agent, Company
 from agents.phone import normalise_phone
 
@@ -24,6 +26,7 @@ from .models import (
     TimelineEntry,
 )
 from .ownership import contact_assign_primary_agent, primary_load_apply
+from .selectors import visible_to
 
 CONTACT_FIELDS = ("name", "phone", "email", "source")
 
@@ -194,9 +197,20 @@ def interaction_record(
     details: dict,
     idempotency_key: str,
     request_hash: str = "",
+    center: ContactCenter | None = None,
+    ring: list | None = None,
 ) -> Interaction:
-    """Store an inbound interaction where routing decided it goes (inside its transaction)."""
+    """Store an inbound interaction where routing decided it goes (inside its transaction).
+    A call or chat for a contact center also waits in the center's queue until taken."""
+    queue_item = None
+    if center is not None:
+        queue_item = QueueItem.objects.create(
+            center=center, label=f"{channel} from {contact}"[:120]
+        )
     return Interaction.objects.create(
+        center=center,
+        ring=ring or [],
+        queue_item=queue_item,
         company_id=contact.company_id,
         contact=contact,
         channel=channel,
@@ -212,14 +226,26 @@ def interaction_record(
     )
 
 
-def _interaction_problem(*, company: Company, interaction_id: int) -> ValidationError:
+def _interaction_problem(
+    *, company: Company, interaction_id: int, agent: Agent | None = None
+) -> ValidationError:
     current = (
         Interaction.objects.filter(company=company, pk=interaction_id)
-        .select_related("taken_by", "routed_to")
+        .select_related("taken_by", "routed_to", "center")
         .first()
     )
     if current is None:
         return ValidationError("This item no longer exists.", code="missing")
+    if (
+        agent is not None
+        and current.center is not None
+        and not current.taken_by_id
+        and not CenterMembership.objects.filter(center=current.center, agent=agent).exists()
+    ):
+        return ValidationError(
+            f"This call is for the {current.center} contact center; only its members take it.",
+            code="not_member",
+        )
     if current.status == Interaction.Status.HANDLED:
         return ValidationError("This item was already handled.", code="handled")
     if current.taken_by is not None:
@@ -234,16 +260,29 @@ def interaction_take(*, company: Company, interaction_id: int, agent: Agent) -> 
     wins (compare-and-set on the row); the others get a ValidationError saying who won."""
     if agent.effective_presence != "available":
         raise ValidationError("Set yourself Available to take items from Active.", code="away")
-    won = Interaction.objects.filter(
-        company=company,
-        pk=interaction_id,
-        pool=Interaction.Pool.ACTIVE,
-        routed_to__isnull=True,
-        status=Interaction.Status.OPEN,
-    ).update(routed_to=agent, taken_by=agent, taken_at=timezone.now())
+    now = timezone.now()
+    won = (
+        Interaction.objects.filter(
+            company=company,
+            pk=interaction_id,
+            pool=Interaction.Pool.ACTIVE,
+            routed_to__isnull=True,
+            status=Interaction.Status.OPEN,
+        )
+        .filter(visible_to(agent))
+        .update(routed_to=agent, taken_by=agent, taken_at=now)
+    )
     if won != 1:
-        raise _interaction_problem(company=company, interaction_id=interaction_id)
-    return Interaction.objects.get(pk=interaction_id)
+        raise _interaction_problem(company=company, interaction_id=interaction_id, agent=agent)
+    interaction = Interaction.objects.select_related("center").get(pk=interaction_id)
+    if interaction.center is not None:
+        # Answered: it leaves the center's queue, and round robin / longest idle move on.
+        if interaction.queue_item_id:
+            QueueItem.objects.filter(pk=interaction.queue_item_id).update(answered_at=now)
+        center_record_ring_outcome(
+            center=interaction.center, agent=agent, outcome="answered", at=now
+        )
+    return interaction
 
 
 def interaction_mark_handled(*, company: Company, interaction_id: int, agent: Agent) -> None:

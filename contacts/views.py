@@ -38,7 +38,7 @@ def _inbox(request: HttpRequest, tab: str) -> dict:
     agent, company = request.user, request.company
     available = agent.effective_presence == Presence.AVAILABLE
     mine = selectors.inbox_mine(agent=agent, company=company)
-    active = selectors.inbox_active(company=company)
+    active = selectors.inbox_active(company=company, agent=agent)
     offers = open_offers(agent=agent, company=company)
     context = {
         "tab": tab,

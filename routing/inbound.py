@@ -9,6 +9,8 @@ import json
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from agents.centers.models import ContactCenter
+from agents.centers.selectors import center_ring_facts
 from agents.models import Agent, Company
 from agents.phone import normalise_phone
 from agents.selectors import eligible_primary_agents
@@ -39,6 +41,33 @@ def _replayed(interaction: Interaction, request_hash: str) -> tuple[Interaction,
     return interaction, True
 
 
+def find_center(*, company: Company, name_or_id: str) -> ContactCenter:
+    """The company's contact center named (case-insensitively) or numbered ``name_or_id``;
+    a ValidationError on ``contact_center`` when there is none."""
+    value = name_or_id.strip()
+    centers = ContactCenter.objects.filter(company=company).select_related("company")
+    center = centers.filter(name__iexact=value).first()
+    if center is None and value.isascii() and value.isdigit() and len(value) < 19:
+        center = centers.filter(pk=int(value)).first()
+    if center is None:
+        raise ValidationError(
+            {"contact_center": [f"{company} has no contact center “{value[:100]}”."]}
+        )
+    return center
+
+
+def _ring_payload(ring: engine.RingList, emails: dict[int, str]) -> list[dict]:
+    return [
+        {
+            "agent": emails.get(entry.agent_id, ""),
+            "name": entry.name,
+            "order": entry.order,
+            "devices": [{"kind": d.kind, "label": d.label} for d in entry.devices],
+        }
+        for entry in ring.ring
+    ]
+
+
 def _snapshot(agent: Agent | None, company: Company) -> engine.AgentSnapshot | None:
     if agent is None:
         return None
@@ -58,6 +87,7 @@ def inbound_receive(
     body: str = "",
     source: str = "",
     contact_center: str = "",
+    call_type: str = "",
     idempotency_key: str = "",
 ) -> tuple[Interaction, bool]:
     """Record an inbound text, form, call or chat and route it. Returns (interaction, replayed).
@@ -79,7 +109,11 @@ def inbound_receive(
         "body": body,
         "source": source,
         "contact_center": contact_center,
+        "call_type": call_type,
     }
+    # Calls and chats the call flow sends to a center ring its members; an unknown center is
+    # the caller's mistake (400), whatever the channel.
+    center = find_center(company=company, name_or_id=contact_center) if contact_center else None
     request_hash = _request_hash(e164, fields) if idempotency_key else ""
     for attempt in range(3):
         try:
@@ -89,6 +123,7 @@ def inbound_receive(
                     phone=e164,
                     idempotency_key=idempotency_key,
                     request_hash=request_hash,
+                    center=center,
                     **fields,
                 )
         except (IntegrityError, DuplicatePhone):
@@ -109,8 +144,10 @@ def _inbound_once(
     body,
     source,
     contact_center,
+    call_type,
     idempotency_key,
     request_hash,
+    center,
 ) -> tuple[Interaction, bool]:
     if (existing := interaction_for_key(company=company, key=idempotency_key)) is not None:
         return _replayed(existing, request_hash)
@@ -141,9 +178,17 @@ def _inbound_once(
         }
         if blanks:
             contact = contact_update(contact=contact, actor=None, **blanks)
-    decision = engine.route_interaction(
-        channel=channel, primary=_snapshot(contact.primary_agent, company)
-    )
+    ring: list[dict] = []
+    if center is not None and channel in engine.REAL_TIME_CHANNELS:
+        ringing = engine.ring_list(center_ring_facts(center=center, call_type=call_type))
+        decision = engine.route_to_center(channel=channel, center=center.name, ring=ringing)
+        emails = dict(Agent.objects.filter(pk__in=ringing.agent_ids).values_list("pk", "email"))
+        ring = _ring_payload(ringing, emails)
+    else:
+        center = None  # texts and forms go to the primary agent; the name is kept
+        decision = engine.route_interaction(
+            channel=channel, primary=_snapshot(contact.primary_agent, company)
+        )
     # No savepoint: a clash on the idempotency key rolls back the whole attempt, and
     # ``inbound_receive`` runs it again to replay what the other request committed.
     interaction = interaction_record(
@@ -158,5 +203,7 @@ def _inbound_once(
         details=decision.details,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
+        center=center,
+        ring=ring,
     )
     return interaction, False

@@ -8,10 +8,18 @@ the decision with its reason. The import-linter contracts in pyproject.toml keep
 - ``methods``  — round robin, least loaded, first to claim, next up (one ``decide``);
 - ``rotation`` — the stored state of a group's rounds;
 - ``plan``     — several decisions ahead (simulate, whole-book handover), next up's next offer;
-- ``rules``    — which routing rule a new contact matches.
+- ``rules``    — which routing rule a new contact matches;
+- ``centers``  — a contact center's ring list (skills, idle, round robin, fixed, all at once).
 """
 
-from .inbound import AgentSnapshot, InteractionRoute, route_interaction
+from .centers import RingList, ring_list
+from .inbound import (
+    REAL_TIME_CHANNELS,
+    AgentSnapshot,
+    InteractionRoute,
+    route_interaction,
+    route_to_center,
+)
 from .methods import (
     FIRST_TO_CLAIM,
     HAD_TURN,
@@ -40,6 +48,7 @@ __all__ = [
     "LEAST_LOADED",
     "NEXT_UP",
     "OFFLINE",
+    "REAL_TIME_CHANNELS",
     "ROUND_ROBIN",
     "AgentSnapshot",
     "ContactFacts",
@@ -61,7 +70,10 @@ __all__ = [
     "next_up_next",
     "plan",
     "round_robin",
+    "RingList",
+    "ring_list",
     "route_interaction",
+    "route_to_center",
     "rule_matches",
     "simulate",
 ]

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from .centers import RingList
 from .vocabulary import ACTIVE_POOL, AVAILABLE
 
 DIRECT_CHANNELS = frozenset({"text", "form"})
@@ -79,3 +80,26 @@ def route_interaction(*, channel: str, primary: AgentSnapshot | None) -> Interac
         f"Sent to {primary.name}, the contact's primary agent, who is available.",
         details | {"rule": "primary_available"},
     )
+
+
+def route_to_center(*, channel: str, center: str, ring: RingList) -> InteractionRoute:
+    """A call or chat the call flow sent to a contact center: offered to the center's ring
+    list (its available members with a ringing device, in the center's order); with nobody
+    to ring it waits in the center's queue. Texts and forms don't come here."""
+    if channel not in REAL_TIME_CHANNELS:
+        raise ValueError(f"Only calls and chats are routed through a center, not {channel!r}")
+    details = {
+        "channel": channel,
+        "rule": "center_ring" if ring.ring else "center_queue",
+        "routing_type": ring.routing_type,
+        "excluded": {str(k): v for k, v in ring.excluded.items()},
+    }
+    noun = "call" if channel == "call" else "chat"
+    if ring.ring:
+        reason = f"A {noun} for the {center} contact center: {ring.reason}"
+    else:
+        reason = (
+            f"A {noun} for the {center} contact center waits in its queue (its members' "
+            f"Active): {ring.reason}"
+        )
+    return InteractionRoute(None, ACTIVE_POOL, reason, details)
