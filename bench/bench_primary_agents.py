@@ -4,14 +4,6 @@ Steps: the inbound webhook under 20 requests/s through a real gunicorn server, t
 page, the admin's contact list, and a bulk assignment of 10,000 contacts.
 """
 
-import json
-import os
-import statistics
-import subprocess
-import sys
-import threading
-import time
-import urllib.request
 from pathlib import Path
 
 from django.conf import settings
@@ -25,7 +17,8 @@ from contacts.models import AssignmentEmail, Contact, TimelineEntry
 from contacts.ownership import contacts_assign_primary_agent_bulk, contacts_recount_primary_load
 
 from .data import bulk_agents
-from .measure import measured, percentile, result, scaled
+from .measure import measured, page_timing, percentile, result, scaled
+from .webhook import webhook_load
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPANY = "Bench Primary Co"
@@ -104,108 +97,13 @@ def _build() -> tuple[Company, list[Agent], Agent, Agent]:
 
 
 def _webhook_load(company: Company, rate: int = 20, seconds: int = 15) -> tuple[list, float]:
-    """Serve with gunicorn and send ``rate`` texts a second; return latencies and peak RSS."""
-    port = 8765
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": os.environ["DATABASE_URL"],
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "CELERY_TASK_ALWAYS_EAGER": "1",
-        "EMAIL_URL": "dummymail://",
-        "LOG_LEVEL": "WARNING",
-    }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "3",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=1)  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.2)
-        latencies: list[float] = []
-        errors: list[str] = []
-        lock = threading.Lock()
+    """Texts from known contacts at ``rate`` a second through gunicorn."""
 
-        def send(n: int) -> None:
-            phone = f"+1212{2000000 + 1 + (n * 3331) % CONTACTS}"
-            body = json.dumps({"channel": "text", "phone": phone, "body": f"bench {n}"}).encode()
-            request = urllib.request.Request(
-                f"http://127.0.0.1:{port}/api/inbound/",
-                data=body,
-                method="POST",
-                headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
-            )
-            start = time.perf_counter()
-            try:
-                with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-                    response.read()
-                    ok = response.status == 201
-            except OSError as error:
-                ok = False
-                errors.append(str(error))
-            elapsed = (time.perf_counter() - start) * 1000
-            with lock:
-                latencies.append(elapsed if ok else float("inf"))
+    def text(n: int) -> dict:
+        phone = f"+1212{2000000 + 1 + (n * 3331) % CONTACTS}"
+        return {"channel": "text", "phone": phone, "body": f"bench {n}"}
 
-        for n in range(20):  # warm every worker's connection
-            send(n)
-        latencies.clear()
-        threads = []
-        start = time.perf_counter()
-        for n in range(rate * seconds):
-            due = start + n / rate
-            time.sleep(max(0.0, due - time.perf_counter()))
-            thread = threading.Thread(target=send, args=(1000 + n,))
-            thread.start()
-            threads.append(thread)
-        for thread in threads:
-            thread.join()
-        rss = 0.0
-        for child in Path(f"/proc/{server.pid}/task").parent.parent.glob("[0-9]*"):
-            try:
-                status = (child / "status").read_text()
-            except OSError:
-                continue
-            if f"PPid:\t{server.pid}" in status:
-                hwm = [line for line in status.splitlines() if line.startswith("VmHWM")]
-                if hwm:
-                    rss = max(rss, int(hwm[0].split()[1]) / 1024)
-        if errors:
-            print(f"   {len(errors)} webhook errors, e.g. {errors[0]}")
-        return latencies, rss
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-
-
-def _page_timing(client: Client, url: str, runs: int = 10) -> tuple[float, dict]:
-    """Median time of ``runs`` requests after a warm-up, and one more traced for memory."""
-    assert client.get(url).status_code == 200
-    timings = []
-    for _ in range(runs):
-        with measured(trace_memory=False) as m:
-            assert client.get(url).status_code == 200
-        timings.append(m["seconds"] * 1000)
-    with measured() as traced:
-        client.get(url)
-    return statistics.median(timings), traced
+    return webhook_load(token=TOKEN, payload=text, rate=rate, seconds=scaled(seconds, minimum=2))
 
 
 def _bulk_assign(company: Company, agent: Agent, admin: Agent, *, trace_memory: bool) -> dict:
@@ -262,7 +160,7 @@ def run() -> list[dict]:
     # 2. The workload page: 200 agents, their counts over 1M contacts.
     client = Client()
     client.force_login(supervisor)
-    median, m = _page_timing(client, "/workload/")
+    median, m = page_timing(client, "/workload/")
     out.append(
         result(
             f"workload page, {len(agents)} agents, {total:,} contacts (median)",
@@ -277,7 +175,7 @@ def run() -> list[dict]:
     # 3. The admin's contact list, first page: estimated count, no full COUNT(*).
     client = Client()
     client.force_login(admin)
-    median, m = _page_timing(client, "/admin/contacts/contact/")
+    median, m = page_timing(client, "/admin/contacts/contact/")
     out.append(
         result(
             f"admin contact list, first page, {total:,} contacts (median)",

@@ -1,4 +1,5 @@
 import os
+import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -55,3 +56,16 @@ def result(
         "peak_mib": peak_mib,
         "met": met() if callable(met) else met,
     }
+
+
+def page_timing(client, url: str, runs: int = 10) -> tuple[float, dict]:
+    """Median time (ms) of ``runs`` requests after a warm-up, and one more traced for memory."""
+    assert client.get(url).status_code == 200
+    timings = []
+    for _ in range(runs):
+        with measured(trace_memory=False) as m:
+            assert client.get(url).status_code == 200
+        timings.append(m["seconds"] * 1000)
+    with measured() as traced:
+        client.get(url)
+    return statistics.median(timings), traced

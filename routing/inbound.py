@@ -56,10 +56,10 @@ def find_center(*, company: Company, name_or_id: str) -> ContactCenter:
     return center
 
 
-def _ring_payload(ring: engine.RingList, emails: dict[int, str]) -> list[dict]:
+def _ring_payload(ring: engine.RingList) -> list[dict]:
     return [
         {
-            "agent": emails.get(entry.agent_id, ""),
+            "agent": entry.email,
             "name": entry.name,
             "order": entry.order,
             "devices": [{"kind": d.kind, "label": d.label} for d in entry.devices],
@@ -182,8 +182,7 @@ def _inbound_once(
     if center is not None and channel in engine.REAL_TIME_CHANNELS:
         ringing = engine.ring_list(center_ring_facts(center=center, call_type=call_type))
         decision = engine.route_to_center(channel=channel, center=center.name, ring=ringing)
-        emails = dict(Agent.objects.filter(pk__in=ringing.agent_ids).values_list("pk", "email"))
-        ring = _ring_payload(ringing, emails)
+        ring = _ring_payload(ringing)
     else:
         center = None  # texts and forms go to the primary agent; the name is kept
         decision = engine.route_interaction(

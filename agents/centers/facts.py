@@ -39,6 +39,7 @@ class MemberFact:
     rank: int = DEFAULT_RANK
     # Place in the center's fixed order (lower rings first).
     position: int = 0
+    email: str = ""
 
 
 @dataclass(frozen=True)

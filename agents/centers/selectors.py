@@ -104,6 +104,7 @@ def center_ring_facts(*, center: ContactCenter, call_type: str = "") -> CenterFa
             MemberFact(
                 agent_id=m.agent_id,
                 name=str(m.agent),
+                email=m.agent.email,
                 available=m.presence_now == Presence.AVAILABLE,
                 devices=tuple(
                     DeviceFact(id=d.pk, kind=d.kind, label=str(d), ring=d.ring)

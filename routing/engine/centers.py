@@ -55,6 +55,7 @@ class RingEntry:
     devices: tuple[DeviceFact, ...]
     # 1, 2, 3… in turn; simultaneous ring gives everyone 1 (all at once).
     order: int
+    email: str = ""
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ def ring_list(facts: CenterFacts) -> RingList:
             name=m.name,
             devices=tuple(d for d in m.devices if d.ring),
             order=1 if simultaneous else i,
+            email=m.email,
         )
         for i, m in enumerate(ordered, start=1)
     )

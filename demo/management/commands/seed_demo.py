@@ -192,3 +192,14 @@ class Command(BaseCommand):
             """-d '{"channel": "text", "phone": "+1 202 555 0100", """
             """"body": "Is the flat still free?"}'"""
         )
+        self.stdout.write(
+            "Send a billing call to the skills-based Northwind Support center; the answer's "
+            "ring list puts Ava (90) before Ben (60) before Chloe — those who are logged in and "
+            "Available, with a ringing device:"
+        )
+        self.stdout.write(
+            f"  curl -X POST {endpoint} -H 'Authorization: Bearer {DEMO_WEBHOOK_TOKEN}' "
+            "-H 'Content-Type: application/json' "
+            """-d '{"channel": "call", "phone": "+1 202 555 0101", """
+            """"contact_center": "Northwind Support", "call_type": "billing"}'"""
+        )
