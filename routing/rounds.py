@@ -319,6 +319,8 @@ def group_member_removed(
     no open offer moves on (next member, or the default assignee) in the worker, after this
     change commits — never inside the request that removed the member."""
     where = {"round__group_id": group_id} if group_id else {"round__rule_id": rule_id}
+    # The lock order: the group (or rule) before its rounds' offers, as claims and expiry do.
+    lock_sources(group_ids=[group_id] if group_id else [], rule_ids=[rule_id] if rule_id else [])
     offers = list(
         Offer.objects.filter(**where, agent_id=agent_id, status=Offer.Status.OPEN).values_list(
             "pk", "round_id"
