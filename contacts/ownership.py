@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
+from agents.bulk import copy_insert
 from agents.models import Agent, Company
 from agents.selectors import eligible_primary_agents
 
@@ -261,7 +262,7 @@ def contacts_set_primary_agent(
                 emails.setdefault(new.pk, []).append((pk, version))
     for pk in set(targets) - seen:
         outcome.skipped[pk] = Skip.MISSING
-    TimelineEntry.objects.bulk_create(outcome.entries, batch_size=2000)
+    copy_insert(outcome.entries)
     primary_load_apply(company_id=company.pk, deltas=deltas)
     for agent_id, contacts in sorted(emails.items()):
         _schedule_assignment_email(

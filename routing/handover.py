@@ -13,7 +13,7 @@ from .locks import lock_group
 from .models import Decision, ReassignmentGroup
 from .rounds import IMMEDIATE, round_start, source_label
 from .selectors import source_facts, usable_default
-from .why import why_decision
+from .why import decisions_write, why_decision
 
 
 @transaction.atomic
@@ -84,7 +84,7 @@ def agent_book_handover(
             decision.reason = f"{decision.reason}; left alone: {why}"[:300]
     group.rotation = plan.rotation.as_dict()
     group.save(update_fields=["rotation"])
-    Decision.objects.bulk_create(decisions, batch_size=5000)
+    decisions_write(decisions)
     return outcome.changed
 
 

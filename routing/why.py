@@ -9,6 +9,7 @@
 
 from collections.abc import Mapping
 
+from agents.bulk import copy_insert
 from agents.models import Agent
 
 from . import engine
@@ -63,3 +64,8 @@ def passed_over_text(pick: engine.Pick, names: Mapping[int, Agent | str]) -> str
     """ "passed over: Ava Patel (away), …" for the timeline, or ""."""
     parts = [f"{_name(names, i)} ({why})" for i, why in pick.excluded.items()]
     return ("passed over: " + ", ".join(parts)) if parts else ""
+
+
+def decisions_write(decisions: list[Decision]) -> None:
+    """Store many why-log rows at once (a whole book's handover: 100,000 of them)."""
+    copy_insert(decisions)
