@@ -1,4 +1,4 @@
-"""Data the benchmarks build for themselves, kept between runs in the bench database."""
+"""Data the benchmarks build for themselves (each run starts from an empty database)."""
 
 from django.contrib.auth.models import Group
 
