@@ -13,7 +13,6 @@ from django.http import HttpRequest, HttpResponseRedirect, JsonResponse, Streami
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
 
 from agents.models import AccessLevel, Agent
 from agents.paginator import EstimatedCountPaginator
@@ -467,25 +466,16 @@ class LeadEmailAdmin(ReadOnlyCompanyScopedAdmin):
 
 # --- The user admin's Assigned Leads tab (mixed into agents.admin.AgentAdmin) -------------
 class AgentLeadsAdminMixin:
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = list(super().get_fieldsets(request, obj))
-        if obj is not None and obj.access_level == AccessLevel.LEADS_AGENT:
-            fieldsets.append(("Assigned Leads", {"fields": ["assigned_leads"]}))
-        return fieldsets
+    """Adds the *Assigned Leads* tab (an object tool of the user's page, see
+    templates/admin/agents/agent/change_form.html) for Leads Agent users."""
 
-    def get_readonly_fields(self, request, obj=None):
-        return [*super().get_readonly_fields(request, obj), "assigned_leads"]
-
-    @admin.display(description="Assigned leads")
-    def assigned_leads(self, obj: Agent) -> str:
-        if obj is None or obj.pk is None:
-            return "—"
-        count = Lead.objects.filter(agent=obj, status=Lead.Status.OPEN).count()
-        return format_html(
-            '{} open lead{}. <a class="button" href="{}" id="assigned-leads-tab">Assigned '
-            'Leads</a> <a class="addlink" href="{}">Assign a lead</a>',
-            count,
-            "" if count == 1 else "s",
-            reverse("admin:leads_lead_assigned", args=[obj.pk]),
-            reverse("admin:leads_lead_add") + f"?agent={obj.pk}",
-        )
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = dict(extra_context or {})
+        agent = agents_in_scope(request).filter(pk=parse_pk(str(object_id))).first()
+        if agent is not None and agent.access_level == AccessLevel.LEADS_AGENT:
+            extra_context["assigned_leads"] = {
+                "count": Lead.objects.filter(agent=agent, status=Lead.Status.OPEN).count(),
+                "url": reverse("admin:leads_lead_assigned", args=[agent.pk]),
+                "add_url": reverse("admin:leads_lead_add") + f"?agent={agent.pk}",
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
