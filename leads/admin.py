@@ -187,6 +187,7 @@ class OrderAdmin(ReadOnlyCompanyScopedAdmin):
         ]
 
     def changelist_view(self, request, extra_context=None):
+        extra_context = {"title": "Order Details", **(extra_context or {})}
         response = super().changelist_view(request, extra_context)
         context = getattr(response, "context_data", None) or {}
         form = context.get("action_form")

@@ -106,10 +106,10 @@ def report_leads(*, company: Company, agent: Agent, sort: str = "age") -> QueryS
 
 
 def recent_history(*, company: Company, agent: Agent, limit: int = HISTORY_LIMIT) -> list:
-    """The ``limit`` most recent timeline rows across the agent's assigned customers."""
-    assigned = Lead.objects.filter(company=company, agent=agent, status=Lead.Status.OPEN).values(
-        "contact_id"
-    )
+    """The ``limit`` most recent timeline rows across the agent's assigned customers: their
+    open leads, and those they resolved or won within the hour (so the sale or the
+    disposition just recorded still shows)."""
+    assigned = reachable_contact_ids(company=company, agent=agent)
     return list(
         TimelineEntry.objects.filter(company=company, contact_id__in=assigned)
         .select_related("contact", "actor")
