@@ -22,7 +22,7 @@ from django.utils import timezone
 from agents.centers.models import Disposition
 from agents.models import AccessLevel, Agent, Company
 from contacts.models import Contact, TimelineEntry
-from contacts.services import timeline_record
+from contacts.services import timeline_record, timeline_record_many
 
 from .locks import lock_customers, lock_open_leads
 from .models import Lead, LeadEmail, Order, OrderItem, Product
@@ -198,15 +198,20 @@ def leads_change(
                 "pk", "company_id"
             )
         }
-        for lead in created:
-            timeline_record(
-                contact=contacts[lead.contact_id],
-                kind=TimelineEntry.Kind.LEAD_ASSIGNED,
-                actor=actor,
-                agent=agent,
-                message=f"Lead assigned to {agent} by {_who(actor)}{suffix}.",
-                details={"lead": lead.pk, "agent": agent.pk, "reason": reason},
-            )
+        # One row per lead, inserted in bulk (a batch assigns 10,000 in seconds).
+        timeline_record_many(
+            rows=[
+                {
+                    "contact": contacts[lead.contact_id],
+                    "kind": TimelineEntry.Kind.LEAD_ASSIGNED,
+                    "actor": actor,
+                    "agent": agent,
+                    "message": f"Lead assigned to {agent} by {_who(actor)}{suffix}.",
+                    "details": {"lead": lead.pk, "agent": agent.pk, "reason": reason},
+                }
+                for lead in created
+            ]
+        )
         outcome.changed = created
         if created:
             email = LeadEmail.objects.create(
