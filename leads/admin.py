@@ -34,14 +34,16 @@ from .views import _Echo, csv_rows
 class LeadsSettingsAdmin(CompanyScopedAdmin):
     list_display = ["__str__", "show_non_partial_orders", "restrict_to_assigned"]
 
-    def has_add_permission(self, request):
-        if not super().has_add_permission(request):
-            return False
-        # One row per company: add it once, then edit it.
+    def add_view(self, request, form_url="", extra_context=None):
+        # One row per company: once it exists, "add" opens it. (Not in has_add_permission,
+        # which the admin's sidebar asks on every page: that would cost a query each.)
         company = getattr(request, "company", None)
-        return request.user.is_superuser or (
-            company is not None and not LeadsSettings.objects.filter(company=company).exists()
-        )
+        existing = LeadsSettings.objects.filter(company=company).first() if company else None
+        if existing is not None and not request.user.is_superuser:
+            return HttpResponseRedirect(
+                reverse("admin:leads_leadssettings_change", args=[existing.pk])
+            )
+        return super().add_view(request, form_url, extra_context)
 
 
 @admin.register(Product)

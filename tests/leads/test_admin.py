@@ -184,4 +184,5 @@ def test_the_leads_settings_are_edited_in_the_admin(login, company, company_admi
     settings = company.leads_settings
     assert settings.show_non_partial_orders and settings.restrict_to_assigned
     # one row per company
-    assert client.get(reverse("admin:leads_leadssettings_add")).status_code == 403
+    again = client.get(reverse("admin:leads_leadssettings_add"))
+    assert again["Location"] == reverse("admin:leads_leadssettings_change", args=[company.pk])
