@@ -52,6 +52,20 @@ CENTER_ADMIN_PERMISSIONS = [
     "agents.change_agentline",
 ]
 
+# Leads in the Django admin (leads/): settings, products, the Order Details report, leads.
+LEADS_ADMIN_PERMISSIONS = [
+    "leads.view_leadssettings",
+    "leads.add_leadssettings",
+    "leads.change_leadssettings",
+    "leads.view_product",
+    "leads.add_product",
+    "leads.change_product",
+    "leads.view_order",
+    "leads.view_lead",
+    "leads.add_lead",
+    "leads.view_leademail",
+]
+
 # "app_label.codename" per access level. Codenames of models that don't exist yet are
 # ignored, so later apps can list theirs here before their first migration runs.
 PERMISSIONS: dict[str, list[str]] = {
@@ -73,6 +87,7 @@ PERMISSIONS: dict[str, list[str]] = {
         "routing.view_round",
         "routing.view_decision",
         *CENTER_ADMIN_PERMISSIONS,
+        *LEADS_ADMIN_PERMISSIONS,
     ],
     AccessLevel.SUPERVISOR: [
         "agents.view_agent",

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.timezone import localtime
 
+from leads.admin import AgentLeadsAdminMixin
 from routing.handover import agent_book_handover
 from routing.permissions import can_grant_routing, can_hand_over_book
 from routing.selectors import company_group, company_groups
@@ -119,7 +120,7 @@ class AgentChangeForm(_EmailCleaningMixin, UserChangeForm):
 
 
 @admin.register(Agent)
-class AgentAdmin(AgentCentersAdminMixin, UserAdmin):
+class AgentAdmin(AgentLeadsAdminMixin, AgentCentersAdminMixin, UserAdmin):
     form = AgentChangeForm
     add_form = AgentCreationForm
     list_display = [

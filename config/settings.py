@@ -153,6 +153,7 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
+    "resend-stuck-lead-emails": {"task": "leads.resend_stuck_lead_emails", "schedule": 60.0},
     "resend-stuck-assignment-emails": {
         "task": "contacts.resend_stuck_assignment_emails",
         "schedule": 60.0,

@@ -12,6 +12,7 @@ from agents.models import AccessLevel, Presence
 from agents.permissions import STAFF_LEVELS, access_level_required, parse_pk
 from agents.selectors import LEAD_CENTER_LEVELS
 from agents.services import agent_set_presence
+from leads.selectors import leads_agents, open_leads_by_agent
 from routing.rounds import offer_claim, reassignment_start
 from routing.selectors import company_group, company_groups, open_offers, open_round
 
@@ -259,5 +260,12 @@ def workload(request: HttpRequest) -> HttpResponse:
             "overloaded": [item for item in chart if item["row"].overloaded],
             "average_x": round(100 * totals["average"] / top, 1) if top else 0,
             "is_admin": request.user.is_superuser or request.user.access_level == AccessLevel.ADMIN,
+            "leads_load": _leads_load(request.company),
         },
     )
+
+
+def _leads_load(company) -> list[tuple]:
+    """Each Leads Agent and their open leads (two queries)."""
+    open_leads = open_leads_by_agent(company)
+    return [(agent, open_leads.get(agent.pk, 0)) for agent in leads_agents(company=company)]

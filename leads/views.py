@@ -1,18 +1,302 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""The Leads Agent's pages: the report, Customer Service, Order Entry and Order Details.
 
-from agents.models import AccessLevel
-from agents.permissions import access_level_required
+Every page scopes through ``leads.permissions`` (company, Partial-only orders, restriction
+to assigned customers) and writes through ``leads.services``.
+"""
+
+import csv
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from agents.paginator import EstimatedCountPaginator
+from agents.permissions import access_level_required, parse_pk
+
+from . import selectors
+from .forms import OrderFiltersForm, OrderForm, OrderLineFormSet, ResolveForm
+from .models import Lead, Order
+from .permissions import (
+    LEADS_PAGE_LEVELS,
+    customer_reachable,
+    is_leads_agent,
+    orders_in_scope,
+    restricted_ids,
+)
+from .services import Line, lead_resolve, order_create
+
+leads_required = access_level_required(*LEADS_PAGE_LEVELS)
+REPORT_PAGE_SIZE = 25
+ORDERS_PAGE_SIZE = 50
 
 
-@access_level_required(AccessLevel.LEADS_AGENT, AccessLevel.ADMIN)
+def _to_search(request: HttpRequest, message: str) -> HttpResponse:
+    messages.error(request, message)
+    return redirect("leads:customers")
+
+
+NOT_REACHABLE = (
+    "That customer is not one of your assigned customers (or was resolved more than an "
+    "hour ago). Search among yours."
+)
+
+
+@leads_required
 def report(request: HttpRequest) -> HttpResponse:
+    """The Leads Agent Report. Queries (any number of leads): settings, count, page of
+    leads (one join for the latest order), 10 history rows (one join), dispositions."""
+    company, agent = request.company, request.user
+    sort = request.GET.get("sort", "age")
+    if sort.lstrip("-") not in selectors.REPORT_SORTS:
+        sort = "age"
+    leads = selectors.report_leads(company=company, agent=agent, sort=sort)
+    page = Paginator(leads, REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
+    dispositions = list(selectors.sales_dispositions(company=company))
     return render(
         request,
-        "coming_next.html",
+        "leads/report.html",
         {
-            "title": "Leads Agent Report",
-            "lead": "Your assigned leads and the latest history across your customers arrive "
-            "with the leads capability.",
+            "page": page,
+            "leads": list(page.object_list),
+            "sort": sort,
+            "history": selectors.recent_history(company=company, agent=agent),
+            "dispositions": dispositions,
+            "now": timezone.now(),
         },
     )
+
+
+@require_POST
+@leads_required
+def resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    company, user = request.company, request.user
+    lead = (
+        Lead.objects.filter(company=company, pk=pk, status=Lead.Status.OPEN)
+        .select_related("contact", "company")
+        .first()
+    )
+    # A Leads Agent resolves only their own leads: anyone else's is "no such lead".
+    if lead is None or (is_leads_agent(user) and lead.agent_id != user.pk):
+        raise Http404("No such open lead of yours.")
+    form = ResolveForm(request.POST, company=company)
+    back = request.POST.get("back") == "customer"
+    target = reverse("leads:customer", args=[lead.contact_id]) if back else reverse("leads:report")
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["disposition"]))
+        return redirect(target)
+    try:
+        lead_resolve(lead=lead, disposition=form.cleaned_data["disposition"], actor=user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, f"Resolved {lead.contact} without a sale: {form.cleaned_data['disposition']}."
+        )
+    return redirect(target)
+
+
+# --- Customer Service ----------------------------------------------------------------------
+@leads_required
+def customers(request: HttpRequest) -> HttpResponse:
+    company, user = request.company, request.user
+    term = request.GET.get("q", "").replace("\x00", "").strip()[:100]
+    results = None
+    if term:
+        settings = selectors.leads_settings(company=company)
+        results = list(
+            selectors.customer_search(
+                company=company,
+                term=term,
+                only_ids=restricted_ids(user=user, company=company, settings=settings),
+                orders=orders_in_scope(
+                    Order.objects.all(), user=user, company=company, settings=settings
+                ),
+            )[: selectors.SEARCH_LIMIT]
+        )
+    return render(request, "leads/customers.html", {"term": term, "results": results})
+
+
+@leads_required
+def customer(request: HttpRequest, pk: int) -> HttpResponse:
+    company, user = request.company, request.user
+    contact = selectors.customer_page(company=company, pk=pk)
+    if contact is None:
+        raise Http404("No such customer in your company.")
+    if not customer_reachable(user=user, company=company, contact_id=contact.pk):
+        return _to_search(request, NOT_REACHABLE)
+    lead = selectors.customer_open_lead(contact=contact)
+    orders = orders_in_scope(contact.orders.all(), user=user, company=company)
+    mine = lead is not None and (not is_leads_agent(user) or lead.agent_id == user.pk)
+    return render(
+        request,
+        "leads/customer.html",
+        {
+            "contact": contact,
+            "lead": lead,
+            "can_resolve": mine,
+            "leads": selectors.customer_leads(contact=contact),
+            "orders": selectors.customer_orders(orders=orders),
+            "timeline": selectors.customer_timeline(contact=contact),
+            "dispositions": list(selectors.sales_dispositions(company=company)) if mine else [],
+        },
+    )
+
+
+# --- Order Entry ---------------------------------------------------------------------------
+@leads_required
+def order_entry(request: HttpRequest) -> HttpResponse:
+    company, user = request.company, request.user
+    contact_id = parse_pk(request.POST.get("customer") or request.GET.get("customer"))
+    if contact_id is None:
+        return _to_search(request, "Find the customer first, then enter their order.")
+    contact = selectors.customer_page(company=company, pk=contact_id)
+    if contact is None or not customer_reachable(user=user, company=company, contact_id=contact_id):
+        return _to_search(request, NOT_REACHABLE)
+    products = selectors.company_products(company=company).filter(is_active=True)
+    form = OrderForm(request.POST or None)
+    lines = OrderLineFormSet(
+        request.POST or None, prefix="line", form_kwargs={"products": products}
+    )
+    if request.method == "POST" and form.is_valid() and lines.is_valid():
+        picked = [
+            Line(
+                product=row["product"],
+                quantity=row.get("quantity") or 1,
+                unit_price=row.get("unit_price"),
+            )
+            for row in lines.cleaned_data
+            if row.get("product")
+        ]
+        try:
+            order = order_create(
+                company=company,
+                contact=contact,
+                actor=user,
+                status=form.cleaned_data["status"],
+                lines=picked,
+                currency=form.cleaned_data["currency"],
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            won = (
+                order.status == Order.Status.COMPLETE
+                and Lead.objects.filter(won_order=order).exists()
+            )
+            messages.success(
+                request,
+                f"Order {order.number} entered for {contact}"
+                + (": the lead is won." if won else "."),
+            )
+            return redirect("leads:customer", pk=contact.pk)
+    return render(
+        request,
+        "leads/order_entry.html",
+        {"contact": contact, "form": form, "lines": lines, "products": products},
+    )
+
+
+# --- Order Details -------------------------------------------------------------------------
+def _order_rows(request: HttpRequest):
+    company, user = request.company, request.user
+    settings = selectors.leads_settings(company=company)
+    statuses = Order.Status.choices
+    if is_leads_agent(user) and not settings.show_non_partial_orders:
+        statuses = [(Order.Status.PARTIAL, "Partial")]
+    form = OrderFiltersForm(request.GET or None, company=company, statuses=statuses)
+    filters = form.filters()
+    show_agent = bool(form.is_bound and form.is_valid() and form.cleaned_data["show_agent"])
+    orders = orders_in_scope(Order.objects.all(), user=user, company=company, settings=settings)
+    orders = selectors.orders_filter(company=company, orders=orders, filters=filters)
+    # Export always names the leads agent: it is one column of the file.
+    return form, selectors.order_details(orders=orders, show_agent=True), show_agent
+
+
+@leads_required
+def orders(request: HttpRequest) -> HttpResponse:
+    """Order Details. Queries: settings, products and agents (the filter form), the
+    estimated count, the page (one join for the customer and their leads agent)."""
+    form, rows, show_agent = _order_rows(request)
+    if request.GET.get("format") == "csv":
+        return _csv(rows)
+    paginator = EstimatedCountPaginator(rows, ORDERS_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
+    return render(
+        request,
+        "leads/orders.html",
+        {
+            "form": form,
+            "page": page,
+            "orders": list(page.object_list),
+            "show_agent": show_agent,
+            "estimated": paginator.estimated,
+            "query": query.urlencode(),
+            "csv_query": urlencode({**query.dict(), "format": "csv"}),
+        },
+    )
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A cell a spreadsheet shows as text, never runs as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+EXPORT_HEADER = [
+    "Order",
+    "Created",
+    "Status",
+    "Total",
+    "Currency",
+    "Customer",
+    "Phone",
+    "Email",
+    "Leads agent",
+]
+
+
+def csv_rows(orders) -> list:
+    """The export's rows (header first), streamed a chunk at a time."""
+    yield EXPORT_HEADER
+    for order in orders.iterator(chunk_size=2000):
+        yield [
+            csv_cell(v)
+            for v in (
+                order.number,
+                timezone.localtime(order.created_at).strftime("%Y-%m-%d %H:%M"),
+                order.get_status_display(),
+                order.total,
+                order.currency,
+                order.contact.name,
+                order.contact.display_phone,
+                order.contact.email,
+                order.leads_agent_name or "",
+            )
+        ]
+
+
+def _csv(orders) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in csv_rows(orders)), content_type="text/csv"
+    )
+    response["Content-Disposition"] = 'attachment; filename="order-details.csv"'
+    return response

@@ -1,0 +1,433 @@
+"""Writes of the leads feature: the one lead path and order entry.
+
+Every assign, unassign, resolve and win goes through ``leads_change`` (1..N customers). In
+one transaction it locks the customers, then their open leads (``leads.locks``), applies the
+gates (a Leads Agent only; a customer whose most recent order is Partial), writes one
+timeline row per change through ``contacts.services.timeline_record`` and, for assignments,
+queues one email per agent after commit. It skips, and says why, the customers it leaves
+alone. Single-lead wrappers turn a skip into a ``ValidationError``.
+"""
+
+import enum
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from agents.centers.models import Disposition
+from agents.models import AccessLevel, Agent, Company
+from contacts.models import Contact, TimelineEntry
+from contacts.services import timeline_record, timeline_record_many
+
+from .locks import lock_customers, lock_open_leads
+from .models import Lead, LeadEmail, Order, OrderItem, Product
+from .tasks import send_lead_email
+
+
+class Change(enum.StrEnum):
+    ASSIGN = "assign"
+    UNASSIGN = "unassign"
+    RESOLVE = "resolve"
+    WIN = "win"
+
+
+class Skip(enum.StrEnum):
+    """Why a customer was left as it was (the batch result counts these)."""
+
+    NOT_PARTIAL = "most recent order is not Partial"
+    ALREADY_ASSIGNED = "already assigned to another leads agent"
+    UNCHANGED = "already assigned to that leads agent"
+    RESOLVED = "customer resolved since their most recent order"
+    NO_OPEN_LEAD = "no open lead"
+    NOT_YOURS = "the lead is another leads agent's"
+    MISSING = "no longer exists"
+
+
+@dataclass
+class Outcome:
+    changed: list[Lead] = field(default_factory=list)
+    skipped: dict[int, Skip] = field(default_factory=dict)  # by contact id
+
+    def counts(self) -> dict[Skip, int]:
+        return dict(Counter(self.skipped.values()))
+
+
+def _who(actor: Agent | None) -> str:
+    return str(actor) if actor else "Switchboard"
+
+
+def leads_agent_check(*, company: Company, agent: Agent | None) -> Agent:
+    """Refuse anyone but an active Leads Agent of the company (a ValidationError on
+    ``agent``)."""
+    if agent is None:
+        raise ValidationError({"agent": "Choose a Leads Agent."})
+    if agent.access_level != AccessLevel.LEADS_AGENT or agent.is_superuser:
+        raise ValidationError(
+            {
+                "agent": f"{agent} is a {agent.get_access_level_display()}: leads go to "
+                "Leads Agents only. Set their access level to Leads Agent first."
+            }
+        )
+    if not agent.is_active:
+        raise ValidationError({"agent": f"{agent} is inactive: leads go to active users only."})
+    if not agent.companies.filter(pk=company.pk).exists():
+        raise ValidationError({"agent": f"{agent} does not work for {company}."})
+    return agent
+
+
+def sales_disposition_check(*, company: Company, disposition: Disposition | None) -> Disposition:
+    if disposition is None:
+        raise ValidationError(
+            {"disposition": "Choose a sales disposition to resolve the lead without a sale."}
+        )
+    if (
+        not disposition.is_sales
+        or not disposition.is_active
+        or disposition.center.company_id != company.pk
+    ):
+        raise ValidationError(
+            {
+                "disposition": f"“{disposition}” is not one of the sales dispositions of your "
+                "call centers: choose one of those."
+            }
+        )
+    return disposition
+
+
+def _may_act_on_any_lead(actor: Agent | None) -> bool:
+    return actor is None or actor.is_superuser or actor.access_level == AccessLevel.ADMIN
+
+
+def _latest_orders(ids: Sequence[int]) -> dict[int, tuple[str, object]]:
+    latest: dict[int, tuple[str, object]] = {}
+    for start in range(0, len(ids), 5000):
+        rows = Order.objects.filter(
+            contact_id__in=ids[start : start + 5000], is_latest=True
+        ).values_list("contact_id", "status", "created_at")
+        latest.update({contact_id: (status, at) for contact_id, status, at in rows})
+    return latest
+
+
+def _last_closed(ids: Sequence[int]) -> dict[int, object]:
+    closed: dict[int, object] = {}
+    for start in range(0, len(ids), 5000):
+        rows = (
+            Lead.objects.filter(
+                contact_id__in=ids[start : start + 5000],
+                status__in=[Lead.Status.RESOLVED, Lead.Status.WON],
+            )
+            .values("contact_id")
+            .annotate(last=Max("resolved_at"))
+            .values_list("contact_id", "last")
+        )
+        closed.update(dict(rows))
+    return closed
+
+
+@transaction.atomic
+def leads_change(
+    *,
+    company: Company,
+    contact_ids: Iterable[int],
+    change: Change,
+    actor: Agent | None,
+    agent: Agent | None = None,
+    disposition: Disposition | None = None,
+    order: Order | None = None,
+    only_agent: Agent | None = None,
+    reason: str = "",
+) -> Outcome:
+    """The one path that changes leads. ``agent``: who gets them (assign). ``disposition``:
+    the sales disposition (resolve). ``order``: the Complete order that wins them (win).
+    ``only_agent``: act only on leads of this agent (a Leads Agent acting on their own)."""
+    if change is Change.ASSIGN:
+        leads_agent_check(company=company, agent=agent)
+    if change is Change.RESOLVE:
+        sales_disposition_check(company=company, disposition=disposition)
+    if change in (Change.RESOLVE, Change.UNASSIGN) and not _may_act_on_any_lead(actor):
+        # A Leads Agent closes only their own leads.
+        only_agent = actor
+    outcome = Outcome()
+    wanted = sorted(set(contact_ids))
+    locked = {row.pk for row in lock_customers(company_id=company.pk, ids=wanted)}
+    for pk in wanted:
+        if pk not in locked:
+            outcome.skipped[pk] = Skip.MISSING
+    ids = sorted(locked)
+    open_leads = lock_open_leads(contact_ids=ids)
+    now = timezone.now()
+    suffix = f" — {reason}" if reason else ""
+
+    if change is Change.ASSIGN:
+        latest = _latest_orders(ids)
+        closed = _last_closed(ids)
+        new: list[Lead] = []
+        for pk in ids:
+            current = open_leads.get(pk)
+            if current is not None:
+                same = current.agent_id == agent.pk
+                outcome.skipped[pk] = Skip.UNCHANGED if same else Skip.ALREADY_ASSIGNED
+            elif pk not in latest or latest[pk][0] != Order.Status.PARTIAL:
+                outcome.skipped[pk] = Skip.NOT_PARTIAL
+            elif pk in closed and closed[pk] and closed[pk] >= latest[pk][1]:
+                outcome.skipped[pk] = Skip.RESOLVED
+            else:
+                new.append(
+                    Lead(
+                        company=company,
+                        contact_id=pk,
+                        agent=agent,
+                        assigned_by=actor,
+                        assigned_at=now,
+                    )
+                )
+        try:
+            with transaction.atomic():
+                created = Lead.objects.bulk_create(new, batch_size=2000)
+        except IntegrityError:
+            # Only a path that skipped the customer's lock could get here.
+            raise ValidationError("A customer got an open lead meanwhile; try again.") from None
+        contacts = {
+            c.pk: c
+            for c in Contact.objects.filter(pk__in=[lead.contact_id for lead in created]).only(
+                "pk", "company_id"
+            )
+        }
+        # One row per lead, inserted in bulk (a batch assigns 10,000 in seconds).
+        timeline_record_many(
+            rows=[
+                {
+                    "contact": contacts[lead.contact_id],
+                    "kind": TimelineEntry.Kind.LEAD_ASSIGNED,
+                    "actor": actor,
+                    "agent": agent,
+                    "message": f"Lead assigned to {agent} by {_who(actor)}{suffix}.",
+                    "details": {"lead": lead.pk, "agent": agent.pk, "reason": reason},
+                }
+                for lead in created
+            ]
+        )
+        outcome.changed = created
+        if created:
+            email = LeadEmail.objects.create(
+                company=company,
+                agent=agent,
+                actor=actor,
+                leads=[lead.pk for lead in created],
+                assigned_at=now,
+            )
+            send_lead_email.delay_on_commit(email.pk)
+        return outcome
+
+    status, kind, verb = {
+        Change.UNASSIGN: (Lead.Status.UNASSIGNED, TimelineEntry.Kind.LEAD_UNASSIGNED, "unassigned"),
+        Change.RESOLVE: (Lead.Status.RESOLVED, TimelineEntry.Kind.LEAD_RESOLVED, "resolved"),
+        Change.WIN: (Lead.Status.WON, TimelineEntry.Kind.LEAD_WON, "won"),
+    }[change]
+    contacts = {c.pk: c for c in Contact.objects.filter(pk__in=ids).only("pk", "company_id")}
+    for pk in ids:
+        lead = open_leads.get(pk)
+        if lead is None:
+            outcome.skipped[pk] = Skip.NO_OPEN_LEAD
+            continue
+        if only_agent is not None and lead.agent_id != only_agent.pk:
+            outcome.skipped[pk] = Skip.NOT_YOURS
+            continue
+        lead.status = status
+        lead.resolved_at = now
+        lead.resolved_by = actor
+        fields = ["status", "resolved_at", "resolved_by"]
+        if change is Change.RESOLVE:
+            lead.disposition = disposition
+            fields.append("disposition")
+        if change is Change.WIN:
+            lead.won_order = order
+            fields.append("won_order")
+        lead.save(update_fields=fields)
+        if change is Change.UNASSIGN:
+            text = f"Lead of {lead.agent} unassigned by {_who(actor)}"
+        elif change is Change.RESOLVE:
+            text = f"Lead resolved without a sale by {_who(actor)}: {disposition}"
+        else:
+            text = f"Lead of {lead.agent} won: order {order.number if order else ''} is Complete"
+        timeline_record(
+            contact=contacts[pk],
+            kind=kind,
+            actor=actor,
+            agent=lead.agent,
+            message=f"{text}{suffix}.",
+            details={
+                "lead": lead.pk,
+                "agent": lead.agent_id,
+                "disposition": disposition.pk if disposition else None,
+                "disposition_name": str(disposition) if disposition else None,
+                "order": order.pk if order else None,
+                "reason": reason,
+                "change": verb,
+            },
+        )
+        outcome.changed.append(lead)
+    return outcome
+
+
+def _refusal(outcome: Outcome, contact: Contact) -> ValidationError:
+    why = next(iter(outcome.skipped.values()))
+    name = str(contact)
+    messages = {
+        Skip.NOT_PARTIAL: f"{name} can't be a lead: their most recent order is not Partial.",
+        Skip.ALREADY_ASSIGNED: f"{name} already has an open lead with another Leads Agent; "
+        "unassign it first.",
+        Skip.UNCHANGED: f"{name} is already assigned to that Leads Agent.",
+        Skip.RESOLVED: f"{name}'s lead was resolved after their most recent order; a new "
+        "Partial order makes them a lead again.",
+        Skip.NO_OPEN_LEAD: f"{name} has no open lead (resolved or unassigned meanwhile).",
+        Skip.NOT_YOURS: f"The lead of {name} is another Leads Agent's.",
+        Skip.MISSING: "This customer no longer exists.",
+    }
+    return ValidationError(messages[why], code=why.name.lower())
+
+
+def lead_assign(*, company: Company, contact: Contact, agent: Agent, actor: Agent | None) -> Lead:
+    outcome = leads_change(
+        company=company, contact_ids=[contact.pk], change=Change.ASSIGN, agent=agent, actor=actor
+    )
+    if not outcome.changed:
+        raise _refusal(outcome, contact)
+    return outcome.changed[0]
+
+
+def leads_assign_bulk(
+    *, company: Company, contact_ids: Iterable[int], agent: Agent, actor: Agent | None
+) -> Outcome:
+    return leads_change(
+        company=company, contact_ids=contact_ids, change=Change.ASSIGN, agent=agent, actor=actor
+    )
+
+
+def lead_unassign(*, lead: Lead, actor: Agent | None) -> Lead:
+    outcome = leads_change(
+        company=lead.company, contact_ids=[lead.contact_id], change=Change.UNASSIGN, actor=actor
+    )
+    if not outcome.changed:
+        raise _refusal(outcome, lead.contact)
+    return outcome.changed[0]
+
+
+def lead_resolve(*, lead: Lead, disposition: Disposition | None, actor: Agent) -> Lead:
+    outcome = leads_change(
+        company=lead.company,
+        contact_ids=[lead.contact_id],
+        change=Change.RESOLVE,
+        disposition=disposition,
+        actor=actor,
+    )
+    if not outcome.changed:
+        raise _refusal(outcome, lead.contact)
+    return outcome.changed[0]
+
+
+# --- Orders -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Line:
+    product: Product
+    quantity: int
+    unit_price: Decimal | None = None  # the product's price when None
+
+
+def _clean_lines(company: Company, lines: Sequence[Line]) -> list[tuple[Product, int, Decimal]]:
+    cleaned = []
+    for n, line in enumerate(lines, start=1):
+        if line.product.company_id != company.pk or not line.product.is_active:
+            raise ValidationError(
+                {"items": f"Line {n}: {line.product} is not one of your products."}
+            )
+        if not isinstance(line.quantity, int) or line.quantity < 1 or line.quantity > 100_000:
+            raise ValidationError({"items": f"Line {n}: the quantity must be 1 to 100,000."})
+        price = line.product.price if line.unit_price is None else line.unit_price
+        try:
+            price = Decimal(price).quantize(Decimal("0.01"))
+        except (InvalidOperation, TypeError):
+            raise ValidationError({"items": f"Line {n}: the price is not a number."}) from None
+        if price < 0 or price >= Decimal("1e9"):
+            raise ValidationError({"items": f"Line {n}: the price must be 0 to 999,999,999."})
+        cleaned.append((line.product, line.quantity, price))
+    if not cleaned:
+        raise ValidationError({"items": "Add at least one product to the order."})
+    return cleaned
+
+
+@transaction.atomic
+def order_create(
+    *,
+    company: Company,
+    contact: Contact,
+    actor: Agent | None,
+    status: str,
+    lines: Sequence[Line],
+    currency: str = "USD",
+    number: str = "",
+) -> Order:
+    """Enter an order for a customer. It becomes their most recent order; a Complete order
+    wins their open lead (through ``leads_change``, in this transaction)."""
+    if status not in Order.Status.values:
+        raise ValidationError(
+            {"status": "Choose Partial, Complete, Declined, Cancelled or Refunded."}
+        )
+    currency = (currency or "").strip().upper()
+    if len(currency) != 3 or not currency.isalpha() or not currency.isascii():
+        raise ValidationError({"currency": "A currency is three letters, e.g. USD."})
+    number = (number or "").strip()
+    if len(number) > 30:
+        raise ValidationError({"number": "An order number has at most 30 characters."})
+    items = _clean_lines(company, lines)
+    if contact.company_id != company.pk or not lock_customers(
+        company_id=company.pk, ids=[contact.pk]
+    ):
+        raise ValidationError("This customer no longer exists.")
+    if number and Order.objects.filter(company=company, number=number).exists():
+        raise ValidationError({"number": f"Order number {number} is taken."})
+    Order.objects.filter(contact=contact, is_latest=True).update(is_latest=False)
+    total = sum((quantity * price for _, quantity, price in items), Decimal("0"))
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                company=company,
+                contact=contact,
+                number=number or f"tmp-{timezone.now().timestamp()}-{contact.pk}",
+                status=status,
+                total=total,
+                currency=currency,
+                is_latest=True,
+                created_by=actor,
+            )
+    except IntegrityError:
+        raise ValidationError({"number": f"Order number {number} is taken."}) from None
+    if not number:
+        order.number = f"SO-{order.pk:06d}"
+        order.save(update_fields=["number"])
+    OrderItem.objects.bulk_create(
+        OrderItem(order=order, product=product, quantity=quantity, unit_price=price)
+        for product, quantity, price in items
+    )
+    timeline_record(
+        contact=contact,
+        kind=TimelineEntry.Kind.ORDER_CREATED,
+        actor=actor,
+        message=f"Order {order.number} entered by {_who(actor)}: {order.get_status_display()}, "
+        f"{total:,.2f} {currency}.",
+        details={"order": order.pk, "number": order.number, "status": status, "total": str(total)},
+    )
+    if status == Order.Status.COMPLETE:
+        leads_change(
+            company=company,
+            contact_ids=[contact.pk],
+            change=Change.WIN,
+            order=order,
+            actor=actor,
+        )
+    return order

@@ -1,0 +1,188 @@
+"""Leads in the admin: batch Assign Leads from the Order Details report, the Assigned Leads
+tab (unassign, the green +), the autocomplete of Partial customers, settings."""
+
+import csv
+import io
+
+from django.contrib import admin
+from django.urls import reverse
+
+from leads.models import Lead, Order
+from leads.services import lead_assign, lead_resolve
+
+CHANGELIST = "/admin/leads/order/"
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_an_admin_batch_assigns_selected_orders_and_hears_each_reason(
+    login, company, company_admin, leads_agent, leads_agent_2, make_customer, make_order, sold
+):
+    # given orders of customers in several situations
+    fresh = [make_customer() for _ in range(2)]
+    orders = [make_order(c) for c in fresh]
+    complete = make_customer()
+    orders.append(make_order(complete, Order.Status.COMPLETE))
+    theirs = make_customer()
+    orders.append(make_order(theirs))
+    lead_assign(company=company, contact=theirs, agent=leads_agent_2, actor=None)
+    resolved = make_customer()
+    orders.append(make_order(resolved))
+    lead = lead_assign(company=company, contact=resolved, agent=leads_agent, actor=None)
+    lead_resolve(lead=lead, disposition=sold, actor=leads_agent)
+    # when the admin selects them all and assigns them to the leads agent
+    response = login(company_admin).post(
+        CHANGELIST,
+        {
+            "action": "assign_leads",
+            "leads_agent": leads_agent.pk,
+            admin.helpers.ACTION_CHECKBOX_NAME: [o.pk for o in orders],
+            "index": 0,
+        },
+        follow=True,
+    )
+    # then the result says how many were assigned and, per reason, how many were not
+    said = _messages(response)
+    assert f"2 leads assigned to {leads_agent}." in said
+    assert "Not assigned: 1 customer — most recent order is not Partial." in said
+    assert "Not assigned: 1 customer — already assigned to another leads agent." in said
+    assert "Not assigned: 1 customer — customer resolved since their most recent order." in said
+    assert set(
+        Lead.objects.filter(agent=leads_agent, status="open").values_list("contact", flat=True)
+    ) == {c.pk for c in fresh}
+
+
+def test_batch_assign_refuses_someone_who_is_not_a_leads_agent(
+    login, company_admin, agent, make_customer, make_order
+):
+    order = make_order(make_customer())
+    response = login(company_admin).post(
+        CHANGELIST,
+        {
+            "action": "assign_leads",
+            "leads_agent": agent.pk,
+            admin.helpers.ACTION_CHECKBOX_NAME: [order.pk],
+            "index": 0,
+        },
+        follow=True,
+    )
+    assert any("leads go to Leads Agents only" in m for m in _messages(response))
+    assert not Lead.objects.exists()
+
+
+def test_the_order_details_admin_has_the_leads_agent_column_option_and_export(
+    login, company, company_admin, leads_agent, make_customer, make_order
+):
+    c = make_customer("=cmd|' /C calc'!A0")
+    make_order(c)
+    lead_assign(company=company, contact=c, agent=leads_agent, actor=None)
+    client = login(company_admin)
+    plain = client.get(CHANGELIST)
+    assert "Show Leads Agent" in plain.content.decode()
+    assert "leads_agent" not in plain.context["cl"].list_display
+    shown = client.get(CHANGELIST + "?show_leads_agent=yes")
+    assert "leads_agent" in shown.context["cl"].list_display
+    assert f'<td class="field-leads_agent">{leads_agent.full_name}</td>' in shown.content.decode()
+    # the Leads Agent picker of the batch updates
+    assert f'<option value="{leads_agent.pk}">{leads_agent}</option>' in shown.content.decode()
+    response = client.get(reverse("admin:leads_order_export") + "?status__exact=partial")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[1][5].startswith("'=") and rows[1][8] == leads_agent.full_name
+
+
+def test_the_order_details_admin_never_shows_another_companys_orders(
+    login, company_admin, other_company, make_customer, make_order
+):
+    theirs = make_order(make_customer("Foreign", company_=other_company))
+    client = login(company_admin)
+    assert theirs.number not in client.get(CHANGELIST).content.decode()
+    assert client.get(f"{CHANGELIST}{theirs.pk}/change/").status_code == 302
+    export = client.get(reverse("admin:leads_order_export"))
+    assert theirs.number not in b"".join(export.streaming_content).decode()
+
+
+def test_the_assigned_leads_tab_lists_and_unassigns(
+    login, company, company_admin, leads_agent, make_customer, make_order
+):
+    # given two open leads of the leads agent
+    leads = []
+    for name in ("Olivia", "Liam"):
+        c = make_customer(name)
+        make_order(c)
+        leads.append(lead_assign(company=company, contact=c, agent=leads_agent, actor=None))
+    client = login(company_admin)
+    # the user's change page links to the tab
+    page = client.get(reverse("admin:agents_agent_change", args=[leads_agent.pk]))
+    assert "Assigned Leads (2)" in page.content.decode()
+    tab = reverse("admin:leads_lead_assigned", args=[leads_agent.pk])
+    body = client.get(tab).content.decode()
+    assert "Olivia" in body and "Liam" in body and "Unassign" in body
+    assert f"/admin/leads/lead/add/?agent={leads_agent.pk}" in body
+    # when Unassign is pressed for one
+    response = client.post(tab, {"lead": leads[0].pk}, follow=True)
+    # then it is closed through the service (timeline row) and the tab shows the other
+    leads[0].refresh_from_db()
+    assert leads[0].status == "unassigned"
+    assert leads[0].contact.timeline.filter(kind="lead_unassigned").exists()
+    assert "Olivia" not in response.content.decode().split("open lead")[1]
+
+
+def test_the_green_plus_assigns_a_partial_customer_only(
+    login, company, company_admin, leads_agent, agent, make_customer, make_order
+):
+    partial = make_customer("Partial Person")
+    make_order(partial)
+    done = make_customer("Done Person")
+    make_order(done, Order.Status.COMPLETE)
+    client = login(company_admin)
+    add = reverse("admin:leads_lead_add")
+    # the User field lists Leads Agent users only
+    form = client.get(add + f"?agent={leads_agent.pk}").context["adminform"].form
+    assert list(form.fields["agent"].queryset) == [leads_agent]
+    # the autocomplete lists customers whose most recent order is Partial
+    found = client.get(reverse("admin:leads_lead_partial_customers"), {"term": "person"}).json()
+    assert [r["id"] for r in found["results"]] == [str(partial.pk)]
+    # assigning a non-Partial customer is refused with the reason
+    response = client.post(add, {"agent": leads_agent.pk, "contact": done.pk}, follow=True)
+    assert any("not Partial" in m for m in _messages(response))
+    # assigning to a non-leads agent is refused by the form
+    response = client.post(add, {"agent": agent.pk, "contact": partial.pk})
+    assert response.status_code == 200 and not Lead.objects.exists()
+    # a Partial customer is assigned (with its timeline row)
+    response = client.post(add, {"agent": leads_agent.pk, "contact": partial.pk}, follow=True)
+    lead = Lead.objects.get()
+    assert (lead.agent, lead.contact, lead.assigned_by) == (leads_agent, partial, company_admin)
+    assert partial.timeline.filter(kind="lead_assigned").exists()
+
+
+def test_the_autocomplete_stays_in_the_company(
+    login, company_admin, other_company, make_customer, make_order
+):
+    theirs = make_customer("Person Abroad", company_=other_company)
+    make_order(theirs)
+    found = login(company_admin).get(
+        reverse("admin:leads_lead_partial_customers"), {"term": "Abroad"}
+    )
+    assert found.json()["results"] == []
+
+
+def test_leads_agents_cannot_reach_the_leads_admin(login, leads_agent):
+    client = login(leads_agent)
+    for url in (CHANGELIST, reverse("admin:leads_lead_partial_customers")):
+        assert client.get(url).status_code == 302
+
+
+def test_the_leads_settings_are_edited_in_the_admin(login, company, company_admin):
+    client = login(company_admin)
+    response = client.post(
+        reverse("admin:leads_leadssettings_add"),
+        {"show_non_partial_orders": "on", "restrict_to_assigned": "on"},
+    )
+    assert response.status_code == 302
+    settings = company.leads_settings
+    assert settings.show_non_partial_orders and settings.restrict_to_assigned
+    # one row per company
+    again = client.get(reverse("admin:leads_leadssettings_add"))
+    assert again["Location"] == reverse("admin:leads_leadssettings_change", args=[company.pk])
