@@ -119,8 +119,32 @@ class AgentChangeForm(_EmailCleaningMixin, UserChangeForm):
         fields = "__all__"
 
 
+class AgentUserAdmin(UserAdmin):
+    """The user admin's own fieldsets; the mixins of AgentAdmin add theirs on top (their
+    ``get_fieldsets`` calls reach this one through ``super()``)."""
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            fieldsets = list(self.add_fieldsets)
+            if request.user.is_superuser:
+                fieldsets.append(("Companies", {"fields": ("companies",)}))
+            return fieldsets
+        fieldsets = [
+            (None, {"fields": ("email", "password")}),
+            (
+                "Profile",
+                {"fields": ("full_name", "access_level", "is_active", "can_manage_routing")},
+            ),
+            ("Presence", {"fields": ("presence_now", "last_seen")}),
+            ("Dates", {"fields": ("last_login", "date_joined")}),
+        ]
+        if request.user.is_superuser:
+            fieldsets.insert(2, ("Companies and rights", {"fields": ("companies", "is_superuser")}))
+        return fieldsets
+
+
 @admin.register(Agent)
-class AgentAdmin(AgentLeadsAdminMixin, AgentCentersAdminMixin, UserAdmin):
+class AgentAdmin(AgentLeadsAdminMixin, AgentCentersAdminMixin, AgentUserAdmin):
     form = AgentChangeForm
     add_form = AgentCreationForm
     list_display = [
@@ -199,25 +223,6 @@ class AgentAdmin(AgentLeadsAdminMixin, AgentCentersAdminMixin, UserAdmin):
             },
         ),
     )
-
-    def get_fieldsets(self, request, obj=None):
-        if obj is None:
-            fieldsets = list(self.add_fieldsets)
-            if request.user.is_superuser:
-                fieldsets.append(("Companies", {"fields": ("companies",)}))
-            return fieldsets
-        fieldsets = [
-            (None, {"fields": ("email", "password")}),
-            (
-                "Profile",
-                {"fields": ("full_name", "access_level", "is_active", "can_manage_routing")},
-            ),
-            ("Presence", {"fields": ("presence_now", "last_seen")}),
-            ("Dates", {"fields": ("last_login", "date_joined")}),
-        ]
-        if request.user.is_superuser:
-            fieldsets.insert(2, ("Companies and rights", {"fields": ("companies", "is_superuser")}))
-        return fieldsets
 
     def get_queryset(self, request):
         return agents_in_scope(request, super().get_queryset(request))

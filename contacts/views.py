@@ -180,9 +180,10 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _contact_form(request, contact)
 
 
-@lead_center_required
+@access_level_required(*AccessLevel.values)
 def ping(request: HttpRequest) -> HttpResponse:
-    """The page's heartbeat: the middleware records that the agent is still here."""
+    """The page's heartbeat (every page, every access level): the middleware records that the
+    person is still here."""
     return HttpResponse(status=204)
 
 

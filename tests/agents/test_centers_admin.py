@@ -1,5 +1,7 @@
 """The admin: centers, the user admin's Contact centers checkboxes, devices and license."""
 
+import re
+
 import pytest
 
 from agents.centers.models import AgentLine, CenterMembership, ContactCenter, Device, License
@@ -175,3 +177,28 @@ def test_a_company_admin_edits_skill_ranks_of_their_company_only(login, company_
     client = login(company_admin)
     assert client.get(f"/admin/agents/skillrank/{rank.pk}/change/").status_code == 200
     assert client.get(f"/admin/agents/skillrank/{other.pk}/change/").status_code == 302
+
+
+def test_saving_an_agent_without_touching_centers_keeps_their_memberships(
+    login, company_admin, company, agent
+):
+    # given an agent in a center, and the agent's page as the admin sees it
+    from agents.centers.services import center_add_member
+
+    center = ContactCenterFactory(company=company, name="Support")
+    center_add_member(center=center, agent=agent, actor=None)
+    client = login(company_admin)
+    page = client.get(f"/admin/agents/agent/{agent.pk}/change/").content.decode()
+
+    # then the page shows the Contact centers checkboxes, the center checked
+    assert "Contact centers" in page and 'name="contact_centers"' in page
+    assert re.search(rf'name="contact_centers" value="{center.pk}"[^>]*checked', page)
+
+    # when the admin saves the form with the center still checked
+    client.post(
+        f"/admin/agents/agent/{agent.pk}/change/",
+        agent_form(agent, contact_centers=[center.pk]),
+    )
+
+    # then the membership is kept
+    assert CenterMembership.objects.filter(center=center, agent=agent).exists()

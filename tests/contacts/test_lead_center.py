@@ -308,3 +308,8 @@ def test_workload_shows_only_the_companys_agents(login, company_admin, other_adm
     body = login(company_admin).get("/workload/").content.decode()
     assert "Gus Globex" not in body
     assert AccessLevel.ADMIN
+
+
+def test_every_access_level_keeps_its_heartbeat(login, leads_agent):
+    # The base page pings for everyone logged in; a leads agent's ping is no 403.
+    assert login(leads_agent).get("/lead-center/ping/").status_code == 204
