@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.timezone import localtime
 
+from contacts.selectors import held_book_count
 from leads.admin import AgentLeadsAdminMixin
 from routing.handover import agent_book_handover
 from routing.permissions import can_grant_routing, can_hand_over_book
@@ -197,6 +198,14 @@ class AgentAdmin(AgentLeadsAdminMixin, AgentCentersAdminMixin, AgentUserAdmin):
                     f"{moved} contact(s) of {leaver} sent through {group}.",
                     messages.SUCCESS,
                 )
+                held = held_book_count(company=company, agent=leaver)
+                if held:
+                    self.message_user(
+                        request,
+                        f"{held} contact(s) of {leaver} were left out: Re-Assign in progress. "
+                        "Hand them over again once those re-assignments finish.",
+                        messages.WARNING,
+                    )
             return None
         return render(
             request,

@@ -42,6 +42,8 @@ def _fresh_database() -> str:
             print(f"PostgreSQL not reachable ({error}); benchmarking on SQLite instead.")
             url = f"sqlite:///{ROOT / 'var' / 'bench.sqlite3'}"
     path = Path(url.removeprefix("sqlite:///"))
+    if not path.name.startswith("bench"):
+        sys.exit(f"Refusing to empty {path}: the bench's SQLite file is named bench*.")
     path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)

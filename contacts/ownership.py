@@ -151,6 +151,11 @@ def primary_load_apply(*, company_id: int, deltas: Mapping[int, int]) -> None:
 @transaction.atomic
 def contacts_recount_primary_load(*, company: Company) -> int:
     """Rebuild the company's primary-contact counts from the contacts themselves."""
+    if connection.vendor == "postgresql":
+        # No assignment may commit between the count and the rewrite (they upsert counters,
+        # which this lock waits for and then holds off until we commit).
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {PrimaryLoad._meta.db_table} IN EXCLUSIVE MODE")
     counts = (
         Contact.objects.filter(company=company, primary_agent__isnull=False)
         .values_list("primary_agent")

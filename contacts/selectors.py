@@ -220,3 +220,10 @@ def interaction_for_key(*, company: Company, key: str) -> Interaction | None:
         .select_related("routed_to", "center")
         .first()
     )
+
+
+def held_book_count(*, company: Company, agent: Agent) -> int:
+    """How many of the agent's contacts are *Re-Assign in progress* (a handover leaves them)."""
+    return Contact.objects.filter(
+        company=company, primary_agent=agent, reassign_hold__isnull=False
+    ).count()

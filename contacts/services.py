@@ -276,6 +276,7 @@ def _interaction_problem(
     return ValidationError("This item can't be taken.", code="invalid")
 
 
+@transaction.atomic
 def interaction_take(*, company: Company, interaction_id: int, agent: Agent) -> Interaction:
     """Take an item from the Active pool. Of several agents taking it at once exactly one
     wins (compare-and-set on the row); the others get a ValidationError saying who won."""
@@ -340,16 +341,27 @@ def contact_save(
     return contact
 
 
+class HoldsChanged(Exception):
+    """A contact about to be deleted got a hold the caller did not lock (a round started
+    meanwhile): roll back and look again."""
+
+
 @transaction.atomic
-def contacts_delete(*, company: Company, contact_ids: list[int]) -> int:
+def contacts_delete(
+    *, company: Company, contact_ids: list[int], holds: set[int] | None = None
+) -> int:
     """Delete contacts of the company, taking them off their primary agents' counts.
 
-    Locks the contacts (and then the counters), in the lock order; a contact that is being
-    re-assigned must be released by routing first (``routing.rounds.contacts_delete``)."""
+    Locks the contacts (and then the counters), in the lock order. A contact that is being
+    re-assigned must have its round locked by the caller first (``routing.rounds
+    .contacts_delete``), which passes the round ids as ``holds``: a hold outside them raises
+    ``HoldsChanged``."""
     owners: dict[int, int] = {}
     ids: list[int] = []
     for rows in lock_contacts(company_id=company.pk, ids=contact_ids):
         for row in rows:
+            if row.reassign_hold is not None and row.reassign_hold not in (holds or set()):
+                raise HoldsChanged(row.pk)
             ids.append(row.pk)
             if row.primary_agent_id:
                 owners[row.primary_agent_id] = owners.get(row.primary_agent_id, 0) - 1

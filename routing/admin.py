@@ -20,6 +20,14 @@ class RoutingPermissionMixin:
     """Groups and rules are edited only with *Contact Routing Rule Management*; without it
     they are read-only (to those who may view them) or not shown at all."""
 
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # Only what the form edits: the rotation is the engine's, stored under the group's
+        # lock by rounds and handovers; a full save would write back what this page read.
+        obj.save(update_fields=[f for f in form.changed_data if f in form.base_fields])
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # Default assignees must be able to own contacts.
         if db_field.name == "default_assignee":

@@ -111,9 +111,7 @@ def inbound_receive(
         "contact_center": contact_center,
         "call_type": call_type,
     }
-    # Calls and chats the call flow sends to a center ring its members; an unknown center is
-    # the caller's mistake (400), whatever the channel.
-    center = find_center(company=company, name_or_id=contact_center) if contact_center else None
+
     request_hash = _request_hash(e164, fields) if idempotency_key else ""
     for attempt in range(3):
         try:
@@ -123,7 +121,6 @@ def inbound_receive(
                     phone=e164,
                     idempotency_key=idempotency_key,
                     request_hash=request_hash,
-                    center=center,
                     **fields,
                 )
         except (IntegrityError, DuplicatePhone):
@@ -147,10 +144,13 @@ def _inbound_once(
     call_type,
     idempotency_key,
     request_hash,
-    center,
 ) -> tuple[Interaction, bool]:
     if (existing := interaction_for_key(company=company, key=idempotency_key)) is not None:
         return _replayed(existing, request_hash)
+    # Calls and chats the call flow sends to a center ring its members; an unknown center is
+    # the caller's mistake (400), whatever the channel — after the replay check, so a retry
+    # still replays if the center was renamed since.
+    center = find_center(company=company, name_or_id=contact_center) if contact_center else None
     contact = lock_contact_by_phone(company_id=company.pk, phone=phone)
     # A parallel retry of the same event may have committed while we waited for the lock.
     if contact is not None and (

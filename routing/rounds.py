@@ -22,8 +22,8 @@ from agents.models import Agent, Company
 from contacts.locks import lock_contact
 from contacts.models import Contact, TimelineEntry
 from contacts.ownership import contact_assign_primary_agent, contact_hold_release, contact_hold_set
+from contacts.services import HoldsChanged, timeline_record
 from contacts.services import contacts_delete as _contacts_delete
-from contacts.services import timeline_record
 
 from . import engine
 from .locks import lock_round, lock_rounds, lock_source, lock_source_of_round, lock_sources
@@ -283,6 +283,10 @@ def round_expire(*, round_id: int, force: bool = False) -> str:
         now = timezone.now()
         if not force and round_.deadline_at and round_.deadline_at > now:
             return "not-due"
+        # Forced (its last offer was withdrawn): unless someone holds an open offer again by
+        # now (the sweep moved on meanwhile) — their window stands.
+        if force and round_.offers.filter(status=Offer.Status.OPEN, expires_at__gt=now).exists():
+            return "not-due"
         round_.offers.filter(status=Offer.Status.OPEN).update(
             status=Offer.Status.EXPIRED, closed_at=now
         )
@@ -339,15 +343,29 @@ def group_member_removed(
 
 
 # --- Deleting contacts ----------------------------------------------------------------------
-@transaction.atomic
 def contacts_delete(*, company: Company, contact_ids: list[int]) -> int:
     """Delete contacts, their open rounds included, taking the locks in the one order:
-    the rounds' groups or rules, the rounds, then the contacts and their agents' counters."""
-    rounds = list(
-        Round.objects.filter(
-            company=company, contact_id__in=contact_ids, status=Round.Status.OPEN
-        ).values_list("pk", "group_id", "rule_id")
+    the rounds' groups or rules, the rounds, then the contacts and their agents' counters.
+
+    A round that starts between reading the open rounds and locking the contacts is caught
+    under the contact locks (``HoldsChanged``): the attempt is rolled back and made again."""
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                rounds = list(
+                    Round.objects.filter(
+                        company=company, contact_id__in=contact_ids, status=Round.Status.OPEN
+                    ).values_list("pk", "group_id", "rule_id")
+                )
+                lock_sources(
+                    group_ids=[g for _, g, _ in rounds], rule_ids=[r for _, _, r in rounds]
+                )
+                lock_rounds(pk for pk, _, _ in rounds)
+                return _contacts_delete(
+                    company=company, contact_ids=contact_ids, holds={pk for pk, _, _ in rounds}
+                )
+        except HoldsChanged:
+            continue
+    raise ValidationError(
+        "These contacts are being re-assigned right now; try deleting them again in a moment."
     )
-    lock_sources(group_ids=[g for _, g, _ in rounds], rule_ids=[r for _, _, r in rounds])
-    lock_rounds(pk for pk, _, _ in rounds)
-    return _contacts_delete(company=company, contact_ids=contact_ids)

@@ -37,9 +37,17 @@ def centers_for_user(*, user: Agent, company: Company) -> QuerySet[ContactCenter
     )
 
 
+def working_members(center: ContactCenter) -> QuerySet[CenterMembership]:
+    """A center's memberships of people who still work for its company (someone removed from
+    the company, or deactivated, keeps the row but neither rings nor counts)."""
+    return CenterMembership.objects.filter(
+        center=center, agent__companies=center.company_id, agent__is_active=True
+    )
+
+
 def center_members(*, center: ContactCenter) -> QuerySet[CenterMembership]:
     return (
-        CenterMembership.objects.filter(center=center)
+        working_members(center)
         .select_related("agent")
         .annotate(presence_now=effective_presence_expression_for("agent__"))
         .order_by("position", "agent__full_name", "pk")
@@ -81,7 +89,7 @@ def center_ring_facts(*, center: ContactCenter, call_type: str = "") -> CenterFa
     whatever the number of members: members with their agent and line (1), the agents'
     devices (1), the ranks for the call type (1; skipped without a call type)."""
     memberships = list(
-        CenterMembership.objects.filter(center=center)
+        working_members(center)
         .select_related("agent", "agent__line")
         .annotate(presence_now=effective_presence_expression_for("agent__"))
         .prefetch_related(

@@ -124,3 +124,24 @@ def test_a_text_naming_a_center_still_goes_to_the_primary_agent_path(hook, desk)
     assert response.status_code == 201
     assert "contact_center" not in response.json()
     assert Interaction.objects.get().contact_center == "Help Desk"
+
+
+def test_someone_who_left_the_company_no_longer_rings(hook, desk, company):  # noqa: F811
+    center, people = desk
+    people["Ben"].companies.remove(company)
+    response = hook(
+        {"channel": "call", "phone": "+12025550142", "contact_center": "Help Desk"}
+    ).json()
+    assert people["Ben"].email not in [r["agent"] for r in response["ring"]]
+    assert [r["name"] for r in response["ring"]] == ["Ava Agent"]
+
+
+def test_a_retry_replays_even_after_the_center_was_renamed(hook, desk):  # noqa: F811
+    center, _ = desk
+    payload = {"channel": "call", "phone": "+12025550142", "contact_center": "Help Desk"}
+    first = hook(payload, **{"Idempotency-Key": "call-1"})
+    center.name = "Help Desk EU"
+    center.save()
+    again = hook(payload, **{"Idempotency-Key": "call-1"})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["interaction"] == first.json()["interaction"]

@@ -72,9 +72,12 @@ def test_a_handover_through_offers_never_offers_the_leaver_their_own_contacts(
     assert not Offer.objects.filter(agent=leaver).exists()
     # and when nobody claims, the leaver (the default assignee) does not get them back
     for round_ in Round.objects.filter(group=group):
-        Round.objects.filter(pk=round_.pk).update(deadline_at=timezone.now())
-        while tasks.round_expire(round_id=round_.pk, force=True) == "next":
-            pass
+        while True:  # each claim window passes unclaimed (next up: one member after another)
+            past = timezone.now() - timedelta(seconds=1)
+            Round.objects.filter(pk=round_.pk).update(deadline_at=past)
+            Offer.objects.filter(round=round_).update(expires_at=past)
+            if tasks.round_expire(round_id=round_.pk) != "next":
+                break
     assert set(Round.objects.filter(group=group).values_list("status", flat=True)) == {"unassigned"}
     assert not Decision.objects.filter(group=group, chosen=leaver).exists()
 
@@ -270,3 +273,53 @@ def test_no_row_lock_is_taken_outside_the_lock_modules():
             if "select_for_update" in path.read_text():
                 offenders.append(relative)
     assert offenders == []
+
+
+def test_a_forced_expiry_leaves_a_fresh_offer_alone(company, people):
+    # given a next-up round whose first offer was withdrawn, and the round already moved on
+    # to Chloe with a fresh window (the sweep came first)
+    owner, ben, chloe = people
+    group = _group(company, [ben, chloe], "next_up")
+    round_ = reassignment_start(contact=_book(company, owner, 1)[0], group=group, actor=None)
+    Offer.objects.filter(round=round_).update(status="withdrawn")
+    Round.objects.filter(pk=round_.pk).update(deadline_at=timezone.now())
+    assert tasks.round_expire(round_id=round_.pk) == "next"
+
+    # when the forced expiry queued for the withdrawal arrives late
+    result = tasks.round_expire(round_id=round_.pk, force=True)
+
+    # then Chloe's window stands
+    assert result == "not-due"
+    assert Offer.objects.get(round=round_, status="open").agent == chloe
+
+
+def test_saving_a_group_in_the_admin_keeps_the_rotation_stored_meanwhile(
+    login, company_admin, company, people
+):
+    # given the group's page open in the admin, and a round moving the rotation meanwhile
+    company_admin.can_manage_routing = True
+    company_admin.save()
+    group = _group(company, people, "round_robin")
+    client = login(company_admin)
+    client.get(f"/admin/routing/reassignmentgroup/{group.pk}/change/")
+    ReassignmentGroup.objects.filter(pk=group.pk).update(rotation={"round": 7, "order": [1]})
+
+    # when the admin renames the group
+    members = list(GroupMember.objects.filter(group=group).order_by("pk"))
+    data = {
+        "name": "Renamed",
+        "method": "round_robin",
+        "claim_window_minutes": 5,
+        "skip_unavailable": "on",
+        "members-TOTAL_FORMS": len(members),
+        "members-INITIAL_FORMS": len(members),
+    }
+    for n, m in enumerate(members):
+        data |= {f"members-{n}-id": m.pk, f"members-{n}-group": group.pk}
+        data[f"members-{n}-agent"] = m.agent_id
+    response = client.post(f"/admin/routing/reassignmentgroup/{group.pk}/change/", data)
+
+    # then the name changed and the rotation is the one stored meanwhile
+    assert response.status_code == 302
+    group.refresh_from_db()
+    assert group.name == "Renamed" and group.rotation == {"round": 7, "order": [1]}
