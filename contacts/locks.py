@@ -20,7 +20,9 @@ round's hold on a contact is a field of the contact (``Contact.reassign_hold``).
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .models import Contact
+from django.db.models import Expression, OuterRef, Subquery
+
+from .models import Contact, Interaction
 
 LOCK_ORDER = ("distribution", "round", "contact", "primary_load")
 
@@ -79,6 +81,35 @@ def lock_contact_by_phone(*, company_id: int, phone: str) -> Contact | None:
         .filter(company_id=company_id, phone=phone)
         .first()
     )
+
+
+def lock_contact_for_inbound(
+    *, company_id: int, phone: str, idempotency_key: str = "", **annotations: Expression
+) -> Contact | None:
+    """The inbound webhook's one statement: lock the company's contact with this E.164
+    number, with its primary agent, ``annotations`` (what routing decides on, e.g. whether
+    that agent may still own the company's contacts) and ``key_interaction_id``: the
+    interaction ``idempotency_key`` already created, if any.
+
+    The key is read as of the statement's start: an interaction committed with the same key
+    while this waited for the lock is not seen here, and the key's unique constraint refuses
+    the second insert (the caller runs again and replays it)."""
+    if idempotency_key:
+        used = Interaction.objects.filter(company_id=OuterRef("company_id"))
+        used = used.filter(idempotency_key=idempotency_key).values("pk")[:1]
+        annotations["key_interaction_id"] = Subquery(used)
+    rows = (
+        Contact.objects.select_for_update(of=("self",))
+        .select_related("primary_agent")
+        .annotate(**annotations)
+        .filter(company_id=company_id, phone=phone)
+        .order_by()  # one row at most: (company, phone) is unique
+    )
+    for contact in rows:
+        if not idempotency_key:
+            contact.key_interaction_id = None
+        return contact
+    return None
 
 
 def lock_book(*, company_id: int, agent_id: int) -> list[int]:
