@@ -8,13 +8,11 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 
 from agents.centers.models import ContactCenter
 from agents.centers.selectors import center_ring_facts
 from agents.models import Company
 from agents.phone import normalise_phone
-from agents.selectors import eligible_primary_agents
 from contacts.locks import lock_contact_for_inbound
 from contacts.models import Contact, Interaction
 from contacts.services import DuplicatePhone, contact_create, contact_update, interaction_record
@@ -66,12 +64,6 @@ def _ring_payload(ring: engine.RingList) -> list[dict]:
         }
         for entry in ring.ring
     ]
-
-
-def _primary_works_here(company: Company) -> Exists:
-    """Whether the contact's primary agent may still own the company's contacts, as SQL
-    (joined into the contact's lock instead of a query of its own)."""
-    return Exists(eligible_primary_agents(company=company).filter(pk=OuterRef("primary_agent_id")))
 
 
 def _snapshot(contact: Contact) -> engine.AgentSnapshot | None:
@@ -169,7 +161,6 @@ def _inbound_once(
         company_id=company.pk,
         phone=phone,
         idempotency_key=idempotency_key,
-        primary_works_here=_primary_works_here(company),
     )
     if contact is not None and contact.key_interaction_id is not None:
         return _replay(contact.key_interaction_id, request_hash)
@@ -194,9 +185,7 @@ def _inbound_once(
         # A new contact: the routing rules decide its primary agent (if any rule matches).
         if contact_route_new(contact=contact, channel=channel) is not None:
             # A round started: read what it decided (the row is ours since we inserted it).
-            contact = lock_contact_for_inbound(
-                company_id=company.pk, phone=phone, primary_works_here=_primary_works_here(company)
-            )
+            contact = lock_contact_for_inbound(company_id=company.pk, phone=phone)
     else:
         # Fill in what we did not know; never overwrite what people typed.
         blanks = {
