@@ -42,6 +42,7 @@ SECONDS = scaled(20, minimum=3)
 CONNECTIONS = 4
 WORKERS = int(os.environ.get("BENCH_WEBHOOK_WORKERS", "4"))
 PROFILED = scaled(2000, minimum=100)
+ROUNDS = 3
 
 
 def _build() -> Company:
@@ -210,6 +211,11 @@ def _stored(company: Company) -> int:
     return Interaction.objects.filter(company=company).count()
 
 
+def _median(runs: list[dict]) -> dict:
+    """The run with the median throughput."""
+    return sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
+
+
 def _settle() -> None:
     time.sleep(1)  # what a previous run still had in flight commits
 
@@ -224,31 +230,48 @@ def run() -> list[dict]:
         print("   skipped the load steps: wrk is not installed (apt-get install wrk)")
         return out
     run_id = f"w{time.time_ns()}"
-
-    with Served(settings="bench.floor.settings", workers=WORKERS) as floor:
-        floor.wrk(path="/floor/", seconds=2, known=FLOOR_PHONES, token=TOKEN)
-        base = floor.wrk(path="/floor/", seconds=SECONDS, known=FLOOR_PHONES, token=TOKEN)
-
-    with Served(settings="config.settings", workers=WORKERS) as hook:
-        hook.wrk(path="/api/inbound/", seconds=2, known=CONTACTS, token=TOKEN, run=run_id + "w")
-        _settle()
-        before = _stored(company)
-        known = hook.wrk(
-            path="/api/inbound/", seconds=SECONDS, known=CONTACTS, token=TOKEN, run=run_id + "k"
-        )
-        _settle()
-        known_stored = _stored(company) - before
-        before = _stored(company)
-        new = hook.wrk(
-            path="/api/inbound/",
-            seconds=SECONDS,
-            mode="new",
-            token=TOKEN,
-            run=run_id + "n",
-            first_new=2_000_000 + (time.time_ns() // 1000) % 5 * 1_000_000,
-        )
-        _settle()
-        new_stored = _stored(company) - before
+    floor_runs, known_runs, new_runs = [], [], []
+    new_first = 2_000_000 + (time.time_ns() // 1000) % 5 * 1_000_000
+    with (
+        Served(settings="bench.floor.settings", workers=WORKERS) as floor,
+        Served(settings="config.settings", workers=WORKERS) as hook,
+    ):
+        # Warm up both (every worker's imports, connection and caches).
+        floor.wrk(path="/floor/", seconds=3, known=FLOOR_PHONES, token=TOKEN)
+        hook.wrk(path="/api/inbound/", seconds=3, known=CONTACTS, token=TOKEN, run=run_id + "w")
+        # Taken in turns, ROUNDS times: the machine is shared, a burst of someone else's
+        # work then lands on one of each, not on all of one kind. The medians are reported.
+        for n in range(ROUNDS):
+            floor_runs.append(
+                floor.wrk(path="/floor/", seconds=SECONDS, known=FLOOR_PHONES, token=TOKEN)
+            )
+            _settle()
+            before = _stored(company)
+            known_runs.append(
+                hook.wrk(
+                    path="/api/inbound/",
+                    seconds=SECONDS,
+                    known=CONTACTS,
+                    token=TOKEN,
+                    run=f"{run_id}k{n}",
+                    seed=n,
+                )
+            )
+            _settle()
+            known_runs[-1]["stored"] = _stored(company) - before
+            before = _stored(company)
+            new_runs.append(
+                hook.wrk(
+                    path="/api/inbound/",
+                    seconds=SECONDS,
+                    mode="new",
+                    token=TOKEN,
+                    run=f"{run_id}n{n}",
+                    first_new=new_first + n * 200_000,
+                )
+            )
+            _settle()
+            new_runs[-1]["stored"] = _stored(company) - before
         paced = hook.wrk(
             path="/api/inbound/",
             seconds=SECONDS,
@@ -257,6 +280,9 @@ def run() -> list[dict]:
             rate=100,
             run=run_id + "p",
         )
+    base, known, new = _median(floor_runs), _median(known_runs), _median(new_runs)
+    for label, runs in (("floor", floor_runs), ("known", known_runs), ("new", new_runs)):
+        print(f"   {label}: " + ", ".join(f"{r['rps']:.0f}/s" for r in runs))
 
     def line(m: dict) -> str:
         return (
@@ -264,7 +290,10 @@ def run() -> list[dict]:
             f"errors {m['errors']}, load average {m['load']:.2f}"
         )
 
-    setup = f"gunicorn --workers {WORKERS}, wrk {CONNECTIONS} connections, {SECONDS} s"
+    setup = (
+        f"gunicorn --workers {WORKERS}, wrk {CONNECTIONS} connections, median of {ROUNDS} "
+        f"runs of {SECONDS} s"
+    )
     out.append(
         result(
             f"floor: parse, lock the phone's row of {FLOOR_PHONES:,}, insert one row "
@@ -276,13 +305,14 @@ def run() -> list[dict]:
             base["errors"] == 0,
         )
     )
-    for label, m, stored, target in (
-        ("texts from known contacts", known, known_stored, 0.5),
-        ("texts from new numbers (contact + routing rules)", new, new_stored, 0.35),
+    for label, m, runs, target in (
+        ("texts from known contacts", known, known_runs, 0.5),
+        ("texts from new numbers (contact + routing rules)", new, new_runs, 0.35),
     ):
         ratio = m["rps"] / base["rps"]
         # Every answer is one stored interaction; wrk may cut off answers still in flight.
-        whole = m["requests"] <= stored <= m["requests"] + CONNECTIONS
+        whole = all(r["requests"] <= r["stored"] <= r["requests"] + CONNECTIONS for r in runs)
+        stored = sum(r["stored"] for r in runs)
         out.append(
             result(
                 f"webhook, {label}: {ratio:.2f}× the floor, stored {stored:,} ({setup}; {line(m)})",
