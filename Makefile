@@ -32,7 +32,11 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+# bench/requirements.txt: the profiler (bench only). bench_webhook loads gunicorn with wrk
+# (apt-get install wrk); without it that benchmark says so and skips its load steps.
 bench: install
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	@command -v wrk >/dev/null || echo "wrk is not installed (apt-get install wrk): bench_webhook skips its load steps."
 	$(BIN)/python -m bench
 
 clean:

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.http import HttpResponseBadRequest, HttpResponseRedirect
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
 from .models import Agent
@@ -44,6 +44,48 @@ class HeaderGuardMiddleware:
             if "\x00" in request.META.get(header, ""):
                 request.META[header] = request.META[header].replace("\x00", "")
         return self.get_response(request)
+
+
+# The machine-to-machine API: bearer tokens, JSON, never a browser session.
+API_PREFIX = "/api/"
+# What the skipped middleware would have added to every answer (SecurityMiddleware, first in
+# the list, still runs for the API: nosniff, referrer policy, HSTS, the HTTPS redirect).
+API_SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    # JSON is never a page: nothing may load, run or frame it.
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
+
+
+class ApiFastPathMiddleware:
+    """``/api/`` views run straight after the security middleware, without the browser's
+    middleware: no session read, no user or company lookup (and no ``last_seen_at`` write),
+    no messages, no login lockout, no CSRF token, no per-response CSP rendering. The inbound
+    webhook is the hot path (docs/performance.md); it authenticates by bearer token.
+
+    Only views marked ``csrf_exempt`` (which say they authenticate otherwise) take this path;
+    anything else under /api/, and an address that resolves to no view, goes through the
+    whole stack as before. Such views get neither ``request.user`` nor ``request.session``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path_info.startswith(API_PREFIX):
+            return self.get_response(request)
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)
+        if not getattr(match.func, "csrf_exempt", False):
+            return self.get_response(request)
+        request.resolver_match = match
+        # A page served earlier by this thread may have activated its company's zone.
+        timezone.deactivate()
+        response = match.func(request, *match.args, **match.kwargs)
+        for header, value in API_SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
+        return response
 
 
 def resolve_current_company(request):

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # /api/ (the inbound webhook) skips everything below: sessions, auth, messages, axes, CSP.
+    "agents.middleware.ApiFastPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "agents.middleware.HeaderGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

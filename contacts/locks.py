@@ -17,10 +17,16 @@ A lower level never needs a higher one's lock: ``contacts`` knows nothing of rou
 round's hold on a contact is a field of the contact (``Contact.reassign_hold``).
 """
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .models import Contact
+from django.db import connection
+
+from agents.models import Agent
+from agents.selectors import LEAD_CENTER_LEVELS
+
+from .models import Contact, Interaction
 
 LOCK_ORDER = ("distribution", "round", "contact", "primary_load")
 
@@ -79,6 +85,82 @@ def lock_contact_by_phone(*, company_id: int, phone: str) -> Contact | None:
         .filter(company_id=company_id, phone=phone)
         .first()
     )
+
+
+@functools.cache
+def _inbound_lock_sql(vendor: str) -> str:
+    # Written out once per process from the models' fields: the ORM spends ~2 ms building
+    # this statement (a join, two subqueries) on every request, the database ~0.2 ms running
+    # it (docs/performance.md). ``primary_works_here`` is ``eligible_primary_agents`` in SQL
+    # (tests/contacts/test_webhook_fast_path.py checks they agree).
+    contact_columns = ", ".join(f'c."{f.column}"' for f in Contact._meta.concrete_fields)
+    agent_columns = ", ".join(f'a."{f.column}"' for f in Agent._meta.concrete_fields)
+    memberships = Agent.companies.through._meta.db_table
+    levels = ", ".join(["%s"] * len(LEAD_CENTER_LEVELS))
+    # SQLite (the embedded default) locks the whole database per write transaction instead.
+    lock = " FOR UPDATE OF c" if connection.features.has_select_for_update_of else ""
+    # Names come from the models' metadata; every value is a parameter.
+    return f"""
+        SELECT {contact_columns}, {agent_columns},
+            (a.id IS NOT NULL AND a.is_active AND a.access_level IN ({levels})
+             AND EXISTS (SELECT 1 FROM "{memberships}" m
+                         WHERE m.agent_id = a.id AND m.company_id = c.company_id)),
+            (SELECT i.id FROM "{Interaction._meta.db_table}" i
+             WHERE i.company_id = c.company_id AND i.idempotency_key = %s
+               AND i.idempotency_key <> '' LIMIT 1)
+        FROM "{Contact._meta.db_table}" c
+        LEFT JOIN "{Agent._meta.db_table}" a ON a.id = c.primary_agent_id
+        WHERE c.company_id = %s AND c.phone = %s{lock}"""  # noqa: S608
+
+
+@functools.cache
+def _converters(model, vendor: str) -> list[tuple[int, list, object]]:
+    """What the ORM would do to each column's value on the way out of this database (e.g.
+    SQLite's dates come back as text)."""
+    out = []
+    for index, field in enumerate(model._meta.concrete_fields):
+        column = field.get_col(model._meta.db_table)
+        found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        if found:
+            out.append((index, found, column))
+    return out
+
+
+def _from_row(model, values: tuple):
+    values = list(values)
+    for index, converters, column in _converters(model, connection.vendor):
+        for convert in converters:
+            values[index] = convert(values[index], column, connection)
+    names = [field.attname for field in model._meta.concrete_fields]
+    return model.from_db(connection.alias, names, values)
+
+
+def lock_contact_for_inbound(
+    *, company_id: int, phone: str, idempotency_key: str = ""
+) -> Contact | None:
+    """The inbound webhook's one statement: lock the company's contact with this E.164
+    number (``SELECT … FOR UPDATE OF`` the contact only), with its primary agent loaded,
+    ``primary_works_here`` (that agent may still own the company's contacts:
+    ``agents.selectors.eligible_primary_agents``) and ``key_interaction_id``: the
+    interaction ``idempotency_key`` already created, if any.
+
+    The key is read as of the statement's start: an interaction committed with the same key
+    while this waited for the lock is not seen here, and the key's unique constraint refuses
+    the second insert (the caller runs again and replays it)."""
+    params = [*LEAD_CENTER_LEVELS, idempotency_key, company_id, phone]
+    with connection.cursor() as cursor:
+        cursor.execute(_inbound_lock_sql(connection.vendor), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(Contact._meta.concrete_fields)
+    contact = _from_row(Contact, row[:split])
+    contact.primary_agent = (
+        _from_row(Agent, row[split:-2]) if contact.primary_agent_id is not None else None
+    )
+    contact.primary_works_here = bool(row[-2])
+    contact.key_interaction_id = row[-1]
+    return contact
 
 
 def lock_book(*, company_id: int, agent_id: int) -> list[int]:

@@ -11,12 +11,10 @@ from django.db import IntegrityError, transaction
 
 from agents.centers.models import ContactCenter
 from agents.centers.selectors import center_ring_facts
-from agents.models import Agent, Company
+from agents.models import Company
 from agents.phone import normalise_phone
-from agents.selectors import eligible_primary_agents
-from contacts.locks import lock_contact_by_phone
+from contacts.locks import lock_contact_for_inbound
 from contacts.models import Contact, Interaction
-from contacts.selectors import interaction_for_key
 from contacts.services import DuplicatePhone, contact_create, contact_update, interaction_record
 
 from . import engine
@@ -68,13 +66,21 @@ def _ring_payload(ring: engine.RingList) -> list[dict]:
     ]
 
 
-def _snapshot(agent: Agent | None, company: Company) -> engine.AgentSnapshot | None:
+def _snapshot(contact: Contact) -> engine.AgentSnapshot | None:
+    agent = contact.primary_agent
     if agent is None:
         return None
-    works_here = eligible_primary_agents(company=company).filter(pk=agent.pk).exists()
     return engine.AgentSnapshot(
-        id=agent.pk, name=str(agent), presence=agent.effective_presence, works_here=works_here
+        id=agent.pk,
+        name=str(agent),
+        presence=agent.effective_presence,
+        works_here=contact.primary_works_here,
     )
+
+
+def _replay(pk: int, request_hash: str) -> tuple[Interaction, bool]:
+    interaction = Interaction.objects.select_related("routed_to", "center").get(pk=pk)
+    return _replayed(interaction, request_hash)
 
 
 def inbound_receive(
@@ -145,19 +151,27 @@ def _inbound_once(
     idempotency_key,
     request_hash,
 ) -> tuple[Interaction, bool]:
-    if (existing := interaction_for_key(company=company, key=idempotency_key)) is not None:
-        return _replayed(existing, request_hash)
+    # One statement: the contact locked, its primary agent, whether that agent still works
+    # here, and the interaction the key already made (a retry replays it).
+    contact = lock_contact_for_inbound(
+        company_id=company.pk,
+        phone=phone,
+        idempotency_key=idempotency_key,
+    )
+    if contact is not None and contact.key_interaction_id is not None:
+        return _replay(contact.key_interaction_id, request_hash)
     # Calls and chats the call flow sends to a center ring its members; an unknown center is
     # the caller's mistake (400), whatever the channel — after the replay check, so a retry
     # still replays if the center was renamed since.
     center = find_center(company=company, name_or_id=contact_center) if contact_center else None
-    contact = lock_contact_by_phone(company_id=company.pk, phone=phone)
-    # A parallel retry of the same event may have committed while we waited for the lock.
-    if contact is not None and (
-        existing := interaction_for_key(company=company, key=idempotency_key)
-    ):
-        return _replayed(existing, request_hash)
     if contact is None:
+        used = idempotency_key and (
+            Interaction.objects.filter(company_id=company.pk, idempotency_key=idempotency_key)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if used:
+            return _replay(used, request_hash)
         contact = contact_create(
             company=company,
             actor=None,
@@ -166,9 +180,12 @@ def _inbound_once(
             email=email,
             source=source or f"inbound {channel}",
         )
+        contact.primary_agent = None
+        contact.primary_works_here = False
         # A new contact: the routing rules decide its primary agent (if any rule matches).
-        contact_route_new(contact=contact, channel=channel)
-        contact = Contact.objects.select_related("primary_agent").get(pk=contact.pk)
+        if contact_route_new(contact=contact, channel=channel) is not None:
+            # A round started: read what it decided (the row is ours since we inserted it).
+            contact = lock_contact_for_inbound(company_id=company.pk, phone=phone)
     else:
         # Fill in what we did not know; never overwrite what people typed.
         blanks = {
@@ -177,7 +194,9 @@ def _inbound_once(
             if value and not getattr(contact, field)
         }
         if blanks:
+            works_here = contact.primary_works_here
             contact = contact_update(contact=contact, actor=None, **blanks)
+            contact.primary_works_here = works_here
     ring: list[dict] = []
     if center is not None and channel in engine.REAL_TIME_CHANNELS:
         ringing = engine.ring_list(center_ring_facts(center=center, call_type=call_type))
@@ -185,9 +204,7 @@ def _inbound_once(
         ring = _ring_payload(ringing)
     else:
         center = None  # texts and forms go to the primary agent; the name is kept
-        decision = engine.route_interaction(
-            channel=channel, primary=_snapshot(contact.primary_agent, company)
-        )
+        decision = engine.route_interaction(channel=channel, primary=_snapshot(contact))
     # No savepoint: a clash on the idempotency key rolls back the whole attempt, and
     # ``inbound_receive`` runs it again to replay what the other request committed.
     interaction = interaction_record(
@@ -205,4 +222,9 @@ def _inbound_once(
         center=center,
         ring=ring,
     )
+    if (
+        interaction.routed_to_id is not None
+        and interaction.routed_to_id == contact.primary_agent_id
+    ):
+        interaction.routed_to = contact.primary_agent  # the answer names them: no query
     return interaction, False

@@ -1,0 +1,152 @@
+"""The webhook's fast path (issue 12): /api/ skips the browser middleware but keeps the
+security headers; the token is looked up on every call (rotation takes effect at once); the
+contact's lock reads the primary agent's eligibility as ``eligible_primary_agents`` does."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from agents.models import AccessLevel, Agent
+from agents.selectors import eligible_primary_agents
+from agents.services import company_rotate_webhook_token, company_set_webhook_token
+from contacts.locks import lock_contact_for_inbound
+from contacts.models import Interaction
+from tests.factories import AgentFactory, ContactFactory, online
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = "sbw_test_token_fast"
+TEXT = {"channel": "text", "phone": "+12025550142", "body": "Still free?"}
+
+
+@pytest.fixture
+def hook(client, company):
+    company_set_webhook_token(company=company, token=TOKEN)
+
+    def _post(payload=TEXT, token=TOKEN, **headers):
+        return client.post(
+            "/api/inbound/",
+            data=json.dumps(payload),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {token}", **headers},
+        )
+
+    return _post
+
+
+def test_the_webhook_skips_session_and_auth_but_keeps_the_security_headers(hook, login, agent):
+    # given an agent logged in on this client, last seen a while ago
+    login(agent)
+    Agent.objects.filter(pk=agent.pk).update(last_seen_at=timezone.now() - timedelta(days=1))
+    # when the webhook is called with the session cookie along
+    response = hook()
+    # then it is answered without the browser's middleware: no session, no user, no cookie
+    assert response.status_code == 201
+    assert not hasattr(response.wsgi_request, "session")
+    assert not hasattr(response.wsgi_request, "user")
+    assert "Cookie" not in response.get("Vary", "")
+    assert not response.cookies
+    # (the company middleware did not run: the agent's presence was not touched)
+    agent.refresh_from_db()
+    assert agent.last_seen_at < timezone.now() - timedelta(hours=23)
+    # and the security headers are all there
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+
+
+def test_pages_still_get_the_whole_middleware(client, login, agent):
+    # when a page is asked for (not /api/)
+    response = login(agent).get("/lead-center/")
+    # then the session, the user and the page's own policy are there as before
+    assert response.status_code == 200
+    assert response.wsgi_request.user == agent
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_an_api_address_without_its_view_goes_through_the_whole_stack(client):
+    # when the webhook's address is typed without its slash
+    response = client.get("/api/inbound")
+    # then CommonMiddleware still redirects it, as for any page
+    assert response.status_code == 301
+    assert response["Location"] == "/api/inbound/"
+
+
+def test_a_known_contact_text_takes_three_statements(
+    hook, company, agent, django_assert_num_queries
+):
+    # given a known contact whose primary agent is available
+    ContactFactory(company=company, phone="+12025550142", primary_agent=agent)
+    online(agent)
+    # when a text comes in with an idempotency key
+    # then: the company by token; the contact locked with its agent, the agent's
+    # eligibility and the key's interaction; the interaction (plus the savepoint pair of
+    # the test's own transaction)
+    with django_assert_num_queries(5):
+        response = hook(**{"Idempotency-Key": "evt-1"})
+    assert response.status_code == 201
+    assert response.json()["routed_to"] == "agent@acme.test"
+
+
+def test_rotating_the_token_retires_the_old_one_at_once(hook, company):
+    # given a token that works
+    assert hook().status_code == 201
+    # when it is rotated
+    new = company_rotate_webhook_token(company=company)
+    # then the old one is refused on the very next call and the new one works
+    assert hook().status_code == 401
+    assert hook(token=new).status_code == 201
+    assert Interaction.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["eligible", "inactive", "leads agent", "other company", "supervisor", "no primary"],
+)
+def test_the_locks_eligibility_agrees_with_eligible_primary_agents(company, other_company, case):
+    # given a contact whose primary agent is in one of these situations
+    level = {"leads agent": AccessLevel.LEADS_AGENT, "supervisor": AccessLevel.SUPERVISOR}
+    agent = AgentFactory(
+        access_level=level.get(case, AccessLevel.AGENT),
+        companies=[other_company if case == "other company" else company],
+    )
+    contact = ContactFactory(company=company, phone="+12025550142")
+    if case != "no primary":
+        # (set directly: the ownership path refuses agents who may not own contacts)
+        contact.primary_agent = agent
+        contact.save()
+    if case == "inactive":
+        Agent.objects.filter(pk=agent.pk).update(is_active=False)
+    # when the webhook locks it
+    with transaction.atomic():
+        locked = lock_contact_for_inbound(company_id=company.pk, phone="+12025550142")
+    # then it says what the selector says
+    expected = (
+        case != "no primary"
+        and eligible_primary_agents(company=company).filter(pk=agent.pk).exists()
+    )
+    assert locked.pk == contact.pk
+    assert locked.primary_works_here is expected
+    assert (locked.primary_agent is None) is (case == "no primary")
+    if locked.primary_agent is not None:
+        assert locked.primary_agent.email == agent.email
+
+
+def test_the_lock_reports_the_interaction_a_key_already_made(hook, company):
+    # given a text recorded under a key
+    first = hook(**{"Idempotency-Key": "evt-9"}).json()
+    # when the contact is locked with that key, and with another
+    with transaction.atomic():
+        used = lock_contact_for_inbound(
+            company_id=company.pk, phone="+12025550142", idempotency_key="evt-9"
+        )
+        fresh = lock_contact_for_inbound(
+            company_id=company.pk, phone="+12025550142", idempotency_key="evt-10"
+        )
+    # then the first names that interaction and the second none
+    assert used.key_interaction_id == first["interaction"]
+    assert fresh.key_interaction_id is None
