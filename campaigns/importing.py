@@ -252,7 +252,8 @@ def _reject(row: csvfile.Row, rejected, reasons: Counter) -> None:
     rejected.write(f"{row.line}\x1f{row.reason.translate(_SEPARATORS)}\x1f{raw}\x1e".encode())
 
 
-_SEPARATORS = {0x1E: " ", 0x1F: " "}
+# ... and PostgreSQL text cannot hold NUL.
+_SEPARATORS = {0x1E: " ", 0x1F: " ", 0x00: None}
 
 
 def _reason_group(reason: str) -> str:

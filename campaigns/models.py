@@ -71,7 +71,7 @@ class ListImport(models.Model):
     rows_rejected = models.PositiveIntegerField(default=0)
     rejected_by_reason = models.JSONField(default=dict, blank=True)
     encoding = models.CharField(max_length=20, blank=True)
-    delimiter = models.CharField(max_length=8, blank=True)
+    delimiter = models.CharField(max_length=10, blank=True)
     message = models.TextField(blank=True, help_text="Why the file was refused, if it was.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

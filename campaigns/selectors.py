@@ -85,8 +85,8 @@ def agent_campaigns(*, agent: Agent, company: Company) -> list[dict]:
         .values("campaign_id")
         .annotate(
             total=Count("*"),
-            remaining=Count("*", filter=Q(state__in=OPEN)),
-            handled=Count("*", filter=Q(handled_at__isnull=False)),
+            remaining=Count("pk", filter=Q(state__in=OPEN)),
+            handled=Count("pk", filter=Q(handled_at__isnull=False)),
         )
         .order_by()
     )
@@ -98,12 +98,12 @@ def agent_campaigns(*, agent: Agent, company: Company) -> list[dict]:
 def agent_progress(*, campaign: Campaign, agent: Agent) -> dict:
     now = timezone.now()
     row = Entry.objects.filter(campaign=campaign, agent=agent).aggregate(
-        total=Count("*", filter=~Q(state__in=[S.ERROR, S.FIXED])),
-        remaining=Count("*", filter=Q(state__in=OPEN)),
-        handled=Count("*", filter=Q(handled_at__isnull=False)),
-        skipped=Count("*", filter=Q(state=S.SKIPPED)),
-        callbacks=Count("*", filter=Q(state=S.QUEUED, callback_at__isnull=False)),
-        callbacks_due=Count("*", filter=Q(state=S.QUEUED, callback_at__lte=now)),
+        total=Count("pk", filter=~Q(state__in=[S.ERROR, S.FIXED])),
+        remaining=Count("pk", filter=Q(state__in=OPEN)),
+        handled=Count("pk", filter=Q(handled_at__isnull=False)),
+        skipped=Count("pk", filter=Q(state=S.SKIPPED)),
+        callbacks=Count("pk", filter=Q(state=S.QUEUED, callback_at__isnull=False)),
+        callbacks_due=Count("pk", filter=Q(state=S.QUEUED, callback_at__lte=now)),
     )
     total = row["total"] or 0
     row["done"] = total - row["remaining"]
@@ -133,12 +133,12 @@ def dashboard(campaign: Campaign) -> dict:
         Entry.objects.filter(campaign=campaign)
         .values("agent_id")
         .annotate(
-            total=Count("*", filter=~Q(state__in=[S.ERROR, S.FIXED])),
-            handled=Count("*", filter=Q(handled_at__isnull=False)),
-            skipped=Count("*", filter=Q(state=S.SKIPPED)),
-            callbacks_due=Count("*", filter=Q(state=S.QUEUED, callback_at__lte=now)),
-            remaining=Count("*", filter=Q(state__in=OPEN)),
-            errors=Count("*", filter=Q(state=S.ERROR)),
+            total=Count("pk", filter=~Q(state__in=[S.ERROR, S.FIXED])),
+            handled=Count("pk", filter=Q(handled_at__isnull=False)),
+            skipped=Count("pk", filter=Q(state=S.SKIPPED)),
+            callbacks_due=Count("pk", filter=Q(state=S.QUEUED, callback_at__lte=now)),
+            remaining=Count("pk", filter=Q(state__in=OPEN)),
+            errors=Count("pk", filter=Q(state=S.ERROR)),
         )
         .order_by()
     )

@@ -169,6 +169,7 @@ def campaign_start(*, campaign: Campaign, actor: Agent | None = None) -> int:
     locked.status = S.RUNNING
     locked.started_at = timezone.now()
     locked.save(update_fields=["status", "started_at"])
+    campaign.refresh_from_db()
     return Entry.objects.filter(campaign=locked, state=Entry.State.QUEUED).count()
 
 
@@ -177,6 +178,7 @@ def campaign_pause(*, campaign: Campaign, actor: Agent | None = None) -> Campaig
     locked = _transition(campaign, (S.RUNNING,), "paused")
     locked.status = S.PAUSED
     locked.save(update_fields=["status"])
+    campaign.refresh_from_db()
     return locked
 
 
@@ -185,6 +187,7 @@ def campaign_resume(*, campaign: Campaign, actor: Agent | None = None) -> Campai
     locked = _transition(campaign, (S.PAUSED,), "resumed")
     locked.status = S.RUNNING
     locked.save(update_fields=["status"])
+    campaign.refresh_from_db()
     return locked
 
 
@@ -194,6 +197,7 @@ def campaign_complete(*, campaign: Campaign, actor: Agent | None = None) -> Camp
     locked.status = S.COMPLETE
     locked.completed_at = timezone.now()
     locked.save(update_fields=["status", "completed_at"])
+    campaign.refresh_from_db()
     return locked
 
 
