@@ -52,7 +52,9 @@ def detect_encoding(path: Path) -> str:
     with open(path, "rb") as handle:
         head = handle.read(4)
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            raise Refused("The file is UTF-16: save it as UTF-8 (CSV UTF-8 in Excel) and upload again.")
+            raise Refused(
+                "The file is UTF-16: save it as UTF-8 (CSV UTF-8 in Excel) and upload again."
+            )
         handle.seek(0)
         for encoding in ("utf-8-sig", "cp1252"):
             decoder = codecs.getincrementaldecoder(encoding)()
@@ -187,7 +189,9 @@ def _rows(binary, reader, layout: Layout, region: str, progress) -> Iterator[Row
                 continue  # a blank line
             count += 1
             if count > MAX_ROWS:
-                raise Refused(f"The file has more than {MAX_ROWS:,} rows; a list has at most {MAX_ROWS:,}.")
+                raise Refused(
+                    f"The file has more than {MAX_ROWS:,} rows; a list has at most {MAX_ROWS:,}."
+                )
             if progress is not None and count % 4096 == 0:
                 progress(binary.tell())
             if len(cells) != width:

@@ -233,4 +233,3 @@ def unfinished_agents(campaign: Campaign) -> set[int]:
         .annotate(n=Count("*"))
         .values_list("agent_id", flat=True)
     )
-

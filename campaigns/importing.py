@@ -136,9 +136,7 @@ def list_import_run(
 
     Ends LOADED (with its rejected rows), REFUSED (with the reason) or FAILED; only LOADED
     leaves rows behind."""
-    list_import = ListImport.objects.select_related("contact_list__company").get(
-        pk=list_import_id
-    )
+    list_import = ListImport.objects.select_related("contact_list__company").get(pk=list_import_id)
     if list_import.is_finished:
         return list_import
     ListImport.objects.filter(pk=list_import.pk).update(
@@ -271,9 +269,12 @@ def _reason_group(reason: str) -> str:
 def _copy_rows(list_import, rows, order, rejected, reasons) -> int:
     list_id, import_id = list_import.contact_list_id, list_import.pk
     loaded = 0
-    with connection.cursor() as cursor, cursor.copy(
-        "COPY campaigns_record (contact_list_id, list_import_id, line, phone, data) FROM STDIN"
-    ) as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(
+            "COPY campaigns_record (contact_list_id, list_import_id, line, phone, data) FROM STDIN"
+        ) as copy,
+    ):
         write = copy.write_row
         json_cells = csvfile.json_cells
         for row in rows:
@@ -324,13 +325,19 @@ def _rejected_rows(rejected):
 
 def _store_rejected(list_import: ListImport, rejected) -> None:
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor, cursor.copy(
-            "COPY campaigns_rejectedrow (list_import_id, line, reason, raw) FROM STDIN"
-        ) as copy:
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(
+                "COPY campaigns_rejectedrow (list_import_id, line, reason, raw) FROM STDIN"
+            ) as copy,
+        ):
             for line, reason, raw in _rejected_rows(rejected):
                 copy.write_row((list_import.pk, line, reason, raw))
         return
-    sql = "INSERT INTO campaigns_rejectedrow (list_import_id, line, reason, raw) VALUES (%s, %s, %s, %s)"
+    sql = (
+        "INSERT INTO campaigns_rejectedrow (list_import_id, line, reason, raw) "
+        "VALUES (%s, %s, %s, %s)"
+    )
     with connection.cursor() as cursor:
         batch = []
         for line, reason, raw in _rejected_rows(rejected):
@@ -363,4 +370,3 @@ def remove_upload(list_import: ListImport) -> None:
     path = Path(list_import.file_path)
     if path.is_relative_to(UPLOAD_DIR) and path.exists():
         path.unlink()
-

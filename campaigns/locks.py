@@ -22,8 +22,8 @@ def lock_contact_list(pk: int) -> ContactList:
 
 
 def lock_campaign(pk: int) -> Campaign:
-    return Campaign.objects.select_for_update(of=("self",)).select_related("contact_list").get(
-        pk=pk
+    return (
+        Campaign.objects.select_for_update(of=("self",)).select_related("contact_list").get(pk=pk)
     )
 
 

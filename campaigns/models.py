@@ -34,7 +34,9 @@ class ContactList(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.UniqueConstraint(fields=["company", "name"], name="contact_list_name_per_company")
+            models.UniqueConstraint(
+                fields=["company", "name"], name="contact_list_name_per_company"
+            )
         ]
 
     def __str__(self) -> str:
@@ -177,7 +179,9 @@ class Campaign(models.Model):
         related_name="campaigns",
         help_text="A contact center with preferred agent routing on.",
     )
-    contact_list = models.ForeignKey(ContactList, on_delete=models.PROTECT, related_name="campaigns")
+    contact_list = models.ForeignKey(
+        ContactList, on_delete=models.PROTECT, related_name="campaigns"
+    )
     agent_column = models.CharField(
         "agent-owned column",
         max_length=128,

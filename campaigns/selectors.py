@@ -28,9 +28,7 @@ ACTIVE = [Campaign.Status.RUNNING, Campaign.Status.PAUSED]
 def pending_records_by_agent(company: Company) -> dict[int, int]:
     """Records still to work in each agent's queues (running or paused campaigns)."""
     rows = (
-        Entry.objects.filter(
-            campaign__company=company, campaign__status__in=ACTIVE, state__in=OPEN
-        )
+        Entry.objects.filter(campaign__company=company, campaign__status__in=ACTIVE, state__in=OPEN)
         .values("agent_id")
         .annotate(n=Count("*"))
         .order_by()

@@ -154,9 +154,7 @@ def _raw(value):
 def _transition(campaign: Campaign, allowed: tuple[str, ...], verb: str) -> Campaign:
     locked = lock_campaign(campaign.pk)
     if locked.status not in allowed:
-        raise ValidationError(
-            f"A {locked.get_status_display().lower()} campaign cannot be {verb}."
-        )
+        raise ValidationError(f"A {locked.get_status_display().lower()} campaign cannot be {verb}.")
     return locked
 
 

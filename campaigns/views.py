@@ -151,9 +151,13 @@ def change_owner(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Give the record's line and the new owner.")
         return redirect("campaigns:errors", pk=campaign.pk)
-    record = Record.objects.filter(
-        contact_list_id=campaign.contact_list_id, line=form.cleaned_data["line"]
-    ).order_by("-list_import_id").first()
+    record = (
+        Record.objects.filter(
+            contact_list_id=campaign.contact_list_id, line=form.cleaned_data["line"]
+        )
+        .order_by("-list_import_id")
+        .first()
+    )
     if record is None:
         messages.error(request, "No record of the list has this line.")
         return redirect("campaigns:errors", pk=campaign.pk)
@@ -174,5 +178,3 @@ def change_owner(request: HttpRequest, pk: int) -> HttpResponse:
             else "Owner change stored: pending until the campaign is recycled.",
         )
     return redirect("campaigns:errors", pk=campaign.pk)
-
-

@@ -121,10 +121,15 @@ def test_every_error_reason_is_listed_and_not_delivered(company, ava, ben):
         "Person 4": E.EMPTY, "Person 5": E.NOT_IN_QUEUE, "Person 6": E.NOT_IN_QUEUE,
         "Person 7": E.UNKNOWN_EMAIL,
     }  # fmt: skip
-    assert not Entry.objects.filter(campaign=campaign, state=Entry.State.ERROR).exclude(
-        disposition=None
-    ).exists()
-    assert dict(selectors.error_counts(campaign))["The agent is not a member of the campaign's queue"] == 2
+    assert (
+        not Entry.objects.filter(campaign=campaign, state=Entry.State.ERROR)
+        .exclude(disposition=None)
+        .exists()
+    )
+    assert (
+        dict(selectors.error_counts(campaign))["The agent is not a member of the campaign's queue"]
+        == 2
+    )
 
 
 def test_with_emails_and_user_ids_the_email_records_are_queued_first(company, ava):

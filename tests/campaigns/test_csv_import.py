@@ -209,7 +209,9 @@ def test_fuzzed_files_load_completely_or_not_at_all(
 ):
     header = ["Phone", "Name", "Agent"] if header_phone else ["Name"]
     data = _csv_bytes([header, *rows], delimiter, encoding, bom) + junk
-    contact_list = ContactList.objects.create(company=company, name=f"fuzz {ContactList.objects.count()}")
+    contact_list = ContactList.objects.create(
+        company=company, name=f"fuzz {ContactList.objects.count()}"
+    )
     result = load_list(company, data, contact_list=contact_list)
     loaded = Record.objects.filter(contact_list=contact_list).count()
     rejected = RejectedRow.objects.filter(list_import=result).count()
@@ -225,7 +227,9 @@ def test_fuzzed_files_load_completely_or_not_at_all(
     max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 def test_random_bytes_are_refused_or_loaded_never_an_error(company, data):
-    contact_list = ContactList.objects.create(company=company, name=f"bytes {ContactList.objects.count()}")
+    contact_list = ContactList.objects.create(
+        company=company, name=f"bytes {ContactList.objects.count()}"
+    )
     result = load_list(company, b"Phone,Name\n" + data, contact_list=contact_list)
     assert result.status in (ListImport.Status.LOADED, ListImport.Status.REFUSED), result.message
     if result.status == ListImport.Status.REFUSED:
