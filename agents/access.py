@@ -66,6 +66,16 @@ LEADS_ADMIN_PERMISSIONS = [
     "leads.view_leademail",
 ]
 
+# Contact lists and campaigns in the admin (campaigns app).
+CAMPAIGN_ADMIN_PERMISSIONS = [
+    "campaigns.view_contactlist",
+    "campaigns.add_contactlist",
+    "campaigns.change_contactlist",
+    "campaigns.view_campaign",
+    "campaigns.add_campaign",
+    "campaigns.change_campaign",
+]
+
 # "app_label.codename" per access level. Codenames of models that don't exist yet are
 # ignored, so later apps can list theirs here before their first migration runs.
 PERMISSIONS: dict[str, list[str]] = {
@@ -88,6 +98,7 @@ PERMISSIONS: dict[str, list[str]] = {
         "routing.view_decision",
         *CENTER_ADMIN_PERMISSIONS,
         *LEADS_ADMIN_PERMISSIONS,
+        *CAMPAIGN_ADMIN_PERMISSIONS,
     ],
     AccessLevel.SUPERVISOR: [
         "agents.view_agent",
@@ -98,6 +109,8 @@ PERMISSIONS: dict[str, list[str]] = {
         "routing.view_routingrule",
         "routing.view_round",
         "routing.view_decision",
+        "campaigns.view_campaign",
+        "campaigns.view_contactlist",
     ],
     AccessLevel.AGENT: [
         "contacts.view_contact",

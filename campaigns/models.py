@@ -1,1 +1,341 @@
-# Models arrive with this app's capability; see docs/architecture.md.
+"""Contact lists, their imports and records; preview campaigns with agent-owned records and
+their per-agent queues (one ``Entry`` per record and campaign)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+# Limits of a contact list (the anchor product's): each is refused with a message.
+MAX_ROWS = 1_000_000
+MAX_COLUMNS = 50
+MAX_HEADER_CHARS = 128
+MAX_CELL_CHARS = 512
+MAX_PHONE_COLUMNS = 10
+MAX_AGENTS = 200
+MAX_SORT_COLUMNS = 4
+
+
+class ContactList(models.Model):
+    company = models.ForeignKey(
+        "agents.Company", on_delete=models.PROTECT, related_name="contact_lists"
+    )
+    name = models.CharField(max_length=120)
+    # Filled by the first import: the header's names, in file order, and which are phones.
+    columns = models.JSONField(default=list, blank=True, editable=False)
+    phone_columns = models.JSONField(default=list, blank=True, editable=False)
+    rows = models.PositiveIntegerField(default=0, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "name"], name="contact_list_name_per_company"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_loaded(self) -> bool:
+        return bool(self.columns)
+
+
+class ListImport(models.Model):
+    """One file loaded into a list: the first upload, or rows appended later."""
+
+    class Kind(models.TextChoices):
+        INITIAL = "initial", "Upload"
+        APPEND = "append", "Append"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Loading"
+        LOADED = "loaded", "Loaded"
+        REFUSED = "refused", "Refused"
+        FAILED = "failed", "Failed"
+
+    contact_list = models.ForeignKey(ContactList, on_delete=models.CASCADE, related_name="imports")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.INITIAL)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    file_path = models.CharField(max_length=500, editable=False)
+    file_name = models.CharField(max_length=255, blank=True)
+    file_size = models.BigIntegerField(default=0)
+    # Progress: bytes of the file read so far (written from outside the load's transaction).
+    bytes_read = models.BigIntegerField(default=0)
+    rows_loaded = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    rejected_by_reason = models.JSONField(default=dict, blank=True)
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=10, blank=True)
+    message = models.TextField(blank=True, help_text="Why the file was refused, if it was.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.file_name or 'a file'}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("admin:campaigns_contactlist_import", args=[self.contact_list_id, self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.LOADED, self.Status.REFUSED, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.is_finished:
+            return 100
+        return min(99, int(100 * self.bytes_read / self.file_size)) if self.file_size else 0
+
+
+class RejectedRow(models.Model):
+    list_import = models.ForeignKey(ListImport, on_delete=models.CASCADE, related_name="rejected")
+    line = models.PositiveIntegerField()
+    reason = models.CharField(max_length=300)
+    raw = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["line", "pk"]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+class Record(models.Model):
+    """One row of a list: its cells (phones in E.164) and the company's contact with the
+    same first phone (linked in one statement after the load)."""
+
+    contact_list = models.ForeignKey(
+        ContactList, on_delete=models.CASCADE, related_name="records", db_index=False
+    )
+    list_import = models.ForeignKey(
+        ListImport, on_delete=models.CASCADE, related_name="records", db_index=False
+    )
+    line = models.PositiveIntegerField()
+    phone = models.CharField(max_length=20, blank=True)
+    data = models.JSONField(default=list)
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="campaign_records",
+        db_index=False,
+    )
+
+    class Meta:
+        ordering = ["list_import", "line"]
+        indexes = [
+            # The one index a load maintains: a list's records, an import's records.
+            models.Index(fields=["contact_list", "list_import"], name="record_list_import"),
+            models.Index(
+                fields=["contact"], condition=Q(contact__isnull=False), name="record_contact"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_list} line {self.line}"
+
+    def cell(self, column: str) -> str:
+        try:
+            return self.data[self.contact_list.columns.index(column)]
+        except (ValueError, IndexError):
+            return ""
+
+
+class Campaign(models.Model):
+    class DialingMode(models.TextChoices):
+        PREVIEW = "preview", "Preview"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        RUNNING = "running", "Running"
+        PAUSED = "paused", "Paused"
+        COMPLETE = "complete", "Complete"
+
+    company = models.ForeignKey("agents.Company", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=120)
+    dialing_mode = models.CharField(
+        max_length=10, choices=DialingMode.choices, default=DialingMode.PREVIEW
+    )
+    agent_owned = models.BooleanField(default=True)
+    queue = models.ForeignKey(
+        "agents.ContactCenter",
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+        help_text="A contact center with preferred agent routing on.",
+    )
+    contact_list = models.ForeignKey(
+        ContactList, on_delete=models.PROTECT, related_name="campaigns"
+    )
+    agent_column = models.CharField(
+        "agent-owned column",
+        max_length=128,
+        help_text="The list's column holding each record's agent (email or user ID).",
+    )
+    # [[column, "asc" | "desc"], ...]: at most four, never the agent column.
+    sort = models.JSONField("contact sorting", default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    recycle_count = models.PositiveIntegerField(default=0, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    recycled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "name"], name="campaign_name_per_company")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("campaigns:dashboard", args=[self.pk])
+
+    @property
+    def agent_column_index(self) -> int:
+        return self.contact_list.columns.index(self.agent_column)
+
+
+class AgentKey(models.Model):
+    """What one distinct value of the agent column resolves to, for one campaign: an agent,
+    or the reason its records are not delivered."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email"
+        USER_ID = "user_id", "User ID"
+        OTHER = "other", "Neither"
+
+    class Error(models.TextChoices):
+        NONE = "", "—"
+        EMPTY = "empty", "No agent in the agent column"
+        INVALID_EMAIL = "invalid_email", "Invalid email address"
+        UNKNOWN_EMAIL = "unknown_email", "No agent of the company has this email"
+        UNKNOWN_ID = "unknown_id", "No agent of the company has this user ID"
+        NOT_IN_QUEUE = "not_in_queue", "The agent is not a member of the campaign's queue"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="keys")
+    value = models.CharField(max_length=512)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    error = models.CharField(max_length=16, choices=Error.choices, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "value"], name="one_key_per_value")
+        ]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Entry(models.Model):
+    """A record in a campaign: in its agent's queue at ``position``, or not delivered."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RESERVED = "reserved", "Being previewed"
+        CALLED = "called", "Called, waiting for a disposition"
+        HANDLED = "handled", "Handled"
+        SKIPPED = "skipped", "Skipped"
+        ERROR = "error", "Not delivered"
+        FIXED = "fixed", "Fixed by an append"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="entries")
+    record = models.ForeignKey(
+        Record, on_delete=models.CASCADE, related_name="entries", db_index=False
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaign_entries",
+        db_index=False,
+    )
+    agent_value = models.CharField(max_length=512, blank=True)
+    position = models.BigIntegerField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    error = models.CharField(max_length=16, choices=AgentKey.Error.choices, blank=True)
+    reserved_until = models.DateTimeField(null=True, blank=True)
+    callback_at = models.DateTimeField(null=True, blank=True)
+    called_at = models.DateTimeField(null=True, blank=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    disposition = models.ForeignKey(
+        "agents.Disposition", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    fixed_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["campaign", "position"]
+        indexes = [
+            # An agent's queue in order; the dashboard counts per agent and state from it.
+            models.Index(
+                fields=["campaign", "agent", "state", "position"], name="entry_agent_queue"
+            ),
+            models.Index(
+                fields=["campaign", "agent", "callback_at"],
+                condition=Q(callback_at__isnull=False),
+                name="entry_callbacks",
+            ),
+            models.Index(
+                fields=["campaign", "state"],
+                condition=Q(state__in=["error", "fixed"]),
+                name="entry_errors",
+            ),
+            models.Index(fields=["record"], name="entry_record"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} #{self.position}"
+
+    @property
+    def was_handled(self) -> bool:
+        return self.handled_at is not None
+
+
+class OwnerChange(models.Model):
+    """A new owner asked for while the campaign runs: honoured at the next recycle."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="owner_changes")
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
+    new_value = models.CharField(max_length=512)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["campaign", "applied_at"], name="owner_change_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.record} → {self.new_value}"
+
+    @property
+    def pending(self) -> bool:
+        return self.applied_at is None

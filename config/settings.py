@@ -256,6 +256,8 @@ STORAGES = {
 # Uploads are bounded: anything bigger is refused before it reaches a view.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Contact-list CSV uploads (campaigns) above this many bytes are refused with a message.
+CONTACT_LIST_MAX_UPLOAD_BYTES = env.int("CONTACT_LIST_MAX_UPLOAD_BYTES", default=300 * 1_048_576)
 # The inbound webhook refuses bodies above this (413).
 WEBHOOK_MAX_REQUEST_BYTES = env.int("WEBHOOK_MAX_REQUEST_BYTES", default=65_536)
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/inbound/", contacts_api.inbound, name="inbound"),
     path("lead-center/", include("contacts.urls")),
     path("leads/", include("leads.urls")),
+    path("campaigns/", include("campaigns.urls")),
     path("centers/", include("agents.centers.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -12,6 +12,7 @@ from agents.models import AccessLevel, Presence
 from agents.permissions import STAFF_LEVELS, access_level_required, parse_pk
 from agents.selectors import LEAD_CENTER_LEVELS
 from agents.services import agent_set_presence
+from campaigns.selectors import pending_records_by_agent
 from leads.selectors import leads_agents, open_leads_by_agent
 from routing.rounds import offer_claim, reassignment_start
 from routing.selectors import company_group, company_groups, open_offers, open_round
@@ -235,6 +236,11 @@ def workload(request: HttpRequest) -> HttpResponse:
     period = period if period in selectors.WORKLOAD_PERIODS else "today"
     rows = selectors.workload(company=request.company, sort=sort, period=period)
     totals = selectors.workload_totals(company=request.company, rows=rows)
+    # Records still to work in each agent's campaign queues (campaigns app).
+    pending_campaign = pending_records_by_agent(request.company)
+    for row in rows:
+        row.campaign_pending = pending_campaign.get(row.agent.pk, 0)
+    totals["campaign_pending"] = sum(pending_campaign.values())
     # Bars as percentages of the longest bar (or of the average, if every bar is shorter).
     top = max([r.primary for r in rows] + [totals["average"]], default=0)
     chart = [

@@ -292,9 +292,10 @@ def test_workload_query_count_is_constant(login, supervisor, company, django_ass
     for _ in range(10):
         a = AgentFactory(companies=[company])
         ContactFactory.create_batch(2, company=company, primary_agent=a)
-    # 1 session, 2 user, 3 company, 4 the agents with their four counts, 5 items waiting in
-    # Active, 6 open leads per leads agent, 7 the leads agents, 8 the company picker
-    with django_assert_num_queries(8):
+    # 1 session, 2 user, 3 company, 4 the agents with their four counts, 5 pending campaign
+    # records per agent, 6 items waiting in Active, 7 open leads per leads agent, 8 the leads
+    # agents, 9 the company picker
+    with django_assert_num_queries(9):
         response = client.get("/workload/")
     assert len(response.context["rows"]) == 11
 

@@ -104,8 +104,9 @@ def test_workload_query_count_stays_constant_with_a_period(
     client.get("/workload/")  # records "last seen" once a minute: not part of the count
     for _ in range(8):
         give(company, AgentFactory(companies=[company]), 2)
-    # 1 session, 2 user, 3 company, 4 the agents with their four counts, 5 items waiting in
-    # Active, 6 open leads per leads agent, 7 the leads agents, 8 the company picker
-    with django_assert_num_queries(8):
+    # 1 session, 2 user, 3 company, 4 the agents with their four counts, 5 pending campaign
+    # records per agent, 6 items waiting in Active, 7 open leads per leads agent, 8 the leads
+    # agents, 9 the company picker
+    with django_assert_num_queries(9):
         response = client.get("/workload/", {"period": "30d", "sort": "-assigned"})
     assert len(response.context["rows"]) == 9

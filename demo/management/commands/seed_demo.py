@@ -15,6 +15,7 @@ from agents.services import company_set_webhook_token
 from contacts.models import Contact
 from contacts.ownership import contacts_assign_primary_agent_bulk
 from contacts.services import contact_create
+from demo.campaigns import seed_campaigns
 from demo.centers import seed_centers
 from demo.leads import seed_leads
 from routing.inbound import inbound_receive
@@ -161,6 +162,7 @@ class Command(BaseCommand):
             people = {a.email: a for a in Agent.objects.filter(companies=company)}
             seed_centers(company, people)
             seed_leads(company, people)
+            seed_campaigns(company, people)
             company_set_webhook_token(company=company, token=DEMO_WEBHOOK_TOKEN)
             for n, (phone, body, channel) in enumerate(DEMO_INBOUND, start=1):
                 inbound_receive(

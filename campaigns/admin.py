@@ -1,0 +1,336 @@
+"""Contact lists (upload, progress, rejected rows, append) and campaigns in the admin.
+
+A campaign's dialing mode, queue, list and agent-owned column are read-only once it exists
+(the service refuses a change too); state changes are admin actions calling the services."""
+
+import csv
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponseRedirect, JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from agents.centers.models import ContactCenter
+from agents.permissions import CompanyScopedAdmin, scope_to_company
+
+from . import selectors, services
+from .csvfile import Refused, csv_safe
+from .forms import CampaignForm, ContactListForm, UploadForm
+from .importing import list_import_create, store_upload
+from .models import Campaign, ContactList, ListImport
+from .permissions import import_in_scope
+from .tasks import run_list_import
+
+
+def _start_import(request, contact_list: ContactList, upload, kind: str) -> ListImport:
+    stored, _ = store_upload(upload.chunks(), name=upload.name)
+    list_import = list_import_create(
+        contact_list=contact_list, path=stored, file_name=upload.name, kind=kind, actor=request.user
+    )
+    run_list_import.delay_on_commit(list_import.pk)
+    return list_import
+
+
+class ListImportInline(admin.TabularInline):
+    model = ListImport
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "kind", "file_name", "status", "rows_loaded", "rows_rejected", "report"]
+    readonly_fields = fields
+    ordering = ["created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Report")
+    def report(self, obj):
+        return format_html('<a href="{}">Progress and rejected rows</a>', obj.get_absolute_url())
+
+
+@admin.register(ContactList)
+class ContactListAdmin(CompanyScopedAdmin):
+    list_display = ["name", "rows", "column_count", "created_at"]
+    search_fields = ["name"]
+    inlines = [ListImportInline]
+    readonly_fields = ["rows", "columns_shown", "links"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = ContactListForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["name", "file"]
+        return ["name", "rows", "columns_shown", "links"]
+
+    @admin.display(description="Columns")
+    def column_count(self, obj):
+        return len(obj.columns)
+
+    @admin.display(description="Columns")
+    def columns_shown(self, obj):
+        return ", ".join(obj.columns) or "— (not loaded yet)"
+
+    @admin.display(description="Next")
+    def links(self, obj):
+        if not obj.pk:
+            return ""
+        return format_html(
+            '<a href="{}">Append rows…</a> · <a href="{}?contact_list={}">Create a campaign '
+            "with this list</a>",
+            reverse("admin:campaigns_contactlist_append", args=[obj.pk]),
+            reverse("admin:campaigns_campaign_add"),
+            obj.pk,
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            if not request.user.is_superuser:
+                obj.company = request.company
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        if not change:
+            try:
+                self._new_import = _start_import(
+                    request, obj, form.cleaned_data["file"], ListImport.Kind.INITIAL
+                )
+            except Refused as refusal:
+                raise ValidationError(refusal.message) from None
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return HttpResponseRedirect(self._new_import.get_absolute_url())
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<str:list_id>/import/<str:pk>/",
+                view(self.import_view),
+                name="campaigns_contactlist_import",
+            ),
+            path(
+                "<str:list_id>/import/<str:pk>/status/",
+                view(self.import_status),
+                name="campaigns_contactlist_import_status",
+            ),
+            path(
+                "<str:list_id>/import/<str:pk>/rejected.csv",
+                view(self.rejected_csv),
+                name="campaigns_contactlist_rejected",
+            ),
+            path(
+                "<str:list_id>/append/",
+                view(self.append_view),
+                name="campaigns_contactlist_append",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _import(self, request, list_id, pk) -> ListImport:
+        if not self.has_view_permission(request):
+            raise ValidationError("denied")
+        return import_in_scope(request, list_id, pk)
+
+    def import_view(self, request, list_id, pk):
+        list_import = self._import(request, list_id, pk)
+        return render(
+            request,
+            "admin/campaigns/contactlist/import.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Import into {list_import.contact_list}",
+                "opts": self.model._meta,
+                "list_import": list_import,
+                "status": selectors.import_status(list_import),
+                "rejected": selectors.rejected_rows(list_import)[:50],
+            },
+        )
+
+    def import_status(self, request, list_id, pk):
+        return JsonResponse(selectors.import_status(self._import(request, list_id, pk)))
+
+    def rejected_csv(self, request, list_id, pk):
+        list_import = self._import(request, list_id, pk)
+
+        class Echo:
+            def write(self, value):
+                return value
+
+        writer = csv.writer(Echo())
+
+        def rows():
+            yield writer.writerow(["line", "reason", "row"])
+            for row in selectors.rejected_rows(list_import).iterator(chunk_size=2000):
+                yield writer.writerow([row.line, csv_safe(row.reason), csv_safe(row.raw)])
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="rejected-{list_import.pk}.csv"'
+        return response
+
+    def append_view(self, request, list_id):
+        contact_list = self.get_object(request, list_id)
+        if contact_list is None or not self.has_change_permission(request, contact_list):
+            return HttpResponseRedirect(reverse("admin:campaigns_contactlist_changelist"))
+        form = UploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                with transaction.atomic():
+                    list_import = _start_import(
+                        request, contact_list, form.cleaned_data["file"], ListImport.Kind.APPEND
+                    )
+            except Refused as refusal:
+                form.add_error("file", refusal.message)
+            else:
+                return HttpResponseRedirect(list_import.get_absolute_url())
+        return render(
+            request,
+            "admin/campaigns/contactlist/append.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Append rows to {contact_list}",
+                "opts": self.model._meta,
+                "contact_list": contact_list,
+                "form": form,
+            },
+        )
+
+
+@admin.action(description="Start the selected campaigns (build the agents' queues)")
+def start(modeladmin, request, queryset):
+    _each(modeladmin, request, queryset, services.campaign_start, "started")
+
+
+@admin.action(description="Pause the selected campaigns")
+def pause(modeladmin, request, queryset):
+    _each(modeladmin, request, queryset, services.campaign_pause, "paused")
+
+
+@admin.action(description="Resume the selected campaigns")
+def resume(modeladmin, request, queryset):
+    _each(modeladmin, request, queryset, services.campaign_resume, "resumed")
+
+
+@admin.action(description="Recycle the selected campaigns (unfinished lists start again)")
+def recycle(modeladmin, request, queryset):
+    _each(modeladmin, request, queryset, services.campaign_recycle, "recycled")
+
+
+@admin.action(description="Complete the selected campaigns")
+def complete(modeladmin, request, queryset):
+    _each(modeladmin, request, queryset, services.campaign_complete, "completed")
+
+
+def _each(modeladmin, request, queryset, service, done: str) -> None:
+    for campaign in queryset.order_by("pk"):
+        try:
+            service(campaign=campaign, actor=request.user)
+        except ValidationError as error:
+            modeladmin.message_user(
+                request, f"{campaign}: {' '.join(error.messages)}", messages.ERROR
+            )
+        else:
+            modeladmin.message_user(request, f"{campaign}: {done}.", messages.SUCCESS)
+
+
+@admin.register(Campaign)
+class CampaignAdmin(CompanyScopedAdmin):
+    form = CampaignForm
+    list_display = ["name", "agent_owned_icon", "status", "queue", "contact_list", "dashboard"]
+    list_select_related = ["queue", "contact_list"]
+    list_filter = ["status"]
+    actions = [start, pause, resume, recycle, complete]
+    readonly_fields = ["dialing_mode", "agent_owned", "status", "queue", "contact_list",
+                       "agent_column", "recycle_count"]  # fmt: skip
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ["dialing_mode", "agent_owned"]
+        return [*self.readonly_fields, *super().get_readonly_fields(request, obj)]
+
+    def get_fields(self, request, obj=None):
+        sort = [f"{p}_{i}" for i in range(1, 5) for p in ("sort", "direction")]
+        if obj is None:
+            return ["name", "dialing_mode", "agent_owned", "queue", "contact_list",
+                    "agent_column", *sort]  # fmt: skip
+        editable_sort = sort if obj.status == Campaign.Status.DRAFT else []
+        return ["name", "status", "dialing_mode", "agent_owned", "queue", "contact_list",
+                "agent_column", *editable_sort, "recycle_count"]  # fmt: skip
+
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["fields"] = [
+            f
+            for f in self.get_fields(request, obj)
+            if f not in self.get_readonly_fields(request, obj)
+        ]
+        base = super().get_form(request, obj, **{**kwargs, "fields": [
+            f for f in kwargs["fields"] if f in ("name", "queue", "contact_list", "agent_column")
+        ]})  # fmt: skip
+        lists = list(
+            scope_to_company(ContactList.objects.exclude(columns=[]), request)
+            if obj is None
+            else [obj.contact_list]
+        )
+
+        class Form(base):
+            def __init__(self, *args, **kw):
+                kw.setdefault("lists", lists)
+                super().__init__(*args, **kw)
+                if "queue" in self.fields:
+                    self.fields["queue"].queryset = scope_to_company(
+                        ContactCenter.objects.all(), request
+                    )
+                if "contact_list" in self.fields:
+                    self.fields["contact_list"].queryset = scope_to_company(
+                        ContactList.objects.exclude(columns=[]), request
+                    )
+
+        return Form
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        if "contact_list" in initial:
+            initial["contact_list"] = (
+                ContactList.objects.filter(pk=initial["contact_list"]).first()
+                if str(initial["contact_list"]).isdigit()
+                else None
+            )  # noqa: E501
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        sort = form.sort_value() if "sort_1" in form.fields else obj.sort
+        if change:
+            services.campaign_update(campaign=obj, actor=request.user, name=obj.name, sort=sort)
+            return
+        company = obj.company if request.user.is_superuser else request.company
+        created = services.campaign_create(
+            company=company,
+            name=obj.name,
+            queue=obj.queue,
+            contact_list=obj.contact_list,
+            agent_column=obj.agent_column,
+            sort=sort,
+            actor=request.user,
+        )
+        obj.pk = created.pk
+        obj.company = created.company
+
+    @admin.display(description="Agent-owned")
+    def agent_owned_icon(self, obj):
+        if not obj.agent_owned:
+            return ""
+        return format_html(
+            '<a class="agent-owned-icon" href="{}" title="Agent-owned records: errors" '
+            'aria-label="Errors of {}">👤 errors</a>',
+            reverse("campaigns:errors", args=[obj.pk]),
+            obj.name,
+        )
+
+    @admin.display(description="Dashboard")
+    def dashboard(self, obj):
+        return format_html(
+            '<a href="{}">Dashboard</a>', reverse("campaigns:dashboard", args=[obj.pk])
+        )

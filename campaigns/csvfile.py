@@ -1,0 +1,246 @@
+"""Reading a contact-list CSV as a stream: encoding and delimiter detected, the header and
+every row checked against the list limits. Nothing here touches the database.
+
+- Encoding: UTF-8 (with or without BOM) if the whole file decodes as UTF-8, else
+  Windows-1252; a file that is neither (or UTF-16) is refused.
+- Delimiter: the most frequent of comma, semicolon and tab in the header line.
+- Phone columns: headers with "phone", "mobile", "cell" or "tel" as a word or word part
+  ("Home phone", "mobile_2", "Tel."); at least one, at most ten.
+"""
+
+import codecs
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+
+from .models import MAX_CELL_CHARS, MAX_COLUMNS, MAX_HEADER_CHARS, MAX_PHONE_COLUMNS, MAX_ROWS
+from .phones import normalise_list_phone
+
+CHUNK = 1 << 20
+# The csv module refuses a cell above its (process-wide) limit; we keep its default of
+# 131,072 characters: anything near it is an unclosed quote, and the file is refused.
+FIELD_LIMIT = csv.field_size_limit()
+PHONE_HEADER = re.compile(r"phone|mobile|(?:^|[^a-z])(?:cell|tel)(?:$|[^a-z])", re.IGNORECASE)
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+_NEEDS_JSON_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f]')
+
+
+class Refused(Exception):
+    """The file as a whole is refused; ``message`` says why, for a person."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class Layout:
+    encoding: str
+    delimiter: str
+    columns: list[str] = field(default_factory=list)
+    phone_indexes: list[int] = field(default_factory=list)
+
+
+def detect_encoding(path: Path) -> str:
+    """Read the whole file once (in chunks): 'utf-8-sig' if it decodes as UTF-8, else 'cp1252'."""
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise Refused(
+                "The file is UTF-16: save it as UTF-8 (CSV UTF-8 in Excel) and upload again."
+            )
+        handle.seek(0)
+        for encoding in ("utf-8-sig", "cp1252"):
+            decoder = codecs.getincrementaldecoder(encoding)()
+            handle.seek(0)
+            try:
+                while chunk := handle.read(CHUNK):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+                return encoding
+            except UnicodeDecodeError:
+                continue
+    raise Refused(
+        "The file is neither UTF-8 nor Windows-1252 text (is it a spreadsheet or a zip?). "
+        "Save it as CSV UTF-8 and upload again."
+    )
+
+
+def detect_delimiter(header_line: str) -> str:
+    counts = {d: header_line.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def _first_line(path: Path, encoding: str) -> str:
+    with open(path, encoding=encoding, newline="") as handle:
+        return handle.readline(64 * 1024)
+
+
+def check_header(cells: list[str]) -> tuple[list[str], list[int]]:
+    columns = [c.strip() for c in cells]
+    if not columns or columns == [""]:
+        raise Refused("The file is empty: the first line must name the columns.")
+    if len(columns) > MAX_COLUMNS:
+        raise Refused(f"The file has {len(columns)} columns; a list has at most {MAX_COLUMNS}.")
+    for number, name in enumerate(columns, start=1):
+        if not name:
+            raise Refused(f"Column {number} has no name in the first line.")
+        if len(name) > MAX_HEADER_CHARS:
+            raise Refused(
+                f"The name of column {number} has {len(name)} characters; at most "
+                f"{MAX_HEADER_CHARS}."
+            )
+        if "\x00" in name:
+            raise Refused(f"The name of column {number} contains a NUL character.")
+    lowered = [c.lower() for c in columns]
+    for name in columns:
+        if lowered.count(name.lower()) > 1:
+            raise Refused(f"Two columns are named “{name}”: give each column its own name.")
+    phones = [i for i, name in enumerate(columns) if PHONE_HEADER.search(name)]
+    if not phones:
+        raise Refused(
+            "No phone column: name at least one column with “phone” in it (e.g. “Phone”, "
+            "“Mobile phone”)."
+        )
+    if len(phones) > MAX_PHONE_COLUMNS:
+        raise Refused(
+            f"The file has {len(phones)} phone columns; a list has at most {MAX_PHONE_COLUMNS}."
+        )
+    return columns, phones
+
+
+def json_cells(cells: list[str]) -> str:
+    """The cells as a JSON array (the record's ``data``); the common case without escapes
+    is joined directly (json.dumps costs as much as reading the row)."""
+    joined = '","'.join(cells)
+    if _NEEDS_JSON_ESCAPE.search(joined) is None and joined.isascii():
+        return f'["{joined}"]'
+    return json.dumps(cells, ensure_ascii=False)
+
+
+@dataclass
+class Row:
+    line: int
+    phone: str = ""
+    cells: list[str] | None = None
+    reason: str = ""
+    raw: str = ""
+
+
+def read(
+    path: Path,
+    *,
+    region: str,
+    layout: Layout | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[Layout, Iterator[Row]]:
+    """The file's layout, and its rows one at a time: each valid (E.164 phones, first phone
+    apart) or rejected with its reason. Raises ``Refused`` for the file as a whole (on
+    the header at once; later for too many rows or a broken quote)."""
+    encoding = layout.encoding if layout else detect_encoding(path)
+    delimiter = detect_delimiter(_first_line(path, encoding).lstrip("\ufeff"))
+    binary = open(path, "rb")  # noqa: SIM115 - closed by the generator below
+    text = io.TextIOWrapper(binary, encoding=encoding, newline="")
+    reader = csv.reader(text, delimiter=delimiter)
+    try:
+        header = next(reader, [])
+    except csv.Error as error:
+        binary.close()
+        raise Refused(f"The first line cannot be read as CSV: {error}.") from None
+    try:
+        columns, phones = check_header(header)
+    except Refused:
+        binary.close()
+        raise
+    found = Layout(encoding=encoding, delimiter=delimiter, columns=columns, phone_indexes=phones)
+    return found, _rows(binary, reader, found, region, progress)
+
+
+def _rows(binary, reader, layout: Layout, region: str, progress) -> Iterator[Row]:
+    width = len(layout.columns)
+    names = layout.columns
+    phones = layout.phone_indexes
+    delimiter = layout.delimiter
+    previous_end = reader.line_num
+    count = 0
+    try:
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                if progress is not None:
+                    progress(binary.tell())
+                return
+            except csv.Error as error:
+                raise Refused(
+                    f"Line {previous_end + 1} cannot be read as CSV ({error}); often a quote "
+                    "that is never closed."
+                ) from None
+            line = previous_end + 1
+            previous_end = reader.line_num
+            if not cells or (len(cells) == 1 and not cells[0].strip()):
+                continue  # a blank line
+            count += 1
+            if count > MAX_ROWS:
+                raise Refused(
+                    f"The file has more than {MAX_ROWS:,} rows; a list has at most {MAX_ROWS:,}."
+                )
+            if progress is not None and count % 4096 == 0:
+                progress(binary.tell())
+            if len(cells) != width:
+                yield Row(
+                    line,
+                    reason=f"{len(cells)} cells; the header has {width}",
+                    raw=delimiter.join(cells)[:1000],
+                )
+                continue
+            if max(map(len, cells)) > MAX_CELL_CHARS:
+                at = next(i for i, c in enumerate(cells) if len(c) > MAX_CELL_CHARS)
+                yield Row(
+                    line,
+                    reason=f"“{names[at]}” has {len(cells[at]):,} characters (at most "
+                    f"{MAX_CELL_CHARS})",
+                    raw=delimiter.join(cells)[:1000],
+                )
+                continue
+            joined = delimiter.join(cells)
+            if "\x00" in joined:
+                yield Row(line, reason="Contains a NUL character", raw=joined.replace("\x00", ""))
+                continue
+            first = ""
+            reason = ""
+            for i in phones:
+                value = cells[i]
+                if not value or value.isspace():
+                    cells[i] = ""
+                    continue
+                try:
+                    cells[i] = normalise_list_phone(value, region=region)
+                except ValidationError as error:
+                    reason = f"“{names[i]}”: {error.messages[0]}"
+                    break
+                if not first:
+                    first = cells[i]
+            if reason:
+                yield Row(line, reason=reason, raw=joined[:1000])
+            elif not first:
+                yield Row(line, reason="No phone number", raw=joined[:1000])
+            else:
+                yield Row(line, phone=first, cells=cells)
+    finally:
+        binary.close()
+
+
+def csv_safe(value: object) -> str:
+    """A cell for a CSV export that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    if text and text[0] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text

@@ -1,0 +1,243 @@
+"""Reads for the campaign pages, the workload page and the import progress."""
+
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from agents.centers.models import CenterMembership
+from agents.models import Agent, Company
+
+from .importing import progress_file
+from .models import (
+    AgentKey,
+    Campaign,
+    ContactList,
+    Entry,
+    ListImport,
+    OwnerChange,
+    RejectedRow,
+)
+
+S = Entry.State
+OPEN = [S.QUEUED, S.RESERVED, S.CALLED]
+ACTIVE = [Campaign.Status.RUNNING, Campaign.Status.PAUSED]
+
+
+def pending_records_by_agent(company: Company) -> dict[int, int]:
+    """Records still to work in each agent's queues (running or paused campaigns)."""
+    rows = (
+        Entry.objects.filter(campaign__company=company, campaign__status__in=ACTIVE, state__in=OPEN)
+        .values("agent_id")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    return {row["agent_id"]: row["n"] for row in rows if row["agent_id"] is not None}
+
+
+def import_progress(list_import: ListImport) -> int:
+    """Bytes read so far: from the row (PostgreSQL) or the progress file (SQLite)."""
+    if list_import.is_finished or connection.vendor == "postgresql":
+        return list_import.bytes_read
+    try:
+        return int(progress_file(list_import.pk).read_text() or 0)
+    except (OSError, ValueError):
+        return list_import.bytes_read
+
+
+def import_status(list_import: ListImport) -> dict:
+    done = import_progress(list_import)
+    percent = (
+        100
+        if list_import.is_finished
+        else min(99, int(100 * done / list_import.file_size))
+        if list_import.file_size
+        else 0
+    )
+    return {
+        "status": list_import.status,
+        "status_label": list_import.get_status_display(),
+        "finished": list_import.is_finished,
+        "percent": percent,
+        "bytes_read": done,
+        "file_size": list_import.file_size,
+        "rows_loaded": list_import.rows_loaded,
+        "rows_rejected": list_import.rows_rejected,
+        "message": list_import.message,
+    }
+
+
+def rejected_rows(list_import: ListImport) -> QuerySet[RejectedRow]:
+    return list_import.rejected.order_by("line", "pk")
+
+
+def campaigns_for_company(company: Company) -> QuerySet[Campaign]:
+    return Campaign.objects.filter(company=company).select_related("queue", "contact_list")
+
+
+def agent_campaigns(*, agent: Agent, company: Company) -> list[dict]:
+    """The running campaigns with records in the agent's queue, with their progress."""
+    counts = (
+        Entry.objects.filter(agent=agent, campaign__company=company, campaign__status__in=ACTIVE)
+        .values("campaign_id")
+        .annotate(
+            total=Count("*"),
+            remaining=Count("pk", filter=Q(state__in=OPEN)),
+            handled=Count("pk", filter=Q(handled_at__isnull=False)),
+        )
+        .order_by()
+    )
+    by_id = {row["campaign_id"]: row for row in counts}
+    campaigns = Campaign.objects.filter(pk__in=by_id).order_by("name")
+    return [{"campaign": c, **by_id[c.pk]} for c in campaigns]
+
+
+def agent_progress(*, campaign: Campaign, agent: Agent) -> dict:
+    now = timezone.now()
+    row = Entry.objects.filter(campaign=campaign, agent=agent).aggregate(
+        total=Count("pk", filter=~Q(state__in=[S.ERROR, S.FIXED])),
+        remaining=Count("pk", filter=Q(state__in=OPEN)),
+        handled=Count("pk", filter=Q(handled_at__isnull=False)),
+        skipped=Count("pk", filter=Q(state=S.SKIPPED)),
+        callbacks=Count("pk", filter=Q(state=S.QUEUED, callback_at__isnull=False)),
+        callbacks_due=Count("pk", filter=Q(state=S.QUEUED, callback_at__lte=now)),
+    )
+    total = row["total"] or 0
+    row["done"] = total - row["remaining"]
+    row["percent"] = round(100 * row["done"] / total) if total else 0
+    return row
+
+
+@dataclass
+class DashboardRow:
+    agent: Agent | None
+    total: int = 0
+    handled: int = 0
+    skipped: int = 0
+    callbacks_due: int = 0
+    remaining: int = 0
+    errors: int = 0
+    pending_changes: int = 0
+    in_queue: bool = True
+    bars: dict = field(default_factory=dict)
+
+
+def dashboard(campaign: Campaign) -> dict:
+    """Per agent: total, handled, skipped, callbacks due, remaining, errors; and totals.
+    Two grouped queries over the entries (one index) and one for the pending changes."""
+    now = timezone.now()
+    counts = (
+        Entry.objects.filter(campaign=campaign)
+        .values("agent_id")
+        .annotate(
+            total=Count("pk", filter=~Q(state__in=[S.ERROR, S.FIXED])),
+            handled=Count("pk", filter=Q(handled_at__isnull=False)),
+            skipped=Count("pk", filter=Q(state=S.SKIPPED)),
+            callbacks_due=Count("pk", filter=Q(state=S.QUEUED, callback_at__lte=now)),
+            remaining=Count("pk", filter=Q(state__in=OPEN)),
+            errors=Count("pk", filter=Q(state=S.ERROR)),
+        )
+        .order_by()
+    )
+    members = set(
+        CenterMembership.objects.filter(center_id=campaign.queue_id).values_list(
+            "agent_id", flat=True
+        )
+    )
+    agents = Agent.objects.in_bulk([r["agent_id"] for r in counts if r["agent_id"]])
+    rows = []
+    unassigned_errors = 0
+    for r in counts:
+        if r["agent_id"] is None:
+            unassigned_errors += r["errors"]
+            continue
+        rows.append(
+            DashboardRow(
+                agent=agents[r["agent_id"]],
+                **{k: r[k] for k in ("total", "handled", "skipped", "callbacks_due")},
+                remaining=r["remaining"],
+                errors=r["errors"],
+                in_queue=r["agent_id"] in members,
+            )
+        )
+    for row in rows:
+        done = row.total - row.remaining
+        row.bars = {
+            "done": round(100 * done / row.total, 1) if row.total else 0,
+            "label": f"{done} of {row.total}",
+        }
+    rows.sort(key=lambda r: (r.agent.full_name or r.agent.email).lower())
+    totals = {
+        key: sum(getattr(r, key) for r in rows)
+        for key in ("total", "handled", "skipped", "callbacks_due", "remaining", "errors")
+    }
+    totals["errors"] += unassigned_errors
+    totals["errors"] += orphaned_callbacks(campaign).count()
+    done = totals["total"] - totals["remaining"]
+    totals["percent"] = round(100 * done / totals["total"]) if totals["total"] else 0
+    totals["pending_changes"] = OwnerChange.objects.filter(
+        campaign=campaign, applied_at__isnull=True
+    ).count()
+    return {"rows": rows, "totals": totals}
+
+
+def orphaned_callbacks(campaign: Campaign) -> QuerySet[Entry]:
+    """Callbacks whose owner has left the queue: listed as errors, never given to others."""
+    member = CenterMembership.objects.filter(center_id=campaign.queue_id, agent=OuterRef("agent"))
+    return (
+        Entry.objects.filter(
+            campaign=campaign, state=S.QUEUED, callback_at__isnull=False, agent__isnull=False
+        )
+        .filter(~Exists(member))
+        .select_related("agent", "record")
+    )
+
+
+def error_entries(campaign: Campaign) -> QuerySet[Entry]:
+    return (
+        Entry.objects.filter(campaign=campaign, state=S.ERROR)
+        .select_related("record", "agent")
+        .order_by("position")
+    )
+
+
+def fixed_entries(campaign: Campaign) -> QuerySet[Entry]:
+    return (
+        Entry.objects.filter(campaign=campaign, state=S.FIXED)
+        .select_related("record", "fixed_by__record", "fixed_by__agent")
+        .order_by("position")
+    )
+
+
+def error_counts(campaign: Campaign) -> list[tuple[str, int]]:
+    labels = dict(AgentKey.Error.choices)
+    rows = (
+        Entry.objects.filter(campaign=campaign, state=S.ERROR)
+        .values("error")
+        .annotate(n=Count("*"))
+        .order_by("-n")
+    )
+    return [(labels.get(r["error"], r["error"]), r["n"]) for r in rows]
+
+
+def pending_owner_changes(campaign: Campaign) -> QuerySet[OwnerChange]:
+    return OwnerChange.objects.filter(campaign=campaign, applied_at__isnull=True).select_related(
+        "record", "requested_by"
+    )
+
+
+def entry_for_agent(*, campaign: Campaign, agent: Agent, pk: int) -> Entry | None:
+    return (
+        Entry.objects.filter(campaign=campaign, agent=agent, pk=pk)
+        .select_related("record__contact_list", "record__contact", "disposition")
+        .first()
+    )
+
+
+def record_cells(entry: Entry) -> list[tuple[str, str]]:
+    return list(zip(entry.record.contact_list.columns, entry.record.data, strict=False))
+
+
+def lists_for_company(company: Company) -> QuerySet[ContactList]:
+    return ContactList.objects.filter(company=company)

@@ -1,0 +1,257 @@
+"""A campaign's life: create, change what may change, start (distribute), pause, resume,
+recycle, complete; owner changes stored while it runs and honoured at the next recycle."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from agents.centers.models import ContactCenter
+from agents.models import Agent, Company
+
+from .distribution import (
+    agents_named,
+    distribute,
+    redistribute,
+    too_many_agents,
+    unfinished_agents,
+)
+from .locks import lock_campaign, lock_contact_list
+from .models import MAX_SORT_COLUMNS, Campaign, ContactList, Entry, OwnerChange, Record
+
+# Fixed when the campaign is created (the anchor product's rule): a change would move
+# records between queues behind the agents' backs.
+IMMUTABLE = ("dialing_mode", "agent_owned", "queue", "contact_list", "agent_column")
+EDITABLE = ("name", "sort")
+S = Campaign.Status
+
+
+def campaign_clean(
+    *,
+    company: Company,
+    queue: ContactCenter,
+    contact_list: ContactList,
+    agent_column: str,
+    sort: list,
+) -> list[list[str]]:
+    """Check a campaign's settings; return the sorting in its stored form."""
+    errors: dict[str, list[str]] = {}
+    if queue.company_id != company.pk:
+        errors["queue"] = ["Pick a contact center of this company."]
+    elif not queue.preferred_agent_routing:
+        errors["queue"] = [
+            f"“{queue}” does not use preferred agent routing: turn it on in the center's "
+            "settings first, or records cannot go to their own agents."
+        ]
+    if contact_list.company_id != company.pk:
+        errors["contact_list"] = ["Pick a contact list of this company."]
+    elif not contact_list.columns:
+        errors["contact_list"] = ["This list is not loaded yet: wait for its import to finish."]
+    elif agent_column not in contact_list.columns:
+        errors["agent_column"] = [f"“{agent_column}” is not a column of “{contact_list}”."]
+    cleaned = []
+    for item in sort or []:
+        column, direction = (list(item) + ["asc"])[:2]
+        if not column:
+            continue
+        if column == agent_column:
+            errors.setdefault("sort", []).append(
+                "Records cannot be sorted by the agent column: each agent gets their own "
+                "records in the order of the other columns."
+            )
+        elif column not in (contact_list.columns or []):
+            errors.setdefault("sort", []).append(f"“{column}” is not a column of the list.")
+        cleaned.append([column, "desc" if direction == "desc" else "asc"])
+    if len(cleaned) > MAX_SORT_COLUMNS:
+        errors.setdefault("sort", []).append(f"Sort by at most {MAX_SORT_COLUMNS} columns.")
+    if len({c for c, _ in cleaned}) != len(cleaned):
+        errors.setdefault("sort", []).append("Each column can be used once in the sorting.")
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+@transaction.atomic
+def campaign_create(
+    *,
+    company: Company,
+    name: str,
+    queue: ContactCenter,
+    contact_list: ContactList,
+    agent_column: str,
+    sort: list | None = None,
+    actor: Agent | None = None,
+) -> Campaign:
+    cleaned = campaign_clean(
+        company=company,
+        queue=queue,
+        contact_list=contact_list,
+        agent_column=agent_column,
+        sort=sort or [],
+    )
+    campaign = Campaign(
+        company=company,
+        name=name.strip(),
+        queue=queue,
+        contact_list=contact_list,
+        agent_column=agent_column,
+        sort=cleaned,
+        created_by=actor,
+    )
+    if Campaign.objects.filter(company=company, name=campaign.name).exists():
+        raise ValidationError({"name": ["Another campaign already has this name."]})
+    _check_agents(campaign)
+    campaign.save()
+    return campaign
+
+
+def _check_agents(campaign: Campaign) -> None:
+    too_many_agents(agents_named(campaign))
+
+
+@transaction.atomic
+def campaign_update(*, campaign: Campaign, actor: Agent | None = None, **fields) -> Campaign:
+    """Change a campaign's name or (in draft) sorting; the rest is fixed at creation."""
+    locked = lock_campaign(campaign.pk)
+    fixed = [name for name in fields if name in IMMUTABLE]
+    changed_fixed = [
+        name
+        for name in fixed
+        if getattr(locked, name + ("_id" if name in ("queue", "contact_list") else ""))
+        != _raw(fields[name])
+    ]
+    if changed_fixed:
+        raise ValidationError(
+            "After a campaign is created its dialing mode, queue, contact list and "
+            "agent-owned column cannot change, and it stays agent-owned "
+            f"(asked to change: {', '.join(changed_fixed)})."
+        )
+    unknown = set(fields) - set(IMMUTABLE) - set(EDITABLE)
+    if unknown:
+        raise TypeError(f"campaign_update() got unexpected fields {sorted(unknown)}")
+    if "sort" in fields:
+        if locked.status != S.DRAFT and fields["sort"] != locked.sort:
+            raise ValidationError({"sort": ["The sorting can change only before the start."]})
+        locked.sort = campaign_clean(
+            company=locked.company,
+            queue=locked.queue,
+            contact_list=locked.contact_list,
+            agent_column=locked.agent_column,
+            sort=fields["sort"],
+        )
+    if "name" in fields:
+        name = fields["name"].strip()
+        if Campaign.objects.filter(company=locked.company, name=name).exclude(pk=locked.pk):
+            raise ValidationError({"name": ["Another campaign already has this name."]})
+        locked.name = name
+    locked.save(update_fields=["name", "sort"])
+    return locked
+
+
+def _raw(value):
+    return getattr(value, "pk", value)
+
+
+def _transition(campaign: Campaign, allowed: tuple[str, ...], verb: str) -> Campaign:
+    locked = lock_campaign(campaign.pk)
+    if locked.status not in allowed:
+        raise ValidationError(f"A {locked.get_status_display().lower()} campaign cannot be {verb}.")
+    return locked
+
+
+@transaction.atomic
+def campaign_start(*, campaign: Campaign, actor: Agent | None = None) -> int:
+    """Draft → running: build every agent's queue. Returns the records queued."""
+    lock_contact_list(campaign.contact_list_id)
+    locked = _transition(campaign, (S.DRAFT,), "started")
+    distribute(locked)
+    locked.status = S.RUNNING
+    locked.started_at = timezone.now()
+    locked.save(update_fields=["status", "started_at"])
+    campaign.refresh_from_db()
+    return Entry.objects.filter(campaign=locked, state=Entry.State.QUEUED).count()
+
+
+@transaction.atomic
+def campaign_pause(*, campaign: Campaign, actor: Agent | None = None) -> Campaign:
+    locked = _transition(campaign, (S.RUNNING,), "paused")
+    locked.status = S.PAUSED
+    locked.save(update_fields=["status"])
+    campaign.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def campaign_resume(*, campaign: Campaign, actor: Agent | None = None) -> Campaign:
+    locked = _transition(campaign, (S.PAUSED,), "resumed")
+    locked.status = S.RUNNING
+    locked.save(update_fields=["status"])
+    campaign.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def campaign_complete(*, campaign: Campaign, actor: Agent | None = None) -> Campaign:
+    locked = _transition(campaign, (S.RUNNING, S.PAUSED), "completed")
+    locked.status = S.COMPLETE
+    locked.completed_at = timezone.now()
+    locked.save(update_fields=["status", "completed_at"])
+    campaign.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def campaign_recycle(*, campaign: Campaign, actor: Agent | None = None) -> int:
+    """Start unfinished per-agent lists again from the beginning (handled records stay
+    marked handled; the agent may skip them), give records to agents who joined the queue
+    since, and apply the owner changes stored meanwhile. Returns the owner changes applied."""
+    lock_contact_list(campaign.contact_list_id)
+    locked = _transition(campaign, (S.RUNNING, S.PAUSED), "recycled")
+    restart = unfinished_agents(locked)
+    applied = _apply_owner_changes(locked)
+    redistribute(locked, restart_agents=restart)
+    locked.recycle_count += 1
+    locked.recycled_at = timezone.now()
+    locked.save(update_fields=["recycle_count", "recycled_at"])
+    return applied
+
+
+def _apply_owner_changes(campaign: Campaign) -> int:
+    index = campaign.agent_column_index
+    pending = list(
+        OwnerChange.objects.filter(campaign=campaign, applied_at__isnull=True)
+        .select_related("record")
+        .order_by("created_at", "pk")
+    )
+    now = timezone.now()
+    for change in pending:  # the latest change of a record wins
+        record = change.record
+        record.data[index] = change.new_value
+        record.save(update_fields=["data"])
+        change.applied_at = now
+        change.save(update_fields=["applied_at"])
+    return len(pending)
+
+
+@transaction.atomic
+def record_change_owner(
+    *, campaign: Campaign, record: Record, new_value: str, actor: Agent | None = None
+) -> OwnerChange | None:
+    """Give a record to another agent (email or user ID). In a draft it changes at once;
+    while the campaign runs it is stored, shown as pending, and honoured at the next recycle."""
+    locked = lock_campaign(campaign.pk)
+    new_value = (new_value or "").strip()
+    if record.contact_list_id != locked.contact_list_id:
+        raise ValidationError("This record is not in the campaign's list.")
+    if not new_value:
+        raise ValidationError("Give the new owner's email or user ID.")
+    if len(new_value) > 512:
+        raise ValidationError("An agent's email or user ID has at most 512 characters.")
+    if locked.status == S.COMPLETE:
+        raise ValidationError("The campaign is complete.")
+    if locked.status == S.DRAFT:
+        record.data[locked.agent_column_index] = new_value
+        record.save(update_fields=["data"])
+        return None
+    return OwnerChange.objects.create(
+        campaign=locked, record=record, new_value=new_value, requested_by=actor
+    )

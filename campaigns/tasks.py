@@ -1,0 +1,17 @@
+"""Thin Celery tasks: take ids, re-fetch, call a service (idempotent)."""
+
+from celery import shared_task
+
+from .importing import list_import_run, remove_upload
+from .models import ListImport
+
+
+@shared_task(name="campaigns.run_list_import")
+def run_list_import(list_import_id: int) -> str:
+    """Load a queued import; a finished one is left alone (a redelivered message is harmless)."""
+    if not ListImport.objects.filter(pk=list_import_id).exists():
+        return "gone"
+    list_import = list_import_run(list_import_id=list_import_id)
+    if list_import.is_finished:
+        remove_upload(list_import)
+    return list_import.status

@@ -1,0 +1,180 @@
+"""Campaign pages: the agent's preview queue; the dashboard and the error page for
+supervisors and admins."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from agents.permissions import access_level_required, parse_pk
+from agents.phone import format_phone
+from contacts.selectors import contact_timeline
+
+from . import selectors
+from .forms import DispositionForm, OwnerChangeForm
+from .models import Campaign, Record
+from .permissions import SUPERVISING, WORKING, campaign_in_scope, supervises
+from .services import record_change_owner
+from .work import entry_call, entry_disposition, entry_next, entry_skip
+
+working = access_level_required(*WORKING)
+supervising = access_level_required(*SUPERVISING)
+
+
+@working
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "campaigns/list.html",
+        {
+            "mine": selectors.agent_campaigns(agent=request.user, company=request.company),
+            "all": selectors.campaigns_for_company(request.company)
+            if supervises(request.user)
+            else None,
+        },
+    )
+
+
+@working
+def work(request: HttpRequest, pk: int) -> HttpResponse:
+    """The agent's queue: progress and *Next record* (a POST reserves the next one)."""
+    campaign = campaign_in_scope(request, pk)
+    if request.method == "POST":
+        entry = entry_next(campaign=campaign, agent=request.user)
+        if entry is None:
+            messages.info(request, "Nothing more in your queue for now.")
+            return redirect("campaigns:work", pk=campaign.pk)
+        return redirect("campaigns:entry", pk=campaign.pk, entry_pk=entry.pk)
+    return render(
+        request,
+        "campaigns/work.html",
+        {
+            "campaign": campaign,
+            "progress": selectors.agent_progress(campaign=campaign, agent=request.user),
+        },
+    )
+
+
+@working
+def entry(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
+    campaign = campaign_in_scope(request, pk)
+    found = selectors.entry_for_agent(
+        campaign=campaign, agent=request.user, pk=parse_pk(str(entry_pk))
+    )
+    if found is None:
+        raise Http404("This record is not in your queue.")
+    form = DispositionForm(campaign=campaign)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "call":
+                entry_call(entry_id=found.pk, agent=request.user)
+                return redirect("campaigns:entry", pk=campaign.pk, entry_pk=found.pk)
+            if action == "skip":
+                entry_skip(entry_id=found.pk, agent=request.user)
+                return _next(request, campaign, "Skipped.")
+            if action == "disposition":
+                form = DispositionForm(request.POST, campaign=campaign)
+                if form.is_valid():
+                    entry_disposition(
+                        entry_id=found.pk,
+                        agent=request.user,
+                        disposition=form.cleaned_data["disposition"],
+                        callback_at=form.cleaned_data["callback_at"],
+                    )
+                    return _next(request, campaign, "Saved.")
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("campaigns:entry", pk=campaign.pk, entry_pk=found.pk)
+    contact = found.record.contact
+    return render(
+        request,
+        "campaigns/entry.html",
+        {
+            "campaign": campaign,
+            "entry": found,
+            "cells": selectors.record_cells(found),
+            "phone": format_phone(found.record.phone),
+            "contact": contact,
+            "timeline": contact_timeline(contact=contact)[:10] if contact else [],
+            "form": form,
+            "progress": selectors.agent_progress(campaign=campaign, agent=request.user),
+            "pending_owner": selectors.pending_owner_changes(campaign)
+            .filter(record=found.record)
+            .first(),
+        },
+    )
+
+
+def _next(request: HttpRequest, campaign: Campaign, note: str) -> HttpResponse:
+    following = entry_next(campaign=campaign, agent=request.user)
+    if following is None:
+        messages.info(request, f"{note} Nothing more in your queue for now.")
+        return redirect("campaigns:work", pk=campaign.pk)
+    return redirect("campaigns:entry", pk=campaign.pk, entry_pk=following.pk)
+
+
+@supervising
+def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = campaign_in_scope(request, pk)
+    return render(
+        request,
+        "campaigns/dashboard.html",
+        {"campaign": campaign, **selectors.dashboard(campaign)},
+    )
+
+
+@supervising
+def errors(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = campaign_in_scope(request, pk)
+    return render(
+        request,
+        "campaigns/errors.html",
+        {
+            "campaign": campaign,
+            "counts": selectors.error_counts(campaign),
+            "errors": selectors.error_entries(campaign)[:500],
+            "orphaned": selectors.orphaned_callbacks(campaign)[:200],
+            "fixed": selectors.fixed_entries(campaign)[:200],
+            "pending": selectors.pending_owner_changes(campaign)[:200],
+            "form": OwnerChangeForm(),
+        },
+    )
+
+
+@supervising
+@require_POST
+def change_owner(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = campaign_in_scope(request, pk)
+    form = OwnerChangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the record's line and the new owner.")
+        return redirect("campaigns:errors", pk=campaign.pk)
+    record = (
+        Record.objects.filter(
+            contact_list_id=campaign.contact_list_id, line=form.cleaned_data["line"]
+        )
+        .order_by("-list_import_id")
+        .first()
+    )
+    if record is None:
+        messages.error(request, "No record of the list has this line.")
+        return redirect("campaigns:errors", pk=campaign.pk)
+    try:
+        change = record_change_owner(
+            campaign=campaign,
+            record=record,
+            new_value=form.cleaned_data["new_value"],
+            actor=request.user,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            "Owner changed."
+            if change is None
+            else "Owner change stored: pending until the campaign is recycled.",
+        )
+    return redirect("campaigns:errors", pk=campaign.pk)

@@ -1,0 +1,152 @@
+"""An agent working their own queue: next record, Call, Skip, disposition, callback.
+
+Every action locks the entry and checks it is the agent's; handling a record writes a row on
+its contact's timeline (``contacts.services.timeline_record``) in the same transaction,
+creating the contact first if the company has none with the record's phone.
+"""
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from agents.centers.models import Disposition
+from agents.models import Agent
+from contacts.models import Contact, TimelineEntry
+from contacts.services import DuplicatePhone, contact_create, timeline_record
+
+from .locks import lock_entry, lock_next_entry
+from .models import Campaign, Entry, Record
+
+# How long a record shown to one tab stays away from the agent's other tabs.
+RESERVATION = timedelta(minutes=15)
+NAME_COLUMNS = ("name", "full name", "full_name", "contact", "contact name", "customer")
+
+
+@transaction.atomic
+def entry_next(*, campaign: Campaign, agent: Agent) -> Entry | None:
+    """Reserve the agent's next record (never one another tab holds) and return it."""
+    if campaign.status != Campaign.Status.RUNNING:
+        return None
+    now = timezone.now()
+    entry = lock_next_entry(campaign_id=campaign.pk, agent_id=agent.pk, now=now)
+    if entry is None:
+        return None
+    entry.state = Entry.State.RESERVED
+    entry.reserved_until = now + RESERVATION
+    entry.save(update_fields=["state", "reserved_until"])
+    return entry
+
+
+def _own(entry_id: int, agent: Agent, states: tuple[str, ...]) -> Entry:
+    entry = lock_entry(entry_id)
+    if entry is None or entry.agent_id != agent.pk:
+        raise ValidationError("This record is not in your queue.")
+    if entry.state not in states:
+        raise ValidationError(f"This record is {entry.get_state_display().lower()} already.")
+    campaign = Campaign.objects.only("status").get(pk=entry.campaign_id)
+    if campaign.status != Campaign.Status.RUNNING:
+        raise ValidationError("The campaign is not running.")
+    return entry
+
+
+def record_contact(*, record: Record, company_id: int, actor: Agent) -> Contact:
+    """The company's contact with the record's phone, created now if there is none."""
+    if record.contact_id:
+        return record.contact
+    contact = Contact.objects.filter(company_id=company_id, phone=record.phone).first()
+    if contact is None:
+        columns = [c.lower() for c in record.contact_list.columns]
+        name = next((record.data[columns.index(n)] for n in NAME_COLUMNS if n in columns), "")
+        try:
+            contact = contact_create(
+                company=record.contact_list.company,
+                actor=actor,
+                name=name[:200],
+                phone=record.phone,
+                source=f"campaign list {record.contact_list.name}"[:100],
+            )
+        except DuplicatePhone:  # created a moment ago by someone else
+            contact = Contact.objects.get(company_id=company_id, phone=record.phone)
+    Record.objects.filter(pk=record.pk).update(contact=contact)
+    record.contact = contact
+    return contact
+
+
+def _history(entry: Entry, agent: Agent, kind: str, message: str, details: dict) -> None:
+    record = Record.objects.select_related("contact_list__company", "contact").get(
+        pk=entry.record_id
+    )
+    campaign = Campaign.objects.only("name", "company_id").get(pk=entry.campaign_id)
+    contact = record_contact(record=record, company_id=campaign.company_id, actor=agent)
+    timeline_record(
+        contact=contact,
+        kind=kind,
+        actor=agent,
+        agent=agent,
+        message=f"{message} in campaign “{campaign.name}”.",
+        details={"campaign": campaign.pk, "entry": entry.pk, **details},
+    )
+
+
+@transaction.atomic
+def entry_call(*, entry_id: int, agent: Agent) -> Entry:
+    entry = _own(entry_id, agent, (Entry.State.RESERVED,))
+    entry.state = Entry.State.CALLED
+    entry.called_at = timezone.now()
+    entry.save(update_fields=["state", "called_at"])
+    _history(entry, agent, TimelineEntry.Kind.CAMPAIGN_CALLED, f"Called by {agent}", {})
+    return entry
+
+
+@transaction.atomic
+def entry_skip(*, entry_id: int, agent: Agent) -> Entry:
+    entry = _own(entry_id, agent, (Entry.State.RESERVED, Entry.State.CALLED))
+    entry.state = Entry.State.SKIPPED
+    entry.reserved_until = None
+    entry.save(update_fields=["state", "reserved_until"])
+    _history(entry, agent, TimelineEntry.Kind.CAMPAIGN_SKIPPED, f"Skipped by {agent}", {})
+    return entry
+
+
+@transaction.atomic
+def entry_disposition(
+    *,
+    entry_id: int,
+    agent: Agent,
+    disposition: Disposition,
+    callback_at: datetime | None = None,
+) -> Entry:
+    """Close a called record with one of the queue's dispositions. With ``callback_at`` the
+    record goes back to the top of the same agent's queue at that time (never to anyone else)."""
+    entry = _own(entry_id, agent, (Entry.State.CALLED,))
+    campaign = Campaign.objects.only("queue_id").get(pk=entry.campaign_id)
+    if disposition.center_id != campaign.queue_id or not disposition.is_active:
+        raise ValidationError("Pick one of the queue's dispositions.")
+    now = timezone.now()
+    if callback_at is not None and callback_at <= now:
+        raise ValidationError({"callback_at": ["A callback is scheduled in the future."]})
+    entry.disposition = disposition
+    entry.handled_at = now
+    entry.reserved_until = None
+    entry.callback_at = callback_at
+    entry.state = Entry.State.QUEUED if callback_at else Entry.State.HANDLED
+    entry.save(
+        update_fields=["disposition", "handled_at", "reserved_until", "callback_at", "state"]
+    )
+    message = f"{disposition} (by {agent})"
+    if callback_at:
+        message += f", callback at {timezone.localtime(callback_at):%Y-%m-%d %H:%M}"
+    _history(
+        entry,
+        agent,
+        TimelineEntry.Kind.CAMPAIGN_DISPOSITIONED,
+        message,
+        {
+            "disposition": disposition.name,
+            "sales": disposition.is_sales,
+            "callback_at": callback_at.isoformat() if callback_at else None,
+        },
+    )
+    return entry

@@ -1,0 +1,128 @@
+"""Agent-owned campaign end to end: upload a list (its progress page follows the import),
+pick the agent column, start, work two records as the agent, see the dashboard move."""
+
+import threading
+import time
+
+import pytest
+from django.db import connections, transaction
+
+from campaigns import admin as campaigns_admin
+from campaigns.models import Campaign
+from campaigns.tasks import run_list_import
+from tests.browser.csp import watch_csp
+from tests.campaigns.helpers import phone, queue_with
+from tests.conftest import browser_login
+from tests.factories import AgentFactory, online
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+class _Worker:
+    """Runs the import task in a thread after commit, as a worker would, a moment later
+    (the tests' Celery is eager, which would finish the import before the page is shown)."""
+
+    @staticmethod
+    def delay_on_commit(pk):
+        def run():
+            try:
+                time.sleep(1.5)
+                run_list_import(pk)
+            finally:
+                connections.close_all()
+
+        transaction.on_commit(lambda: threading.Thread(target=run).start())
+
+
+def _status(response, polls: list) -> None:
+    if response.url.endswith("/status/"):
+        try:
+            polls.append(response.json())
+        except Exception:  # noqa: BLE001 - the body of the last poll is gone after the reload
+            polls.append({"finished": True})
+
+
+def test_upload_start_work_and_watch_the_dashboard(
+    new_page, company, company_admin, supervisor, screenshot, monkeypatch
+):
+    ava = online(AgentFactory(email="ava@acme.test", full_name="Ava Agent", companies=[company]))
+    queue_with(company, ava)
+    monkeypatch.setattr(campaigns_admin, "run_list_import", _Worker)
+    rows = ["Name,Phone,Agent,Balance"] + [
+        f"Person {i},{phone(1000 + i)},ava@acme.test,{i % 97}" for i in range(6000)
+    ]
+    rows.append("Broken,not a phone,ava@acme.test,1")
+    data = ("\n".join(rows) + "\n").encode()
+
+    # an admin uploads the list and watches its import
+    admin = new_page()
+    violations = watch_csp(admin)
+    browser_login(admin, company_admin.email)
+    admin.goto("/admin/campaigns/contactlist/add/")
+    admin.fill("#id_name", "Spring")
+    admin.set_input_files(
+        "#id_file", {"name": "spring.csv", "mimeType": "text/csv", "buffer": data}
+    )
+    admin.click("input[name=_save]")
+    polls: list[dict] = []
+    admin.on("response", lambda r: _status(r, polls))
+    admin.wait_for_selector("#import-progress")
+    assert admin.inner_text("#import-state").startswith(("Waiting to start", "Loading"))
+    screenshot(admin, "campaign-import-running")
+    admin.wait_for_selector("#import-report:not([hidden])", timeout=60_000)
+    screenshot(admin, "campaign-import-report")
+    # the page followed the unfinished import by itself (and reloaded when it finished)
+    assert polls and not polls[0]["finished"]
+    assert admin.inner_text("#rows-loaded") == "6000"
+    assert admin.inner_text("#rows-rejected") == "1"
+
+    # creates the campaign, picking the agent column, and starts it
+    admin.click("#create-campaign")
+    admin.fill("#id_name", "Spring calls")
+    admin.select_option("#id_queue", label="Collections")
+    admin.select_option("#id_agent_column", "Agent")
+    admin.select_option("#id_sort_1", "Balance")
+    admin.select_option("#id_direction_1", "desc")
+    screenshot(admin, "campaign-add")
+    admin.click("input[name=_save]")
+    admin.wait_for_selector("#result_list")
+    admin.check("#result_list input[name=_selected_action]")
+    admin.select_option("select[name=action]", "start")
+    admin.click("button[name=index]")
+    admin.wait_for_selector(".messagelist")
+    assert "started" in admin.inner_text(".messagelist")
+    campaign = Campaign.objects.get(name="Spring calls")
+    assert campaign.status == Campaign.Status.RUNNING
+
+    # the agent works two records: call + disposition, then skip
+    agent = new_page()
+    violations += watch_csp(agent)
+    browser_login(agent, ava.email)
+    agent.goto(f"/campaigns/{campaign.pk}/work/")
+    agent.click("#next-record")
+    agent.wait_for_selector("#record-cells")
+    assert "96" in agent.inner_text("#record-cells")  # the highest balance first
+    agent.click("#call")
+    agent.wait_for_selector("#dial")
+    assert agent.get_attribute("#dial", "href").startswith("tel:+1212555")
+    agent.select_option("#id_disposition", label="Promise to pay")
+    screenshot(agent, "campaign-preview-called")
+    agent.click("#save-disposition")
+    agent.wait_for_selector("#call")
+    agent.click("#skip")
+    agent.wait_for_selector("#call")
+    screenshot(agent, "campaign-preview-next")
+
+    # the supervisor's dashboard shows the progress
+    boss = new_page()
+    violations += watch_csp(boss)
+    browser_login(boss, supervisor.email)
+    boss.goto(f"/campaigns/{campaign.pk}/dashboard/")
+    row = boss.locator("tr[data-agent='ava@acme.test']")
+    assert row.locator(".handled").inner_text() == "1"
+    assert row.locator(".skipped").inner_text() == "1"
+    assert boss.inner_text("#total-remaining") == "5998"
+    screenshot(boss, "campaign-dashboard")
+    boss.goto(f"/campaigns/{campaign.pk}/errors/")
+    screenshot(boss, "campaign-errors")
+    assert violations == []

@@ -1,0 +1,236 @@
+import csv
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agents.phone import normalise_phone
+from campaigns import csvfile
+from campaigns.models import ContactList, ListImport, Record, RejectedRow
+from campaigns.phones import normalise_list_phone
+from tests.campaigns.helpers import load_list, phone
+from tests.factories import ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _records(contact_list):
+    return list(Record.objects.filter(contact_list=contact_list).order_by("line"))
+
+
+def test_a_list_loads_with_phones_in_e164_and_bad_rows_reported_by_line(company):
+    # given a file with good rows, a bad phone, a ragged row and a row without a phone
+    data = (
+        "Name,Phone,Agent\n"
+        "Ann,(212) 555-0101,a@acme.test\n"
+        "Bob,not a phone,b@acme.test\n"
+        "Cy,+1 212 555 0103\n"
+        "Di,,d@acme.test\n"
+        '"Eve ""E""","+1 212 555 0105","multi\nline"\n'
+    )
+    # when it is imported
+    result = load_list(company, data)
+    # then the good rows are loaded, phones in E.164, and each bad row says why, by line
+    assert result.status == ListImport.Status.LOADED
+    assert (result.rows_loaded, result.rows_rejected) == (2, 3)
+    records = _records(result.contact_list)
+    assert [r.phone for r in records] == ["+12125550101", "+12125550105"]
+    assert records[1].data == ['Eve "E"', "+12125550105", "multi\nline"]
+    rejected = {r.line: r.reason for r in RejectedRow.objects.filter(list_import=result)}
+    assert set(rejected) == {3, 4, 5}
+    assert "not a phone number" in rejected[3]
+    assert rejected[4] == "2 cells; the header has 3"
+    assert rejected[5] == "No phone number"
+    assert result.contact_list.columns == ["Name", "Phone", "Agent"]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom", "delimiter"),
+    [("utf-8", b"", ","), ("utf-8", b"\xef\xbb\xbf", ";"), ("cp1252", b"", "\t")],
+)
+def test_encodings_bom_and_delimiters_are_detected(company, encoding, bom, delimiter):
+    # given the same list as UTF-8, UTF-8 with BOM (semicolons), Windows-1252 (tabs)
+    text = delimiter.join(["Nom", "Téléphone", "Agent"]) + "\r\n"
+    text += delimiter.join(["Zoë Müller", "212-555-0199", "a@acme.test"]) + "\r\n"
+    # when imported
+    result = load_list(company, bom + text.encode(encoding))
+    # then names and accents survive and the phone is read
+    assert result.status == ListImport.Status.LOADED, result.message
+    assert result.contact_list.columns == ["Nom", "Téléphone", "Agent"]
+    assert _records(result.contact_list)[0].data == ["Zoë Müller", "+12125550199", "a@acme.test"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "The file is empty"),
+        (b"Name,Agent\nAnn,a@x.test\n", "No phone column"),
+        (",".join(f"c{i}" for i in range(51)).encode() + b",Phone\n", "a list has at most 50"),
+        (("x" * 129 + ",Phone\n").encode(), "at most 128"),
+        (b"Phone,phone\n1,2\n", "Two columns are named"),
+        (",".join(f"Phone {i}" for i in range(11)).encode() + b"\n", "at most 10"),
+        (b"\xff\xfeP\x00h\x00", "UTF-16"),
+        (b'Name,Phone\nAnn,"' + b"x" * 200_000 + b"\n", "never closed"),
+    ],
+)
+def test_refused_files_say_why_and_load_nothing(company, data, message):
+    # when a file breaking a limit is imported
+    result = load_list(company, data)
+    # then it is refused with the reason and nothing is loaded
+    assert result.status == ListImport.Status.REFUSED
+    assert message in result.message
+    assert not Record.objects.exists() and not RejectedRow.objects.exists()
+    assert result.contact_list.columns == []
+
+
+def test_more_rows_than_the_limit_refuses_the_whole_file(company, monkeypatch):
+    # given a row limit of 3 (the real one is 1,000,000)
+    monkeypatch.setattr(csvfile, "MAX_ROWS", 3)
+    data = "Phone\n" + "".join(f"{phone(i)}\n" for i in range(4))
+    # when 4 rows are imported
+    result = load_list(company, data)
+    # then nothing at all is loaded
+    assert result.status == ListImport.Status.REFUSED
+    assert "more than 3 rows" in result.message
+    assert Record.objects.count() == 0
+
+
+def test_a_long_cell_rejects_its_row(company):
+    result = load_list(company, f"Phone,Note\n{phone(1)},{'x' * 513}\n{phone(2)},ok\n")
+    assert (result.rows_loaded, result.rows_rejected) == (1, 1)
+    assert "513 characters (at most 512)" in result.rejected.get().reason
+
+
+def test_a_file_over_the_size_limit_is_refused(company, settings):
+    # given a limit of 100 bytes
+    settings.CONTACT_LIST_MAX_UPLOAD_BYTES = 100
+    # when a bigger file is stored, then it is refused at once with the limit
+    with pytest.raises(csvfile.Refused, match="larger than the limit"):
+        load_list(company, "Phone\n" + "".join(f"{phone(i)}\n" for i in range(20)))
+
+
+def test_records_link_to_the_companys_contact_with_the_same_phone(company, other_company):
+    # given a contact of this company and one of another company with the same number
+    mine = ContactFactory(company=company, phone="+12125550101")
+    ContactFactory(company=other_company, phone="+12125550102")
+    # when a list with both numbers is imported
+    result = load_list(company, f"Phone\n{phone(101)}\n{phone(102)}\n")
+    # then only this company's contact is linked
+    linked = {r.phone: r.contact_id for r in _records(result.contact_list)}
+    assert linked == {"+12125550101": mine.pk, "+12125550102": None}
+
+
+def test_the_short_phone_path_gives_the_same_answers_as_the_general_one():
+    samples = ["+1 212 555 0123", "(212) 555-0123", "212.555.0123", "+1-800-555-0199",
+               "(123) 456-7890", "+1 (555) 012-3456", "911 555 1234", "+12025550100"]  # fmt: skip
+    for raw in samples:
+        for region in ("US", "CA", "GB", "FR"):
+            assert _either(normalise_list_phone, raw, region) == _either(
+                normalise_phone, raw, region
+            ), (raw, region)
+
+
+@given(
+    digits=st.text("0123456789", min_size=10, max_size=10),
+    shape=st.sampled_from(
+        ["+1{a}{b}{c}", "+1 ({a}) {b}-{c}", "({a}) {b}-{c}", "{a}.{b}.{c}", "{a} {b} {c}"]
+    ),
+    region=st.sampled_from(["US", "CA", "GB"]),
+)
+@settings(max_examples=300, deadline=None)
+def test_short_phone_path_property(digits, shape, region):
+    raw = shape.format(a=digits[:3], b=digits[3:6], c=digits[6:])
+    assert _either(normalise_list_phone, raw, region) == _either(normalise_phone, raw, region)
+
+
+def _either(function, raw, region):
+    try:
+        return function(raw, region=region)
+    except ValidationError as error:
+        return ("refused", error.messages)
+
+
+def test_the_rejected_rows_csv_is_escaped_against_formulas():
+    assert [csvfile.csv_safe(v) for v in ["=1+1", "+1", "-2", "@x", "\tx", "\rx", "ok", 5]] == [
+        "'=1+1", "'+1", "'-2", "'@x", "'\tx", "'\rx", "ok", "5"]  # fmt: skip
+
+
+def test_the_command_imports_a_file_and_prints_the_report(company, tmp_path, capsys):
+    # given a file with one bad row
+    path = tmp_path / "list.csv"
+    path.write_text(f"Name,Phone\nAnn,{phone(1)}\nBob,nope\n")
+    # when the command runs
+    call_command("import_contact_list", str(path), company="Acme", name="Cmd list")
+    # then the list is loaded and the report counts by reason
+    out = capsys.readouterr().out
+    assert "Loaded 1 rows" in out and "Rejected 1 rows" in out and "Invalid phone" in out
+    assert ContactList.objects.get(name="Cmd list").rows == 1
+
+
+def test_the_command_exits_non_zero_on_a_refused_file(company, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("Name\nAnn\n")
+    with pytest.raises(CommandError, match="No phone column"):
+        call_command("import_contact_list", str(path), company="Acme")
+    assert not Record.objects.exists()
+
+
+# --- Fuzz: never a 500, never a partial list -----------------------------------------------
+def _csv_bytes(rows, delimiter, encoding, bom):
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter).writerows(rows)
+    return bom + buffer.getvalue().encode(encoding, errors="replace")
+
+
+cells = st.one_of(
+    st.text(max_size=20),
+    st.sampled_from([phone(7), "(212) 555-0142", '"', '""', "\n", "\r\n", ";", "\t", "=1+1"]),
+    st.text(min_size=500, max_size=700),
+)
+
+
+@given(
+    rows=st.lists(st.lists(cells, min_size=0, max_size=6), min_size=0, max_size=12),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+    encoding=st.sampled_from(["utf-8", "cp1252"]),
+    bom=st.sampled_from([b"", b"\xef\xbb\xbf"]),
+    junk=st.binary(max_size=40),
+    header_phone=st.booleans(),
+)
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_fuzzed_files_load_completely_or_not_at_all(
+    company, rows, delimiter, encoding, bom, junk, header_phone
+):
+    header = ["Phone", "Name", "Agent"] if header_phone else ["Name"]
+    data = _csv_bytes([header, *rows], delimiter, encoding, bom) + junk
+    contact_list = ContactList.objects.create(
+        company=company, name=f"fuzz {ContactList.objects.count()}"
+    )
+    result = load_list(company, data, contact_list=contact_list)
+    loaded = Record.objects.filter(contact_list=contact_list).count()
+    rejected = RejectedRow.objects.filter(list_import=result).count()
+    if result.status == ListImport.Status.LOADED:
+        assert loaded == result.rows_loaded and rejected == result.rows_rejected
+    else:
+        assert result.status == ListImport.Status.REFUSED, result.message
+        assert result.message and loaded == 0 and rejected == 0
+
+
+@given(data=st.binary(max_size=400))
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_random_bytes_are_refused_or_loaded_never_an_error(company, data):
+    contact_list = ContactList.objects.create(
+        company=company, name=f"bytes {ContactList.objects.count()}"
+    )
+    result = load_list(company, b"Phone,Name\n" + data, contact_list=contact_list)
+    assert result.status in (ListImport.Status.LOADED, ListImport.Status.REFUSED), result.message
+    if result.status == ListImport.Status.REFUSED:
+        assert Record.objects.filter(contact_list=contact_list).count() == 0

@@ -1,0 +1,178 @@
+import threading
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connections
+from django.urls import reverse
+
+from agents.centers.models import Disposition
+from campaigns.models import Campaign, ContactList, Entry, ListImport
+from campaigns.services import campaign_start
+from campaigns.work import entry_next
+from contacts.models import TimelineEntry
+from tests.campaigns.helpers import make_campaign, phone, queue_with
+from tests.factories import AgentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ava(company):
+    return AgentFactory(email="ava@acme.test", full_name="Ava", companies=[company])
+
+
+def test_admin_upload_imports_the_list_and_reports_rejected_rows(
+    login, company_admin, django_capture_on_commit_callbacks
+):
+    client = login(company_admin)
+    data = f"Name,Phone,Agent\nAnn,{phone(1)},a@acme.test\n=HYPERLINK(1),bad,x\n".encode()
+    # when an admin uploads a list
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:campaigns_contactlist_add"),
+            {"name": "Spring", "file": SimpleUploadedFile("spring.csv", data, "text/csv")},
+        )
+    # then the import runs (eagerly here) and its page shows the report
+    list_import = ListImport.objects.select_related("contact_list").get()
+    assert response.status_code == 302 and response.url == list_import.get_absolute_url()
+    page = client.get(response.url)
+    assert b"rows loaded" in page.content and list_import.contact_list.rows == 1
+    status = client.get(
+        reverse(
+            "admin:campaigns_contactlist_import_status",
+            args=[list_import.contact_list_id, list_import.pk],
+        )
+    ).json()
+    assert status["finished"] and status["rows_rejected"] == 1
+    # and the rejected rows download escapes formulas
+    csv = b"".join(
+        client.get(
+            reverse(
+                "admin:campaigns_contactlist_rejected",
+                args=[list_import.contact_list_id, list_import.pk],
+            )
+        ).streaming_content
+    ).decode()
+    assert "'=HYPERLINK(1),bad,x" in csv
+
+
+def test_another_companys_import_is_not_found(login, other_admin, company):
+    contact_list = ContactList.objects.create(company=company, name="Mine")
+    imported = ListImport.objects.create(contact_list=contact_list, file_path="/nonexistent")
+    client = login(other_admin)
+    url = reverse("admin:campaigns_contactlist_import_status", args=[contact_list.pk, imported.pk])
+    assert client.get(url).status_code == 404
+
+
+def test_the_campaign_admin_makes_queue_list_and_agent_column_read_only(
+    login, company_admin, company, ava
+):
+    queue = queue_with(company, ava)
+    campaign = make_campaign(company, queue, [("ava@acme.test", "1")])
+    client = login(company_admin)
+    url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert b'name="queue"' not in page.content and b'name="agent_column"' not in page.content
+    # a forged post cannot change them either
+    other = queue_with(company, ava, name="Other")
+    client.post(url, {"name": "New name", "queue": other.pk, "agent_column": "Name"})
+    campaign.refresh_from_db()
+    assert (campaign.name, campaign.queue_id, campaign.agent_column) == (
+        "New name",
+        queue.pk,
+        "Agent",
+    )
+
+
+def test_the_admin_creates_a_campaign_and_refuses_sorting_by_the_agent_column(
+    login, company_admin, company, ava
+):
+    queue = queue_with(company, ava)
+    seed = make_campaign(company, queue, [("ava@acme.test", "1")], name="Seed")
+    client = login(company_admin)
+    url = reverse("admin:campaigns_campaign_add") + f"?contact_list={seed.contact_list_id}"
+    form = {"name": "New", "queue": queue.pk, "contact_list": seed.contact_list_id,
+            "agent_column": "Agent", "sort_1": "Agent", "direction_1": "asc"}  # fmt: skip
+    refused = client.post(url, form, follow=True)
+    assert b"cannot be sorted by the agent column" in refused.content
+    assert not Campaign.objects.filter(name="New").exists()
+    client.post(url, {**form, "sort_1": "Balance", "direction_1": "desc"})
+    assert Campaign.objects.get(name="New").sort == [["Balance", "desc"]]
+
+
+def test_agent_works_a_record_through_the_pages(login, company, ava):
+    queue = queue_with(company, ava)
+    campaign = make_campaign(company, queue, [("ava@acme.test", "1"), ("ava@acme.test", "2")])
+    campaign_start(campaign=campaign)
+    client = login(ava)
+    # next record → the preview page with its cells
+    response = client.post(reverse("campaigns:work", args=[campaign.pk]))
+    page = client.get(response.url)
+    assert b"Person 0" in page.content and b'id="call"' in page.content
+    # call → the tel: link and the dispositions
+    page = client.post(response.url, {"action": "call"}, follow=True)
+    assert b'href="tel:+12125550100"' in page.content and b"Promise to pay" in page.content
+    disposition = Disposition.objects.get(center=queue, name="Promise to pay")
+    nxt = client.post(response.url, {"action": "disposition", "disposition": disposition.pk})
+    assert b"Person 1" in client.get(nxt.url).content
+    assert TimelineEntry.objects.filter(kind=TimelineEntry.Kind.CAMPAIGN_DISPOSITIONED).count() == 1
+
+
+def test_an_agent_cannot_open_another_agents_record(login, company, ava):
+    ben = AgentFactory(email="ben@acme.test", companies=[company])
+    queue = queue_with(company, ava, ben)
+    campaign = make_campaign(company, queue, [("ava@acme.test", "1")])
+    campaign_start(campaign=campaign)
+    entry = entry_next(campaign=campaign, agent=ava)
+    url = reverse("campaigns:entry", args=[campaign.pk, entry.pk])
+    assert login(ben).get(url).status_code == 404
+    assert login(ben).post(url, {"action": "skip"}).status_code == 404
+
+
+def test_dashboard_and_errors_for_supervisors_only(login, company, supervisor, ava):
+    queue = queue_with(company, ava)
+    campaign = make_campaign(company, queue, [("ava@acme.test", "1"), ("bad@", "2")])
+    campaign_start(campaign=campaign)
+    client = login(supervisor)
+    dashboard = client.get(reverse("campaigns:dashboard", args=[campaign.pk]))
+    assert b'data-agent="ava@acme.test"' in dashboard.content
+    errors = client.get(reverse("campaigns:errors", args=[campaign.pk]))
+    assert b"Invalid email address" in errors.content
+    assert login(ava).get(reverse("campaigns:dashboard", args=[campaign.pk])).status_code == 403
+
+
+def test_workload_shows_pending_campaign_records(login, company, supervisor, ava):
+    queue = queue_with(company, ava)
+    campaign_start(campaign=make_campaign(company, queue, [("ava@acme.test", "1")] * 3))
+    page = login(supervisor).get(reverse("workload"))
+    assert b'<td class="num campaign-pending">3</td>' in page.content
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_eight_sessions_of_one_agent_get_eight_different_records(company, ava):
+    # given 20 records in Ava's queue
+    queue = queue_with(company, ava)
+    campaign = make_campaign(company, queue, [("ava@acme.test", str(i)) for i in range(20)])
+    campaign_start(campaign=campaign)
+    barrier = threading.Barrier(8)
+    got: list = []
+
+    def ask():
+        try:
+            barrier.wait()
+            entry = entry_next(campaign=Campaign.objects.get(pk=campaign.pk), agent=ava)
+            got.append(entry.pk if entry else None)
+        finally:
+            connections.close_all()
+
+    # when 8 sessions ask for the next record at once
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then each got a different record
+    assert None not in got and len(set(got)) == 8
+    assert Entry.objects.filter(campaign=campaign, state=Entry.State.RESERVED).count() == 8
