@@ -46,7 +46,7 @@ def webhook_load(
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
-            "3",
+            "4",  # the setting docs/operations.md recommends (2 × cores)
             "--log-level",
             "warning",
         ],
