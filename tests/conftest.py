@@ -246,3 +246,21 @@ def start_worker(tmp_path):
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+# --- No request of the suite answers 500 ------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _no_server_errors():
+    """Fail a test during which any request (test client or the browser tests' live server)
+    ended in an unhandled exception, i.e. a 500 for whoever sent it."""
+    from django.core.signals import got_request_exception
+
+    seen: list[str] = []
+
+    def record(sender, request=None, **kwargs):
+        seen.append(f"{getattr(request, 'method', '?')} {getattr(request, 'path', '?')}")
+
+    got_request_exception.connect(record, weak=False, dispatch_uid="tests.no_server_errors")
+    yield
+    got_request_exception.disconnect(dispatch_uid="tests.no_server_errors")
+    assert not seen, f"these requests answered 500: {seen}"
