@@ -200,6 +200,11 @@ def _load(list_import: ListImport, progress: _Progress) -> dict:
                 f"list has at most {csvfile.MAX_ROWS:,}."
             )
         _store_rejected(list_import, rejected)
+    if connection.vendor == "postgresql":
+        # Fresh statistics for the rows just loaded, or the planner takes a list of a million
+        # records for a few and joins them row by row (linking below, distribution at start).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE campaigns_record")
     _link_contacts(list_import, company.pk)
     progress(size, force=True)
     if not appending:
