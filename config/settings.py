@@ -5,6 +5,7 @@ embedded default: SQLite in ``var/``, no Redis (Celery on kombu's filesystem tra
 emails printed to the console.
 """
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,7 +25,14 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="") or (
     "django-insecure-dev-only-key-change-me-in-production-0123456789abcdef"
 )
-if not DEBUG and (SECRET_KEY.startswith("django-insecure-") or SECRET_KEY == "change-me"):
+# Commands that only read the code (no server, no signed data, no database writes) may run
+# without a key: ``manage.py makemigrations --check`` in a fresh checkout, for one.
+_READS_CODE_ONLY = {"makemigrations", "showmigrations", "sqlmigrate", "help"}
+_code_only = (
+    Path(sys.argv[0]).name == "manage.py" and sys.argv[1:2] and (sys.argv[1] in _READS_CODE_ONLY)
+)
+_dev_key = SECRET_KEY.startswith("django-insecure-") or SECRET_KEY == "change-me"
+if not DEBUG and _dev_key and not _code_only:
     raise ImproperlyConfigured(
         "SECRET_KEY is not set: with DEBUG off Switchboard refuses to start on the built-in "
         "development key. Set SECRET_KEY to a long random string (e.g. the output of "

@@ -47,6 +47,31 @@ def test_debug_off_refuses_the_placeholder_of_env_example():
     assert "Set SECRET_KEY" in result.stderr
 
 
+def test_commands_that_only_read_the_code_run_without_a_key_and_the_server_does_not():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    env |= {"DEBUG": "0", "DJANGO_SETTINGS_MODULE": "config.settings"}
+
+    def manage(*args):
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert manage("makemigrations", "--check", "--dry-run").returncode == 0
+    refused = manage("check")
+    assert refused.returncode != 0 and "Set SECRET_KEY" in refused.stderr
+
+
 def test_debug_on_runs_on_the_built_in_key_and_debug_off_on_a_real_one():
     # make run (DEBUG=1) needs nothing set
     assert _import_settings(DEBUG="1").returncode == 0
