@@ -116,7 +116,7 @@ class CurrentCompanyMiddleware:
             try:
                 timezone.activate(zoneinfo.ZoneInfo(request.company.time_zone))
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                timezone.deactivate()
+                timezone.deactivate()  # the server's zone (not UTC as zones.zone_of would)
         else:
             timezone.deactivate()
         user = request.user

@@ -1,15 +1,15 @@
 """The assignment email: what it says and how it is sent exactly once."""
 
-import zoneinfo
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
-from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+
+from agents import zones
+from agents.outbox import outbox_failed, outbox_mark_cancelled, outbox_mark_sent, outbox_stuck
 
 from .models import AssignmentEmail, Contact
 
@@ -18,11 +18,7 @@ LISTED = 50
 
 
 def _local(moment, time_zone: str) -> str:
-    try:
-        zone = zoneinfo.ZoneInfo(time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
-    return timezone.localtime(moment, zone).strftime("%a %-d %b %Y, %H:%M %Z")
+    return zones.local(moment, time_zone).strftime("%a %-d %b %Y, %H:%M %Z")
 
 
 # A contact first owned at this version and created this close to the assignment was created
@@ -106,35 +102,18 @@ def assignment_email_send(*, email_id: int) -> str:
             return "already-" + email.status
         current = still_assigned(email)
         if not current or not email.agent.is_active:
-            email.status = AssignmentEmail.Status.CANCELLED
-            email.save(update_fields=["status"])
+            outbox_mark_cancelled(email)
             return "cancelled"
         listed = list(Contact.objects.filter(pk__in=current[:LISTED]).order_by("name", "pk"))
         build_message(email, listed, len(current)).send()
-        email.status = AssignmentEmail.Status.SENT
-        email.sent_at = timezone.now()
-        email.attempts = F("attempts") + 1
-        email.last_attempt_at = email.sent_at
-        email.save(update_fields=["status", "sent_at", "attempts", "last_attempt_at"])
+        outbox_mark_sent(email)
         return "sent"
 
 
 def assignment_email_failed(*, email_id: int, error: Exception) -> None:
-    AssignmentEmail.objects.filter(pk=email_id).update(
-        attempts=F("attempts") + 1, last_error=str(error)[:300], last_attempt_at=timezone.now()
-    )
+    outbox_failed(AssignmentEmail, email_id=email_id, error=error)
 
 
 def stuck_assignment_emails(*, older_than: timedelta = timedelta(minutes=2)) -> list[int]:
-    """Pending emails whose task message may have been lost: never tried, or last tried long
-    ago (a retry that a killed worker took with it)."""
-    now = timezone.now()
-    return list(
-        AssignmentEmail.objects.filter(
-            status=AssignmentEmail.Status.PENDING,
-            assigned_at__lt=now - older_than,
-            attempts__lt=10,
-        )
-        .exclude(last_attempt_at__gte=now - timedelta(minutes=30))
-        .values_list("pk", flat=True)[:500]
-    )
+    """Pending emails whose task message may have been lost."""
+    return outbox_stuck(AssignmentEmail, older_than=older_than)

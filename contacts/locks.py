@@ -77,16 +77,6 @@ def lock_contact(pk: int) -> Contact:
     )
 
 
-def lock_contact_by_phone(*, company_id: int, phone: str) -> Contact | None:
-    """Lock the company's contact with this E.164 number, if there is one."""
-    return (
-        Contact.objects.select_for_update(of=("self",))
-        .select_related("primary_agent")
-        .filter(company_id=company_id, phone=phone)
-        .first()
-    )
-
-
 @functools.cache
 def _inbound_lock_sql(vendor: str) -> str:
     # Written out once per process from the models' fields: the ORM spends ~2 ms building

@@ -1,6 +1,5 @@
 """Reads for the Lead Center and the workload page, with their joins already applied."""
 
-import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -8,6 +7,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from agents import zones
 from agents.centers.models import CenterMembership
 from agents.models import AccessLevel, Agent, Company, Presence
 from agents.phone import try_normalise_phone
@@ -120,11 +120,7 @@ def _count(queryset: QuerySet, group: str) -> Coalesce:
 
 
 def start_of_today(company: Company) -> datetime:
-    try:
-        zone = zoneinfo.ZoneInfo(company.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
-    local = timezone.localtime(timezone.now(), zone)
+    local = zones.local(timezone.now(), company.time_zone)
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
@@ -209,17 +205,6 @@ def workload_totals(*, company: Company, rows: list[WorkloadRow]) -> dict:
         "spread": (max(primaries) - min(primaries)) if primaries else 0,
         "waiting": inbox_active(company=company).count(),
     }
-
-
-def interaction_for_key(*, company: Company, key: str) -> Interaction | None:
-    """The interaction an idempotency key already created, if any (a retry replays it)."""
-    if not key:
-        return None
-    return (
-        Interaction.objects.filter(company=company, idempotency_key=key)
-        .select_related("routed_to", "center")
-        .first()
-    )
 
 
 def held_book_count(*, company: Company, agent: Agent) -> int:

@@ -1,15 +1,15 @@
 """The lead assignment email: what it says and how it is sent exactly once."""
 
-import zoneinfo
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+
+from agents import zones
+from agents.outbox import outbox_failed, outbox_mark_cancelled, outbox_mark_sent, outbox_stuck
 
 from .locks import lock_lead_email
 from .models import Lead, LeadEmail
@@ -19,11 +19,7 @@ LISTED = 50
 
 
 def _local(moment, time_zone: str) -> str:
-    try:
-        zone = zoneinfo.ZoneInfo(time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
-    return timezone.localtime(moment, zone).strftime("%a %-d %b %Y, %H:%M %Z")
+    return zones.local(moment, time_zone).strftime("%a %-d %b %Y, %H:%M %Z")
 
 
 def build_message(email: LeadEmail, leads: list[Lead], total: int) -> EmailMultiAlternatives:
@@ -74,31 +70,18 @@ def lead_email_send(*, email_id: int) -> str:
         )
         total = still_open.count()
         if not total or not email.agent.is_active:
-            email.status = LeadEmail.Status.CANCELLED
-            email.save(update_fields=["status"])
+            outbox_mark_cancelled(email)
             return "cancelled"
         listed = list(still_open.select_related("contact").order_by("contact__name", "pk")[:LISTED])
         build_message(email, listed, total).send()
-        email.status = LeadEmail.Status.SENT
-        email.sent_at = timezone.now()
-        email.attempts = F("attempts") + 1
-        email.last_attempt_at = email.sent_at
-        email.save(update_fields=["status", "sent_at", "attempts", "last_attempt_at"])
+        outbox_mark_sent(email)
         return "sent"
 
 
 def lead_email_failed(*, email_id: int, error: Exception) -> None:
-    LeadEmail.objects.filter(pk=email_id).update(
-        attempts=F("attempts") + 1, last_error=str(error)[:300], last_attempt_at=timezone.now()
-    )
+    outbox_failed(LeadEmail, email_id=email_id, error=error)
 
 
 def stuck_lead_emails(*, older_than: timedelta = timedelta(minutes=2)) -> list[int]:
-    now = timezone.now()
-    return list(
-        LeadEmail.objects.filter(
-            status=LeadEmail.Status.PENDING, assigned_at__lt=now - older_than, attempts__lt=10
-        )
-        .exclude(last_attempt_at__gte=now - timedelta(minutes=30))
-        .values_list("pk", flat=True)[:500]
-    )
+    """Pending lead emails whose task message may have been lost."""
+    return outbox_stuck(LeadEmail, older_than=older_than)

@@ -1,6 +1,5 @@
 """Reads of the leads feature, with their joins applied (constant queries per page)."""
 
-import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -15,6 +14,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from agents import zones
 from agents.centers.models import Disposition
 from agents.models import AccessLevel, Agent, Company
 from agents.phone import try_normalise_phone
@@ -207,11 +207,7 @@ class OrderFilters:
 
 
 def _day_start(company: Company, day: date) -> datetime:
-    try:
-        zone = zoneinfo.ZoneInfo(company.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
-    return datetime.combine(day, time.min, tzinfo=zone)
+    return datetime.combine(day, time.min, tzinfo=zones.zone_of(company.time_zone))
 
 
 def orders_filter(

@@ -30,15 +30,6 @@ def _request_hash(phone: str, fields: dict[str, str]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _replayed(interaction: Interaction, request_hash: str) -> tuple[Interaction, bool]:
-    if interaction.request_hash and interaction.request_hash != request_hash:
-        raise IdempotencyKeyReused(
-            "This Idempotency-Key was already used for a different request. Send a new key "
-            "for a new event; a retry must repeat the first request exactly."
-        )
-    return interaction, True
-
-
 def find_center(*, company: Company, name_or_id: str) -> ContactCenter:
     """The company's contact center named (case-insensitively) or numbered ``name_or_id``;
     a ValidationError on ``contact_center`` when there is none."""
@@ -79,8 +70,14 @@ def _snapshot(contact: Contact) -> engine.AgentSnapshot | None:
 
 
 def _replay(pk: int, request_hash: str) -> tuple[Interaction, bool]:
+    """What the key's first request made (a retry), or 422 for a different request."""
     interaction = Interaction.objects.select_related("routed_to", "center").get(pk=pk)
-    return _replayed(interaction, request_hash)
+    if interaction.request_hash and interaction.request_hash != request_hash:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used for a different request. Send a new key "
+            "for a new event; a retry must repeat the first request exactly."
+        )
+    return interaction, True
 
 
 def inbound_receive(

@@ -1,11 +1,11 @@
 """Routing rules for new contacts: the first active rule that matches starts a round."""
 
-import zoneinfo
 from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
+from agents import zones
 from agents.models import Agent, Company
 from contacts.models import Contact
 from contacts.services import contact_save
@@ -17,11 +17,7 @@ from .selectors import contact_facts, rules_in_order
 
 
 def _local_time(company: Company, now: datetime):
-    try:
-        zone = zoneinfo.ZoneInfo(company.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
-    return timezone.localtime(now, zone).time()
+    return zones.local(now, company.time_zone).time()
 
 
 def rule_for(

@@ -1,5 +1,4 @@
 import logging
-import zoneinfo
 
 from celery import shared_task
 from django.conf import settings
@@ -7,6 +6,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+
+from agents import zones
 
 from .locks import lock_offer
 from .models import Offer
@@ -40,14 +41,6 @@ def sweep_rounds() -> int:
     return finished
 
 
-def _local(moment, time_zone: str) -> str:
-    try:
-        zone = zoneinfo.ZoneInfo(time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
-    return timezone.localtime(moment, zone).strftime("%H:%M %Z")
-
-
 @shared_task(name="routing.send_offer_email", acks_late=True)
 def send_offer_email(offer_id: int) -> str:
     """Tell an agent about an offer, exactly once: the offer row is locked and marked sent in
@@ -59,7 +52,7 @@ def send_offer_email(offer_id: int) -> str:
         if offer.email_sent_at is not None:
             return "already-sent"
         contact = offer.round.contact
-        until = _local(offer.expires_at, offer.round.company.time_zone)
+        until = zones.local(offer.expires_at, offer.round.company.time_zone).strftime("%H:%M %Z")
         url = settings.SITE_URL + reverse("contacts:lead_center") + "?tab=offers"
         send_mail(
             subject=f"Claim {contact} before {until}",

@@ -1,12 +1,12 @@
 """Reads of contact centers, with their joins applied (constant queries per page)."""
 
-import zoneinfo
 from datetime import datetime, timedelta
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
+from .. import zones
 from ..models import Agent, Company, Presence
 from .facts import CenterFacts, DeviceFact, MemberFact
 from .models import (
@@ -72,11 +72,7 @@ def effective_presence_expression_for(prefix: str):
 def center_is_open(center: ContactCenter, *, now: datetime | None = None) -> bool:
     if center.always_open:
         return True
-    try:
-        zone = zoneinfo.ZoneInfo(center.company.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
-    local = timezone.localtime(now or timezone.now(), zone)
+    local = zones.local(now or timezone.now(), center.company.time_zone)
     if str(local.weekday()) not in center.open_days:
         return False
     if center.opens_at is None or center.closes_at is None:
