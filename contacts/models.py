@@ -49,6 +49,7 @@ class Contact(models.Model):
         blank=True,
         related_name="primary_contacts",
         help_text="Texts and form submissions go straight to this agent while they are available.",
+        db_index=False,  # contact_primary_agent below: only contacts that have one
     )
     # Bumped on every change of primary agent: a queued email checks it is still current.
     ownership_version = models.PositiveIntegerField(default=0, editable=False)
@@ -77,6 +78,13 @@ class Contact(models.Model):
             models.Index(fields=["company", "name"], name="contact_company_name"),
             models.Index(fields=["company", "email"], name="contact_company_email"),
             models.Index(fields=["company", "primary_agent"], name="contact_company_primary"),
+            # An agent's contacts (their book, deleting an agent): new numbers from the
+            # webhook have none, and index nothing here.
+            models.Index(
+                fields=["primary_agent"],
+                condition=Q(primary_agent__isnull=False),
+                name="contact_primary_agent",
+            ),
             # The admin's *Re-Assign in progress* filter: a handful among a million.
             models.Index(
                 fields=["company"],
@@ -140,6 +148,7 @@ class TimelineEntry(models.Model):
         blank=True,
         related_name="+",
         help_text="Who made the change; empty for the system (webhook, routing, tasks).",
+        db_index=False,  # timeline_actor below
     )
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -148,6 +157,7 @@ class TimelineEntry(models.Model):
         blank=True,
         related_name="+",
         help_text="The agent the change is about, if any.",
+        db_index=False,  # timeline_agent below
     )
     message = models.CharField(max_length=500)
     details = models.JSONField(default=dict, blank=True)
@@ -166,6 +176,10 @@ class TimelineEntry(models.Model):
                 condition=Q(kind__in=["primary_assigned", "primary_changed"]),
                 name="timeline_agent_assignments",
             ),
+            # Most rows (the webhook's, routing's) have no actor or agent: only rows that
+            # have one are indexed (what deleting an agent looks up).
+            models.Index(fields=["actor"], condition=Q(actor__isnull=False), name="timeline_actor"),
+            models.Index(fields=["agent"], condition=Q(agent__isnull=False), name="timeline_agent"),
         ]
 
     def __str__(self) -> str:
@@ -189,8 +203,13 @@ class Interaction(models.Model):
     class Pool(models.TextChoices):
         ACTIVE = "active", "Active"
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="interactions")
+    # Every write of the webhook maintains this table's indexes: a column that leads a
+    # composite index has no index of its own, and columns that are mostly empty are
+    # indexed only where they are not (Meta.indexes).
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+", db_index=False)
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="interactions", db_index=False
+    )
     channel = models.CharField(max_length=10, choices=Channel.choices)
     body = models.TextField(blank=True)
     source = models.CharField(max_length=100, blank=True)
@@ -201,11 +220,21 @@ class Interaction(models.Model):
     # ([{agent, email, name, order, devices: [{kind, label}]}], in ring order) and the item in
     # the center's queue until someone takes it. Only the center's members see it in Active.
     center = models.ForeignKey(
-        ContactCenter, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        ContactCenter,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     ring = models.JSONField(default=list, blank=True, db_default=[])
     queue_item = models.ForeignKey(
-        QueueItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        QueueItem,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     routed_to = models.ForeignKey(
@@ -215,6 +244,7 @@ class Interaction(models.Model):
         blank=True,
         related_name="routed_interactions",
         help_text="The agent whose inbox it is in (by routing, or because they took it).",
+        db_index=False,
     )
     pool = models.CharField(max_length=10, choices=Pool.choices, blank=True)
     route_reason = models.CharField(max_length=300)
@@ -225,6 +255,7 @@ class Interaction(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     taken_at = models.DateTimeField(null=True, blank=True)
     handled_by = models.ForeignKey(
@@ -233,6 +264,7 @@ class Interaction(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     handled_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=255, blank=True)
@@ -255,7 +287,24 @@ class Interaction(models.Model):
                 fields=["company", "pool", "status", "-created_at"], name="interaction_pool"
             ),
             models.Index(fields=["contact", "-created_at"], name="interaction_contact_recent"),
-            models.Index(fields=["taken_by", "taken_at"], name="interaction_taken"),
+            models.Index(
+                fields=["taken_by", "taken_at"],
+                condition=Q(taken_by__isnull=False),
+                name="interaction_taken",
+            ),
+            models.Index(
+                fields=["handled_by"],
+                condition=Q(handled_by__isnull=False),
+                name="interaction_handled_by",
+            ),
+            models.Index(
+                fields=["center"], condition=Q(center__isnull=False), name="interaction_center"
+            ),
+            models.Index(
+                fields=["queue_item"],
+                condition=Q(queue_item__isnull=False),
+                name="interaction_queue_item",
+            ),
         ]
 
     def __str__(self) -> str:
