@@ -1,10 +1,12 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Case, CharField, F, QuerySet, Value, When
 from django.utils import timezone
 
 from .models import AccessLevel, Agent, Company, Presence
+from .rawsql import instance_from_row, prepared_cursor
 
 
 def companies_for_user(user) -> QuerySet[Company]:
@@ -45,3 +47,17 @@ def effective_presence_expression() -> Case:
         default=F("presence"),
         output_field=CharField(),
     )
+
+
+def company_by_token_hash(token_hash: str) -> Company | None:
+    """The company whose webhook token has this hash (the webhook's first statement, written
+    out and never cached: a rotated token stops working at once in every process)."""
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in Company._meta.concrete_fields)
+    table = connection.ops.quote_name(Company._meta.db_table)
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {table} WHERE webhook_token_hash = %s",  # noqa: S608
+            [token_hash],
+        )
+        row = cursor.fetchone()
+    return None if row is None else instance_from_row(Company, row)

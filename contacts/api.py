@@ -10,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from agents.models import Company
+from agents.selectors import company_by_token_hash
 from routing.inbound import IdempotencyKeyReused, inbound_receive
 
 from .models import Channel, Interaction
@@ -19,6 +20,10 @@ MAX_REQUEST_BYTES = settings.WEBHOOK_MAX_REQUEST_BYTES
 
 
 class InboundForm(forms.Form):
+    """The webhook's fields. Never rendered or changed per request, so every instance shares
+    the class's field objects instead of deep-copying them (~0.15 ms a call; validation
+    only reads them)."""
+
     channel = forms.ChoiceField(
         choices=Channel.choices,
         error_messages={
@@ -46,6 +51,16 @@ class InboundForm(forms.Form):
     call_type = forms.CharField(max_length=100, required=False)
 
 
+class _SharedFields(dict):
+    """Fields that ``BaseForm.__init__``'s deep copy hands out as they are."""
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+InboundForm.base_fields = _SharedFields(InboundForm.base_fields)
+
+
 def _error(status: int, message: str, errors: dict | None = None) -> JsonResponse:
     payload: dict = {"error": message}
     if errors:
@@ -64,11 +79,7 @@ def _company_for(request: HttpRequest) -> Company | None:
     # Written out (an indexed lookup by the token's hash): the ORM would spend longer building
     # the statement than the database running it, on every webhook call. Not cached, so a
     # rotated token stops working at once in every process.
-    found = Company.objects.raw(
-        f'SELECT * FROM "{Company._meta.db_table}" WHERE webhook_token_hash = %s',  # noqa: S608
-        [Company.hash_token(token)],
-    )
-    return next(iter(found), None)
+    return company_by_token_hash(Company.hash_token(token))
 
 
 def _answer(interaction: Interaction) -> dict:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from agents.models import Agent
+from agents.rawsql import instance_from_row, prepared_cursor
 from agents.selectors import LEAD_CENTER_LEVELS
 
 from .models import Contact, Interaction
@@ -82,75 +83,77 @@ def _inbound_lock_sql(vendor: str) -> str:
     # Written out once per process from the models' fields: the ORM spends ~2 ms building
     # this statement (a join, two subqueries) on every request, the database ~0.2 ms running
     # it (docs/performance.md). ``primary_works_here`` is ``eligible_primary_agents`` in SQL
-    # (tests/contacts/test_webhook_fast_path.py checks they agree).
-    contact_columns = ", ".join(f'c."{f.column}"' for f in Contact._meta.concrete_fields)
-    agent_columns = ", ".join(f'a."{f.column}"' for f in Agent._meta.concrete_fields)
+    # (tests/contacts/test_webhook_fast_path.py checks they agree). One row always comes
+    # back: the contact's columns are NULL when the number is new, the key's interaction
+    # is read either way.
+    fields = [("c", f) for f in Contact._meta.concrete_fields]
+    fields += [("a", f) for f in Agent._meta.concrete_fields]
+    columns = ", ".join(f'{t}."{f.column}" AS x{n}' for n, (t, f) in enumerate(fields))
     memberships = Agent.companies.through._meta.db_table
     levels = ", ".join(["%s"] * len(LEAD_CENTER_LEVELS))
     # SQLite (the embedded default) locks the whole database per write transaction instead.
     lock = " FOR UPDATE OF c" if connection.features.has_select_for_update_of else ""
-    # Names come from the models' metadata; every value is a parameter.
+    # Names come from the models' metadata; every value is a parameter. A CTE that locks
+    # is never folded into the outer query, so the lock is taken as written.
     return f"""
-        SELECT {contact_columns}, {agent_columns},
-            (a.id IS NOT NULL AND a.is_active AND a.access_level IN ({levels})
-             AND EXISTS (SELECT 1 FROM "{memberships}" m
-                         WHERE m.agent_id = a.id AND m.company_id = c.company_id)),
+        WITH locked AS (
+            SELECT {columns},
+                (a.id IS NOT NULL AND a.is_active AND a.access_level IN ({levels})
+                 AND EXISTS (SELECT 1 FROM "{memberships}" m
+                             WHERE m.agent_id = a.id AND m.company_id = c.company_id))
+                AS works_here
+            FROM "{Contact._meta.db_table}" c
+            LEFT JOIN "{Agent._meta.db_table}" a ON a.id = c.primary_agent_id
+            WHERE c.company_id = %s AND c.phone = %s AND c.phone <> ''{lock}
+        )
+        SELECT locked.*,
             (SELECT i.id FROM "{Interaction._meta.db_table}" i
-             WHERE i.company_id = c.company_id AND i.idempotency_key = %s
+             WHERE %s <> '' AND i.company_id = %s AND i.idempotency_key = %s
                AND i.idempotency_key <> '' LIMIT 1)
-        FROM "{Contact._meta.db_table}" c
-        LEFT JOIN "{Agent._meta.db_table}" a ON a.id = c.primary_agent_id
-        WHERE c.company_id = %s AND c.phone = %s{lock}"""  # noqa: S608
+        FROM (SELECT 1) AS one LEFT JOIN locked ON TRUE"""  # noqa: S608
 
 
-@functools.cache
-def _converters(model, vendor: str) -> list[tuple[int, list, object]]:
-    """What the ORM would do to each column's value on the way out of this database (e.g.
-    SQLite's dates come back as text)."""
-    out = []
-    for index, field in enumerate(model._meta.concrete_fields):
-        column = field.get_col(model._meta.db_table)
-        found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
-        if found:
-            out.append((index, found, column))
-    return out
+@dataclass
+class InboundLock:
+    """What ``lock_contact_for_inbound`` found: the locked contact (None for a new number)
+    and the interaction the idempotency key already made (None if the key is new)."""
 
-
-def _from_row(model, values: tuple):
-    values = list(values)
-    for index, converters, column in _converters(model, connection.vendor):
-        for convert in converters:
-            values[index] = convert(values[index], column, connection)
-    names = [field.attname for field in model._meta.concrete_fields]
-    return model.from_db(connection.alias, names, values)
+    contact: Contact | None
+    key_interaction_id: int | None
 
 
 def lock_contact_for_inbound(
     *, company_id: int, phone: str, idempotency_key: str = ""
-) -> Contact | None:
+) -> InboundLock:
     """The inbound webhook's one statement: lock the company's contact with this E.164
-    number (``SELECT … FOR UPDATE OF`` the contact only), with its primary agent loaded,
+    number (``SELECT … FOR UPDATE OF`` the contact only), with its primary agent loaded and
     ``primary_works_here`` (that agent may still own the company's contacts:
-    ``agents.selectors.eligible_primary_agents``) and ``key_interaction_id``: the
-    interaction ``idempotency_key`` already created, if any.
+    ``agents.selectors.eligible_primary_agents``), and the interaction ``idempotency_key``
+    already created, if any — for a known or a new number alike.
 
     The key is read as of the statement's start: an interaction committed with the same key
     while this waited for the lock is not seen here, and the key's unique constraint refuses
     the second insert (the caller runs again and replays it)."""
-    params = [*LEAD_CENTER_LEVELS, idempotency_key, company_id, phone]
-    with connection.cursor() as cursor:
+    params = [
+        *LEAD_CENTER_LEVELS,
+        company_id,
+        phone,
+        idempotency_key,
+        company_id,
+        idempotency_key,
+    ]
+    with prepared_cursor() as cursor:
         cursor.execute(_inbound_lock_sql(connection.vendor), params)
         row = cursor.fetchone()
-    if row is None:
-        return None
     split = len(Contact._meta.concrete_fields)
-    contact = _from_row(Contact, row[:split])
+    if row[0] is None:
+        return InboundLock(contact=None, key_interaction_id=row[-1])
+    contact = instance_from_row(Contact, row[:split])
     contact.primary_agent = (
-        _from_row(Agent, row[split:-2]) if contact.primary_agent_id is not None else None
+        instance_from_row(Agent, row[split:-2]) if contact.primary_agent_id is not None else None
     )
     contact.primary_works_here = bool(row[-2])
-    contact.key_interaction_id = row[-1]
-    return contact
+    return InboundLock(contact=contact, key_interaction_id=row[-1])
 
 
 def lock_book(*, company_id: int, agent_id: int) -> list[int]:

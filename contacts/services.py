@@ -15,6 +15,7 @@ from agents.centers.models import CenterMembership, ContactCenter, QueueItem
 from agents.centers.services import center_record_ring_outcome
 from agents.models import Agent, Company
 from agents.phone import normalise_phone
+from agents.rawsql import insert_one
 
 from .locks import lock_contact, lock_contacts
 from .models import (
@@ -42,14 +43,16 @@ def timeline_record(
     details: dict[str, Any] | None = None,
 ) -> TimelineEntry:
     """Append one row to the contact's history. Call it inside the transaction of the change."""
-    return TimelineEntry.objects.create(
-        company_id=contact.company_id,
-        contact=contact,
-        kind=kind,
-        actor=actor,
-        agent=agent,
-        message=message[:500],
-        details=details or {},
+    return insert_one(
+        TimelineEntry(
+            company_id=contact.company_id,
+            contact=contact,
+            kind=kind,
+            actor=actor,
+            agent=agent,
+            message=message[:500],
+            details=details or {},
+        )
     )
 
 
@@ -86,8 +89,11 @@ def contact_clean(
     email: str = "",
     source: str = "",
     exclude_pk: int | None = None,
+    check_duplicate: bool = True,
 ) -> dict[str, str]:
-    """Normalise and check a contact's fields; raise ``ValidationError`` keyed by field."""
+    """Normalise and check a contact's fields; raise ``ValidationError`` keyed by field
+    (``DuplicatePhone`` when the number is another contact's, unless ``check_duplicate`` is
+    off: then the unique constraint is the check)."""
     errors: dict[str, list[str]] = {}
     cleaned = {
         # One line each: names go into email subjects and list rows.
@@ -117,7 +123,7 @@ def contact_clean(
             errors["email"] = ["Enter a valid email address, e.g. jane@example.com."]
     if not (cleaned["phone"] or cleaned["email"]) and "phone" not in errors:
         errors["phone"] = ["Give the contact a phone number or an email address."]
-    if cleaned["phone"] and "phone" not in errors:
+    if check_duplicate and cleaned["phone"] and "phone" not in errors:
         taken = Contact.objects.filter(company=company, phone=cleaned["phone"])
         if exclude_pk is not None:
             taken = taken.exclude(pk=exclude_pk)
@@ -156,15 +162,41 @@ def contact_create(
             contact = Contact.objects.create(company=company, **cleaned)
     except IntegrityError:
         raise _duplicate_phone_error() from None
+    _record_created(contact=contact, actor=actor)
+    return contact
+
+
+def contact_create_in_retried_transaction(
+    *, company: Company, name: str = "", phone: str = "", email: str = "", source: str = ""
+) -> Contact:
+    """``contact_create`` for a caller that runs its whole transaction again when it fails
+    (the inbound webhook): no duplicate check and no savepoint. A number another request
+    created meanwhile makes the insert raise ``IntegrityError``, which spoils the
+    transaction; the caller rolls back and runs again, and then finds that contact."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("contact_create_in_retried_transaction needs the caller's transaction")
+    cleaned = contact_clean(
+        company=company,
+        name=name,
+        phone=phone,
+        email=email,
+        source=source,
+        check_duplicate=False,
+    )
+    contact = insert_one(Contact(company=company, **cleaned))
+    _record_created(contact=contact, actor=None)
+    return contact
+
+
+def _record_created(*, contact: Contact, actor: Agent | None) -> None:
     timeline_record(
         contact=contact,
         kind=TimelineEntry.Kind.CONTACT_CREATED,
         actor=actor,
-        message=f"Contact created{' from ' + cleaned['source'] if cleaned['source'] else ''}"
+        message=f"Contact created{' from ' + contact.source if contact.source else ''}"
         f"{' by ' + str(actor) if actor else ''}.",
-        details={"source": cleaned["source"]},
+        details={"source": contact.source},
     )
-    return contact
 
 
 @transaction.atomic
@@ -228,22 +260,24 @@ def interaction_record(
         queue_item = QueueItem.objects.create(
             center=center, label=f"{channel} from {contact}"[:120]
         )
-    return Interaction.objects.create(
-        center=center,
-        ring=ring or [],
-        queue_item=queue_item,
-        company_id=contact.company_id,
-        contact=contact,
-        channel=channel,
-        body=body,
-        source=source,
-        contact_center=contact_center,
-        routed_to_id=routed_to_id,
-        pool=pool,
-        route_reason=reason[:300],
-        route_details=details,
-        idempotency_key=idempotency_key,
-        request_hash=request_hash,
+    return insert_one(
+        Interaction(
+            center=center,
+            ring=ring or [],
+            queue_item=queue_item,
+            company_id=contact.company_id,
+            contact=contact,
+            channel=channel,
+            body=body,
+            source=source,
+            contact_center=contact_center,
+            routed_to_id=routed_to_id,
+            pool=pool,
+            route_reason=reason[:300],
+            route_details=details,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+        )
     )
 
 

@@ -15,7 +15,12 @@ from agents.models import Company
 from agents.phone import normalise_phone
 from contacts.locks import lock_contact_for_inbound
 from contacts.models import Contact, Interaction
-from contacts.services import DuplicatePhone, contact_create, contact_update, interaction_record
+from contacts.services import (
+    DuplicatePhone,
+    contact_create_in_retried_transaction,
+    contact_update,
+    interaction_record,
+)
 
 from . import engine
 from .rules import contact_route_new
@@ -148,30 +153,26 @@ def _inbound_once(
     idempotency_key,
     request_hash,
 ) -> tuple[Interaction, bool]:
-    # One statement: the contact locked, its primary agent, whether that agent still works
-    # here, and the interaction the key already made (a retry replays it).
-    contact = lock_contact_for_inbound(
+    # One statement: the contact locked (if the number is known), its primary agent,
+    # whether that agent still works here, and the interaction the key already made (a
+    # retry replays it).
+    found = lock_contact_for_inbound(
         company_id=company.pk,
         phone=phone,
         idempotency_key=idempotency_key,
     )
-    if contact is not None and contact.key_interaction_id is not None:
-        return _replay(contact.key_interaction_id, request_hash)
+    if found.key_interaction_id is not None:
+        return _replay(found.key_interaction_id, request_hash)
+    contact = found.contact
     # Calls and chats the call flow sends to a center ring its members; an unknown center is
     # the caller's mistake (400), whatever the channel — after the replay check, so a retry
     # still replays if the center was renamed since.
     center = find_center(company=company, name_or_id=contact_center) if contact_center else None
     if contact is None:
-        used = idempotency_key and (
-            Interaction.objects.filter(company_id=company.pk, idempotency_key=idempotency_key)
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if used:
-            return _replay(used, request_hash)
-        contact = contact_create(
+        # No savepoint: a parallel request that created this number first makes the insert
+        # fail, and ``inbound_receive`` runs the whole attempt again to find its contact.
+        contact = contact_create_in_retried_transaction(
             company=company,
-            actor=None,
             name=name,
             phone=phone,
             email=email,
@@ -182,7 +183,7 @@ def _inbound_once(
         # A new contact: the routing rules decide its primary agent (if any rule matches).
         if contact_route_new(contact=contact, channel=channel) is not None:
             # A round started: read what it decided (the row is ours since we inserted it).
-            contact = lock_contact_for_inbound(company_id=company.pk, phone=phone)
+            contact = lock_contact_for_inbound(company_id=company.pk, phone=phone).contact
     else:
         # Fill in what we did not know; never overwrite what people typed.
         blanks = {

@@ -13,7 +13,7 @@ from contacts.services import contact_save
 from . import engine
 from .models import Round, RoutingRule
 from .rounds import round_start
-from .selectors import contact_facts, rules_in_order
+from .selectors import contact_facts, rule_facts_in_order
 
 
 def _local_time(company: Company, now: datetime):
@@ -24,19 +24,19 @@ def rule_for(
     *, contact: Contact, channel: str = "", now: datetime | None = None
 ) -> RoutingRule | None:
     """The first active rule (by position) that matches the new contact, or None."""
-    rules = rules_in_order(company_id=contact.company_id)
+    rules = rule_facts_in_order(company_id=contact.company_id)
     if not rules:
         return None
-    local = _local_time(rules[0][1].company, now or timezone.now())
-    chosen = engine.first_match(
-        [facts for facts, _ in rules], contact=contact_facts(contact), channel=channel, local=local
-    )
-    return next((rule for facts, rule in rules if facts.id == chosen), None)
+    local = _local_time(contact.company, now or timezone.now())
+    chosen = engine.first_match(rules, contact=contact_facts(contact), channel=channel, local=local)
+    if chosen is None:
+        return None
+    return RoutingRule.objects.select_related("company").filter(pk=chosen).first()
 
 
-@transaction.atomic
 def contact_route_new(*, contact: Contact, channel: str = "") -> Round | None:
-    """Apply the routing rules to a contact that just arrived without a primary agent.
+    """Apply the routing rules to a contact that just arrived without a primary agent
+    (inside the transaction that created it; ``round_start`` is atomic itself).
 
     No rule matched: the company default applies — the contact stays without a primary
     agent, so its texts and forms show in Active for every available agent."""

@@ -1,11 +1,14 @@
 """Routing's reads: the facts the engine decides on, offers and rounds for pages, reports."""
 
+import functools
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from agents.models import Agent, Company
+from agents.rawsql import convert_row, prepared_cursor
 from agents.selectors import eligible_primary_agents
 from contacts.models import Contact, PrimaryLoad, TimelineEntry
 
@@ -85,27 +88,47 @@ def usable_default(source: ReassignmentGroup | RoutingRule) -> Agent | None:
     )
 
 
-def rules_in_order(*, company_id: int) -> list[tuple[engine.RuleFacts, RoutingRule]]:
-    """The company's active routing rules, first to run first, with the engine's view."""
-    rules = RoutingRule.objects.filter(company_id=company_id, paused=False).select_related(
-        "company"
+_RULE_FACTS = (
+    "id", "sources", "channels", "tag", "has_phone", "has_email", "active_from", "active_until",
+)  # fmt: skip
+
+
+@functools.cache
+def _rule_facts_sql(vendor: str) -> str:
+    columns = ", ".join(
+        connection.ops.quote_name(RoutingRule._meta.get_field(name).column) for name in _RULE_FACTS
     )
-    return [
-        (
-            engine.RuleFacts(
-                id=rule.pk,
-                sources=engine.csv_set(rule.sources),
-                channels=engine.csv_set(rule.channels),
-                tag=rule.tag.strip().lower(),
-                has_phone=rule.has_phone,
-                has_email=rule.has_email,
-                active_from=rule.active_from,
-                active_until=rule.active_until,
-            ),
-            rule,
+    return (
+        f"SELECT {columns} FROM {connection.ops.quote_name(RoutingRule._meta.db_table)} "  # noqa: S608
+        "WHERE company_id = %s AND NOT paused ORDER BY position, id"
+    )
+
+
+def rule_facts_in_order(*, company_id: int) -> list[engine.RuleFacts]:
+    """The engine's view of the company's active routing rules, first to run first: plain
+    values from a statement written once per process (a new number from the webhook reads
+    them on every call; the ORM took longer to build the query than to run it)."""
+    with prepared_cursor() as cursor:
+        cursor.execute(_rule_facts_sql(connection.vendor), [company_id])
+        rows = cursor.fetchall()
+    facts = []
+    for row in rows:
+        pk, sources, channels, tag, has_phone, has_email, active_from, active_until = convert_row(
+            RoutingRule, _RULE_FACTS, row
         )
-        for rule in rules.order_by("position", "pk")
-    ]
+        facts.append(
+            engine.RuleFacts(
+                id=pk,
+                sources=engine.csv_set(sources),
+                channels=engine.csv_set(channels),
+                tag=tag.strip().lower(),
+                has_phone=has_phone,
+                has_email=has_email,
+                active_from=active_from,
+                active_until=active_until,
+            )
+        )
+    return facts
 
 
 def contact_facts(contact: Contact) -> engine.ContactFacts:

@@ -123,7 +123,7 @@ def test_the_locks_eligibility_agrees_with_eligible_primary_agents(company, othe
         Agent.objects.filter(pk=agent.pk).update(is_active=False)
     # when the webhook locks it
     with transaction.atomic():
-        locked = lock_contact_for_inbound(company_id=company.pk, phone="+12025550142")
+        locked = lock_contact_for_inbound(company_id=company.pk, phone="+12025550142").contact
     # then it says what the selector says
     expected = (
         case != "no primary"
@@ -149,4 +149,20 @@ def test_the_lock_reports_the_interaction_a_key_already_made(hook, company):
         )
     # then the first names that interaction and the second none
     assert used.key_interaction_id == first["interaction"]
+    assert used.contact.pk == first["contact"]
     assert fresh.key_interaction_id is None
+    assert fresh.contact.pk == first["contact"]
+
+
+def test_the_lock_reports_the_key_for_a_number_it_does_not_know(hook, company):
+    # given a text recorded under a key
+    first = hook(**{"Idempotency-Key": "evt-11"}).json()
+    # when a number the company does not know is locked with that key, and without one
+    with transaction.atomic():
+        used = lock_contact_for_inbound(
+            company_id=company.pk, phone="+12025550199", idempotency_key="evt-11"
+        )
+        bare = lock_contact_for_inbound(company_id=company.pk, phone="+12025550199")
+    # then there is no contact, and the key still names its interaction (one statement)
+    assert used.contact is None and used.key_interaction_id == first["interaction"]
+    assert bare.contact is None and bare.key_interaction_id is None

@@ -1,0 +1,126 @@
+"""Single-row statements written once per process from the models' fields, for the inbound
+webhook's hot path: the ORM spends longer building an insert or a select (~0.3-0.8 ms) than
+the database takes to run it (docs/performance.md, issue 12). Values still go through each
+field's own conversions, both ways, so every backend gets what the ORM would send."""
+
+import functools
+import time
+from contextlib import contextmanager
+from types import SimpleNamespace
+
+from django.db import connection
+from django.db.backends.utils import CursorWrapper
+from django.db.models import Model
+
+
+@contextmanager
+def prepared_cursor():
+    """A cursor whose statements PostgreSQL parses and plans once per connection (a prepared
+    statement, bound on the server), for the webhook's hot statements: unprepared, planning
+    costs the database more than running them. Wrapped like every Django cursor (execute
+    wrappers, errors) and logged like one when queries are logged. Elsewhere (SQLite, or
+    ``prepare_threshold`` unset: ``PREPARED_STATEMENTS=0``), Django's own cursor."""
+    connection.ensure_connection()
+    raw = connection.connection
+    if connection.vendor != "postgresql" or raw.prepare_threshold is None:
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    classes = _cursor_classes()
+    wrapper = classes.logged if connection.queries_logged else CursorWrapper
+    with wrapper(classes.preparing(raw), connection) as cursor:
+        yield cursor
+
+
+@functools.cache
+def _cursor_classes() -> SimpleNamespace:
+    import psycopg
+
+    class PreparingCursor(psycopg.Cursor):
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=prepare is not False, binary=binary)
+
+    class LoggedCursor(CursorWrapper):
+        """Logs into ``connection.queries`` as Django's debug cursor does (that one reads the
+        statement from a client-side cursor; this one binds on the server)."""
+
+        def execute(self, sql, params=None):
+            start = time.monotonic()
+            try:
+                return super().execute(sql, params)
+            finally:
+                shown = psycopg.ClientCursor(self.db.connection).mogrify(sql, params)
+                self.db.queries_log.append(
+                    {"sql": shown, "time": f"{time.monotonic() - start:.3f}"}
+                )
+
+    return SimpleNamespace(preparing=PreparingCursor, logged=LoggedCursor)
+
+
+@functools.cache
+def _insert_sql(model: type[Model], vendor: str) -> tuple[str, list]:
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    returning = ""
+    if connection.features.can_return_columns_from_insert:
+        returning = f" RETURNING {quote(model._meta.pk.column)}"
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608 - names only
+        f"VALUES ({placeholders}){returning}"
+    )
+    return sql, fields
+
+
+def insert_one(obj: Model) -> Model:
+    """``obj.save()`` for a new row (no signals: Switchboard has no receivers), with the
+    statement written once per process: the ORM spends ~0.4 ms building an insert, longer
+    than the database takes to run it, on the webhook's every call. Values go through each
+    field's own ``pre_save`` and ``get_db_prep_save``, as ``save()`` does."""
+    sql, fields = _insert_sql(type(obj), connection.vendor)
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, params)
+        pk = cursor.fetchone()[0] if connection.features.can_return_columns_from_insert else None
+        if pk is None:
+            pk = cursor.lastrowid
+    obj.pk = pk
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return obj
+
+
+@functools.cache
+def _converters(model: type[Model], names: tuple[str, ...], vendor: str) -> list[tuple]:
+    """What the ORM would do to each column's value on the way out of this database (e.g.
+    SQLite's dates and times come back as text)."""
+    out = []
+    for index, name in enumerate(names):
+        field = model._meta.get_field(name)
+        column = field.get_col(model._meta.db_table)
+        found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        if found:
+            out.append((index, found, column))
+    return out
+
+
+def convert_row(model: type[Model], names: tuple[str, ...], row) -> list:
+    """A row of the named fields' columns, as the ORM would give their values."""
+    values = list(row)
+    for index, converters, column in _converters(model, names, connection.vendor):
+        for convert in converters:
+            values[index] = convert(values[index], column, connection)
+    return values
+
+
+@functools.cache
+def _field_names(model: type[Model]) -> tuple[str, ...]:
+    return tuple(field.name for field in model._meta.concrete_fields)
+
+
+def instance_from_row(model: type[Model], values) -> Model:
+    """A model instance from a row holding its concrete fields' columns, in their order."""
+    names = _field_names(model)
+    attnames = [field.attname for field in model._meta.concrete_fields]
+    return model.from_db(connection.alias, attnames, convert_row(model, names, values))
