@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from agents.models import AccessLevel, Agent
@@ -166,3 +166,38 @@ def test_the_lock_reports_the_key_for_a_number_it_does_not_know(hook, company):
     # then there is no contact, and the key still names its interaction (one statement)
     assert used.contact is None and used.key_interaction_id == first["interaction"]
     assert bare.contact is None and bare.key_interaction_id is None
+
+
+@pytest.mark.postgres
+def test_the_hot_statements_are_prepared_once_per_connection(hook, company):
+    # given a few texts, from a known and from new numbers
+    for n in range(3):
+        assert hook({**TEXT, "phone": f"+1202555017{n}"}).status_code == 201
+        assert hook(**{"Idempotency-Key": f"evt-p{n}"}).status_code == 201
+    # then the database holds the webhook's statements prepared (parsed and planned once)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = " ".join(row[0] for row in cursor.fetchall())
+    assert "webhook_token_hash = $1" in prepared
+    assert "FOR UPDATE OF c" in prepared
+    assert 'INSERT INTO "contacts_interaction"' in prepared
+
+
+@pytest.mark.postgres
+def test_without_prepared_statements_the_webhook_answers_the_same(hook, company):
+    # given prepared statements turned off (PREPARED_STATEMENTS=0, e.g. behind PgBouncer)
+    connection.ensure_connection()
+    raw = connection.connection
+    threshold, raw.prepare_threshold = raw.prepare_threshold, None
+    try:
+        # when a new number and then a retry come in
+        first = hook(**{"Idempotency-Key": "evt-np"})
+        again = hook(**{"Idempotency-Key": "evt-np"})
+        known = hook({**TEXT, "body": "second"})
+    finally:
+        raw.prepare_threshold = threshold
+    # then they are answered as with prepared statements
+    assert first.status_code == 201 and known.status_code == 201
+    assert again.status_code == 200 and again.json() == first.json()
+    assert known.json()["contact"] == first.json()["contact"]
+    assert Interaction.objects.filter(company=company).count() == 2
