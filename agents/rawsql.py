@@ -12,7 +12,7 @@ import time
 from contextlib import contextmanager
 from types import SimpleNamespace
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
 
@@ -35,6 +35,34 @@ def prepared_cursor():
     wrapper = classes.logged if db.queries_logged else CursorWrapper
     with wrapper(classes.preparing(raw), db) as cursor:
         yield cursor
+
+
+def fetchone_first(sql: str, params) -> tuple | None:
+    """Run a read-only statement as the request's first (prepared, as ``prepared_cursor``)
+    and let it double as Django's connection health check (``CONN_HEALTH_CHECKS``), which
+    would otherwise cost a ``SELECT 1`` round trip of its own: on a reused connection that
+    turns out dead, the connection is closed and the statement runs once more on a new one,
+    which is what the health check does."""
+    db = connections[DEFAULT_DB_ALIAS]
+    checking = (
+        db.connection is not None
+        and db.health_check_enabled
+        and not db.health_check_done
+        and not db.in_atomic_block
+    )
+    if checking:
+        db.health_check_done = True  # this statement is the check
+    try:
+        with prepared_cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    except (OperationalError, InterfaceError):
+        if not checking:
+            raise
+        db.close()  # as a failed health check does; the next cursor connects anew
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 @functools.cache

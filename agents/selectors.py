@@ -1,3 +1,4 @@
+import functools
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -6,7 +7,7 @@ from django.db.models import Case, CharField, F, QuerySet, Value, When
 from django.utils import timezone
 
 from .models import AccessLevel, Agent, Company, Presence
-from .rawsql import instance_from_row, prepared_cursor
+from .rawsql import fetchone_first, instance_from_row
 
 
 def companies_for_user(user) -> QuerySet[Company]:
@@ -49,15 +50,15 @@ def effective_presence_expression() -> Case:
     )
 
 
+@functools.cache
+def _company_by_token_sql(vendor: str) -> str:
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in Company._meta.concrete_fields)
+    table = connection.ops.quote_name(Company._meta.db_table)
+    return f"SELECT {columns} FROM {table} WHERE webhook_token_hash = %s"  # noqa: S608
+
+
 def company_by_token_hash(token_hash: str) -> Company | None:
     """The company whose webhook token has this hash (the webhook's first statement, written
     out and never cached: a rotated token stops working at once in every process)."""
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in Company._meta.concrete_fields)
-    table = connection.ops.quote_name(Company._meta.db_table)
-    with prepared_cursor() as cursor:
-        cursor.execute(
-            f"SELECT {columns} FROM {table} WHERE webhook_token_hash = %s",  # noqa: S608
-            [token_hash],
-        )
-        row = cursor.fetchone()
+    row = fetchone_first(_company_by_token_sql(connection.vendor), [token_hash])
     return None if row is None else instance_from_row(Company, row)

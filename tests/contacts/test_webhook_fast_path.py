@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from agents.models import AccessLevel, Agent
@@ -200,4 +200,29 @@ def test_without_prepared_statements_the_webhook_answers_the_same(hook, company)
     assert first.status_code == 201 and known.status_code == 201
     assert again.status_code == 200 and again.json() == first.json()
     assert known.json()["contact"] == first.json()["contact"]
+    assert Interaction.objects.filter(company=company).count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_the_server_dropped_is_replaced_by_the_first_statement(hook, company):
+    # given a connection in use, which the server then ends (a restart, an idle timeout)
+    assert hook().status_code == 201
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+    # when the next request comes (its first statement doubles as the health check)
+    connection.health_check_enabled, connection.health_check_done = True, False
+    response = hook({**TEXT, "body": "after the restart"})
+    # then it is answered on a new connection, not with an error
+    assert response.status_code == 201
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != pid
     assert Interaction.objects.filter(company=company).count() == 2
