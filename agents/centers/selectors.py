@@ -10,7 +10,7 @@ from guardian.shortcuts import get_objects_for_user
 
 from .. import zones
 from ..models import Agent, Company, Presence
-from ..rawsql import prepared_cursor
+from ..rawsql import instance_from_row, prepared_cursor
 from ..selectors import seen_since
 from .facts import DEFAULT_RANK, CenterFacts, DeviceFact, MemberFact
 from .models import (
@@ -28,6 +28,36 @@ from .models import (
 
 def company_centers(*, company: Company) -> QuerySet[ContactCenter]:
     return ContactCenter.objects.filter(company=company).order_by("name")
+
+
+@functools.cache
+def _center_by_name_or_id_sql(vendor: str) -> str:
+    # Written out once per process (the webhook looks the center up on every call to it).
+    # A name (case-insensitively, as ``name__iexact``) wins over an id; of names differing
+    # only in case, the first by name as the model's ordering gives.
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in ContactCenter._meta.concrete_fields)
+    table = quote(ContactCenter._meta.db_table)
+    return f"""
+        SELECT {columns} FROM {table}
+        WHERE company_id = %s AND (UPPER(name) = UPPER(%s) OR id = %s)
+        ORDER BY UPPER(name) = UPPER(%s) DESC, name, id
+        LIMIT 1"""  # noqa: S608 - names only
+
+
+def center_by_name_or_id(*, company: Company, name_or_id: str) -> ContactCenter | None:
+    """The company's contact center named (case-insensitively) or numbered ``name_or_id``,
+    with ``company`` as its company (no query for it), in one statement; None if none."""
+    value = name_or_id.strip()
+    pk = int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    with prepared_cursor() as cursor:
+        cursor.execute(_center_by_name_or_id_sql(connection.vendor), [company.pk, value, pk, value])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    center = instance_from_row(ContactCenter, row)
+    center.company = company
+    return center
 
 
 def centers_for_user(*, user: Agent, company: Company) -> QuerySet[ContactCenter]:
