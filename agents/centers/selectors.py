@@ -181,38 +181,30 @@ def center_ring_facts(*, center: ContactCenter, call_type: str = "") -> CenterFa
     members: list[MemberFact] = []
     devices: list[DeviceFact] = []
     # Rows come member by member (one per ringing device): a member is complete when the
-    # next one starts.
-    for n, (
-        agent_id,
-        name,
-        email,
-        available,
-        idle,
-        position,
-        rank,
-        pk,
-        kind,
-        label,
-        number,
-    ) in enumerate(rows):
+    # next row is another member's.
+    following = [row[0] for row in rows[1:]]
+    if rows:
+        following.append(None)  # the last row ends the last member
+    for row, next_agent_id in zip(rows, following, strict=True):
+        agent_id, name, email, available, idle, position, rank, pk, kind, label, number = row
         if pk is not None:
             shown = label or KIND_LABELS.get(kind, kind)  # as Device.__str__, without a model
             label = f"{shown} ({number})" if number else shown
-            devices.append(DeviceFact(id=pk, kind=kind, label=label, ring=True))
-        if n + 1 < len(rows) and rows[n + 1][0] == agent_id:
+            devices.append(DeviceFact(pk, kind, label, True))
+        if next_agent_id == agent_id:
             continue
         for convert in converters:
             idle = convert(idle, column, connection)
         members.append(
             MemberFact(
-                agent_id=agent_id,
-                name=name or email,
-                available=bool(available),
-                devices=tuple(devices),
-                idle_since=idle,
-                rank=DEFAULT_RANK if rank is None else rank,
-                position=position,
-                email=email,
+                agent_id,
+                name or email,
+                bool(available),
+                tuple(devices),
+                idle,
+                DEFAULT_RANK if rank is None else rank,
+                position,
+                email,
             )
         )
         devices = []

@@ -135,3 +135,10 @@ def test_one_statement_whatever_the_members(crowd, django_assert_num_queries):
     assert ranks["Person 02"] == 74 and ranks["Person 06"] == DEFAULT_RANK
     forwarding = next(m for m in facts.members if m.name == "Person 01").devices
     assert [d.label for d in forwarding] == ["m1", "Forwarding number (+12025550100)"]
+
+
+def test_a_center_without_members_rings_nobody(company):
+    center = ContactCenterFactory(company=company, routing_type="skills")
+    facts = center_ring_facts(center=center, call_type="billing")
+    assert facts.members == ()
+    assert ring_list(facts).reason.startswith("Nobody rings")
