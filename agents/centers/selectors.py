@@ -172,7 +172,7 @@ def center_ring_facts(*, center: ContactCenter, call_type: str = "") -> CenterFa
     are available, idle time, place and rank for the call type, and their ringing devices.
     Whether the center is open needs its company's time zone (``center.company``, loaded)."""
     since = connection.ops.adapt_datetimefield_value(seen_since())
-    params: list = [Presence.AVAILABLE, since, *([call_type] if call_type else [])]
+    params: list = [Presence.AVAILABLE.value, since, *([call_type] if call_type else [])]
     params += [center.pk, center.company_id]
     with prepared_cursor() as cursor:  # planned once per connection
         cursor.execute(_ring_facts_sql(connection.vendor, ranked=bool(call_type)), params)
