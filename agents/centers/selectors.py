@@ -128,12 +128,13 @@ def _ring_facts_sql(vendor: str, *, ranked: bool) -> str:
     membership = CenterMembership._meta.db_table
     agent = Agent._meta.db_table
     companies = Agent.companies.through._meta.db_table
-    # The rank for the center's own call type of that name (unique per center: at most one
-    # row per member), by a hash join instead of a lookup per member.
+    # The rank for the center's own call type of that name: one call type (unique per center),
+    # its ranks by the call-type index, hash-joined to the members (not a lookup per member).
     ranks = (
         f"""LEFT JOIN ("{SkillRank._meta.db_table}" r
-            INNER JOIN "{CallType._meta.db_table}" t ON t.id = r.call_type_id AND t.name = %s)
-            ON r.membership_id = m.id AND t.center_id = m.center_id"""
+            INNER JOIN "{CallType._meta.db_table}" t
+            ON t.id = r.call_type_id AND t.center_id = %s AND t.name = %s)
+            ON r.membership_id = m.id"""
         if ranked
         else ""
     )
@@ -172,7 +173,7 @@ def center_ring_facts(*, center: ContactCenter, call_type: str = "") -> CenterFa
     are available, idle time, place and rank for the call type, and their ringing devices.
     Whether the center is open needs its company's time zone (``center.company``, loaded)."""
     since = connection.ops.adapt_datetimefield_value(seen_since())
-    params: list = [Presence.AVAILABLE.value, since, *([call_type] if call_type else [])]
+    params: list = [Presence.AVAILABLE.value, since, *([center.pk, call_type] if call_type else [])]
     params += [center.pk, center.company_id]
     with prepared_cursor() as cursor:  # planned once per connection
         cursor.execute(_ring_facts_sql(connection.vendor, ranked=bool(call_type)), params)
