@@ -257,9 +257,7 @@ def interaction_record(
     A call or chat for a contact center also waits in the center's queue until taken."""
     queue_item = None
     if center is not None:
-        queue_item = QueueItem.objects.create(
-            center=center, label=f"{channel} from {contact}"[:120]
-        )
+        queue_item = insert_one(QueueItem(center=center, label=f"{channel} from {contact}"[:120]))
     return insert_one(
         Interaction(
             center=center,

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from agents.centers.models import ContactCenter
-from agents.centers.selectors import center_ring_facts
+from agents.centers.selectors import center_by_name_or_id, center_ring_facts
 from agents.models import Company
 from agents.phone import normalise_phone
 from contacts.locks import lock_contact_for_inbound
@@ -38,12 +38,9 @@ def _request_hash(phone: str, fields: dict[str, str]) -> str:
 def find_center(*, company: Company, name_or_id: str) -> ContactCenter:
     """The company's contact center named (case-insensitively) or numbered ``name_or_id``;
     a ValidationError on ``contact_center`` when there is none."""
-    value = name_or_id.strip()
-    centers = ContactCenter.objects.filter(company=company).select_related("company")
-    center = centers.filter(name__iexact=value).first()
-    if center is None and value.isascii() and value.isdigit() and len(value) < 19:
-        center = centers.filter(pk=int(value)).first()
+    center = center_by_name_or_id(company=company, name_or_id=name_or_id)
     if center is None:
+        value = name_or_id.strip()
         raise ValidationError(
             {"contact_center": [f"{company} has no contact center “{value[:100]}”."]}
         )

@@ -1,14 +1,18 @@
 """Reads of contact centers, with their joins applied (constant queries per page)."""
 
+import functools
 from datetime import datetime, timedelta
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
 from .. import zones
 from ..models import Agent, Company, Presence
-from .facts import CenterFacts, DeviceFact, MemberFact
+from ..rawsql import instance_from_row, prepared_cursor
+from ..selectors import seen_since
+from .facts import DEFAULT_RANK, CenterFacts, DeviceFact, MemberFact
 from .models import (
     AgentLine,
     CallType,
@@ -24,6 +28,36 @@ from .models import (
 
 def company_centers(*, company: Company) -> QuerySet[ContactCenter]:
     return ContactCenter.objects.filter(company=company).order_by("name")
+
+
+@functools.cache
+def _center_by_name_or_id_sql(vendor: str) -> str:
+    # Written out once per process (the webhook looks the center up on every call to it).
+    # A name (case-insensitively, as ``name__iexact``) wins over an id; of names differing
+    # only in case, the first by name as the model's ordering gives.
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in ContactCenter._meta.concrete_fields)
+    table = quote(ContactCenter._meta.db_table)
+    return f"""
+        SELECT {columns} FROM {table}
+        WHERE company_id = %s AND (UPPER(name) = UPPER(%s) OR id = %s)
+        ORDER BY UPPER(name) = UPPER(%s) DESC, name, id
+        LIMIT 1"""  # noqa: S608 - names only
+
+
+def center_by_name_or_id(*, company: Company, name_or_id: str) -> ContactCenter | None:
+    """The company's contact center named (case-insensitively) or numbered ``name_or_id``,
+    with ``company`` as its company (no query for it), in one statement; None if none."""
+    value = name_or_id.strip()
+    pk = int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+    with prepared_cursor() as cursor:
+        cursor.execute(_center_by_name_or_id_sql(connection.vendor), [company.pk, value, pk, value])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    center = instance_from_row(ContactCenter, row)
+    center.company = company
+    return center
 
 
 def centers_for_user(*, user: Agent, company: Company) -> QuerySet[ContactCenter]:
@@ -58,8 +92,6 @@ def effective_presence_expression_for(prefix: str):
     """``effective_presence_expression`` through a relation (``agent__``)."""
     from django.db.models import Case, CharField, F, Value, When
 
-    from ..selectors import seen_since
-
     return Case(
         When(**{f"{prefix}is_active": False}, then=Value(Presence.OFFLINE)),
         When(**{f"{prefix}last_seen_at__isnull": True}, then=Value(Presence.OFFLINE)),
@@ -83,61 +115,103 @@ def center_is_open(center: ContactCenter, *, now: datetime | None = None) -> boo
 KIND_LABELS = dict(Device.Kind.choices)
 
 
-def center_ring_facts(*, center: ContactCenter, call_type: str = "") -> CenterFacts:
-    """Everything ``routing.engine.centers.ring_list`` needs for one center, in three queries
-    whatever the number of members, read as plain values (this runs on every call to the
-    center: model instances for 500 members and their devices cost more than the queries):
-    the members with their agent, presence, idle time and rank for the call type (1), their
-    devices (1), and whether the center is open (its company's time zone, 1)."""
-    members = working_members(center).annotate(
-        presence_now=effective_presence_expression_for("agent__")
+@functools.cache
+def _ring_facts_sql(vendor: str, *, ranked: bool) -> str:
+    # Written out once per process from the models' metadata: the ORM spent longer building
+    # the two statements (a join through the company, a CASE for presence, a subquery for the
+    # rank) than the database running them, on every call to a center (docs/performance.md).
+    # One row per member and ringing device (members without one come once, with NULLs), in
+    # the members' fixed order. ``available`` is ``effective_presence_expression`` = available
+    # for an active agent: presence "available" and seen since the cut-off (NULL when never
+    # seen, i.e. not available). Only ringing devices: a member without one is left out with
+    # that reason all the same.
+    membership = CenterMembership._meta.db_table
+    agent = Agent._meta.db_table
+    companies = Agent.companies.through._meta.db_table
+    # The rank for the center's own call type of that name: one call type (unique per center),
+    # its ranks by the call-type index, hash-joined to the members (not a lookup per member).
+    ranks = (
+        f"""LEFT JOIN ("{SkillRank._meta.db_table}" r
+            INNER JOIN "{CallType._meta.db_table}" t
+            ON t.id = r.call_type_id AND t.center_id = %s AND t.name = %s)
+            ON r.membership_id = m.id"""
+        if ranked
+        else ""
     )
-    if call_type:
-        members = members.annotate(
-            rank_for_type=Subquery(
-                SkillRank.objects.filter(
-                    membership=OuterRef("pk"), call_type__name=call_type
-                ).values("rank")[:1]
+    # Names come from the models' metadata; every value is a parameter.
+    return f"""
+        SELECT m.agent_id, a.full_name, a.email,
+            (a.presence = %s AND a.last_seen_at >= %s), l.idle_since, m.position,
+            {"r.rank" if ranked else "NULL"}, d.id, d.kind, d.label, d.number
+        FROM "{membership}" m
+        INNER JOIN "{agent}" a ON a.id = m.agent_id
+        LEFT JOIN "{AgentLine._meta.db_table}" l ON l.agent_id = m.agent_id
+        {ranks}
+        LEFT JOIN "{Device._meta.db_table}" d ON d.agent_id = m.agent_id AND d.ring
+        WHERE m.center_id = %s AND a.is_active
+          AND EXISTS (SELECT 1 FROM "{companies}" c
+                      WHERE c.agent_id = m.agent_id AND c.company_id = %s)
+        ORDER BY m.position, m.id, d.id"""  # noqa: S608
+
+
+@functools.cache
+def _idle_since_converters(vendor: str) -> tuple[list, object]:
+    """What the ORM does to ``idle_since`` on the way out of this database (SQLite's dates
+    come back as text; PostgreSQL's need nothing)."""
+    field = AgentLine._meta.get_field("idle_since")
+    column = field.get_col(AgentLine._meta.db_table)
+    return (
+        connection.ops.get_db_converters(column) + field.get_db_converters(connection),
+        column,
+    )
+
+
+def center_ring_facts(*, center: ContactCenter, call_type: str = "") -> CenterFacts:
+    """Everything ``routing.engine.centers.ring_list`` needs for one center, in one statement
+    whatever the number of members, read as plain tuples (this runs on every call to the
+    center): its working members (``working_members``) with their name, email, whether they
+    are available, idle time, place and rank for the call type, and their ringing devices.
+    Whether the center is open needs its company's time zone (``center.company``, loaded)."""
+    since = connection.ops.adapt_datetimefield_value(seen_since())
+    params: list = [Presence.AVAILABLE.value, since, *([center.pk, call_type] if call_type else [])]
+    params += [center.pk, center.company_id]
+    with prepared_cursor() as cursor:  # planned once per connection
+        cursor.execute(_ring_facts_sql(connection.vendor, ranked=bool(call_type)), params)
+        rows = cursor.fetchall()
+    converters, column = _idle_since_converters(connection.vendor)
+    members: list[MemberFact] = []
+    devices: list[DeviceFact] = []
+    # Rows come member by member (one per ringing device): a member is complete when the
+    # next row is another member's.
+    following = [row[0] for row in rows[1:]]
+    if rows:
+        following.append(None)  # the last row ends the last member
+    for row, next_agent_id in zip(rows, following, strict=True):
+        agent_id, name, email, available, idle, position, rank, pk, kind, label, number = row
+        if pk is not None:
+            shown = label or KIND_LABELS.get(kind, kind)  # as Device.__str__, without a model
+            label = f"{shown} ({number})" if number else shown
+            devices.append(DeviceFact(pk, kind, label, True))
+        if next_agent_id == agent_id:
+            continue
+        for convert in converters:
+            idle = convert(idle, column, connection)
+        members.append(
+            MemberFact(
+                agent_id,
+                name or email,
+                bool(available),
+                tuple(devices),
+                idle,
+                DEFAULT_RANK if rank is None else rank,
+                position,
+                email,
             )
         )
-    rows = list(
-        members.values_list(
-            "agent_id",
-            "agent__full_name",
-            "agent__email",
-            "presence_now",
-            "agent__line__idle_since",
-            "position",
-            "rank_for_type" if call_type else "position",
-        )
-    )
-    devices: dict[int, list[DeviceFact]] = {}
-    for pk, agent_id, kind, label, number, ring in (
-        # By join, not by 500 ids: binding a list that long costs more than the query. Only
-        # ringing devices: a member without one is left out with that reason all the same.
-        Device.objects.filter(agent__center_memberships__center=center, ring=True)
-        .order_by("pk")
-        .values_list("pk", "agent_id", "kind", "label", "number", "ring")
-    ):
-        name = label or KIND_LABELS.get(kind, kind)  # as Device.__str__, without a model
-        devices.setdefault(agent_id, []).append(
-            DeviceFact(id=pk, kind=kind, label=f"{name} ({number})" if number else name, ring=ring)
-        )
+        devices = []
     return CenterFacts(
         routing_type=center.routing_type,
-        members=tuple(
-            MemberFact(
-                agent_id=agent_id,
-                name=full_name or email,
-                available=presence == Presence.AVAILABLE,
-                devices=tuple(devices.get(agent_id, ())),
-                idle_since=idle_since,
-                rank=rank if call_type and rank is not None else 100,
-                position=position,
-                email=email,
-            )
-            for agent_id, full_name, email, presence, idle_since, position, rank in rows
-        ),
+        members=tuple(members),
         round_robin_order=tuple(int(a) for a in center.round_robin_order),
         call_type=call_type,
         is_open=center_is_open(center),

@@ -86,8 +86,11 @@ def test_an_unknown_center_answers_400_and_stores_nothing(hook, desk):  # noqa: 
 
 
 def test_another_companys_center_is_unknown(hook, desk, other_company):  # noqa: F811
-    ContactCenterFactory(company=other_company, name="Their Desk")
+    theirs = ContactCenterFactory(company=other_company, name="Their Desk")
     response = hook({"channel": "call", "phone": "+12025550142", "contact_center": "Their Desk"})
+    assert response.status_code == 400
+    # nor by its id
+    response = hook({"channel": "call", "phone": "+12025550142", "contact_center": str(theirs.pk)})
     assert response.status_code == 400
 
 
@@ -145,3 +148,36 @@ def test_a_retry_replays_even_after_the_center_was_renamed(hook, desk):  # noqa:
     again = hook(payload, **{"Idempotency-Key": "call-1"})
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["interaction"] == first.json()["interaction"]
+
+
+def test_a_name_wins_over_an_id_and_names_match_in_any_case(hook, desk, company):  # noqa: F811
+    # given a second center named like the first one's id
+    center, _ = desk
+    named = ContactCenterFactory(company=company, name=str(center.pk))
+    call = {"channel": "chat", "phone": "+12025550142"}
+    # when calls name it by that number, and the first by its name in another case
+    by_number = hook({**call, "contact_center": f" {center.pk} "})
+    by_name = hook({**call, "contact_center": "HELP DESK"})
+    # then the name wins over the id; names match whatever the case
+    assert by_number.json()["contact_center"]["id"] == named.pk
+    assert by_name.json()["contact_center"]["id"] == center.pk
+
+
+def test_a_call_to_a_center_takes_six_statements(hook, desk, company, django_assert_num_queries):  # noqa: F811
+    # given a known caller
+    hook({"channel": "call", "phone": "+12025550142"})
+    # when they call the center: the company by token; the contact locked (with the key's
+    # interaction); the center by name or id; its members' facts (one statement whatever
+    # their number); the queue item; the interaction (plus the savepoint pair of the test's
+    # own transaction)
+    with django_assert_num_queries(8):
+        response = hook(
+            {
+                "channel": "call",
+                "phone": "+12025550142",
+                "contact_center": "Help Desk",
+                "call_type": "billing",
+            }
+        )
+    assert response.status_code == 201
+    assert [r["name"] for r in response.json()["ring"]] == ["Ben Agent", "Ava Agent"]
