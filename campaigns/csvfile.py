@@ -19,8 +19,9 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 
+from agents.phone import normalise_phone
+
 from .models import MAX_CELL_CHARS, MAX_COLUMNS, MAX_HEADER_CHARS, MAX_PHONE_COLUMNS, MAX_ROWS
-from .phones import normalise_list_phone
 
 CHUNK = 1 << 20
 # The csv module refuses a cell above its (process-wide) limit; we keep its default of
@@ -222,7 +223,7 @@ def _rows(binary, reader, layout: Layout, region: str, progress) -> Iterator[Row
                     cells[i] = ""
                     continue
                 try:
-                    cells[i] = normalise_list_phone(value, region=region)
+                    cells[i] = normalise_phone(value, region=region)
                 except ValidationError as error:
                     reason = f"“{names[i]}”: {error.messages[0]}"
                     break

@@ -2,16 +2,13 @@ import csv
 import io
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agents.phone import normalise_phone
 from campaigns import csvfile
 from campaigns.models import ContactList, ListImport, Record, RejectedRow
-from campaigns.phones import normalise_list_phone
 from tests.campaigns.helpers import load_list, phone
 from tests.factories import ContactFactory
 
@@ -122,36 +119,6 @@ def test_records_link_to_the_companys_contact_with_the_same_phone(company, other
     # then only this company's contact is linked
     linked = {r.phone: r.contact_id for r in _records(result.contact_list)}
     assert linked == {"+12125550101": mine.pk, "+12125550102": None}
-
-
-def test_the_short_phone_path_gives_the_same_answers_as_the_general_one():
-    samples = ["+1 212 555 0123", "(212) 555-0123", "212.555.0123", "+1-800-555-0199",
-               "(123) 456-7890", "+1 (555) 012-3456", "911 555 1234", "+12025550100"]  # fmt: skip
-    for raw in samples:
-        for region in ("US", "CA", "GB", "FR"):
-            assert _either(normalise_list_phone, raw, region) == _either(
-                normalise_phone, raw, region
-            ), (raw, region)
-
-
-@given(
-    digits=st.text("0123456789", min_size=10, max_size=10),
-    shape=st.sampled_from(
-        ["+1{a}{b}{c}", "+1 ({a}) {b}-{c}", "({a}) {b}-{c}", "{a}.{b}.{c}", "{a} {b} {c}"]
-    ),
-    region=st.sampled_from(["US", "CA", "GB"]),
-)
-@settings(max_examples=300, deadline=None)
-def test_short_phone_path_property(digits, shape, region):
-    raw = shape.format(a=digits[:3], b=digits[3:6], c=digits[6:])
-    assert _either(normalise_list_phone, raw, region) == _either(normalise_phone, raw, region)
-
-
-def _either(function, raw, region):
-    try:
-        return function(raw, region=region)
-    except ValidationError as error:
-        return ("refused", error.messages)
 
 
 def test_the_rejected_rows_csv_is_escaped_against_formulas():
