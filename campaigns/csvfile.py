@@ -257,6 +257,28 @@ def check_row(line: int, cells: list[str], layout: Layout, region: str) -> Row:
     return Row(line, phone=first, cells=cells)
 
 
+def _phones(cells: list[str], phones: list[int], region: str) -> str:
+    """The first phone of a row with all its phone cells in E.164 (changed in place), or
+    "" with the cells untouched (an invalid phone, or none)."""
+    found = []
+    first = ""
+    for i in phones:
+        value = cells[i]
+        if not value or value.isspace():
+            found.append("")
+            continue
+        try:
+            found.append(normalise_list_phone(value, region=region))
+        except ValidationError:
+            return ""
+        if not first:
+            first = found[-1]
+    if first:
+        for i, value in zip(phones, found, strict=True):
+            cells[i] = value
+    return first
+
+
 def copy_blocks(
     rows: Rows, *, prefix: str, order: list[int] | None = None, block_rows: int = 4096
 ) -> Iterator[tuple[str, int, list[Row]]]:
@@ -270,6 +292,7 @@ def copy_blocks(
     layout, region = rows.layout, rows.region
     width = len(layout.columns)
     phones = layout.phone_indexes
+    single = phones[0] if len(phones) == 1 else None
     separator = '","'
     normalise = normalise_list_phone
     lines: list[str] = []
@@ -288,23 +311,17 @@ def copy_blocks(
                 and '"' not in joined
                 and "\\" not in joined
             ):
-                found = []
-                for i in phones:
-                    value = cells[i]
-                    if not value or value.isspace():
-                        found.append("")
-                        continue
-                    try:
-                        found.append(normalise(value, region=region))
-                    except ValidationError:
-                        first = ""
-                        break
-                    if not first:
-                        first = found[-1]
+                if single is not None:  # the usual list: one phone column
+                    value = cells[single]
+                    if value and not value.isspace():
+                        try:
+                            first = normalise(value, region=region)
+                        except ValidationError:
+                            pass
+                        else:
+                            cells[single] = first
                 else:
-                    if first:
-                        for i, value in zip(phones, found, strict=True):
-                            cells[i] = value
+                    first = _phones(cells, phones, region)
         if first:
             if order is not None:
                 cells = [cells[i] for i in order]
