@@ -24,6 +24,8 @@ from .models import MAX_CELL_CHARS, MAX_COLUMNS, MAX_HEADER_CHARS, MAX_PHONE_COL
 from .phones import normalise_list_phone
 
 CHUNK = 1 << 20
+# A block of COPY text: about a megabyte (a few thousand usual rows), whatever the rows.
+BLOCK_CHARS = 1 << 20
 # The csv module refuses a cell above its (process-wide) limit; we keep its default of
 # 131,072 characters: anything near it is an unclosed quote, and the file is refused.
 FIELD_LIMIT = csv.field_size_limit()
@@ -297,10 +299,11 @@ def copy_blocks(
     normalise = normalise_list_phone
     lines: list[str] = []
     rejected: list[Row] = []
+    size = 0
     for line, cells in _records(rows.binary, rows.reader, rows.progress):
-        if len(lines) + len(rejected) >= block_rows:
+        if len(lines) + len(rejected) >= block_rows or size > BLOCK_CHARS:
             yield "".join(lines), len(lines), rejected
-            lines, rejected = [], []
+            lines, rejected, size = [], [], 0
         first = ""
         if len(cells) == width:
             joined = ",".join(cells)
@@ -325,7 +328,9 @@ def copy_blocks(
         if first:
             if order is not None:
                 cells = [cells[i] for i in order]
-            lines.append(f'{prefix}{line}\t{first}\t["{separator.join(cells)}"]\n')
+            text = f'{prefix}{line}\t{first}\t["{separator.join(cells)}"]\n'
+            lines.append(text)
+            size += len(text)
             continue
         row = check_row(line, cells, layout, region)
         if row.cells is None:
@@ -335,6 +340,7 @@ def copy_blocks(
         # json.dumps escapes control characters; COPY text needs its backslashes doubled.
         data = json.dumps(cells, ensure_ascii=False).replace("\\", "\\\\")
         lines.append(f"{prefix}{line}\t{row.phone}\t{data}\n")
+        size += len(data)
     if lines or rejected:
         yield "".join(lines), len(lines), rejected
 
