@@ -1,5 +1,6 @@
 import csv
 import io
+import json
 
 import pytest
 from django.core.management import call_command
@@ -201,3 +202,61 @@ def test_random_bytes_are_refused_or_loaded_never_an_error(company, data):
     assert result.status in (ListImport.Status.LOADED, ListImport.Status.REFUSED), result.message
     if result.status == ListImport.Status.REFUSED:
         assert Record.objects.filter(contact_list=contact_list).count() == 0
+
+
+# --- The COPY stream says the same as the reference reader, row by row -------------------
+def _copy_lines(text):
+    """(line, phone, cells) of COPY text lines as PostgreSQL reads them (the only escape a
+    line can hold is a doubled backslash, inside the JSON)."""
+    out = []
+    for copy_line in text.split("\n")[:-1]:  # only a newline ends a COPY line
+        _list, _import, line, first, data = copy_line.split("\t")
+        out.append((int(line), first, json.loads(data.replace("\\\\", "\\"))))
+    return out
+
+
+_phones = st.sampled_from([phone(7), "(212) 555-0142", "", " ", "nope", "+44 20 7946 0958"])
+_any = st.one_of(cells, st.sampled_from(["", " ", "x\\y", "é", "\x00", "a,b", "tab\tx"]))
+
+
+@given(
+    rows=st.lists(
+        st.one_of(
+            st.tuples(_phones, _any, st.one_of(_phones, _any)).map(list),
+            st.lists(st.one_of(_phones, _any), min_size=1, max_size=4),
+        ),
+        max_size=12,
+    ),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+    block_rows=st.integers(1, 5),
+    reorder=st.booleans(),
+    last=st.sampled_from(["Mobile", "Note"]),
+)
+@settings(max_examples=200, deadline=None)
+def test_the_copy_stream_gives_the_reference_answer_for_every_row(
+    tmp_path_factory, rows, delimiter, block_rows, reorder, last
+):
+    # given a file with one or two phone columns among three
+    path = tmp_path_factory.mktemp("csv") / "list.csv"
+    path.write_bytes(_csv_bytes([["Phone", "Name", last], *rows], delimiter, "utf-8", b""))
+    order = [2, 0, 1] if reorder else None
+    # when it is read row by row (the reference) and as COPY text in blocks
+    _, reference = csvfile.read(path, region="US")
+    expected_loaded, expected_rejected = [], []
+    for row in reference:
+        if row.cells is None:
+            expected_rejected.append((row.line, row.reason, row.raw))
+        else:
+            cells = row.cells if order is None else [row.cells[i] for i in order]
+            expected_loaded.append((row.line, row.phone, cells))
+    _, stream = csvfile.read(path, region="US")
+    loaded, rejected, count = [], [], 0
+    for text, valid, bad in csvfile.copy_blocks(
+        stream, prefix="1\t2\t", order=order, block_rows=block_rows
+    ):
+        loaded += _copy_lines(text)
+        count += valid
+        rejected += [(row.line, row.reason, row.raw) for row in bad]
+    # then both give the same rows, lines, phones, cells and rejections
+    assert loaded == expected_loaded and count == len(loaded)
+    assert rejected == expected_rejected
