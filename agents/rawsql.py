@@ -127,6 +127,50 @@ def insert_one(obj: Model) -> Model:
 
 
 @functools.cache
+def _insert_pair_sql(parent: type[Model], child: type[Model], link: str) -> tuple[str, list]:
+    db = connections[DEFAULT_DB_ALIAS]
+    quote = db.ops.quote_name
+    parent_sql, parent_fields = _insert_sql(parent, db.vendor)
+    parent_sql = parent_sql.rsplit(" RETURNING ", 1)[0]
+    link_field = child._meta.get_field(link)
+    child_fields = [f for f in child._meta.concrete_fields if not f.primary_key]
+    values = ", ".join(
+        f"parent.{quote(parent._meta.pk.column)}" if f is link_field else "%s" for f in child_fields
+    )
+    sql = (
+        f"WITH parent AS ({parent_sql} RETURNING {quote(parent._meta.pk.column)}) "  # noqa: S608
+        f"INSERT INTO {quote(child._meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in child_fields)}) SELECT {values} FROM parent "
+        f"RETURNING {quote(link_field.column)}, {quote(child._meta.pk.column)}"
+    )
+    return sql, [f for f in child_fields if f is not link_field]
+
+
+def insert_pair(parent: Model, child: Model, *, link: str) -> None:
+    """``insert_one`` of ``parent`` and of ``child``, whose foreign key ``link`` points at
+    the parent: on PostgreSQL in one statement (one round trip instead of two: a new
+    number's contact and its timeline row), elsewhere one after the other."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql":
+        insert_one(parent)
+        setattr(child, link, parent)
+        insert_one(child)
+        return
+    sql, child_fields = _insert_pair_sql(type(parent), type(child), link)
+    _, parent_fields = _insert_sql(type(parent), db.vendor)
+    params = [f.get_db_prep_save(f.pre_save(parent, True), db) for f in parent_fields]
+    params += [f.get_db_prep_save(f.pre_save(child, True), db) for f in child_fields]
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, params)
+        parent_pk, child_pk = cursor.fetchone()
+    for obj, pk in ((parent, parent_pk), (child, child_pk)):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = db.alias
+    setattr(child, link, parent)
+
+
+@functools.cache
 def _converters(model: type[Model], names: tuple[str, ...], vendor: str) -> list[tuple]:
     """What the ORM would do to each column's value on the way out of this database (e.g.
     SQLite's dates and times come back as text)."""

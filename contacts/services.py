@@ -15,7 +15,7 @@ from agents.centers.models import CenterMembership, ContactCenter, QueueItem
 from agents.centers.services import center_record_ring_outcome
 from agents.models import Agent, Company
 from agents.phone import normalise_phone
-from agents.rawsql import insert_one
+from agents.rawsql import insert_one, insert_pair
 
 from .locks import lock_contact, lock_contacts
 from .models import (
@@ -183,19 +183,31 @@ def contact_create_in_retried_transaction(
         source=source,
         check_duplicate=False,
     )
-    contact = insert_one(Contact(company=company, **cleaned))
-    _record_created(contact=contact, actor=None)
+    contact = Contact(company=company, **cleaned)
+    # The contact and its first timeline row in one statement (on PostgreSQL).
+    insert_pair(contact, _created_entry(contact=contact, actor=None), link="contact")
     return contact
 
 
 def _record_created(*, contact: Contact, actor: Agent | None) -> None:
-    timeline_record(
-        contact=contact,
+    entry = _created_entry(contact=contact, actor=actor)
+    entry.contact = contact
+    insert_one(entry)
+
+
+def _created_entry(*, contact: Contact, actor: Agent | None) -> TimelineEntry:
+    """The *Contact created* row (its ``contact`` is set by the caller: the contact may not
+    be stored yet)."""
+    source = contact.source
+    return TimelineEntry(
+        company_id=contact.company_id,
         kind=TimelineEntry.Kind.CONTACT_CREATED,
         actor=actor,
-        message=f"Contact created{' from ' + contact.source if contact.source else ''}"
-        f"{' by ' + str(actor) if actor else ''}.",
-        details={"source": contact.source},
+        message=(
+            f"Contact created{' from ' + source if source else ''}"
+            f"{' by ' + str(actor) if actor else ''}."
+        )[:500],
+        details={"source": source},
     )
 
 
