@@ -20,8 +20,8 @@ from agents.models import AccessLevel, Agent, Company, Presence
 from agents.services import company_set_webhook_token
 
 from .data import bulk_agents
-from .measure import page_timing, percentile, result, scaled
-from .webhook import webhook_load
+from .measure import page_timing, result, scaled
+from .webhook import Served, wrk_available
 
 COMPANY = "Bench Centers Co"
 MEMBERS = scaled(500, minimum=5)
@@ -70,29 +70,42 @@ def run() -> list[dict]:
     company, center, supervisor = _build()
     out = []
 
-    # 1. Calls to the center through the webhook: 200 callers, each calling repeatedly.
-    def call(n: int) -> dict:
-        return {
-            "channel": "call",
-            "phone": f"+1313555{n % 200:04d}",
-            "contact_center": CENTER,
-            "call_type": "billing",
-        }
-
-    latencies, rss = webhook_load(token=TOKEN, payload=call, rate=20, seconds=scaled(15, minimum=2))
-    p95 = percentile(latencies, 95)
-    out.append(
-        result(
-            f"webhook call to a {MEMBERS}-member skills-based center (ring list computed and "
-            f"stored), p95 at 20 req/s ({len(latencies)} requests)",
-            p95,
-            "ms",
-            "≤ 25 ms",
-            rss,
-            p95 <= 25,
+    # 1. Calls to the center through the webhook: 200 callers, paced at 20 requests/s by wrk
+    # (a C client: a Python client on the same 2 cores adds its own threads, JSON and the
+    # 45 KB answers to the latency it measures).
+    if not wrk_available():
+        print("   skipped the call step: wrk is not installed (apt-get install wrk)")
+    else:
+        with Served(settings="config.settings", workers=4) as served:
+            # Warm up every worker (imports, connection, prepared statements).
+            served.wrk(path="/api/inbound/", seconds=2, mode="callers", token=TOKEN,
+                       known=200, rate=20, center=CENTER, call_type="billing")  # fmt: skip
+            paced = served.wrk(
+                path="/api/inbound/",
+                seconds=scaled(15, minimum=3),
+                connections=4,
+                mode="callers",
+                token=TOKEN,
+                known=200,
+                rate=20,
+                center=CENTER,
+                call_type="billing",
+            )
+            rss = served.peak_rss()
+        out.append(
+            result(
+                f"webhook call to a {MEMBERS}-member skills-based center (ring list computed "
+                f"and stored), p95 at 20 req/s (wrk paced, {paced['requests']} requests, "
+                f"p50 {paced['p50']:.1f} ms, errors {paced['errors']}, load average "
+                f"{paced['load']:.2f})",
+                paced["p95"],
+                "ms",
+                "≤ 25 ms",
+                rss,
+                paced["p95"] <= 25 and paced["errors"] == 0,
+            )
         )
-    )
-    out[-1]["peak_note"] = "gunicorn worker peak RSS"
+        out[-1]["peak_note"] = "gunicorn worker peak RSS"
 
     # 2. The supervisor's dashboard of that center.
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]

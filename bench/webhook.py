@@ -97,22 +97,28 @@ def webhook_load(
             threads.append(thread)
         for thread in threads:
             thread.join()
-        rss = 0.0
-        for child in Path(f"/proc/{server.pid}/task").parent.parent.glob("[0-9]*"):
-            try:
-                status = (child / "status").read_text()
-            except OSError:
-                continue
-            if f"PPid:\t{server.pid}" in status:
-                hwm = [line for line in status.splitlines() if line.startswith("VmHWM")]
-                if hwm:
-                    rss = max(rss, int(hwm[0].split()[1]) / 1024)
+        rss = workers_peak_rss(server.pid)
         if errors:
             print(f"   {len(errors)} webhook errors, e.g. {errors[0]}")
         return latencies, rss
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def workers_peak_rss(master_pid: int) -> float:
+    """The highest peak RSS (MiB) among the gunicorn master's worker processes."""
+    rss = 0.0
+    for child in Path("/proc").glob("[0-9]*"):
+        try:
+            status = (child / "status").read_text()
+        except OSError:
+            continue
+        if f"PPid:\t{master_pid}" in status:
+            hwm = [line for line in status.splitlines() if line.startswith("VmHWM")]
+            if hwm:
+                rss = max(rss, int(hwm[0].split()[1]) / 1024)
+    return rss
 
 
 # --- Closed loop: wrk ---------------------------------------------------------------------
@@ -132,6 +138,8 @@ end
 
 local MODE, PATH, TOKEN, RUN = "{mode}", "{path}", "{token}", "{run}"
 local KNOWN, FIRST_NEW, RATE = {known}, {first_new}, {rate}
+-- "callers" mode: calls to a contact center from a pool of KNOWN callers (+1313555NNNN).
+local CENTER, CALL_TYPE = "{center}", "{call_type}"
 tid = 0
 local counter = 0
 local thread_count = 0
@@ -148,12 +156,19 @@ end
 function request()
   counter = counter + 1
   local phone
-  if MODE == "new" then
-    phone = string.format("+1646%07d", FIRST_NEW + tid * 200000 + counter)
+  local body
+  if MODE == "callers" then
+    phone = string.format("+1313555%04d", math.random(0, KNOWN - 1))
+    body = '{{"channel":"call","phone":"' .. phone .. '","contact_center":"' .. CENTER ..
+      '","call_type":"' .. CALL_TYPE .. '"}}'
   else
-    phone = string.format("+1212%07d", 2000001 + math.random(0, KNOWN - 1))
+    if MODE == "new" then
+      phone = string.format("+1646%07d", FIRST_NEW + tid * 200000 + counter)
+    else
+      phone = string.format("+1212%07d", 2000001 + math.random(0, KNOWN - 1))
+    end
+    body = '{{"channel":"text","phone":"' .. phone .. '","body":"bench ' .. counter .. '"}}'
   end
-  local body = '{{"channel":"text","phone":"' .. phone .. '","body":"bench ' .. counter .. '"}}'
   local headers = {{
     ["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer " .. TOKEN,
@@ -230,6 +245,10 @@ class Served:
         _wait_until_serving(self.port, self.process)
         return self
 
+    def peak_rss(self) -> float:
+        assert self.process is not None
+        return workers_peak_rss(self.process.pid)
+
     def __exit__(self, *exc) -> None:
         assert self.process is not None
         self.process.terminate()
@@ -248,6 +267,8 @@ class Served:
         rate: int = 0,
         run: str = "",
         seed: int = 0,
+        center: str = "",
+        call_type: str = "",
     ) -> dict:
         """Load ``path`` with wrk for ``seconds`` (closed loop over ``connections``; paced at
         ``rate`` requests/s when given). Returns requests/s, p50/p95/p99 (ms), errors and the
@@ -261,6 +282,8 @@ class Served:
             first_new=first_new,
             rate=rate,
             seed=seed,
+            center=center,
+            call_type=call_type,
         )
         script_path = ROOT / "var" / f"wrk-{os.getpid()}-{self.port}.lua"
         script_path.parent.mkdir(exist_ok=True)
