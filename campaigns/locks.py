@@ -40,11 +40,13 @@ def lock_entry(pk: int) -> Entry | None:
 
 
 def reserve_next_entry(
-    *, campaign_id: int, agent_id: int, now: datetime, until: datetime
+    *, campaign_id: int, company_id: int, agent_id: int, now: datetime, until: datetime
 ) -> Entry | None:
     """Reserve the agent's next record until ``until`` and return it, in one statement:
     a due callback first, then a reservation that ran out, then the queue in order, each
-    locked with ``FOR UPDATE SKIP LOCKED`` so two tabs never get the same record.
+    locked with ``FOR UPDATE SKIP LOCKED`` so two tabs never get the same record. Nothing
+    (None) unless the campaign is a running one of ``company_id``: that condition is a
+    one-time filter PostgreSQL checks before it looks at any entry.
 
     The three candidates are uncorrelated subqueries under ``COALESCE``: PostgreSQL runs
     one only when the ones before it found nothing, so only the chosen row is locked. Each
@@ -68,10 +70,12 @@ def reserve_next_entry(
              WHERE {mine} AND state = '{S.QUEUED}' AND callback_at IS NULL
              ORDER BY position LIMIT 1{skip_locked})
         )
+        AND EXISTS (SELECT 1 FROM campaigns_campaign
+                    WHERE id = %s AND company_id = %s AND status = '{Campaign.Status.RUNNING}')
         RETURNING {columns}
     """  # noqa: S608 - our own constants and column names only
     stamp = connection.ops.adapt_datetimefield_value
     params = [stamp(until), campaign_id, agent_id, stamp(now), campaign_id, agent_id]
-    params += [stamp(now), campaign_id, agent_id]
+    params += [stamp(now), campaign_id, agent_id, campaign_id, company_id]
     found = list(Entry.objects.raw(sql, params))
     return found[0] if found else None

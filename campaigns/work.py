@@ -25,14 +25,23 @@ NAME_COLUMNS = ("name", "full name", "full_name", "contact", "contact name", "cu
 
 
 def entry_next(*, campaign: Campaign, agent: Agent) -> Entry | None:
-    """Reserve the agent's next record (never one another tab holds) and return it.
-
-    One statement (``reserve_next_entry``), atomic on its own: no transaction around it."""
+    """Reserve the agent's next record (never one another tab holds) and return it."""
     if campaign.status != Campaign.Status.RUNNING:
         return None
+    return entry_next_by_id(campaign_id=campaign.pk, company_id=campaign.company_id, agent=agent)
+
+
+def entry_next_by_id(*, campaign_id: int, company_id: int, agent: Agent) -> Entry | None:
+    """``entry_next`` without loading the campaign (the agents' hot path): None unless it is
+    a running campaign of ``company_id`` with a record for the agent. One statement
+    (``reserve_next_entry``), atomic on its own: no transaction around it."""
     now = timezone.now()
     return reserve_next_entry(
-        campaign_id=campaign.pk, agent_id=agent.pk, now=now, until=now + RESERVATION
+        campaign_id=campaign_id,
+        company_id=company_id,
+        agent_id=agent.pk,
+        now=now,
+        until=now + RESERVATION,
     )
 
 
