@@ -77,5 +77,22 @@ def reserve_next_entry(
     stamp = connection.ops.adapt_datetimefield_value
     params = [stamp(until), campaign_id, agent_id, stamp(now), campaign_id, agent_id]
     params += [stamp(now), campaign_id, agent_id, campaign_id, company_id]
-    found = list(Entry.objects.raw(sql, params))
-    return found[0] if found else None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else _entry_from_row(row)
+
+
+def _entry_from_row(row: tuple) -> Entry:
+    """An ``Entry`` from its columns as the database returned them, through the same
+    converters the ORM applies (SQLite's datetimes are text), without compiling a query."""
+    fields = Entry._meta.concrete_fields
+    values = []
+    for field, value in zip(fields, row, strict=True):
+        column = field.get_col(Entry._meta.db_table)
+        for convert in connection.ops.get_db_converters(column) + field.get_db_converters(
+            connection
+        ):
+            value = convert(value, column, connection)
+        values.append(value)
+    return Entry.from_db(connection.alias, [f.attname for f in fields], values)
