@@ -272,9 +272,15 @@ class Entry(models.Model):
 
     # Entries are a projection of the list's records, rebuilt by one INSERT … SELECT that
     # joins existing records, keys and agents: per-row foreign-key triggers on a million rows
-    # cost twice the insert itself (measured: 20 s against 11 s), so these three are checked
-    # by that join and kept by Django's on_delete (CASCADE / PROTECT run in the ORM), not by
-    # database constraints. The campaign's index is the first column of entry_agent_queue.
+    # cost twice the insert itself (measured: 20 s against 11 s), so no foreign key of an
+    # entry is a database constraint. Campaign, record and agent are checked by that join;
+    # disposition (checked by entry_disposition) and fixed_by (set from existing entries)
+    # queued one trigger event each per inserted row even when empty (~1 s at the commit of
+    # a million rows). Django's on_delete (CASCADE / PROTECT / SET_NULL) runs in the ORM.
+    # The campaign's index is the first column of entry_agent_queue. There is no index on
+    # the record: only deleting a list's records looks entries up by record (a campaign
+    # protects its list, so they are gone by then), and keeping one costs ~3 s of CPU per
+    # million entries started.
     campaign = models.ForeignKey(
         Campaign,
         on_delete=models.CASCADE,
@@ -314,9 +320,16 @@ class Entry(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     fixed_by = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
 
     class Meta:
@@ -336,7 +349,6 @@ class Entry(models.Model):
                 condition=Q(state__in=["error", "fixed"]),
                 name="entry_errors",
             ),
-            models.Index(fields=["record"], name="entry_record"),
             models.Index(
                 fields=["disposition"],
                 condition=Q(disposition__isnull=False),

@@ -16,7 +16,7 @@ from .distribution import (
     unfinished_agents,
 )
 from .locks import lock_campaign, lock_contact_list
-from .models import MAX_SORT_COLUMNS, Campaign, ContactList, Entry, OwnerChange, Record
+from .models import MAX_SORT_COLUMNS, Campaign, ContactList, OwnerChange, Record
 
 # Fixed when the campaign is created (the anchor product's rule): a change would move
 # records between queues behind the agents' backs.
@@ -163,12 +163,12 @@ def campaign_start(*, campaign: Campaign, actor: Agent | None = None) -> int:
     """Draft → running: build every agent's queue. Returns the records queued."""
     lock_contact_list(campaign.contact_list_id)
     locked = _transition(campaign, (S.DRAFT,), "started")
-    distribute(locked)
+    queued = distribute(locked)
     locked.status = S.RUNNING
     locked.started_at = timezone.now()
     locked.save(update_fields=["status", "started_at"])
     campaign.refresh_from_db()
-    return Entry.objects.filter(campaign=locked, state=Entry.State.QUEUED).count()
+    return queued
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ from .forms import DispositionForm, OwnerChangeForm
 from .models import Campaign, Record
 from .permissions import SUPERVISING, WORKING, campaign_in_scope, supervises
 from .services import record_change_owner
-from .work import entry_call, entry_disposition, entry_next, entry_skip
+from .work import entry_call, entry_disposition, entry_next, entry_next_by_id, entry_skip
 
 working = access_level_required(*WORKING)
 supervising = access_level_required(*SUPERVISING)
@@ -38,14 +38,26 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 @working
 def work(request: HttpRequest, pk: int) -> HttpResponse:
-    """The agent's queue: progress and *Next record* (a POST reserves the next one)."""
-    campaign = campaign_in_scope(request, pk)
+    """The agent's queue: progress and *Next record* (a POST reserves the next one).
+
+    The POST is the agents' hot path: one statement reserves the record, checking that the
+    campaign is a running one of the current company; the campaign is loaded (404 if it is
+    not the company's) only when nothing was reserved."""
     if request.method == "POST":
-        entry = entry_next(campaign=campaign, agent=request.user)
-        if entry is None:
-            messages.info(request, "Nothing more in your queue for now.")
-            return redirect("campaigns:work", pk=campaign.pk)
-        return redirect("campaigns:entry", pk=campaign.pk, entry_pk=entry.pk)
+        campaign_id = parse_pk(str(pk))
+        entry = (
+            entry_next_by_id(
+                campaign_id=campaign_id, company_id=request.company.pk, agent=request.user
+            )
+            if campaign_id is not None
+            else None
+        )
+        if entry is not None:
+            return redirect("campaigns:entry", pk=campaign_id, entry_pk=entry.pk)
+        campaign = campaign_in_scope(request, pk)
+        messages.info(request, "Nothing more in your queue for now.")
+        return redirect("campaigns:work", pk=campaign.pk)
+    campaign = campaign_in_scope(request, pk)
     return render(
         request,
         "campaigns/work.html",

@@ -16,7 +16,7 @@ from agents.models import Agent
 from contacts.models import Contact, TimelineEntry
 from contacts.services import DuplicatePhone, contact_create, timeline_record
 
-from .locks import lock_entry, lock_next_entry
+from .locks import lock_entry, reserve_next_entry
 from .models import Campaign, Entry, Record
 
 # How long a record shown to one tab stays away from the agent's other tabs.
@@ -24,19 +24,25 @@ RESERVATION = timedelta(minutes=15)
 NAME_COLUMNS = ("name", "full name", "full_name", "contact", "contact name", "customer")
 
 
-@transaction.atomic
 def entry_next(*, campaign: Campaign, agent: Agent) -> Entry | None:
     """Reserve the agent's next record (never one another tab holds) and return it."""
     if campaign.status != Campaign.Status.RUNNING:
         return None
+    return entry_next_by_id(campaign_id=campaign.pk, company_id=campaign.company_id, agent=agent)
+
+
+def entry_next_by_id(*, campaign_id: int, company_id: int, agent: Agent) -> Entry | None:
+    """``entry_next`` without loading the campaign (the agents' hot path): None unless it is
+    a running campaign of ``company_id`` with a record for the agent. One statement
+    (``reserve_next_entry``), atomic on its own: no transaction around it."""
     now = timezone.now()
-    entry = lock_next_entry(campaign_id=campaign.pk, agent_id=agent.pk, now=now)
-    if entry is None:
-        return None
-    entry.state = Entry.State.RESERVED
-    entry.reserved_until = now + RESERVATION
-    entry.save(update_fields=["state", "reserved_until"])
-    return entry
+    return reserve_next_entry(
+        campaign_id=campaign_id,
+        company_id=company_id,
+        agent_id=agent.pk,
+        now=now,
+        until=now + RESERVATION,
+    )
 
 
 def _own(entry_id: int, agent: Agent, states: tuple[str, ...]) -> Entry:

@@ -112,9 +112,10 @@ def test_every_error_reason_is_listed_and_not_delivered(company, ava, ben):
             (stranger.email, "1")]  # fmt: skip
     campaign = make_campaign(company, queue, rows)
     # when it starts
-    campaign_start(campaign=campaign)
-    # then only Ava's record is delivered; the rest are on the error page with their reason
-    assert _queue(campaign, ava) == ["Person 0"]
+    queued = campaign_start(campaign=campaign)
+    # then only Ava's record is delivered (and counted); the rest are on the error page with
+    # their reason
+    assert queued == 1 and _queue(campaign, ava) == ["Person 0"]
     E = AgentKey.Error
     assert _errors(campaign) == {
         "Person 1": E.INVALID_EMAIL, "Person 2": E.UNKNOWN_EMAIL, "Person 3": E.UNKNOWN_ID,
@@ -313,3 +314,34 @@ def test_campaign_create_checks_the_list_belongs_to_the_company(company, other_c
     with pytest.raises(ValidationError):
         campaign_create(company=company, name="X", queue=queue,
                         contact_list=imported.contact_list, agent_column="Agent")  # fmt: skip
+
+
+def test_a_reservation_that_ran_out_comes_back_to_its_agent_before_the_queue(company, ava, ben):
+    queue = queue_with(company, ava, ben)
+    campaign = make_campaign(
+        company, queue, [("ava@acme.test", "1"), ("ava@acme.test", "2"), ("ben@acme.test", "3")]
+    )
+    campaign_start(campaign=campaign)
+    first = entry_next(campaign=campaign, agent=ava)
+    # when Ava's reservation of her first record runs out (a tab closed)
+    Entry.objects.filter(pk=first.pk).update(reserved_until=timezone.now() - timedelta(minutes=1))
+    # then her next record is that one again, reserved anew, and never Ben's
+    again = entry_next(campaign=campaign, agent=ava)
+    assert again.pk == first.pk and again.state == Entry.State.RESERVED
+    assert again.reserved_until == Entry.objects.get(pk=first.pk).reserved_until
+    assert again.reserved_until > timezone.now()
+    assert entry_next(campaign=campaign, agent=ava).record.data[0] == "Person 1"
+    assert entry_next(campaign=campaign, agent=ben).record.data[0] == "Person 2"
+
+
+def test_next_record_checks_the_campaign_as_stored_not_as_the_caller_last_read_it(company, ava):
+    queue = queue_with(company, ava)
+    campaign = make_campaign(company, queue, [("ava@acme.test", "1")])
+    campaign_start(campaign=campaign)
+    stale = Campaign.objects.get(pk=campaign.pk)
+    # when the campaign is paused after the caller read it as running
+    campaign_pause(campaign=campaign)
+    # then nothing is reserved
+    assert stale.status == Campaign.Status.RUNNING
+    assert entry_next(campaign=stale, agent=ava) is None
+    assert not Entry.objects.filter(state=Entry.State.RESERVED).exists()

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from agents.centers.models import Disposition
 from campaigns.models import Campaign, ContactList, Entry, ListImport
-from campaigns.services import campaign_start
+from campaigns.services import campaign_pause, campaign_start
 from campaigns.work import entry_next
 from contacts.models import TimelineEntry
 from tests.campaigns.helpers import make_campaign, phone, queue_with
@@ -176,3 +176,27 @@ def test_eight_sessions_of_one_agent_get_eight_different_records(company, ava):
     # then each got a different record
     assert None not in got and len(set(got)) == 8
     assert Entry.objects.filter(campaign=campaign, state=Entry.State.RESERVED).count() == 8
+
+
+def test_next_record_of_another_companys_campaign_is_not_found(login, company, other_admin, ava):
+    queue = queue_with(company, ava)
+    campaign = make_campaign(company, queue, [("ava@acme.test", "1")])
+    campaign_start(campaign=campaign)
+    # when an agent of another company asks for its next record
+    response = login(other_admin).post(reverse("campaigns:work", args=[campaign.pk]))
+    # then the campaign is not found and nothing is reserved
+    assert response.status_code == 404
+    assert not Entry.objects.filter(state=Entry.State.RESERVED).exists()
+
+
+def test_next_record_of_a_paused_campaign_says_nothing_more(login, company, ava):
+    queue = queue_with(company, ava)
+    campaign = make_campaign(company, queue, [("ava@acme.test", "1")])
+    campaign_start(campaign=campaign)
+    campaign_pause(campaign=campaign)
+    # when Ava asks for her next record
+    page = login(ava).post(reverse("campaigns:work", args=[campaign.pk]), follow=True)
+    # then she is back on her queue's page with the message, and nothing is reserved
+    assert page.redirect_chain[-1][0] == reverse("campaigns:work", args=[campaign.pk])
+    assert b"Nothing more in your queue for now." in page.content
+    assert not Entry.objects.filter(state=Entry.State.RESERVED).exists()
