@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('agents', '0005_contact_centers'),
-        ('campaigns', '0002_entry_projection_without_fk_triggers'),
+        ('campaigns', '0003_record_list_without_fk_trigger'),
     ]
 
     operations = [
