@@ -27,8 +27,8 @@ from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE, PhoneMetad
 
 _SEP = r"[ .\-]?"
 _AREA = r"(?:\(([2-9]\d\d)\)|([2-9]\d\d))"
-_INTERNATIONAL = re.compile(rf"\+1{_SEP}{_AREA}{_SEP}(\d{{3}}){_SEP}(\d{{4}})")
-_NATIONAL = re.compile(rf"{_AREA}{_SEP}(\d{{3}}){_SEP}(\d{{4}})")
+_INTERNATIONAL = re.compile(rf"\+1{_SEP}{_AREA}{_SEP}(\d{{3}}){_SEP}(\d{{4}})", re.ASCII)
+_NATIONAL = re.compile(rf"{_AREA}{_SEP}(\d{{3}}){_SEP}(\d{{4}})", re.ASCII)
 _NATIONAL_REGIONS = {"US", "CA"}
 
 # The US number types phonenumbers tries (``_number_type_helper``); valid = any matches.
@@ -51,7 +51,7 @@ def _us_valid_pattern() -> re.Pattern | None:
     types = [getattr(metadata, name, None) for name in _TYPES]
     either = "|".join(f"(?:{d.national_number_pattern})" for d in types if _ten_digits(d))
     general = metadata.general_desc.national_number_pattern
-    return re.compile(f"(?=(?:{general})$)(?:{either})$") if either else None
+    return re.compile(f"(?=(?:{general})$)(?:{either})$", re.ASCII) if either else None
 
 
 _US_VALID = _us_valid_pattern()

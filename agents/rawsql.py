@@ -25,6 +25,7 @@ def prepared_cursor():
     wrappers, errors) and logged like one when queries are logged. Elsewhere (SQLite, or
     ``prepare_threshold`` unset: ``PREPARED_STATEMENTS=0``), Django's own cursor."""
     db = connections[DEFAULT_DB_ALIAS]
+    db.close_if_health_check_failed()  # as Django's own cursors do (once a request)
     db.ensure_connection()
     raw = db.connection
     if db.vendor != "postgresql" or raw.prepare_threshold is None:
@@ -38,11 +39,13 @@ def prepared_cursor():
 
 
 def fetchone_first(sql: str, params) -> tuple | None:
-    """Run a read-only statement as the request's first (prepared, as ``prepared_cursor``)
+    """Run a read-only ``SELECT`` as the request's first (prepared, as ``prepared_cursor``)
     and let it double as Django's connection health check (``CONN_HEALTH_CHECKS``), which
     would otherwise cost a ``SELECT 1`` round trip of its own: on a reused connection that
     turns out dead, the connection is closed and the statement runs once more on a new one,
     which is what the health check does."""
+    if not sql.lstrip().upper().startswith("SELECT"):
+        raise ValueError("fetchone_first runs a read-only SELECT: it may run it twice")
     db = connections[DEFAULT_DB_ALIAS]
     checking = (
         db.connection is not None
@@ -57,7 +60,8 @@ def fetchone_first(sql: str, params) -> tuple | None:
             cursor.execute(sql, params)
             return cursor.fetchone()
     except (OperationalError, InterfaceError):
-        if not checking:
+        # Only a connection that is gone is replaced (a timeout or a deadlock is raised).
+        if not checking or (db.connection is not None and not db.connection.closed):
             raise
         db.close()  # as a failed health check does; the next cursor connects anew
     with prepared_cursor() as cursor:

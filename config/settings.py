@@ -120,10 +120,11 @@ else:
     # ten times what the query itself takes: these are short OLTP queries.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # The webhook's few hot statements are prepared once per connection (parsed and planned
-    # once: agents.rawsql.prepared_cursor); nothing else is, Django's cursors bind on the
-    # client. PREPARED_STATEMENTS=0 turns it off, e.g. behind PgBouncer < 1.21 in
-    # transaction pooling mode (docs/operations.md).
+    # The statements of agents.rawsql are prepared once per connection (parsed and planned
+    # once): the webhook's, and the single-row inserts it shares with the rest of the app
+    # (timeline rows everywhere). Every other query binds on the client, as Django does.
+    # PREPARED_STATEMENTS=0 turns it off, e.g. behind PgBouncer in transaction pooling mode
+    # without max_prepared_statements (docs/operations.md).
     if env.bool("PREPARED_STATEMENTS", default=True):
         # psycopg prepares a statement after this many runs; Django's client-side cursors
         # never do, and the prepared cursor asks for it on the first run.

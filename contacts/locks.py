@@ -86,31 +86,38 @@ def _inbound_lock_sql(vendor: str) -> str:
     # (tests/contacts/test_webhook_fast_path.py checks they agree). One row always comes
     # back: the contact's columns are NULL when the number is new, the key's interaction
     # is read either way.
-    fields = [("c", f) for f in Contact._meta.concrete_fields]
-    fields += [("a", f) for f in Agent._meta.concrete_fields]
-    columns = ", ".join(f'{t}."{f.column}" AS x{n}' for n, (t, f) in enumerate(fields))
+    contact_fields = Contact._meta.concrete_fields
+    contact_columns = ", ".join(f'c."{f.column}" AS x{n}' for n, f in enumerate(contact_fields))
+    alias = {f.attname: f"x{n}" for n, f in enumerate(contact_fields)}
+    agent_columns = ", ".join(f'a."{f.column}"' for f in Agent._meta.concrete_fields)
     memberships = Agent.companies.through._meta.db_table
     levels = ", ".join(["%s"] * len(LEAD_CENTER_LEVELS))
     # SQLite (the embedded default) locks the whole database per write transaction instead.
     lock = " FOR UPDATE OF c" if connection.features.has_select_for_update_of else ""
     # Names come from the models' metadata; every value is a parameter. A CTE that locks
-    # is never folded into the outer query, so the lock is taken as written.
+    # is never folded into the outer query, so the lock is taken as written. Only the
+    # contact is read under the lock: its primary agent is joined outside, by the id the
+    # lock returns — had it joined inside, a contact whose owner changed while this waited
+    # for the lock would come back re-checked with the old agent's join failing (NULLs).
     return f"""
         WITH locked AS (
-            SELECT {columns},
-                (a.id IS NOT NULL AND a.is_active AND a.access_level IN ({levels})
-                 AND EXISTS (SELECT 1 FROM "{memberships}" m
-                             WHERE m.agent_id = a.id AND m.company_id = c.company_id))
-                AS works_here
+            SELECT {contact_columns}
             FROM "{Contact._meta.db_table}" c
-            LEFT JOIN "{Agent._meta.db_table}" a ON a.id = c.primary_agent_id
             WHERE c.company_id = %s AND c.phone = %s AND c.phone <> ''{lock}
         )
-        SELECT locked.*,
+        SELECT locked.*, {agent_columns},
+            (a.id IS NOT NULL AND a.is_active AND a.access_level IN ({levels})
+             AND EXISTS (SELECT 1 FROM "{memberships}" m
+                         WHERE m.agent_id = a.id AND m.company_id = locked.{alias["company_id"]})),
             (SELECT i.id FROM "{Interaction._meta.db_table}" i
              WHERE %s <> '' AND i.company_id = %s AND i.idempotency_key = %s
                AND i.idempotency_key <> '' LIMIT 1)
-        FROM (SELECT 1) AS one LEFT JOIN locked ON TRUE"""  # noqa: S608
+        FROM (SELECT 1) AS one
+        LEFT JOIN locked ON TRUE
+        LEFT JOIN "{Agent._meta.db_table}" a ON a.id = locked.{alias["primary_agent_id"]}"""  # noqa: S608
+
+
+_AGENT_PK = next(n for n, f in enumerate(Agent._meta.concrete_fields) if f.primary_key)
 
 
 @dataclass
@@ -135,9 +142,9 @@ def lock_contact_for_inbound(
     while this waited for the lock is not seen here, and the key's unique constraint refuses
     the second insert (the caller runs again and replays it)."""
     params = [
-        *LEAD_CENTER_LEVELS,
         company_id,
         phone,
+        *LEAD_CENTER_LEVELS,
         idempotency_key,
         company_id,
         idempotency_key,
@@ -149,10 +156,14 @@ def lock_contact_for_inbound(
     if row[0] is None:
         return InboundLock(contact=None, key_interaction_id=row[-1])
     contact = instance_from_row(Contact, row[:split])
+    agent_row = row[split:-2]
+    # (an agent id the statement's snapshot cannot see reads as no agent: routed to the pool)
     contact.primary_agent = (
-        instance_from_row(Agent, row[split:-2]) if contact.primary_agent_id is not None else None
+        instance_from_row(Agent, agent_row)
+        if contact.primary_agent_id is not None and agent_row[_AGENT_PK] is not None
+        else None
     )
-    contact.primary_works_here = bool(row[-2])
+    contact.primary_works_here = contact.primary_agent is not None and bool(row[-2])
     return InboundLock(contact=contact, key_interaction_id=row[-1])
 
 

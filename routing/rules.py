@@ -31,7 +31,12 @@ def rule_for(
     chosen = engine.first_match(rules, contact=contact_facts(contact), channel=channel, local=local)
     if chosen is None:
         return None
-    return RoutingRule.objects.select_related("company").filter(pk=chosen).first()
+    # Read again as active: a rule paused or deleted since its facts were read starts nothing.
+    return (
+        RoutingRule.objects.select_related("company")
+        .filter(pk=chosen, company_id=contact.company_id, paused=False)
+        .first()
+    )
 
 
 def contact_route_new(*, contact: Contact, channel: str = "") -> Round | None:

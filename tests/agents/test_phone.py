@@ -35,6 +35,26 @@ def test_short_phone_path_property(digits, shape, region):
     assert _either(normalise_phone, raw, region) == _either(read_with_phonenumbers, raw, region)
 
 
+def test_digits_of_other_scripts_are_read_by_phonenumbers_into_ascii():
+    # given a number typed with fullwidth or Arabic-Indic digits (\d matches them in Python)
+    for raw in ["+1 212 555 ０１２３", "(212) 555-01٢٣", "+1 ２１２ 555 0123"]:
+        # then the short path leaves it to phonenumbers: E.164 in ASCII, the same contact
+        assert normalise_phone(raw) == read_with_phonenumbers(raw) == "+12125550123"
+
+
+@given(
+    digits=st.text("0123456789０１２３４５６７８９٠١٢٣٤٥٦٧٨٩", min_size=10, max_size=10),
+    region=st.sampled_from(["US", "CA"]),
+)
+@settings(max_examples=200, deadline=None)
+def test_the_short_path_agrees_whatever_the_digits(digits, region):
+    raw = f"+1 {digits[:3]} {digits[3:6]} {digits[6:]}"
+    got = _either(normalise_phone, raw, region)
+    assert got == _either(read_with_phonenumbers, raw, region)
+    if isinstance(got, str):
+        assert got.isascii()
+
+
 def _either(function, raw, region):
     try:
         return function(raw, region=region)

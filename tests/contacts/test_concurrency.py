@@ -2,9 +2,10 @@
 
 import json
 import threading
+import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -100,3 +101,38 @@ def test_opposite_reassignments_at_once_do_not_deadlock(company):
     )
 
     assert not [r for r in results if isinstance(r, Exception)], results
+
+
+def test_a_text_that_waits_for_the_lock_while_the_owner_changes_goes_to_the_new_owner(company):
+    # given a contact owned by Ann, and Bob, both available
+    now = timezone.now()
+    ann, bob = (
+        AgentFactory(companies=[company], presence=Presence.AVAILABLE, last_seen_at=now)
+        for _ in range(2)
+    )
+    contact = Contact.objects.create(company=company, phone="+12025550142", primary_agent=ann)
+    locked, answered = threading.Event(), []
+
+    def text() -> None:
+        try:
+            locked.wait(10)
+            answered.append(inbound_receive(company=company, channel="text", phone="+12025550142"))
+        except Exception as error:  # noqa: BLE001 - asserted below
+            answered.append(error)
+        finally:
+            connection.close()
+
+    # when a text arrives while another transaction holds the contact and moves it to Bob
+    thread = threading.Thread(target=text)
+    thread.start()
+    with transaction.atomic():
+        Contact.objects.select_for_update().get(pk=contact.pk)
+        locked.set()
+        time.sleep(0.5)  # the text is now waiting for the contact's lock
+        Contact.objects.filter(pk=contact.pk).update(primary_agent=bob)
+    thread.join(timeout=30)
+    # then the text is routed to Bob (the lock's row re-read with its new owner), not a 500
+    (result,) = answered
+    assert not isinstance(result, Exception), result
+    interaction, _ = result
+    assert interaction.routed_to_id == bob.pk
