@@ -100,6 +100,17 @@ class CompanyScopedAdmin(admin.ModelAdmin):
             exclude.append("company")
         return exclude
 
+    def get_fieldsets(self, request, obj=None):
+        # An admin that lists its fields in fieldsets names ``company`` there too: the
+        # company's own admins don't get that field (above), so it leaves the fieldsets.
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser or self.company_field != "company":
+            return fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "company"]})
+            for name, options in fieldsets
+        ]
+
     def get_list_display(self, request):
         display = list(super().get_list_display(request))
         if request.user.is_superuser and "company" not in display:

@@ -30,9 +30,13 @@ class CallTypeInline(admin.TabularInline):
 
 
 class DispositionInline(admin.TabularInline):
+    """Dispositions are deactivated, never deleted: campaign records keep the one they were
+    given (entries hold it without a database constraint, for the distribution's speed)."""
+
     model = Disposition
     extra = 0
     fields = ["name", "is_sales", "is_active"]
+    can_delete = False
 
 
 class MembershipInline(admin.TabularInline):

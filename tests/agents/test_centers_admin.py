@@ -202,3 +202,17 @@ def test_saving_an_agent_without_touching_centers_keeps_their_memberships(
 
     # then the membership is kept
     assert CenterMembership.objects.filter(center=center, agent=agent).exists()
+
+
+def test_a_disposition_is_deactivated_in_the_admin_never_deleted(login, company_admin, company):
+    # given a center with a disposition
+    center = ContactCenterFactory(company=company)
+    center.dispositions.create(name="Sold", is_sales=True)
+    # when its admin page is shown
+    page = login(company_admin).get(f"/admin/agents/contactcenter/{center.pk}/change/")
+    html = page.content.decode()
+    # then the disposition can be made inactive, but there is no box to delete it
+    assert page.status_code == 200
+    assert 'name="dispositions-0-is_active"' in html
+    assert 'name="dispositions-0-DELETE"' not in html
+    assert 'name="call_types-TOTAL_FORMS"' in html  # (the other inlines are unchanged)
