@@ -174,4 +174,25 @@ class Agent(AbstractBaseUser, PermissionsMixin):
 
 
 # Contact centers live in agents/centers/models.py; importing them registers them here.
+class OutboxEmail(models.Model):
+    """The bookkeeping columns of an exactly-once email (``agents.outbox``): who it is for,
+    who caused it, when, and each try. Concrete emails (``contacts.AssignmentEmail``,
+    ``leads.LeadEmail``) add their ``status`` (with their own word for *cancelled*) and
+    what the email is about."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    assigned_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 from .centers.models import *  # noqa: E402, F403

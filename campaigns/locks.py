@@ -12,6 +12,8 @@ from datetime import datetime
 
 from django.db import connection
 
+from agents.rawsql import instance_from_row
+
 from .models import Campaign, ContactList, Entry
 
 LOCK_ORDER = ("contact_list", "campaign", "entry")
@@ -80,19 +82,5 @@ def reserve_next_entry(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    return None if row is None else _entry_from_row(row)
-
-
-def _entry_from_row(row: tuple) -> Entry:
-    """An ``Entry`` from its columns as the database returned them, through the same
-    converters the ORM applies (SQLite's datetimes are text), without compiling a query."""
-    fields = Entry._meta.concrete_fields
-    values = []
-    for field, value in zip(fields, row, strict=True):
-        column = field.get_col(Entry._meta.db_table)
-        for convert in connection.ops.get_db_converters(column) + field.get_db_converters(
-            connection
-        ):
-            value = convert(value, column, connection)
-        values.append(value)
-    return Entry.from_db(connection.alias, [f.attname for f in fields], values)
+    # (the ORM's converters applied, as the ORM would: SQLite's datetimes are text)
+    return None if row is None else instance_from_row(Entry, row)

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agents.centers.models import ContactCenter, QueueItem
-from agents.models import Company
+from agents.models import Company, OutboxEmail
 from agents.phone import format_phone
 
 # What a person may type for a contact, one definition for every path (admin, Lead Center,
@@ -311,7 +311,7 @@ class Interaction(models.Model):
         return f"{self.get_channel_display()} from {self.contact}"
 
 
-class AssignmentEmail(models.Model):
+class AssignmentEmail(OutboxEmail):
     """The email telling an agent about one assignment (or one bulk action's assignments).
 
     Sent exactly once: the task locks this row and marks it sent in the same transaction."""
@@ -321,19 +321,9 @@ class AssignmentEmail(models.Model):
         SENT = "sent", "Sent"
         CANCELLED = "cancelled", "Cancelled (assignment undone before sending)"
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
-    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     # [[contact id, ownership version], ...]: what the email is about, as it was assigned.
     contacts = models.JSONField(default=list)
-    assigned_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "assigned_at"], name="assignment_email_pending")]

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agents.centers.models import Disposition
-from agents.models import Company
+from agents.models import Company, OutboxEmail
 from contacts.models import Contact
 
 
@@ -195,7 +195,7 @@ class Lead(models.Model):
         return f"{self.contact} → {self.agent} ({self.get_status_display()})"
 
 
-class LeadEmail(models.Model):
+class LeadEmail(OutboxEmail):
     """The email telling a Leads Agent about new leads (one per assignment call and agent).
 
     Sent exactly once: the task locks this row (``leads.locks.lock_lead_email``) and marks it
@@ -206,18 +206,8 @@ class LeadEmail(models.Model):
         SENT = "sent", "Sent"
         CANCELLED = "cancelled", "Cancelled (leads closed before sending)"
 
-    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
-    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
     leads = models.JSONField(default=list)  # lead ids
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    assigned_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["status", "assigned_at"], name="lead_email_pending")]

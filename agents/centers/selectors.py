@@ -10,7 +10,7 @@ from guardian.shortcuts import get_objects_for_user
 
 from .. import zones
 from ..models import Agent, Company, Presence
-from ..rawsql import instance_from_row, prepared_cursor
+from ..rawsql import convert_row, instance_from_row, prepared_cursor
 from ..selectors import seen_since
 from .facts import DEFAULT_RANK, CenterFacts, DeviceFact, MemberFact
 from .models import (
@@ -154,16 +154,7 @@ def _ring_facts_sql(vendor: str, *, ranked: bool) -> str:
         ORDER BY m.position, m.id, d.id"""  # noqa: S608
 
 
-@functools.cache
-def _idle_since_converters(vendor: str) -> tuple[list, object]:
-    """What the ORM does to ``idle_since`` on the way out of this database (SQLite's dates
-    come back as text; PostgreSQL's need nothing)."""
-    field = AgentLine._meta.get_field("idle_since")
-    column = field.get_col(AgentLine._meta.db_table)
-    return (
-        connection.ops.get_db_converters(column) + field.get_db_converters(connection),
-        column,
-    )
+_IDLE_SINCE = ("idle_since",)
 
 
 def center_ring_facts(*, center: ContactCenter, call_type: str = "") -> CenterFacts:
@@ -178,7 +169,6 @@ def center_ring_facts(*, center: ContactCenter, call_type: str = "") -> CenterFa
     with prepared_cursor() as cursor:  # planned once per connection
         cursor.execute(_ring_facts_sql(connection.vendor, ranked=bool(call_type)), params)
         rows = cursor.fetchall()
-    converters, column = _idle_since_converters(connection.vendor)
     members: list[MemberFact] = []
     devices: list[DeviceFact] = []
     # Rows come member by member (one per ringing device): a member is complete when the
@@ -194,8 +184,7 @@ def center_ring_facts(*, center: ContactCenter, call_type: str = "") -> CenterFa
             devices.append(DeviceFact(pk, kind, label, True))
         if next_agent_id == agent_id:
             continue
-        for convert in converters:
-            idle = convert(idle, column, connection)
+        (idle,) = convert_row(AgentLine, _IDLE_SINCE, (idle,))  # SQLite's dates are text
         members.append(
             MemberFact(
                 agent_id,
