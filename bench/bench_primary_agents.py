@@ -16,7 +16,7 @@ from agents.services import company_set_webhook_token
 from contacts.models import AssignmentEmail, Contact, TimelineEntry
 from contacts.ownership import contacts_assign_primary_agent_bulk, contacts_recount_primary_load
 
-from .data import bulk_agents
+from .data import bulk_agents, bulk_contacts
 from .measure import measured, page_timing, percentile, result, scaled
 from .webhook import webhook_load
 
@@ -50,18 +50,7 @@ def _build() -> tuple[Company, list[Agent], Agent, Agent]:
         print(f"   building {CONTACTS - have:,} contacts, their history and interactions…")
         ids = [a.pk for a in agents]
         with connection.cursor() as cursor, transaction.atomic():
-            cursor.execute(
-                """
-                INSERT INTO contacts_contact (company_id, name, phone, email, source, tags,
-                    primary_agent_id, ownership_version, created_at, updated_at)
-                SELECT %s, 'Bench Person ' || g, '+1212' || (2000000 + g)::text,
-                       'p' || g || '@bench.test', 'bench', '',
-                       (%s::bigint[])[1 + (g %% %s)], 1,
-                       now() - (g || ' seconds')::interval, now()
-                FROM generate_series(%s, %s) AS g
-                """,
-                [company.pk, ids, len(ids), have + 1, CONTACTS],
-            )
+            bulk_contacts(company, agent_ids=ids, first=have + 1, last=CONTACTS)
             cursor.execute(
                 """
                 INSERT INTO contacts_timelineentry (company_id, contact_id, kind, agent_id,

@@ -28,7 +28,7 @@ from contacts.models import Contact, Interaction
 from contacts.ownership import contacts_recount_primary_load
 from routing.models import RoutingRule, RuleMember
 
-from .data import bulk_agents
+from .data import bulk_agents, bulk_contacts
 from .measure import result, scaled
 from .webhook import Served, wrk_available
 
@@ -69,18 +69,7 @@ def _build() -> Company:
     if have < CONTACTS:
         print(f"   building {CONTACTS - have:,} contacts and their interactions…")
         with connection.cursor() as cursor, transaction.atomic():
-            cursor.execute(
-                """
-                INSERT INTO contacts_contact (company_id, name, phone, email, source, tags,
-                    primary_agent_id, ownership_version, created_at, updated_at)
-                SELECT %s, 'Bench Person ' || g, '+1212' || (2000000 + g)::text,
-                       'p' || g || '@bench.test', 'bench', '',
-                       (%s::bigint[])[1 + (g %% %s)], 1,
-                       now() - (g || ' seconds')::interval, now()
-                FROM generate_series(%s, %s) AS g
-                """,
-                [company.pk, [a.pk for a in agents], len(agents), have + 1, CONTACTS],
-            )
+            bulk_contacts(company, agent_ids=[a.pk for a in agents], first=have + 1, last=CONTACTS)
             cursor.execute(
                 """
                 INSERT INTO contacts_interaction (company_id, contact_id, channel, body, source,

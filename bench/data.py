@@ -1,6 +1,7 @@
 """Data the benchmarks build for themselves (each run starts from an empty database)."""
 
 from django.contrib.auth.models import Group
+from django.db import connection
 
 from agents.models import AccessLevel, Agent, Company, Presence
 
@@ -29,3 +30,22 @@ def bulk_agents(company: Company, *, prefix: str, domain: str, count: int) -> li
             Agent.groups.through(agent_id=a.pk, group_id=group.pk) for a in made
         )
     return list(mine.order_by("pk")[:count])
+
+
+def bulk_contacts(company: Company, *, agent_ids: list[int], first: int, last: int) -> None:
+    """Contacts ``first``..``last`` of ``company`` in one ``INSERT … SELECT``: "Bench Person
+    N", phone +1212 (2000000 + N), owned round-robin by ``agent_ids``, one a second older
+    each. Call it inside the transaction that builds the rest of the data."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO contacts_contact (company_id, name, phone, email, source, tags,
+                primary_agent_id, ownership_version, created_at, updated_at)
+            SELECT %s, 'Bench Person ' || g, '+1212' || (2000000 + g)::text,
+                   'p' || g || '@bench.test', 'bench', '',
+                   (%s::bigint[])[1 + (g %% %s)], 1,
+                   now() - (g || ' seconds')::interval, now()
+            FROM generate_series(%s, %s) AS g
+            """,
+            [company.pk, agent_ids, len(agent_ids), first, last],
+        )

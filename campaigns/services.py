@@ -171,32 +171,34 @@ def campaign_start(*, campaign: Campaign, actor: Agent | None = None) -> int:
     return queued
 
 
-@transaction.atomic
-def campaign_pause(*, campaign: Campaign, actor: Agent | None = None) -> Campaign:
-    locked = _transition(campaign, (S.RUNNING,), "paused")
-    locked.status = S.PAUSED
-    locked.save(update_fields=["status"])
+def _move(
+    campaign: Campaign, allowed: tuple[str, ...], verb: str, to: str, *, stamp: str = ""
+) -> Campaign:
+    """A state change that is only a state change (and the time it happened, in ``stamp``)."""
+    locked = _transition(campaign, allowed, verb)
+    locked.status = to
+    fields = ["status"]
+    if stamp:
+        setattr(locked, stamp, timezone.now())
+        fields.append(stamp)
+    locked.save(update_fields=fields)
     campaign.refresh_from_db()
     return locked
+
+
+@transaction.atomic
+def campaign_pause(*, campaign: Campaign, actor: Agent | None = None) -> Campaign:
+    return _move(campaign, (S.RUNNING,), "paused", S.PAUSED)
 
 
 @transaction.atomic
 def campaign_resume(*, campaign: Campaign, actor: Agent | None = None) -> Campaign:
-    locked = _transition(campaign, (S.PAUSED,), "resumed")
-    locked.status = S.RUNNING
-    locked.save(update_fields=["status"])
-    campaign.refresh_from_db()
-    return locked
+    return _move(campaign, (S.PAUSED,), "resumed", S.RUNNING)
 
 
 @transaction.atomic
 def campaign_complete(*, campaign: Campaign, actor: Agent | None = None) -> Campaign:
-    locked = _transition(campaign, (S.RUNNING, S.PAUSED), "completed")
-    locked.status = S.COMPLETE
-    locked.completed_at = timezone.now()
-    locked.save(update_fields=["status", "completed_at"])
-    campaign.refresh_from_db()
-    return locked
+    return _move(campaign, (S.RUNNING, S.PAUSED), "completed", S.COMPLETE, stamp="completed_at")
 
 
 @transaction.atomic
