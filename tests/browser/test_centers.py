@@ -64,3 +64,24 @@ def test_admin_upgrades_an_ai_voice_user_into_a_center_and_they_supervise_it(
     nora_page.click("text=Your devices")
     assert "+12025550150" in nora_page.inner_text("#line")
     screenshot(nora_page, "centers-devices")
+
+
+def test_the_company_admin_edits_a_center_and_its_dispositions_in_the_admin(
+    new_page, company, company_admin, screenshot
+):
+    # given a center with a disposition
+    center = ContactCenterFactory(company=company, name="Support", routing_type="skills")
+    center.dispositions.create(name="Promise to pay")
+    page = new_page()
+    browser_login(page, company_admin.email)
+    page.wait_for_url("**/admin/")
+    # when the company's admin opens it in the admin (no company field: it is theirs)
+    page.goto(f"/admin/agents/contactcenter/{center.pk}/change/")
+    assert page.locator("select[name=company]").count() == 0
+    # then a disposition is made inactive, not deleted, and the center is saved
+    assert page.locator("input[name='dispositions-0-DELETE']").count() == 0
+    page.uncheck("input[name='dispositions-0-is_active']")
+    screenshot(page, "centers-admin-change")
+    page.click("input[name=_save]")
+    page.wait_for_url("**/admin/agents/contactcenter/")
+    assert not center.dispositions.get().is_active
