@@ -104,6 +104,13 @@ class ContactListAdmin(CompanyScopedAdmin):
     def response_add(self, request, obj, post_url_continue=None):
         return HttpResponseRedirect(self._new_import.get_absolute_url())
 
+    def delete_model(self, request, obj):
+        services.contact_list_delete(contact_list=obj)
+
+    def delete_queryset(self, request, queryset):
+        for contact_list in queryset.order_by("pk"):
+            services.contact_list_delete(contact_list=contact_list)
+
     def get_urls(self):
         view = self.admin_site.admin_view
         return [

@@ -19,17 +19,15 @@ from django.db.models import Count, Max
 from agents.centers.models import CenterMembership
 from agents.models import Agent
 
-from .models import MAX_AGENTS, AgentKey, Campaign, Entry, ListImport
+from .models import MAX_AGENTS, AgentKey, Campaign, Entry, ListImport, cell_field
 
 KIND_RANK = f"CASE k.kind WHEN '{AgentKey.Kind.EMAIL}' THEN 0 WHEN '{AgentKey.Kind.USER_ID}' THEN 1 ELSE 2 END"  # noqa: E501
 
 
 def cell_sql(index: int, alias: str = "r") -> str:
     """The SQL of a record's cell (``index`` is a column number, never user text)."""
-    index = int(index)
-    if connection.vendor == "postgresql":
-        return f'({alias}.data ->> {index}) COLLATE "C"'
-    return f"json_extract({alias}.data, '$[{index}]')"
+    column = f"{alias}.{cell_field(int(index))}"
+    return f'{column} COLLATE "C"' if connection.vendor == "postgresql" else column
 
 
 def _distinct_values(campaign: Campaign, list_import: ListImport | None) -> list[str]:

@@ -31,7 +31,7 @@ from agents.models import Agent
 from . import csvfile
 from .distribution import deliver_appended
 from .locks import lock_campaigns_of_list, lock_contact_list
-from .models import Campaign, ContactList, ListImport
+from .models import CELL_FIELDS, Campaign, ContactList, ListImport
 
 logger = logging.getLogger(__name__)
 
@@ -204,9 +204,9 @@ def _load_rows(list_import, contact_list, layout, rows, progress, size) -> dict:
     rejected = tempfile.SpooledTemporaryFile(max_size=8 * 1_048_576, mode="w+b")  # noqa: SIM115
     with rejected:
         if connection.vendor == "postgresql":
-            loaded = _copy_rows(list_import, rows, order, rejected, reasons)
+            loaded = _copy_rows(list_import, layout, rows, order, rejected, reasons)
         else:
-            loaded = _insert_rows(list_import, rows, order, rejected, reasons)
+            loaded = _insert_rows(list_import, layout, rows, order, rejected, reasons)
         if contact_list.rows + loaded > csvfile.MAX_ROWS:
             raise csvfile.Refused(
                 f"With these rows the list would have {contact_list.rows + loaded:,} rows; a "
@@ -218,10 +218,17 @@ def _load_rows(list_import, contact_list, layout, rows, progress, size) -> dict:
         # records for a few and joins them row by row (linking below, distribution at start).
         # Not of the cells: no query filters on them, and sampling them is half the cost.
         with connection.cursor() as cursor:
+            # The BRIN index learns the pages just written (else every query by list reads
+            # them all until a vacuum summarises them).
+            cursor.execute("SELECT brin_summarize_new_values('record_list_import'::regclass)")
+            # A sample of 3,000 rows (not 30,000) tells the planner what it asks: how many
+            # records there are and how their phones and lists spread (0.02 s, not 0.18 s).
+            cursor.execute("SET LOCAL default_statistics_target = 10")
             cursor.execute(
                 "ANALYZE campaigns_record "
                 "(contact_list_id, list_import_id, line, phone, contact_id)"
             )
+            cursor.execute("RESET default_statistics_target")
     _link_contacts(list_import, company.pk)
     progress(size, force=True)
     if not appending:
@@ -326,18 +333,26 @@ class _AheadWriter(LibpqWriter):
         super().finish(exc)
 
 
-def _copy_rows(list_import, rows, order, rejected, reasons) -> int:
+def _cell_columns(layout: csvfile.Layout) -> str:
+    """The record columns of the file's cells (in the list's order)."""
+    return ", ".join(CELL_FIELDS[: len(layout.columns)])
+
+
+def _copy_rows(list_import, layout, rows, order, rejected, reasons) -> int:
     """The valid rows as COPY text written in blocks (a thread sends each block while the
     next is read: PostgreSQL stores one while Python checks the next)."""
-    prefix = f"{list_import.contact_list_id}\t{list_import.pk}\t"
+    cells = _cell_columns(layout)
     loaded = 0
     with connection.cursor() as cursor:
         raw = cursor.cursor
         with raw.copy(
-            "COPY campaigns_record (contact_list_id, list_import_id, line, phone, data) FROM STDIN",
+            f"COPY campaigns_record (contact_list_id, list_import_id, line, phone, {cells}) "  # noqa: S608 - our column names
+            f"FROM STDIN WITH ({csvfile.copy_format(layout.delimiter)})",
             writer=_AheadWriter(raw),
         ) as copy:
-            for text, count, bad in csvfile.copy_blocks(rows, prefix=prefix, order=order):
+            for text, count, bad in csvfile.copy_blocks(
+                rows, list_id=list_import.contact_list_id, import_id=list_import.pk, order=order
+            ):
                 if text:
                     copy.write(text)
                 loaded += count
@@ -346,12 +361,13 @@ def _copy_rows(list_import, rows, order, rejected, reasons) -> int:
     return loaded
 
 
-def _insert_rows(list_import, rows, order, rejected, reasons) -> int:
+def _insert_rows(list_import, layout, rows, order, rejected, reasons) -> int:
     """SQLite: the same rows through batched INSERTs."""
     list_id, import_id = list_import.contact_list_id, list_import.pk
+    width = len(layout.columns)
     sql = (
-        "INSERT INTO campaigns_record (contact_list_id, list_import_id, line, phone, data) "
-        "VALUES (%s, %s, %s, %s, %s)"
+        f"INSERT INTO campaigns_record (contact_list_id, list_import_id, line, phone, "  # noqa: S608
+        f"{_cell_columns(layout)}) VALUES ({', '.join(['%s'] * (4 + width))})"
     )
     batch: list[tuple] = []
     loaded = 0
@@ -361,7 +377,7 @@ def _insert_rows(list_import, rows, order, rejected, reasons) -> int:
                 _reject(row, rejected, reasons)
                 continue
             cells = row.cells if order is None else [row.cells[i] for i in order]
-            batch.append((list_id, import_id, row.line, row.phone, csvfile.json_cells(cells)))
+            batch.append((list_id, import_id, row.line, row.phone, *cells))
             loaded += 1
             if len(batch) >= SQLITE_BATCH:
                 cursor.executemany(sql, batch)

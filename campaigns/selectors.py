@@ -236,7 +236,7 @@ def entry_for_agent(*, campaign: Campaign, agent: Agent, pk: int) -> Entry | Non
 
 
 def record_cells(entry: Entry) -> list[tuple[str, str]]:
-    return list(zip(entry.record.contact_list.columns, entry.record.data, strict=False))
+    return list(zip(entry.record.contact_list.columns, entry.record.cells, strict=False))
 
 
 def lists_for_company(company: Company) -> QuerySet[ContactList]:

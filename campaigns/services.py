@@ -16,13 +16,22 @@ from .distribution import (
     unfinished_agents,
 )
 from .locks import lock_campaign, lock_contact_list
-from .models import MAX_SORT_COLUMNS, Campaign, ContactList, OwnerChange, Record
+from .models import MAX_SORT_COLUMNS, Campaign, ContactList, OwnerChange, Record, cell_field
 
 # Fixed when the campaign is created (the anchor product's rule): a change would move
 # records between queues behind the agents' backs.
 IMMUTABLE = ("dialing_mode", "agent_owned", "queue", "contact_list", "agent_column")
 EDITABLE = ("name", "sort")
 S = Campaign.Status
+
+
+@transaction.atomic
+def contact_list_delete(*, contact_list: ContactList) -> None:
+    """Delete a list with its imports and records, under the list's lock. A load holds that
+    lock until it commits, so the records it writes are seen (and deleted) here: records
+    have no database constraint on their list or import to refuse an orphan. A list that a
+    campaign uses is refused (``ProtectedError``), as before."""
+    lock_contact_list(contact_list.pk).delete()
 
 
 def campaign_clean(
@@ -227,8 +236,8 @@ def _apply_owner_changes(campaign: Campaign) -> int:
     now = timezone.now()
     for change in pending:  # the latest change of a record wins
         record = change.record
-        record.data[index] = change.new_value
-        record.save(update_fields=["data"])
+        setattr(record, cell_field(index), change.new_value)
+        record.save(update_fields=[cell_field(index)])
         change.applied_at = now
         change.save(update_fields=["applied_at"])
     return len(pending)
@@ -251,8 +260,8 @@ def record_change_owner(
     if locked.status == S.COMPLETE:
         raise ValidationError("The campaign is complete.")
     if locked.status == S.DRAFT:
-        record.data[locked.agent_column_index] = new_value
-        record.save(update_fields=["data"])
+        setattr(record, cell_field(locked.agent_column_index), new_value)
+        record.save(update_fields=[cell_field(locked.agent_column_index)])
         return None
     return OwnerChange.objects.create(
         campaign=locked, record=record, new_value=new_value, requested_by=actor

@@ -58,13 +58,21 @@ def _own(entry_id: int, agent: Agent, states: tuple[str, ...]) -> Entry:
 
 
 def record_contact(*, record: Record, company_id: int, actor: Agent) -> Contact:
-    """The company's contact with the record's phone, created now if there is none."""
+    """The company's contact with the record's phone, created now if there is none.
+
+    The record's link has no database constraint: a contact deleted while an import linked
+    to it leaves a link to nothing, read here as no link."""
     if record.contact_id:
-        return record.contact
+        try:
+            contact = record.contact
+        except Contact.DoesNotExist:
+            contact = None
+        if contact is not None and contact.company_id == company_id:
+            return contact
     contact = Contact.objects.filter(company_id=company_id, phone=record.phone).first()
     if contact is None:
         columns = [c.lower() for c in record.contact_list.columns]
-        name = next((record.data[columns.index(n)] for n in NAME_COLUMNS if n in columns), "")
+        name = next((record.cells[columns.index(n)] for n in NAME_COLUMNS if n in columns), "")
         try:
             contact = contact_create(
                 company=record.contact_list.company,

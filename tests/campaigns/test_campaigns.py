@@ -40,13 +40,13 @@ def _queue(campaign, agent):
         Entry.objects.filter(campaign=campaign, agent=agent)
         .exclude(state__in=[Entry.State.ERROR, Entry.State.FIXED])
         .order_by("position")
-        .values_list("record__data__0", flat=True)
+        .values_list("record__c0", flat=True)
     )
 
 
 def _errors(campaign):
     return {
-        e.record.data[0]: e.error
+        e.record.c0: e.error
         for e in Entry.objects.filter(campaign=campaign, state=Entry.State.ERROR).select_related(
             "record"
         )
@@ -219,7 +219,7 @@ def test_append_delivers_new_rows_and_fixes_errors_without_a_recycle(company, av
     assert _queue(campaign, ava) == ["Person 0", "Person 1 fixed", "Person 9"]
     assert _errors(campaign) == {}
     fixed = selectors.fixed_entries(campaign).get()
-    assert fixed.record.data[0] == "Person 1" and fixed.fixed_by.record.data[0] == "Person 1 fixed"
+    assert fixed.record.c0 == "Person 1" and fixed.fixed_by.record.c0 == "Person 1 fixed"
 
 
 def test_callbacks_return_to_the_top_of_the_owners_queue_only(company, ava, ben):
@@ -235,8 +235,8 @@ def test_callbacks_return_to_the_top_of_the_owners_queue_only(company, ava, ben)
     soon = timezone.now() + timedelta(hours=1)
     entry_disposition(entry_id=first.pk, agent=ava, disposition=disposition, callback_at=soon)
     # then before it is due she gets her next record, and Ben never gets it
-    assert entry_next(campaign=campaign, agent=ava).record.data[0] == "Person 1"
-    assert entry_next(campaign=campaign, agent=ben).record.data[0] == "Person 2"
+    assert entry_next(campaign=campaign, agent=ava).record.c0 == "Person 1"
+    assert entry_next(campaign=campaign, agent=ben).record.c0 == "Person 2"
     assert entry_next(campaign=campaign, agent=ben) is None
     # when it is due, it is the top of Ava's queue
     Entry.objects.filter(pk=first.pk).update(callback_at=timezone.now() - timedelta(minutes=1))
@@ -330,8 +330,8 @@ def test_a_reservation_that_ran_out_comes_back_to_its_agent_before_the_queue(com
     assert again.pk == first.pk and again.state == Entry.State.RESERVED
     assert again.reserved_until == Entry.objects.get(pk=first.pk).reserved_until
     assert again.reserved_until > timezone.now()
-    assert entry_next(campaign=campaign, agent=ava).record.data[0] == "Person 1"
-    assert entry_next(campaign=campaign, agent=ben).record.data[0] == "Person 2"
+    assert entry_next(campaign=campaign, agent=ava).record.c0 == "Person 1"
+    assert entry_next(campaign=campaign, agent=ben).record.c0 == "Person 2"
 
 
 def test_next_record_checks_the_campaign_as_stored_not_as_the_caller_last_read_it(company, ava):
