@@ -26,7 +26,6 @@ from .models import MAX_CELL_CHARS, MAX_COLUMNS, MAX_HEADER_CHARS, MAX_PHONE_COL
 CHUNK = 1 << 20
 # The csv module refuses a cell above its (process-wide) limit; we keep its default of
 # 131,072 characters: anything near it is an unclosed quote, and the file is refused.
-FIELD_LIMIT = csv.field_size_limit()
 PHONE_HEADER = re.compile(r"phone|mobile|(?:^|[^a-z])(?:cell|tel)(?:$|[^a-z])", re.IGNORECASE)
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
@@ -304,20 +303,20 @@ class _Blocks:
         self.queued: list[str] = []
 
     def next_run(self) -> str:
+        """The next whole lines (a line longer than a chunk is read to its end, as the csv
+        module reads it), or the file's last line without its newline; "" at the end."""
+        parts = [self.rest]
         while True:
             chunk = self.text.read(self.chunk_chars)
-            data = self.rest + chunk
             if not chunk:
                 self.rest = ""
-                return data
-            cut = data.rfind("\n") + 1
-            # A line longer than the chunk waits for its end (the csv module refuses a cell
-            # past its limit, so a file without newlines ends as a refusal, not in memory).
-            if cut or len(data) > FIELD_LIMIT * 2:
-                cut = cut or len(data)
-                self.rest = data[cut:]
-                return data[:cut]
-            self.rest = data
+                return "".join(parts)
+            end = chunk.rfind("\n") + 1
+            if end:
+                parts.append(chunk[:end])
+                self.rest = chunk[end:]
+                return "".join(parts)
+            parts.append(chunk)
 
     def lines(self, run: str) -> Iterator[str]:
         """The lines of ``run`` (split as a file opened with ``newline=""`` splits them),
