@@ -26,6 +26,7 @@ from .models import MAX_CELL_CHARS, MAX_COLUMNS, MAX_HEADER_CHARS, MAX_PHONE_COL
 CHUNK = 1 << 20
 # The csv module refuses a cell above its (process-wide) limit; we keep its default of
 # 131,072 characters: anything near it is an unclosed quote, and the file is refused.
+FIELD_LIMIT = csv.field_size_limit()
 PHONE_HEADER = re.compile(r"phone|mobile|(?:^|[^a-z])(?:cell|tel)(?:$|[^a-z])", re.IGNORECASE)
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
@@ -360,6 +361,16 @@ def _plain_lines(run: str) -> list[str] | None:
     return lines
 
 
+def _read_one(text: str, delimiter: str, line: int) -> list[str]:
+    """One line read by the csv module, refused as ``_records`` refuses it."""
+    try:
+        return next(csv.reader([text], delimiter=delimiter))
+    except csv.Error as error:
+        raise Refused(
+            f"Line {line} cannot be read as CSV ({error}); often a quote that is never closed."
+        ) from None
+
+
 def copy_blocks(
     rows: Rows,
     *,
@@ -428,6 +439,8 @@ def copy_blocks(
                                 count += 1
                                 out.append(f"{prefix}{line}{d}{first}{d}{d.join(head)}\n")
                                 continue
+                    if len(text) > FIELD_LIMIT:  # the csv module refuses a cell this long
+                        _read_one(text, d, line)
                     cells = text.split(d)
                     first = ""
                     if (

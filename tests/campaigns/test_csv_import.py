@@ -304,3 +304,19 @@ def test_the_copy_stream_gives_the_reference_answer_for_every_row(
     # then both give the same rows, lines, phones, cells and rejections
     assert loaded == expected_loaded and count == len(loaded)
     assert rejected == expected_rejected
+
+
+def test_a_cell_past_the_csv_limit_refuses_the_file_on_every_path(tmp_path):
+    # given a file whose third row has a cell longer than the csv module reads (no quotes)
+    path = tmp_path / "list.csv"
+    path.write_text(f"Phone,Note\n{phone(1)},a\n{phone(2)},{'x' * 140_000}\n{phone(3)},c\n")
+    # when it is read row by row (the reference) and as COPY text
+    _, reference = csvfile.read(path, region="US")
+    with pytest.raises(csvfile.Refused) as by_rows:
+        list(reference)
+    _, stream = csvfile.read(path, region="US")
+    with pytest.raises(csvfile.Refused) as by_copy:
+        list(csvfile.copy_blocks(stream, list_id=1, import_id=2))
+    # then both refuse the file, naming the same line
+    assert by_copy.value.message == by_rows.value.message
+    assert by_rows.value.message.startswith("Line 3 cannot be read as CSV")
