@@ -305,14 +305,15 @@ class _Blocks:
 
     def next_run(self) -> str:
         """The next whole lines (a line longer than a chunk is read to its end, as the csv
-        module reads it), or the file's last line without its newline; "" at the end."""
+        module reads it), or the file's last line without its newline; "" at the end.
+        A line ends with LF, CRLF or a lone CR (a CR that ends the chunk may be a CRLF's)."""
         parts = [self.rest]
         while True:
             chunk = self.text.read(self.chunk_chars)
             if not chunk:
                 self.rest = ""
                 return "".join(parts)
-            end = chunk.rfind("\n") + 1
+            end = max(chunk.rfind("\n"), chunk.rfind("\r", 0, len(chunk) - 1)) + 1
             if end:
                 parts.append(chunk[:end])
                 self.rest = chunk[end:]
@@ -359,6 +360,14 @@ def _plain_lines(run: str) -> list[str] | None:
     if not lines[-1]:
         lines.pop()
     return lines
+
+
+REJECTED_PER_BLOCK = 4096
+
+
+def _check_count(count: int) -> None:
+    if count > MAX_ROWS:
+        raise Refused(f"The file has more than {MAX_ROWS:,} rows; a list has at most {MAX_ROWS:,}.")
 
 
 def _read_one(text: str, delimiter: str, line: int) -> list[str]:
@@ -475,6 +484,7 @@ def copy_blocks(
             else:
                 reader = csv.reader(source.lines(run), delimiter=d)
                 base = line
+                size = 0
                 while source.queued:
                     try:
                         cells = next(reader)
@@ -493,10 +503,14 @@ def copy_blocks(
                         rejected.append(row)
                     else:
                         out.append(written(row))
-            if count > MAX_ROWS:
-                raise Refused(
-                    f"The file has more than {MAX_ROWS:,} rows; a list has at most {MAX_ROWS:,}."
-                )
+                        size += len(out[-1])
+                    # Quoted cells across lines can carry this loop from run to run: the
+                    # block is sent at its size all the same.
+                    if size >= chunk_chars or len(rejected) >= REJECTED_PER_BLOCK:
+                        _check_count(count)
+                        yield "".join(out), len(out), rejected
+                        out, rejected, size = [], [], 0
+            _check_count(count)
             if progress is not None:
                 progress(rows.binary.tell())
             yield "".join(out), len(out), rejected

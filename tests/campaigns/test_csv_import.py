@@ -270,16 +270,16 @@ _any = st.one_of(
     chunk_chars=st.sampled_from([1, 7, 40, 1 << 20]),
     reorder=st.booleans(),
     last=st.sampled_from(["Mobile", "Note"]),
-    crlf=st.booleans(),
+    ending=st.sampled_from(["\n", "\r\n", "\r"]),
 )
 @settings(max_examples=300, deadline=None)
 def test_the_copy_stream_gives_the_reference_answer_for_every_row(
-    tmp_path_factory, rows, delimiter, chunk_chars, reorder, last, crlf
+    tmp_path_factory, rows, delimiter, chunk_chars, reorder, last, ending
 ):
     # given a file with one or two phone columns among three (lines cut anywhere in runs)
     path = tmp_path_factory.mktemp("csv") / "list.csv"
     buffer = io.StringIO()
-    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n" if crlf else "\n").writerows(
+    csv.writer(buffer, delimiter=delimiter, lineterminator=ending).writerows(
         [["Phone", "Name", last], *rows]
     )
     path.write_bytes(buffer.getvalue().encode())
@@ -320,3 +320,22 @@ def test_a_cell_past_the_csv_limit_refuses_the_file_on_every_path(tmp_path):
     # then both refuse the file, naming the same line
     assert by_copy.value.message == by_rows.value.message
     assert by_rows.value.message.startswith("Line 3 cannot be read as CSV")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "".join(f"{phone(i)},plain {i}\r" for i in range(300)),  # lone CRs (old Mac files)
+        "".join(f'{phone(i)},"two\nlines {i}"\n' for i in range(300)),  # quoted newlines
+    ],
+)
+def test_the_copy_stream_comes_in_blocks_of_about_its_size_whatever_the_lines(tmp_path, body):
+    # given 300 rows whose runs never end at a plain newline
+    path = tmp_path / "list.csv"
+    path.write_text("Phone,Note\n" + body, newline="")
+    # when read as COPY text in blocks of about 1,000 characters
+    _, stream = csvfile.read(path, region="US")
+    blocks = list(csvfile.copy_blocks(stream, list_id=1, import_id=2, chunk_chars=1000))
+    # then no block is much larger than that, and every row is there
+    assert sum(valid for _, valid, _ in blocks) == 300
+    assert max(len(text) for text, _, _ in blocks) < 2000

@@ -10,6 +10,7 @@ from agents.models import Company
 from campaigns.csvfile import Refused
 from campaigns.importing import list_import_create, list_import_run, remove_upload, store_upload
 from campaigns.models import ContactList, ListImport
+from campaigns.services import contact_list_delete
 
 
 class Command(BaseCommand):
@@ -41,7 +42,7 @@ class Command(BaseCommand):
         bar.finish()
         remove_upload(result)
         if result.status != ListImport.Status.LOADED:
-            contact_list.delete()
+            contact_list_delete(contact_list=contact_list)
             raise CommandError(f"Refused: {result.message}")
         self.stdout.write(f"Loaded {result.rows_loaded} rows into “{contact_list}”.")
         self.stdout.write(f"Rejected {result.rows_rejected} rows.")
