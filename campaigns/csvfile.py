@@ -173,6 +173,22 @@ class Rows:
         self.binary.close()
 
 
+def _blank(cells: list[str]) -> bool:
+    """A blank line (skipped, not a row)."""
+    return not cells or (len(cells) == 1 and not cells[0].strip())
+
+
+def _unreadable(line: int, error: csv.Error) -> Refused:
+    return Refused(
+        f"Line {line} cannot be read as CSV ({error}); often a quote that is never closed."
+    )
+
+
+def _check_count(count: int) -> None:
+    if count > MAX_ROWS:
+        raise Refused(f"The file has more than {MAX_ROWS:,} rows; a list has at most {MAX_ROWS:,}.")
+
+
 def _records(binary, reader, progress) -> Iterator[tuple[int, list[str]]]:
     """(line, cells) of every row that is not blank; ``Refused`` past the row limit or on a
     row the csv module cannot read."""
@@ -187,19 +203,13 @@ def _records(binary, reader, progress) -> Iterator[tuple[int, list[str]]]:
                     progress(binary.tell())
                 return
             except csv.Error as error:
-                raise Refused(
-                    f"Line {previous_end + 1} cannot be read as CSV ({error}); often a quote "
-                    "that is never closed."
-                ) from None
+                raise _unreadable(previous_end + 1, error) from None
             line = previous_end + 1
             previous_end = reader.line_num
-            if not cells or (len(cells) == 1 and not cells[0].strip()):
-                continue  # a blank line
+            if _blank(cells):
+                continue
             count += 1
-            if count > MAX_ROWS:
-                raise Refused(
-                    f"The file has more than {MAX_ROWS:,} rows; a list has at most {MAX_ROWS:,}."
-                )
+            _check_count(count)
             if progress is not None and count % 4096 == 0:
                 progress(binary.tell())
             yield line, cells
@@ -365,19 +375,12 @@ def _plain_lines(run: str) -> list[str] | None:
 REJECTED_PER_BLOCK = 4096
 
 
-def _check_count(count: int) -> None:
-    if count > MAX_ROWS:
-        raise Refused(f"The file has more than {MAX_ROWS:,} rows; a list has at most {MAX_ROWS:,}.")
-
-
-def _read_one(text: str, delimiter: str, line: int) -> list[str]:
-    """One line read by the csv module, refused as ``_records`` refuses it."""
+def _refuse_unreadable(text: str, delimiter: str, line: int) -> None:
+    """Refuse a line the csv module cannot read (a cell past its limit) as it refuses it."""
     try:
-        return next(csv.reader([text], delimiter=delimiter))
+        next(csv.reader([text], delimiter=delimiter))
     except csv.Error as error:
-        raise Refused(
-            f"Line {line} cannot be read as CSV ({error}); often a quote that is never closed."
-        ) from None
+        raise _unreadable(line, error) from None
 
 
 def copy_blocks(
@@ -404,26 +407,28 @@ def copy_blocks(
     width = len(layout.columns)
     phones = layout.phone_indexes
     single = phones[0] if len(phones) == 1 else None
-    normalise = normalise_phone
     source = _Blocks(rows.text, chunk_chars)
-    quick = single is not None and order is None and width > 1
+    quick = single is not None and order is None
     last = width - 1
     prefix = f"{int(list_id)}{d}{int(import_id)}{d}"
     line = rows.reader.line_num  # the header's last line
     count = 0
 
-    def checked(at: int, cells: list[str]) -> Row | None:
-        """The reference check of a row (None: a blank line, skipped)."""
+    def reference(at: int, cells: list[str], out: list[str], rejected: list[Row]) -> int:
+        """A row through ``check_row``: written with COPY's escapes or rejected (a blank
+        line is skipped). Returns the characters written."""
         nonlocal count
-        if not cells or (len(cells) == 1 and not cells[0].strip()):
-            return None
+        if _blank(cells):
+            return 0
         count += 1
-        return check_row(at, cells, layout, region)
-
-    def written(row: Row) -> str:
+        row = check_row(at, cells, layout, region)
+        if row.cells is None:
+            rejected.append(row)
+            return 0
         cells = row.cells if order is None else [row.cells[i] for i in order]
         fields = [list_id, import_id, row.line, row.phone, *cells]
-        return d.join(_copy_field(value, d) for value in fields) + "\n"
+        out.append(d.join(_copy_field(value, d) for value in fields) + "\n")
+        return len(out[-1])
 
     try:
         while run := source.next_run():
@@ -440,7 +445,7 @@ def copy_blocks(
                         value = head[single]
                         if value and not value.isspace():
                             try:
-                                first = normalise(value, region=region)
+                                first = normalise_phone(value, region=region)
                             except ValidationError:
                                 first = ""
                             if first:
@@ -449,38 +454,22 @@ def copy_blocks(
                                 out.append(f"{prefix}{line}{d}{first}{d}{d.join(head)}\n")
                                 continue
                     if len(text) > FIELD_LIMIT:  # the csv module refuses a cell this long
-                        _read_one(text, d, line)
+                        _refuse_unreadable(text, d, line)
+                    # Any other plain row: all its cells split; written as it is when it
+                    # passes, else through the reference check (which says why not).
                     cells = text.split(d)
                     first = ""
-                    if (
-                        len(cells) == width
-                        and (len(text) <= MAX_CELL_CHARS or max(map(len, cells)) <= MAX_CELL_CHARS)
-                        and width > 1
+                    if len(cells) == width and (
+                        len(text) <= MAX_CELL_CHARS or max(map(len, cells)) <= MAX_CELL_CHARS
                     ):
-                        if single is not None:
-                            value = cells[single]
-                            if value and not value.isspace():
-                                try:
-                                    first = normalise(value, region=region)
-                                except ValidationError:
-                                    pass
-                                else:
-                                    cells[single] = first
-                        else:
-                            first = _phones(cells, phones, region)
+                        first = _phones(cells, phones, region)
                     if first:
                         count += 1
                         if order is not None:
                             cells = [cells[i] for i in order]
                         out.append(f"{prefix}{line}{d}{first}{d}{d.join(cells)}\n")
-                        continue
-                    row = checked(line, cells)
-                    if row is None:
-                        continue
-                    if row.cells is None:
-                        rejected.append(row)
                     else:
-                        out.append(written(row))
+                        reference(line, cells, out, rejected)
             else:
                 reader = csv.reader(source.lines(run), delimiter=d)
                 base = line
@@ -491,19 +480,9 @@ def copy_blocks(
                     except StopIteration:
                         break
                     except csv.Error as error:
-                        raise Refused(
-                            f"Line {line + 1} cannot be read as CSV ({error}); "
-                            "often a quote that is never closed."
-                        ) from None
-                    row = checked(line + 1, cells)
+                        raise _unreadable(line + 1, error) from None
+                    size += reference(line + 1, cells, out, rejected)
                     line = base + reader.line_num
-                    if row is None:
-                        continue
-                    if row.cells is None:
-                        rejected.append(row)
-                    else:
-                        out.append(written(row))
-                        size += len(out[-1])
                     # Quoted cells across lines can carry this loop from run to run: the
                     # block is sent at its size all the same.
                     if size >= chunk_chars or len(rejected) >= REJECTED_PER_BLOCK:

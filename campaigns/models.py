@@ -194,13 +194,6 @@ class Record(models.Model):
             found.append(value)
         return found
 
-    def cell(self, column: str) -> str:
-        try:
-            index = self.contact_list.columns.index(column)
-        except ValueError:
-            return ""
-        return getattr(self, cell_field(index)) or ""
-
 
 def cell_field(index: int) -> str:
     """The record's field (and column) holding the list's column number ``index``."""
