@@ -19,7 +19,15 @@ from django.db.models import Count, Max
 from agents.centers.models import CenterMembership
 from agents.models import Agent
 
-from .models import MAX_AGENTS, AgentKey, Campaign, Entry, ListImport, cell_field
+from .models import (
+    MAX_AGENTS,
+    AgentKey,
+    Campaign,
+    Entry,
+    ListImport,
+    cell_field,
+    records_of_list_sql,
+)
 
 KIND_RANK = f"CASE k.kind WHEN '{AgentKey.Kind.EMAIL}' THEN 0 WHEN '{AgentKey.Kind.USER_ID}' THEN 1 ELSE 2 END"  # noqa: E501
 
@@ -30,16 +38,19 @@ def cell_sql(index: int, alias: str = "r") -> str:
     return f'{column} COLLATE "C"' if connection.vendor == "postgresql" else column
 
 
+def _of_list(campaign: Campaign, list_import: ListImport | None) -> tuple[str, list]:
+    """The WHERE of the campaign's records (all, or an import's)."""
+    return records_of_list_sql(
+        campaign.contact_list_id, list_import.pk if list_import is not None else None
+    )
+
+
 def _distinct_values(campaign: Campaign, list_import: ListImport | None) -> list[str]:
-    where = "r.contact_list_id = %s"
-    params: list = [campaign.contact_list_id]
-    if list_import is not None:
-        where += " AND r.list_import_id = %s"
-        params.append(list_import.pk)
+    where, params = _of_list(campaign, list_import)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT DISTINCT {cell_sql(campaign.agent_column_index)} FROM campaigns_record r "  # noqa: S608
-            f"WHERE {where}",
+            f"SELECT DISTINCT {cell_sql(campaign.agent_column_index)} "  # noqa: S608
+            f"FROM campaigns_record r WHERE {where}",
             params,
         )
         return [row[0] or "" for row in cursor.fetchall()]
@@ -142,11 +153,8 @@ def _sort_order(campaign: Campaign) -> list[str]:
 
 def _insert_entries(campaign: Campaign, list_import: ListImport | None, offset: int) -> int:
     """Number and insert the records (all, or an import's); returns the rows inserted."""
-    where = "r.contact_list_id = %s"
-    params: list = [campaign.pk, offset, campaign.pk, campaign.contact_list_id]
-    if list_import is not None:
-        where += " AND r.list_import_id = %s"
-        params.append(list_import.pk)
+    where, params = _of_list(campaign, list_import)
+    params = [campaign.pk, offset, campaign.pk, *params]
     sql = f"""
         INSERT INTO campaigns_entry (campaign_id, record_id, agent_id, agent_value, position,
                                      state, error)

@@ -70,6 +70,12 @@ class ListImport(models.Model):
     # Progress: bytes of the file read so far (written from outside the load's transaction).
     bytes_read = models.BigIntegerField(default=0)
     rows_loaded = models.PositiveIntegerField(default=0)
+    # Every record of the import has an id in this range (set when it loads): a load takes
+    # its ids from the sequence in order, so the records of a list or an import are found
+    # through the primary key's index, which a load keeps anyway. The range may hold other
+    # lists' records (a concurrent load's): always filter on the import too.
+    first_record_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    last_record_id = models.BigIntegerField(null=True, blank=True, editable=False)
     rows_rejected = models.PositiveIntegerField(default=0)
     rejected_by_reason = models.JSONField(default=dict, blank=True)
     encoding = models.CharField(max_length=20, blank=True)
@@ -115,15 +121,37 @@ class RejectedRow(models.Model):
         return f"line {self.line}: {self.reason}"
 
 
-class BrinOnPostgres(models.Index):
-    """A BRIN index on PostgreSQL (a b-tree elsewhere): a few bytes per range of pages, kept
-    up almost for free by a load that appends rows in order, where a b-tree costs a random
-    insert per row (0.8 s of a million-row COPY, measured)."""
+def record_ranges(contact_list_id: int, list_import_id: int | None = None) -> list[tuple]:
+    """(import, first id, last id) of a list's loaded imports, or of one of them."""
+    imports = ListImport.objects.filter(
+        contact_list_id=contact_list_id, first_record_id__isnull=False
+    )
+    if list_import_id is not None:
+        imports = imports.filter(pk=list_import_id)
+    return list(imports.order_by("pk").values_list("pk", "first_record_id", "last_record_id"))
 
-    def create_sql(self, model, schema_editor, using="", **kwargs):
-        if schema_editor.connection.vendor == "postgresql":
-            using = " USING brin"
-        return super().create_sql(model, schema_editor, using=using, **kwargs)
+
+class RecordQuerySet(models.QuerySet):
+    def of_list(self, contact_list_id: int, *, list_import_id: int | None = None):
+        """The records of a list, or of one of its imports: by the imports' id ranges."""
+        ranges = Q()
+        for pk, first, last in record_ranges(contact_list_id, list_import_id):
+            ranges |= Q(list_import_id=pk, pk__range=(first, last))
+        return self.filter(ranges) if ranges else self.none()
+
+
+def records_of_list_sql(
+    contact_list_id: int, list_import_id: int | None = None, alias: str = "r"
+) -> tuple[str, list]:
+    """A WHERE condition (and its parameters) for the records of a list or of one of its
+    imports, with the ranges written out: the planner then knows from the ids' statistics
+    how many records it takes (through a join it would guess a few and loop over them)."""
+    ranges = record_ranges(contact_list_id, list_import_id)
+    if not ranges:
+        return "1 = 0", []
+    condition = f"({alias}.id BETWEEN %s AND %s AND {alias}.list_import_id = %s)"
+    params = [value for pk, first, last in ranges for value in (first, last, pk)]
+    return "(" + " OR ".join([condition] * len(ranges)) + ")", params
 
 
 class Record(models.Model):
@@ -135,23 +163,26 @@ class Record(models.Model):
     campaign sorts on a column, not inside a document: stored as one ``jsonb`` array they
     cost PostgreSQL four times a raw COPY of the same file (docs/campaigns.md)."""
 
-    # No database constraint on the list, the import or the contact: a per-row foreign-key
-    # check costs about as much as storing the row (~2 s a million each, at commit). What
-    # they guaranteed is kept another way: only the import writes records, holding its list's
-    # lock, and a list is deleted under that lock (``services.contact_list_delete``), so
-    # Django's on_delete removes every record with its list and import; a contact's deletion
-    # clears its links (on_delete SET_NULL) and a link to a contact deleted while an import
-    # ran is read as no link (``work.record_contact``).
+    # No database constraint and no index on the list, the import or the contact: a per-row
+    # foreign-key check costs about as much as storing the row (~2 s a million each, at
+    # commit), and an index by list another 0.8 s as a b-tree (0.3 s as BRIN, with its
+    # summary). A list's records are found by its imports' id ranges instead
+    # (``ListImport.first_record_id``; ``selectors.list_records``), through the primary key.
+    # Only the import writes records, holding its list's lock, and a list is deleted under
+    # that lock with its records (``services.contact_list_delete``; on_delete is DO_NOTHING
+    # so that Django's collector does not look for them without an index). A contact's
+    # deletion clears its links (on_delete SET_NULL) and a link to a contact deleted while an
+    # import ran is read as no link (``work.record_contact``).
     contact_list = models.ForeignKey(
         ContactList,
-        on_delete=models.CASCADE,
+        on_delete=models.DO_NOTHING,
         related_name="records",
         db_index=False,
         db_constraint=False,
     )
     list_import = models.ForeignKey(
         ListImport,
-        on_delete=models.CASCADE,
+        on_delete=models.DO_NOTHING,
         related_name="records",
         db_index=False,
         db_constraint=False,
@@ -169,12 +200,11 @@ class Record(models.Model):
     )
     # c0 … c49 are added below the class (one per column a list can have).
 
+    objects = RecordQuerySet.as_manager()
+
     class Meta:
         ordering = ["list_import", "line"]
         indexes = [
-            # A list's records, an import's records: a load writes them in runs of pages,
-            # which a BRIN index finds (summarised by the import when it ends).
-            BrinOnPostgres(fields=["contact_list", "list_import"], name="record_list_import"),
             models.Index(
                 fields=["contact"], condition=Q(contact__isnull=False), name="record_contact"
             ),

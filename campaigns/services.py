@@ -2,7 +2,7 @@
 recycle, complete; owner changes stored while it runs and honoured at the next recycle."""
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from agents.centers.models import ContactCenter
@@ -26,12 +26,27 @@ S = Campaign.Status
 
 
 @transaction.atomic
+@transaction.atomic
 def contact_list_delete(*, contact_list: ContactList) -> None:
     """Delete a list with its imports and records, under the list's lock. A load holds that
     lock until it commits, so the records it writes are seen (and deleted) here: records
-    have no database constraint on their list or import to refuse an orphan. A list that a
-    campaign uses is refused (``ProtectedError``), as before."""
-    lock_contact_list(contact_list.pk).delete()
+    have no database constraint on their list or import to refuse an orphan, and Django's
+    collector leaves them alone (on_delete DO_NOTHING: it would look for them without an
+    index). A list that a campaign uses is refused (``ProtectedError``), as before; no
+    campaign uses it then, so no entry or owner change points at its records."""
+    locked = lock_contact_list(contact_list.pk)
+    ranges = list(
+        locked.imports.filter(first_record_id__isnull=False).values_list(
+            "pk", "first_record_id", "last_record_id"
+        )
+    )
+    locked.delete()
+    with connection.cursor() as cursor:
+        for list_import_id, first, last in ranges:
+            cursor.execute(
+                "DELETE FROM campaigns_record WHERE id BETWEEN %s AND %s AND list_import_id = %s",
+                [first, last, list_import_id],
+            )
 
 
 def campaign_clean(

@@ -164,9 +164,8 @@ def change_owner(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Give the record's line and the new owner.")
         return redirect("campaigns:errors", pk=campaign.pk)
     record = (
-        Record.objects.filter(
-            contact_list_id=campaign.contact_list_id, line=form.cleaned_data["line"]
-        )
+        Record.objects.of_list(campaign.contact_list_id)
+        .filter(line=form.cleaned_data["line"])
         .order_by("-list_import_id")
         .first()
     )

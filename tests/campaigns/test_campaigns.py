@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from agents.centers.models import Disposition
@@ -15,6 +16,7 @@ from campaigns.services import (
     campaign_resume,
     campaign_start,
     campaign_update,
+    contact_list_delete,
     record_change_owner,
 )
 from campaigns.work import entry_call, entry_disposition, entry_next, entry_skip
@@ -51,6 +53,13 @@ def _errors(campaign):
             "record"
         )
     }
+
+
+def test_a_list_that_a_campaign_uses_is_not_deleted_nor_its_records(company, ava):
+    campaign = make_campaign(company, queue_with(company, ava), [("ava@acme.test", "1")])
+    with pytest.raises(ProtectedError):
+        contact_list_delete(contact_list=campaign.contact_list)
+    assert Record.objects.of_list(campaign.contact_list_id).count() == 1
 
 
 def test_a_queue_without_preferred_agent_routing_is_refused_with_the_reason(company, ava):

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from campaigns import csvfile
 from campaigns.models import ContactList, ListImport, Record, RejectedRow
+from campaigns.services import contact_list_delete
 from tests.campaigns.helpers import load_list, phone
 from tests.factories import ContactFactory
 
@@ -16,7 +17,8 @@ pytestmark = pytest.mark.django_db
 
 
 def _records(contact_list):
-    return list(Record.objects.filter(contact_list=contact_list).order_by("line"))
+    """The list's records, found as the campaigns find them (by their imports' id ranges)."""
+    return list(Record.objects.of_list(contact_list.pk).order_by("line"))
 
 
 def test_a_list_loads_with_phones_in_e164_and_bad_rows_reported_by_line(company):
@@ -121,6 +123,49 @@ def test_records_link_to_the_companys_contact_with_the_same_phone(company, other
     assert linked == {"+12125550101": mine.pk, "+12125550102": None}
 
 
+def test_an_import_keeps_the_id_range_of_its_records_and_finds_only_its_own(company):
+    # given a list loaded, then appended to, and another list loaded in between
+    first = load_list(company, "Phone,Name\n+12125550101,A\n+12125550102,B\n", name="One")
+    other = load_list(company, "Phone,Name\n+12125550103,C\n", name="Two")
+    appended = load_list(
+        company,
+        "Phone,Name\n+12125550104,D\n",
+        contact_list=first.contact_list,
+        kind=ListImport.Kind.APPEND,
+    )
+    # then each import knows the ids of its records
+    for done in (first, other, appended):
+        ids = Record.objects.filter(list_import=done).values_list("pk", flat=True)
+        assert (done.first_record_id, done.last_record_id) == (min(ids), max(ids))
+    # and a list's records are its imports' (a range that takes in another list's records,
+    # as two loads at once give, still finds only the list's own)
+    ListImport.objects.filter(pk=first.pk).update(last_record_id=other.last_record_id)
+    assert sorted(r.c1 for r in _records(first.contact_list)) == ["A", "B", "D"]
+    assert [r.c1 for r in _records(other.contact_list)] == ["C"]
+
+
+def test_a_refused_import_keeps_no_id_range(company):
+    refused = load_list(company, "Name\nAnn\n")
+    assert refused.status == ListImport.Status.REFUSED
+    assert refused.first_record_id is None and refused.last_record_id is None
+
+
+def test_deleting_a_list_deletes_its_imports_and_records_and_no_others(company):
+    kept = load_list(company, "Phone,Name\n+12125550101,A\n", name="Kept")
+    gone = load_list(company, "Phone,Name\n+12125550102,B\n+12125550103,C\n", name="Gone")
+    load_list(
+        company,
+        "Phone,Name\n+12125550104,D\n",
+        contact_list=gone.contact_list,
+        kind=ListImport.Kind.APPEND,
+    )
+    contact_list_delete(contact_list=gone.contact_list)
+    assert not ContactList.objects.filter(pk=gone.contact_list_id).exists()
+    assert not ListImport.objects.filter(contact_list_id=gone.contact_list_id).exists()
+    assert list(Record.objects.values_list("c1", flat=True)) == ["A"]
+    assert [r.c1 for r in _records(kept.contact_list)] == ["A"]
+
+
 def test_the_rejected_rows_csv_is_escaped_against_formulas():
     assert [csvfile.csv_safe(v) for v in ["=1+1", "+1", "-2", "@x", "\tx", "\rx", "ok", 5]] == [
         "'=1+1", "'+1", "'-2", "'@x", "'\tx", "'\rx", "ok", "5"]  # fmt: skip
@@ -207,6 +252,7 @@ def test_fuzzed_files_load_completely_or_not_at_all(
     rejected = RejectedRow.objects.filter(list_import=result).count()
     if result.status == ListImport.Status.LOADED:
         assert loaded == result.rows_loaded and rejected == result.rows_rejected
+        assert Record.objects.of_list(contact_list.pk).count() == loaded
     else:
         assert result.status == ListImport.Status.REFUSED, result.message
         assert result.message and loaded == 0 and rejected == 0

@@ -5,11 +5,10 @@ from django.db.migrations.executor import MigrationExecutor
 from campaigns.models import Record
 
 BEFORE = [("campaigns", "0004_entry_without_record_index_or_fk_triggers")]
-AFTER = [("campaigns", "0005_record_cells_as_columns")]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_records_keep_their_cells_when_the_cells_move_to_columns():
+def test_records_keep_their_cells_and_are_found_by_their_import_after_the_migrations():
     # given records stored with their cells as one JSON array (before 0005)
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
@@ -19,7 +18,7 @@ def test_records_keep_their_cells_when_the_cells_move_to_columns():
         company=company, name="Old list", columns=["Name", "Phone", "Note"]
     )
     list_import = old.get_model("campaigns", "ListImport").objects.create(
-        contact_list=contact_list, file_path="-"
+        contact_list=contact_list, file_path="-", status="loaded"
     )
     OldRecord = old.get_model("campaigns", "Record")
     OldRecord.objects.create(
@@ -32,7 +31,7 @@ def test_records_keep_their_cells_when_the_cells_move_to_columns():
     OldRecord.objects.create(
         contact_list=contact_list, list_import=list_import, line=3, phone="+1", data=["", "+1", ""]
     )
-    # when the cells move to their columns
+    # when the cells move to their columns (0005) and the import learns its records' ids (0006)
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
@@ -43,6 +42,8 @@ def test_records_keep_their_cells_when_the_cells_move_to_columns():
         ["", "+1", ""],
     ]
     assert records[0].c3 is None
+    # and the list's records are found by the range its import now keeps
+    assert list(Record.objects.of_list(contact_list.pk).order_by("line")) == records
     # and the way back gives the arrays again
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
