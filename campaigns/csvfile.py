@@ -47,29 +47,20 @@ class Layout:
     phone_indexes: list[int] = field(default_factory=list)
 
 
-def detect_encoding(path: Path) -> str:
-    """Read the whole file once (in chunks): 'utf-8-sig' if it decodes as UTF-8, else 'cp1252'."""
+# Tried in turn: a file is read as UTF-8 until a byte says it is not, then read again.
+ENCODINGS = ("utf-8-sig", "cp1252")
+NOT_TEXT = (
+    "The file is neither UTF-8 nor Windows-1252 text (is it a spreadsheet or a zip?). "
+    "Save it as CSV UTF-8 and upload again."
+)
+
+
+def refuse_utf16(path: Path) -> None:
     with open(path, "rb") as handle:
-        head = handle.read(4)
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        if handle.read(4).startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise Refused(
                 "The file is UTF-16: save it as UTF-8 (CSV UTF-8 in Excel) and upload again."
             )
-        handle.seek(0)
-        for encoding in ("utf-8-sig", "cp1252"):
-            decoder = codecs.getincrementaldecoder(encoding)()
-            handle.seek(0)
-            try:
-                while chunk := handle.read(CHUNK):
-                    decoder.decode(chunk)
-                decoder.decode(b"", final=True)
-                return encoding
-            except UnicodeDecodeError:
-                continue
-    raise Refused(
-        "The file is neither UTF-8 nor Windows-1252 text (is it a spreadsheet or a zip?). "
-        "Save it as CSV UTF-8 and upload again."
-    )
 
 
 def detect_delimiter(header_line: str) -> str:
@@ -130,24 +121,27 @@ def read(
     *,
     region: str,
     layout: Layout | None = None,
+    encoding: str = ENCODINGS[0],
     progress: Callable[[int], None] | None = None,
 ) -> tuple[Layout, "Rows"]:
     """The file's layout, and its rows one at a time: each valid (E.164 phones, first phone
     apart) or rejected with its reason. Raises ``Refused`` for the file as a whole (on
-    the header at once; later for too many rows or a broken quote)."""
-    encoding = layout.encoding if layout else detect_encoding(path)
+    the header at once; later for too many rows or a broken quote), and
+    ``UnicodeDecodeError`` where the file is not in ``encoding`` (the caller reads it again
+    in the next of ``ENCODINGS``, or refuses it with ``NOT_TEXT``)."""
+    refuse_utf16(path)
+    encoding = layout.encoding if layout else encoding
     delimiter = detect_delimiter(_first_line(path, encoding).lstrip("\ufeff"))
     binary = open(path, "rb")  # noqa: SIM115 - closed by Rows
     text = io.TextIOWrapper(binary, encoding=encoding, newline="")
     reader = csv.reader(text, delimiter=delimiter)
     try:
-        header = next(reader, [])
-    except csv.Error as error:
-        binary.close()
-        raise Refused(f"The first line cannot be read as CSV: {error}.") from None
-    try:
+        try:
+            header = next(reader, [])
+        except csv.Error as error:
+            raise Refused(f"The first line cannot be read as CSV: {error}.") from None
         columns, phones = check_header(header)
-    except Refused:
+    except (Refused, UnicodeDecodeError):
         binary.close()
         raise
     found = Layout(encoding=encoding, delimiter=delimiter, columns=columns, phone_indexes=phones)

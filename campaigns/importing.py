@@ -183,11 +183,21 @@ def _load(list_import: ListImport, progress: _Progress) -> dict:
     size = path.stat().st_size
     if size > settings.CONTACT_LIST_MAX_UPLOAD_BYTES:
         raise csvfile.Refused(too_big_message(size, settings.CONTACT_LIST_MAX_UPLOAD_BYTES))
-    layout, rows = csvfile.read(path, region=company.default_region, progress=progress)
-    try:
-        return _load_rows(list_import, contact_list, layout, rows, progress, size)
-    finally:
-        rows.close()
+    # Read as UTF-8 until a byte says otherwise, then from the start as Windows-1252 (the
+    # savepoint takes back what was loaded): one pass over a UTF-8 file, not a check first.
+    for encoding in csvfile.ENCODINGS:
+        try:
+            with transaction.atomic():
+                layout, rows = csvfile.read(
+                    path, region=company.default_region, encoding=encoding, progress=progress
+                )
+                try:
+                    return _load_rows(list_import, contact_list, layout, rows, progress, size)
+                finally:
+                    rows.close()
+        except UnicodeDecodeError:
+            continue
+    raise csvfile.Refused(csvfile.NOT_TEXT)
 
 
 def _load_rows(list_import, contact_list, layout, rows, progress, size) -> dict:
@@ -224,8 +234,7 @@ def _load_rows(list_import, contact_list, layout, rows, progress, size) -> dict:
             # records there are and how their phones and lists spread (0.02 s, not 0.18 s).
             cursor.execute("SET LOCAL default_statistics_target = 10")
             cursor.execute(
-                "ANALYZE campaigns_record "
-                "(id, contact_list_id, list_import_id, line, phone, contact_id)"
+                "ANALYZE campaigns_record (id, contact_list_id, list_import_id, line, phone)"
             )
             cursor.execute("RESET default_statistics_target")
     _link_contacts(list_import, company.pk, first, last)
@@ -453,21 +462,33 @@ def _record_ids(before: int) -> tuple[int | None, int | None]:
 
 
 def _link_contacts(list_import: ListImport, company_id: int, first, last) -> None:
-    """Each new record to the company's contact with its (first) phone, in one statement."""
+    """Each new record to the company's contact with its (first) phone, set-based.
+
+    On PostgreSQL the join runs first on its own: an INSERT … SELECT is planned without
+    parallel workers, a CREATE TABLE … AS SELECT with them (the scan of the new records is
+    most of the time), then the links are inserted from that small table."""
     if first is None:
         return
+    matches = """
+        SELECT r.id AS record_id, c.id AS contact_id
+        FROM campaigns_record AS r
+        JOIN contacts_contact AS c ON c.company_id = %s AND c.phone = r.phone
+        WHERE r.id BETWEEN %s AND %s AND r.list_import_id = %s AND r.phone <> ''
+    """
+    params = [company_id, first, last, list_import.pk]
     with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(
+                f"INSERT INTO campaigns_recordcontact (record_id, contact_id) {matches}",  # noqa: S608
+                params,
+            )
+            return
+        cursor.execute(f"CREATE TEMPORARY TABLE import_links ON COMMIT DROP AS {matches}", params)  # noqa: S608
         cursor.execute(
-            """
-            UPDATE campaigns_record SET contact_id = c.id
-            FROM contacts_contact AS c
-            WHERE campaigns_record.id BETWEEN %s AND %s
-              AND campaigns_record.list_import_id = %s
-              AND campaigns_record.phone <> ''
-              AND c.company_id = %s AND c.phone = campaigns_record.phone
-            """,
-            [first, last, list_import.pk, company_id],
+            "INSERT INTO campaigns_recordcontact (record_id, contact_id) "
+            "SELECT record_id, contact_id FROM import_links"
         )
+        cursor.execute("DROP TABLE import_links")
 
 
 def remove_upload(list_import: ListImport) -> None:

@@ -2,6 +2,7 @@
 their per-agent queues (one ``Entry`` per record and campaign)."""
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -155,24 +156,23 @@ def records_of_list_sql(
 
 
 class Record(models.Model):
-    """One row of a list: its cells (phones in E.164) and the company's contact with the
-    same first phone (linked in one statement after the load).
+    """One row of a list: its cells (phones in E.164), and its first phone, by which it is
+    linked to the company's contact (``RecordContact``).
 
     The cells are text columns ``c0`` … ``c49`` (the list's columns in order; those past the
     list's width are NULL), so that a load is a plain ``COPY`` of the file's own lines and a
     campaign sorts on a column, not inside a document: stored as one ``jsonb`` array they
     cost PostgreSQL four times a raw COPY of the same file (docs/campaigns.md)."""
 
-    # No database constraint and no index on the list, the import or the contact: a per-row
+    # No database constraint and no index on the list or the import: a per-row
     # foreign-key check costs about as much as storing the row (~2 s a million each, at
     # commit), and an index by list another 0.8 s as a b-tree (0.3 s as BRIN, with its
     # summary). A list's records are found by its imports' id ranges instead
-    # (``ListImport.first_record_id``; ``selectors.list_records``), through the primary key.
+    # (``ListImport.first_record_id``; ``Record.objects.of_list``, ``records_of_list_sql``).
     # Only the import writes records, holding its list's lock, and a list is deleted under
     # that lock with its records (``services.contact_list_delete``; on_delete is DO_NOTHING
-    # so that Django's collector does not look for them without an index). A contact's
-    # deletion clears its links (on_delete SET_NULL) and a link to a contact deleted while an
-    # import ran is read as no link (``work.record_contact``).
+    # so that Django's collector does not look for them without an index). The contact
+    # with the record's phone is linked in a table of its own (``RecordContact``).
     contact_list = models.ForeignKey(
         ContactList,
         on_delete=models.DO_NOTHING,
@@ -189,29 +189,24 @@ class Record(models.Model):
     )
     line = models.PositiveIntegerField()
     phone = models.CharField(max_length=20, blank=True)
-    contact = models.ForeignKey(
-        "contacts.Contact",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="campaign_records",
-        db_index=False,
-        db_constraint=False,
-    )
     # c0 … c49 are added below the class (one per column a list can have).
 
     objects = RecordQuerySet.as_manager()
 
     class Meta:
         ordering = ["list_import", "line"]
-        indexes = [
-            models.Index(
-                fields=["contact"], condition=Q(contact__isnull=False), name="record_contact"
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"{self.contact_list} line {self.line}"
+
+    @property
+    def contact(self):
+        """The company's contact with the record's phone, as linked (None: no link, or a
+        link to a contact deleted while an import made it)."""
+        try:
+            return self.contact_link.contact
+        except ObjectDoesNotExist:
+            return None
 
     @property
     def cells(self) -> list[str]:
@@ -235,6 +230,37 @@ def cell_field(index: int) -> str:
 CELL_FIELDS = [cell_field(i) for i in range(MAX_COLUMNS)]
 for _name in CELL_FIELDS:
     Record.add_to_class(_name, models.TextField(null=True, blank=True, editable=False))
+
+
+class RecordContact(models.Model):
+    """A record's link to the company's contact with its (first) phone, made in one statement
+    after the load and by an agent's first handling of a record without one.
+
+    A narrow row of its own: linking a list of known customers writes one small row a
+    record, where a column of the record rewrote every linked record (a new version of a
+    row of 20 cells, and its index entries): linking 100,000 records of a million took
+    1.2 s as an UPDATE and takes 0.6 s as inserts, the scan of the million included.
+    No database constraint (a per-row check at commit, as for the record's list) and no
+    index on the contact (0.27 s of 100,000 inserts): a link to a contact that was deleted
+    is read as no link, and replaced by the next handling (contact ids are never reused)."""
+
+    record = models.OneToOneField(
+        Record,
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        related_name="contact_link",
+        db_constraint=False,
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+
+    def __str__(self) -> str:
+        return f"{self.record_id} → {self.contact_id}"
 
 
 class Campaign(models.Model):

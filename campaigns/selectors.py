@@ -230,7 +230,7 @@ def pending_owner_changes(campaign: Campaign) -> QuerySet[OwnerChange]:
 def entry_for_agent(*, campaign: Campaign, agent: Agent, pk: int) -> Entry | None:
     return (
         Entry.objects.filter(campaign=campaign, agent=agent, pk=pk)
-        .select_related("record__contact_list", "record__contact", "disposition")
+        .select_related("record__contact_list", "record__contact_link__contact", "disposition")
         .first()
     )
 

@@ -43,8 +43,15 @@ def contact_list_delete(*, contact_list: ContactList) -> None:
     locked.delete()
     with connection.cursor() as cursor:
         for list_import_id, first, last in ranges:
+            records = (
+                "SELECT id FROM campaigns_record WHERE id BETWEEN %s AND %s AND list_import_id = %s"
+            )
             cursor.execute(
-                "DELETE FROM campaigns_record WHERE id BETWEEN %s AND %s AND list_import_id = %s",
+                f"DELETE FROM campaigns_recordcontact WHERE record_id IN ({records})",  # noqa: S608
+                [first, last, list_import_id],
+            )
+            cursor.execute(
+                f"DELETE FROM campaigns_record WHERE id IN ({records})",  # noqa: S608
                 [first, last, list_import_id],
             )
 

@@ -17,7 +17,7 @@ from contacts.models import Contact, TimelineEntry
 from contacts.services import DuplicatePhone, contact_create, timeline_record
 
 from .locks import lock_entry, reserve_next_entry
-from .models import Campaign, Entry, Record
+from .models import Campaign, Entry, Record, RecordContact
 
 # How long a record shown to one tab stays away from the agent's other tabs.
 RESERVATION = timedelta(minutes=15)
@@ -62,13 +62,9 @@ def record_contact(*, record: Record, company_id: int, actor: Agent) -> Contact:
 
     The record's link has no database constraint: a contact deleted while an import linked
     to it leaves a link to nothing, read here as no link."""
-    if record.contact_id:
-        try:
-            contact = record.contact
-        except Contact.DoesNotExist:
-            contact = None
-        if contact is not None and contact.company_id == company_id:
-            return contact
+    contact = record.contact
+    if contact is not None and contact.company_id == company_id:
+        return contact
     contact = Contact.objects.filter(company_id=company_id, phone=record.phone).first()
     if contact is None:
         columns = [c.lower() for c in record.contact_list.columns]
@@ -83,13 +79,18 @@ def record_contact(*, record: Record, company_id: int, actor: Agent) -> Contact:
             )
         except DuplicatePhone:  # created a moment ago by someone else
             contact = Contact.objects.get(company_id=company_id, phone=record.phone)
-    Record.objects.filter(pk=record.pk).update(contact=contact)
-    record.contact = contact
+    # Two campaigns on one list may handle the record at once: the last link stands.
+    RecordContact.objects.bulk_create(
+        [RecordContact(record_id=record.pk, contact=contact)],
+        update_conflicts=True,
+        unique_fields=["record"],
+        update_fields=["contact"],
+    )
     return contact
 
 
 def _history(entry: Entry, agent: Agent, kind: str, message: str, details: dict) -> None:
-    record = Record.objects.select_related("contact_list__company", "contact").get(
+    record = Record.objects.select_related("contact_list__company", "contact_link__contact").get(
         pk=entry.record_id
     )
     campaign = Campaign.objects.only("name", "company_id").get(pk=entry.campaign_id)

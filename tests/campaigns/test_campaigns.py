@@ -8,7 +8,15 @@ from django.utils import timezone
 from agents.centers.models import Disposition
 from agents.centers.services import center_add_members, center_remove_member
 from campaigns import selectors
-from campaigns.models import AgentKey, Campaign, Entry, ListImport, OwnerChange, Record
+from campaigns.models import (
+    AgentKey,
+    Campaign,
+    Entry,
+    ListImport,
+    OwnerChange,
+    Record,
+    RecordContact,
+)
 from campaigns.services import (
     campaign_create,
     campaign_pause,
@@ -293,6 +301,25 @@ def test_handling_a_record_writes_the_contacts_timeline_creating_the_contact(com
     created = Contact.objects.get(company=company, phone="+12125550101")
     assert created.name == "Person 1"
     assert created.timeline.filter(kind=TimelineEntry.Kind.CAMPAIGN_SKIPPED).exists()
+    # and both records are linked to their contacts now
+    links = dict(RecordContact.objects.values_list("record__c0", "contact_id"))
+    assert links == {"Person 0": known.pk, "Person 1": created.pk}
+
+
+def test_a_link_to_a_contact_that_is_gone_is_read_as_no_link_and_replaced(company, ava):
+    # given a record linked to a contact id that no longer exists (deleted mid-import)
+    queue = queue_with(company, ava)
+    campaign = make_campaign(company, queue, [("ava@acme.test", "1")])
+    record = Record.objects.of_list(campaign.contact_list_id).get()
+    RecordContact.objects.create(record=record, contact_id=987654)
+    campaign_start(campaign=campaign)
+    # when Ava handles it
+    entry = entry_next(campaign=campaign, agent=ava)
+    entry_skip(entry_id=entry.pk, agent=ava)
+    # then a contact with its phone is made and the link points at it
+    contact = Contact.objects.get(company=company, phone=record.phone)
+    assert RecordContact.objects.get(record=record).contact == contact
+    assert contact.timeline.filter(kind=TimelineEntry.Kind.CAMPAIGN_SKIPPED).exists()
 
 
 def test_only_the_owner_works_a_record_and_only_while_running(company, ava, ben):

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from campaigns import csvfile
-from campaigns.models import ContactList, ListImport, Record, RejectedRow
+from campaigns.models import ContactList, ListImport, Record, RecordContact, RejectedRow
 from campaigns.services import contact_list_delete
 from tests.campaigns.helpers import load_list, phone
 from tests.factories import ContactFactory
@@ -61,6 +61,31 @@ def test_encodings_bom_and_delimiters_are_detected(company, encoding, bom, delim
     assert result.status == ListImport.Status.LOADED, result.message
     assert result.contact_list.columns == ["Nom", "Téléphone", "Agent"]
     assert _records(result.contact_list)[0].cells == ["Zoë Müller", "+12125550199", "a@acme.test"]
+
+
+def test_a_file_that_stops_being_utf8_after_a_megabyte_loads_whole_as_windows_1252(company):
+    # given 40,000 plain rows (over a megabyte, past the first block sent to the database)
+    # and then a row in Windows-1252
+    rows = [f"{phone(i)},Person {i}" for i in range(40_000)]
+    data = ("Phone,Name\n" + "\n".join(rows) + "\n").encode() + "+1 212 555 9999,Zoë\n".encode(
+        "cp1252"
+    )
+    assert len(data) > csvfile.CHUNK
+    # when imported
+    result = load_list(company, data)
+    # then the file is read again from the start as Windows-1252, every row once
+    assert result.status == ListImport.Status.LOADED, result.message
+    assert (result.encoding, result.rows_loaded) == ("cp1252", 40_001)
+    records = _records(result.contact_list)
+    assert len(records) == 40_001 and records[-1].cells == ["+12125559999", "Zoë"]
+
+
+def test_a_file_neither_utf8_nor_windows_1252_is_refused_and_loads_nothing(company):
+    data = b"Phone,Name\n" + b"+1 212 555 0101,\xe9\x81\n"
+    result = load_list(company, data)
+    assert result.status == ListImport.Status.REFUSED
+    assert "neither UTF-8 nor Windows-1252" in result.message
+    assert not Record.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -119,8 +144,12 @@ def test_records_link_to_the_companys_contact_with_the_same_phone(company, other
     # when a list with both numbers is imported
     result = load_list(company, f"Phone\n{phone(101)}\n{phone(102)}\n")
     # then only this company's contact is linked
-    linked = {r.phone: r.contact_id for r in _records(result.contact_list)}
-    assert linked == {"+12125550101": mine.pk, "+12125550102": None}
+    linked = {r.phone: r.contact for r in _records(result.contact_list)}
+    assert linked == {"+12125550101": mine, "+12125550102": None}
+    assert RecordContact.objects.count() == 1
+    # and once the contact is deleted its link reads as no link
+    mine.delete()
+    assert [r.contact for r in _records(result.contact_list)] == [None, None]
 
 
 def test_an_import_keeps_the_id_range_of_its_records_and_finds_only_its_own(company):

@@ -8,7 +8,7 @@ BEFORE = [("campaigns", "0004_entry_without_record_index_or_fk_triggers")]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_records_keep_their_cells_and_are_found_by_their_import_after_the_migrations():
+def test_records_keep_their_cells_and_contact_and_are_found_by_their_import_after_migrating():
     # given records stored with their cells as one JSON array (before 0005)
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
@@ -20,6 +20,9 @@ def test_records_keep_their_cells_and_are_found_by_their_import_after_the_migrat
     list_import = old.get_model("campaigns", "ListImport").objects.create(
         contact_list=contact_list, file_path="-", status="loaded"
     )
+    contact = old.get_model("contacts", "Contact").objects.create(
+        company=company, name="Zoë", phone="+12125550101"
+    )
     OldRecord = old.get_model("campaigns", "Record")
     OldRecord.objects.create(
         contact_list=contact_list,
@@ -27,6 +30,7 @@ def test_records_keep_their_cells_and_are_found_by_their_import_after_the_migrat
         line=2,
         phone="+12125550101",
         data=["Zoë", "+12125550101", 'say "hi"\nthen go'],
+        contact=contact,
     )
     OldRecord.objects.create(
         contact_list=contact_list, list_import=list_import, line=3, phone="+1", data=["", "+1", ""]
@@ -44,14 +48,17 @@ def test_records_keep_their_cells_and_are_found_by_their_import_after_the_migrat
     assert records[0].c3 is None
     # and the list's records are found by the range its import now keeps
     assert list(Record.objects.of_list(contact_list.pk).order_by("line")) == records
+    # and the link to the contact moved to its own table (0007)
+    assert records[0].contact.pk == contact.pk and records[1].contact is None
     # and the way back gives the arrays again
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     old = executor.loader.project_state(BEFORE).apps
-    data = list(
-        old.get_model("campaigns", "Record").objects.order_by("line").values_list("data", flat=True)
-    )
-    assert data == [["Zoë", "+12125550101", 'say "hi"\nthen go'], ["", "+1", ""]]
+    back = old.get_model("campaigns", "Record").objects.order_by("line")
+    assert list(back.values_list("data", "contact_id")) == [
+        (["Zoë", "+12125550101", 'say "hi"\nthen go'], contact.pk),
+        (["", "+1", ""], None),
+    ]
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
