@@ -110,10 +110,18 @@ def recent_history(*, company: Company, agent: Agent, limit: int = HISTORY_LIMIT
     open leads, and those they resolved or won within the hour (so the sale or the
     disposition just recorded still shows)."""
     assigned = reachable_contact_ids(company=company, agent=agent)
-    return list(
+    # The newest rows first, then their customers and actors: joined before the limit, the
+    # customer of every row of every assigned customer was read (10,000 rows for 5,000
+    # leads: 51 ms of the report's ~90, against ~20 ms this way).
+    newest = (
         TimelineEntry.objects.filter(company=company, contact_id__in=assigned)
+        .order_by("-created_at", "-pk")
+        .values("pk")[:limit]
+    )
+    return list(
+        TimelineEntry.objects.filter(pk__in=newest)
         .select_related("contact", "actor")
-        .order_by("-created_at", "-pk")[:limit]
+        .order_by("-created_at", "-pk")
     )
 
 
