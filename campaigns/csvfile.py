@@ -2,7 +2,9 @@
 every row checked against the list limits. Nothing here touches the database.
 
 - Encoding: UTF-8 (with or without BOM) if the whole file decodes as UTF-8, else
-  Windows-1252; a file that is neither (or UTF-16) is refused.
+  Windows-1252; a file that is neither (or UTF-16) is refused. ``read`` reads as one
+  encoding and raises ``UnicodeDecodeError`` where the file is not in it: the import then
+  reads it again in the next (``ENCODINGS``), in one pass for a UTF-8 file.
 - Delimiter: the most frequent of comma, semicolon and tab in the header line.
 - Phone columns: headers with "phone", "mobile", "cell" or "tel" as a word or word part
   ("Home phone", "mobile_2", "Tel."); at least one, at most ten.

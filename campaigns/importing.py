@@ -142,15 +142,21 @@ def list_import_run(
     Ends LOADED (with its rejected rows), REFUSED (with the reason) or FAILED; only LOADED
     leaves rows behind."""
     list_import = ListImport.objects.select_related("contact_list__company").get(pk=list_import_id)
-    if list_import.is_finished:
+    # Only an import not finished yet starts (a task delivered twice, or run again after a
+    # worker died, finds it finished and leaves it alone) ...
+    started = ListImport.objects.filter(
+        pk=list_import.pk, status__in=[ListImport.Status.QUEUED, ListImport.Status.RUNNING]
+    ).update(status=ListImport.Status.RUNNING, started_at=timezone.now())
+    if not started:
+        list_import.refresh_from_db()
         return list_import
-    ListImport.objects.filter(pk=list_import.pk).update(
-        status=ListImport.Status.RUNNING, started_at=timezone.now()
-    )
     progress = _Progress(list_import, on_progress)
     try:
         with transaction.atomic():
             outcome = _load(list_import, progress)
+    except _FinishedMeanwhile:
+        list_import.refresh_from_db()
+        return list_import
     except csvfile.Refused as refusal:
         outcome = {"status": ListImport.Status.REFUSED, "message": refusal.message}
     except Exception:
@@ -174,8 +180,18 @@ def list_import_run(
     return list_import
 
 
+class _FinishedMeanwhile(Exception):
+    """Another run of the same import finished it while this one waited for the list."""
+
+
 def _load(list_import: ListImport, progress: _Progress) -> dict:
     contact_list = lock_contact_list(list_import.contact_list_id)
+    # ... and a second run that started while the first loaded finds it finished once it
+    # has the list's lock (else both load the file, and the first run's records are lost
+    # to its import's id range).
+    status = ListImport.objects.values_list("status", flat=True).get(pk=list_import.pk)
+    if status != ListImport.Status.RUNNING:
+        raise _FinishedMeanwhile
     company = list_import.contact_list.company
     path = Path(list_import.file_path)
     if not path.exists():
@@ -196,6 +212,7 @@ def _load(list_import: ListImport, progress: _Progress) -> dict:
                 finally:
                     rows.close()
         except UnicodeDecodeError:
+            logger.info("List import %s is not %s: reading it again", list_import.pk, encoding)
             continue
     raise csvfile.Refused(csvfile.NOT_TEXT)
 

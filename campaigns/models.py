@@ -202,11 +202,14 @@ class Record(models.Model):
     @property
     def contact(self):
         """The company's contact with the record's phone, as linked (None: no link, or a
-        link to a contact deleted while an import made it)."""
+        link to a contact deleted since, or one of another company: never shown)."""
         try:
-            return self.contact_link.contact
+            contact = self.contact_link.contact
         except ObjectDoesNotExist:
             return None
+        if contact is None or contact.company_id != self.contact_list.company_id:
+            return None
+        return contact
 
     @property
     def cells(self) -> list[str]:

@@ -26,7 +26,6 @@ S = Campaign.Status
 
 
 @transaction.atomic
-@transaction.atomic
 def contact_list_delete(*, contact_list: ContactList) -> None:
     """Delete a list with its imports and records, under the list's lock. A load holds that
     lock until it commits, so the records it writes are seen (and deleted) here: records

@@ -18,7 +18,8 @@ def copy_links_back(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(
             "UPDATE campaigns_record SET contact_id = (SELECT l.contact_id "
-            "FROM campaigns_recordcontact l WHERE l.record_id = campaigns_record.id)"
+            "FROM campaigns_recordcontact l WHERE l.record_id = campaigns_record.id) "
+            "WHERE id IN (SELECT record_id FROM campaigns_recordcontact)"
         )
 
 

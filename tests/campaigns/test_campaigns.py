@@ -306,6 +306,14 @@ def test_handling_a_record_writes_the_contacts_timeline_creating_the_contact(com
     assert links == {"Person 0": known.pk, "Person 1": created.pk}
 
 
+def test_a_link_to_another_companys_contact_is_never_shown(company, other_company, ava):
+    campaign = make_campaign(company, queue_with(company, ava), [("ava@acme.test", "1")])
+    record = Record.objects.of_list(campaign.contact_list_id).get()
+    theirs = ContactFactory(company=other_company, phone=record.phone)
+    RecordContact.objects.create(record=record, contact=theirs)
+    assert Record.objects.get(pk=record.pk).contact is None
+
+
 def test_a_link_to_a_contact_that_is_gone_is_read_as_no_link_and_replaced(company, ava):
     # given a record linked to a contact id that no longer exists (deleted mid-import)
     queue = queue_with(company, ava)

@@ -1,13 +1,16 @@
 import csv
 import io
+import threading
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campaigns import csvfile
+from campaigns import csvfile, importing
+from campaigns.importing import list_import_create, list_import_run, store_upload
 from campaigns.models import ContactList, ListImport, Record, RecordContact, RejectedRow
 from campaigns.services import contact_list_delete
 from tests.campaigns.helpers import load_list, phone
@@ -171,6 +174,75 @@ def test_an_import_keeps_the_id_range_of_its_records_and_finds_only_its_own(comp
     ListImport.objects.filter(pk=first.pk).update(last_record_id=other.last_record_id)
     assert sorted(r.c1 for r in _records(first.contact_list)) == ["A", "B", "D"]
     assert [r.c1 for r in _records(other.contact_list)] == ["C"]
+
+
+def test_an_import_run_again_once_loaded_is_left_alone(company):
+    done = load_list(company, "Phone,Name\n+12125550101,A\n")
+    again = list_import_run(list_import_id=done.pk)
+    assert (again.status, again.rows_loaded) == (ListImport.Status.LOADED, 1)
+    assert (again.first_record_id, again.last_record_id) == (
+        done.first_record_id,
+        done.last_record_id,
+    )
+    assert Record.objects.count() == 1
+
+
+def test_a_run_that_finds_its_import_finished_once_it_has_the_list_loads_nothing(
+    company, monkeypatch
+):
+    # given an append, and another run of it that finishes while this one waits for the list
+    first = load_list(company, "Phone,Name\n+12125550101,A\n")
+    path, _ = store_upload([b"Phone,Name\n+12125550102,B\n"], name="more.csv")
+    append = list_import_create(
+        contact_list=first.contact_list, path=path, file_name="more.csv", kind="append"
+    )
+    real = importing.lock_contact_list
+
+    def finished_while_waiting(pk):
+        ListImport.objects.filter(pk=append.pk).update(status=ListImport.Status.LOADED)
+        return real(pk)
+
+    monkeypatch.setattr(importing, "lock_contact_list", finished_while_waiting)
+    # when this run gets the list
+    result = list_import_run(list_import_id=append.pk)
+    # then it loads nothing and writes no outcome of its own (the other run's is simulated
+    # inside this run's transaction here, so it is rolled back with it; the PostgreSQL test
+    # below runs two real ones)
+    assert result.status != ListImport.Status.FAILED and result.rows_loaded == 0
+    assert Record.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_of_one_append_at_once_load_it_once(company):
+    # given a loaded list and an append of 500 rows, delivered twice
+    first = load_list(company, "Phone,Name\n+12125550101,A\n")
+    rows = "".join(f"{phone(1000 + i)},P{i}\n" for i in range(500))
+    path, _ = store_upload([f"Phone,Name\n{rows}".encode()], name="more.csv")
+    append = list_import_create(
+        contact_list=first.contact_list, path=path, file_name="more.csv", kind="append"
+    )
+    barrier = threading.Barrier(2)
+
+    def run():
+        try:
+            barrier.wait()
+            list_import_run(list_import_id=append.pk)
+        finally:
+            connections.close_all()
+
+    # when both runs start at once
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then the rows are loaded once, all found by the list, and deleted with it
+    append.refresh_from_db()
+    assert (append.status, append.rows_loaded) == (ListImport.Status.LOADED, 500)
+    assert Record.objects.count() == Record.objects.of_list(first.contact_list_id).count() == 501
+    contact_list_delete(contact_list=first.contact_list)
+    assert not Record.objects.exists()
 
 
 def test_a_refused_import_keeps_no_id_range(company):
