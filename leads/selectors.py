@@ -82,6 +82,11 @@ def _desc(field: str) -> str:
     return field[1:] if field.startswith("-") else "-" + field
 
 
+def open_leads(*, company: Company, agent: Agent) -> QuerySet[Lead]:
+    """The agent's open leads (the report's rows, without their joins: to count them)."""
+    return Lead.objects.filter(company=company, agent=agent, status=Lead.Status.OPEN)
+
+
 def report_leads(*, company: Company, agent: Agent, sort: str = "age") -> QuerySet[Lead]:
     """The agent's open leads with the customer and their most recent order (one join)."""
     key = sort.lstrip("-")
@@ -89,7 +94,7 @@ def report_leads(*, company: Company, agent: Agent, sort: str = "age") -> QueryS
     if sort.startswith("-"):
         fields = tuple(_desc(f) for f in fields)
     return (
-        Lead.objects.filter(company=company, agent=agent, status=Lead.Status.OPEN)
+        open_leads(company=company, agent=agent)
         .annotate(
             latest=FilteredRelation("contact__orders", condition=Q(contact__orders__is_latest=True))
         )

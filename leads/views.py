@@ -56,7 +56,11 @@ def report(request: HttpRequest) -> HttpResponse:
     if sort.lstrip("-") not in selectors.REPORT_SORTS:
         sort = "age"
     leads = selectors.report_leads(company=company, agent=agent, sort=sort)
-    page = Paginator(leads, REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(leads, REPORT_PAGE_SIZE)
+    # Counted without the joins: a lead has one customer and at most one latest order, so
+    # they change no count (with them the count took 11-20 ms of the page).
+    paginator.count = selectors.open_leads(company=company, agent=agent).count()
+    page = paginator.get_page(request.GET.get("page"))
     dispositions = list(selectors.sales_dispositions(company=company))
     return render(
         request,
