@@ -1,6 +1,9 @@
 """Building lists and campaigns for the campaign tests (through the real services)."""
 
+import threading
 from pathlib import Path
+
+from django.db import connections
 
 from agents.centers.models import Disposition
 from agents.centers.services import center_add_members
@@ -52,3 +55,22 @@ def make_campaign(company, queue, rows, *, sort=None, name="Q2 collections", col
         agent_column=column,
         sort=sort or [],
     )
+
+
+def at_once(target, times: int) -> None:
+    """Call ``target`` in ``times`` threads released together (each with its own database
+    connection, closed after)."""
+    barrier = threading.Barrier(times)
+
+    def run():
+        try:
+            barrier.wait()
+            target()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()

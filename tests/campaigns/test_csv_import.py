@@ -1,11 +1,9 @@
 import csv
 import io
-import threading
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +11,7 @@ from campaigns import csvfile, importing
 from campaigns.importing import list_import_create, list_import_run, store_upload
 from campaigns.models import ContactList, ListImport, Record, RecordContact, RejectedRow
 from campaigns.services import contact_list_delete
-from tests.campaigns.helpers import load_list, phone
+from tests.campaigns.helpers import at_once, load_list, phone
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -222,21 +220,8 @@ def test_two_runs_of_one_append_at_once_load_it_once(company):
     append = list_import_create(
         contact_list=first.contact_list, path=path, file_name="more.csv", kind="append"
     )
-    barrier = threading.Barrier(2)
-
-    def run():
-        try:
-            barrier.wait()
-            list_import_run(list_import_id=append.pk)
-        finally:
-            connections.close_all()
-
     # when both runs start at once
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(lambda: list_import_run(list_import_id=append.pk), 2)
     # then the rows are loaded once, all found by the list, and deleted with it
     append.refresh_from_db()
     assert (append.status, append.rows_loaded) == (ListImport.Status.LOADED, 500)

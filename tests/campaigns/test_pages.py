@@ -1,8 +1,5 @@
-import threading
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connections
 from django.urls import reverse
 
 from agents.centers.models import Disposition
@@ -10,7 +7,7 @@ from campaigns.models import Campaign, ContactList, Entry, ListImport
 from campaigns.services import campaign_pause, campaign_start
 from campaigns.work import entry_next
 from contacts.models import TimelineEntry
-from tests.campaigns.helpers import make_campaign, phone, queue_with
+from tests.campaigns.helpers import at_once, make_campaign, phone, queue_with
 from tests.factories import AgentFactory
 
 pytestmark = pytest.mark.django_db
@@ -156,23 +153,14 @@ def test_eight_sessions_of_one_agent_get_eight_different_records(company, ava):
     queue = queue_with(company, ava)
     campaign = make_campaign(company, queue, [("ava@acme.test", str(i)) for i in range(20)])
     campaign_start(campaign=campaign)
-    barrier = threading.Barrier(8)
     got: list = []
 
     def ask():
-        try:
-            barrier.wait()
-            entry = entry_next(campaign=Campaign.objects.get(pk=campaign.pk), agent=ava)
-            got.append(entry.pk if entry else None)
-        finally:
-            connections.close_all()
+        entry = entry_next(campaign=Campaign.objects.get(pk=campaign.pk), agent=ava)
+        got.append(entry.pk if entry else None)
 
     # when 8 sessions ask for the next record at once
-    threads = [threading.Thread(target=ask) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(ask, 8)
     # then each got a different record
     assert None not in got and len(set(got)) == 8
     assert Entry.objects.filter(campaign=campaign, state=Entry.State.RESERVED).count() == 8
