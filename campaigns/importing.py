@@ -31,7 +31,7 @@ from agents.models import Agent
 from . import csvfile
 from .distribution import deliver_appended
 from .locks import lock_campaigns_of_list, lock_contact_list
-from .models import CELL_FIELDS, Campaign, ContactList, ListImport
+from .models import CELL_FIELDS, Campaign, ContactList, ListImport, import_records_sql
 
 logger = logging.getLogger(__name__)
 
@@ -486,12 +486,12 @@ def _link_contacts(list_import: ListImport, company_id: int, first, last) -> Non
     most of the time), then the links are inserted from that small table."""
     if first is None:
         return
-    matches = """
+    matches = f"""
         SELECT r.id AS record_id, c.id AS contact_id
         FROM campaigns_record AS r
         JOIN contacts_contact AS c ON c.company_id = %s AND c.phone = r.phone
-        WHERE r.id BETWEEN %s AND %s AND r.list_import_id = %s AND r.phone <> ''
-    """
+        WHERE {import_records_sql()} AND r.phone <> ''
+    """  # noqa: S608 - our own condition
     params = [company_id, first, last, list_import.pk]
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":

@@ -150,9 +150,14 @@ def records_of_list_sql(
     ranges = record_ranges(contact_list_id, list_import_id)
     if not ranges:
         return "1 = 0", []
-    condition = f"({alias}.id BETWEEN %s AND %s AND {alias}.list_import_id = %s)"
     params = [value for pk, first, last in ranges for value in (first, last, pk)]
-    return "(" + " OR ".join([condition] * len(ranges)) + ")", params
+    return "(" + " OR ".join([import_records_sql(alias)] * len(ranges)) + ")", params
+
+
+def import_records_sql(alias: str = "r") -> str:
+    """A WHERE condition for one import's records; its parameters: the first and last id of
+    the import's range, then the import's id (a concurrent load's ids may lie in the range)."""
+    return f"({alias}.id BETWEEN %s AND %s AND {alias}.list_import_id = %s)"
 
 
 class Record(models.Model):

@@ -16,7 +16,15 @@ from .distribution import (
     unfinished_agents,
 )
 from .locks import lock_campaign, lock_contact_list
-from .models import MAX_SORT_COLUMNS, Campaign, ContactList, OwnerChange, Record, cell_field
+from .models import (
+    MAX_SORT_COLUMNS,
+    Campaign,
+    ContactList,
+    OwnerChange,
+    Record,
+    cell_field,
+    records_of_list_sql,
+)
 
 # Fixed when the campaign is created (the anchor product's rule): a change would move
 # records between queues behind the agents' backs.
@@ -34,25 +42,15 @@ def contact_list_delete(*, contact_list: ContactList) -> None:
     index). A list that a campaign uses is refused (``ProtectedError``), as before; no
     campaign uses it then, so no entry or owner change points at its records."""
     locked = lock_contact_list(contact_list.pk)
-    ranges = list(
-        locked.imports.filter(first_record_id__isnull=False).values_list(
-            "pk", "first_record_id", "last_record_id"
-        )
-    )
+    where, params = records_of_list_sql(locked.pk)  # read before the imports go with the list
     locked.delete()
     with connection.cursor() as cursor:
-        for list_import_id, first, last in ranges:
-            records = (
-                "SELECT id FROM campaigns_record WHERE id BETWEEN %s AND %s AND list_import_id = %s"
-            )
-            cursor.execute(
-                f"DELETE FROM campaigns_recordcontact WHERE record_id IN ({records})",  # noqa: S608
-                [first, last, list_import_id],
-            )
-            cursor.execute(
-                f"DELETE FROM campaigns_record WHERE id IN ({records})",  # noqa: S608
-                [first, last, list_import_id],
-            )
+        records = f"SELECT r.id FROM campaigns_record AS r WHERE {where}"  # noqa: S608
+        cursor.execute(
+            f"DELETE FROM campaigns_recordcontact WHERE record_id IN ({records})",  # noqa: S608
+            params,
+        )
+        cursor.execute(f"DELETE FROM campaigns_record WHERE id IN ({records})", params)  # noqa: S608
 
 
 def campaign_clean(

@@ -58,12 +58,9 @@ def _own(entry_id: int, agent: Agent, states: tuple[str, ...]) -> Entry:
 
 
 def record_contact(*, record: Record, company_id: int, actor: Agent) -> Contact:
-    """The company's contact with the record's phone, created now if there is none.
-
-    The record's link has no database constraint: a contact deleted while an import linked
-    to it leaves a link to nothing, read here as no link."""
-    contact = record.contact
-    if contact is not None and contact.company_id == company_id:
+    """The company's contact with the record's phone: the linked one (``Record.contact``
+    reads a link to a deleted contact as none), else found by phone or created now."""
+    if (contact := record.contact) is not None:
         return contact
     contact = Contact.objects.filter(company_id=company_id, phone=record.phone).first()
     if contact is None:
