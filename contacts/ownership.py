@@ -24,6 +24,7 @@ from agents.selectors import eligible_primary_agents
 
 from .locks import lock_contacts
 from .models import AssignmentEmail, Contact, PrimaryLoad, TimelineEntry
+from .tasks import send_assignment_email
 
 
 class _Anyone(enum.Enum):
@@ -175,8 +176,6 @@ def _schedule_assignment_email(
     email = AssignmentEmail.objects.create(
         company_id=company_id, agent=agent, actor=actor, contacts=[list(c) for c in contacts]
     )
-    from .tasks import send_assignment_email
-
     send_assignment_email.delay_on_commit(email.pk)
     return email
 

@@ -29,6 +29,7 @@ from . import engine
 from .locks import lock_round, lock_rounds, lock_source, lock_source_of_round, lock_sources
 from .models import Method, Offer, ReassignmentGroup, Round, RoutingRule
 from .selectors import source_facts, usable_default
+from .tasks import expire_round, send_offer_email
 from .why import passed_over_text, why_decision
 
 METHOD_LABELS = dict(Method.choices)
@@ -163,8 +164,6 @@ def _make_offers(round_: Round, agent_ids: list[int], deadline: datetime) -> Non
     offers = Offer.objects.bulk_create(
         Offer(round=round_, agent_id=agent_id, expires_at=deadline) for agent_id in agent_ids
     )
-    from .tasks import expire_round, send_offer_email
-
     round_id = round_.pk
     transaction.on_commit(lambda: expire_round.apply_async(args=[round_id], eta=deadline))
     for offer in offers:
@@ -335,8 +334,6 @@ def group_member_removed(
     Offer.objects.filter(pk__in=[pk for pk, _ in offers]).update(
         status=Offer.Status.WITHDRAWN, closed_at=timezone.now()
     )
-    from .tasks import expire_round
-
     for round_id in sorted({round_id for _, round_id in offers}):
         if not Offer.objects.filter(round_id=round_id, status=Offer.Status.OPEN).exists():
             expire_round.delay_on_commit(round_id, force=True)

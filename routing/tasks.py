@@ -11,7 +11,6 @@ from agents import zones
 
 from .locks import lock_offer
 from .models import Offer
-from .rounds import round_expire
 from .selectors import rounds_due
 
 logger = logging.getLogger(__name__)
@@ -21,6 +20,9 @@ logger = logging.getLogger(__name__)
 def expire_round(round_id: int, force: bool = False) -> str:
     """Close a round when its claim window ends (re-checks the deadline in the database);
     ``force``: at once (its last offer was withdrawn)."""
+    # The service imports the tasks at its top; the task imports the service when it runs.
+    from .rounds import round_expire
+
     return round_expire(round_id=round_id, force=force)
 
 
@@ -28,6 +30,8 @@ def expire_round(round_id: int, force: bool = False) -> str:
 def sweep_rounds() -> int:
     """Periodic: finish every round past its deadline, whatever happened to its task. A
     round that fails is logged and left for the next sweep; the others still finish."""
+    from .rounds import round_expire
+
     finished = 0
     for round_id in rounds_due():
         try:
