@@ -1,15 +1,15 @@
-"""The assignment email: what it says and how it is sent exactly once."""
+"""The assignment email: what it says; sent exactly once by ``agents.outbox``."""
 
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection, transaction
+from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from agents import zones
-from agents.outbox import outbox_failed, outbox_mark_cancelled, outbox_mark_sent, outbox_stuck
+from agents.outbox import OutboxKind, outbox_send
 
 from .models import AssignmentEmail, Contact
 
@@ -84,36 +84,27 @@ def still_assigned(email: AssignmentEmail) -> list[int]:
     return sorted(current)
 
 
+def lock_assignment_email(pk: int) -> AssignmentEmail | None:
+    """The email row, locked; None when another worker holds it (or it is gone)."""
+    queryset = AssignmentEmail.objects.select_related("agent", "company", "actor")
+    if connection.features.has_select_for_update_skip_locked:
+        queryset = queryset.select_for_update(skip_locked=True, of=("self",))
+    return queryset.filter(pk=pk).first()
+
+
+def compose(email: AssignmentEmail) -> EmailMultiAlternatives | None:
+    """The message for the contacts still assigned as the email says (reassigned or
+    unassigned since: left out); None when none remain or the agent left."""
+    current = still_assigned(email)
+    if not current or not email.agent.is_active:
+        return None
+    listed = list(Contact.objects.filter(pk__in=current[:LISTED]).order_by("name", "pk"))
+    return build_message(email, listed, len(current))
+
+
+ASSIGNMENT_EMAIL = OutboxKind(model=AssignmentEmail, lock=lock_assignment_email, compose=compose)
+
+
 def assignment_email_send(*, email_id: int) -> str:
-    """Send one assignment email if it is still due. Returns what happened.
-
-    The row is locked while sending and marked sent in the same transaction, so a task run
-    twice (or a sweep racing a retry) sends it once. Contacts reassigned or unassigned since
-    are left out; if none remain, nothing is sent.
-    """
-    with transaction.atomic():
-        queryset = AssignmentEmail.objects.select_related("agent", "company", "actor")
-        if connection.features.has_select_for_update_skip_locked:
-            queryset = queryset.select_for_update(skip_locked=True, of=("self",))
-        email = queryset.filter(pk=email_id).first()
-        if email is None:
-            return "busy-or-missing"
-        if email.status != AssignmentEmail.Status.PENDING:
-            return "already-" + email.status
-        current = still_assigned(email)
-        if not current or not email.agent.is_active:
-            outbox_mark_cancelled(email)
-            return "cancelled"
-        listed = list(Contact.objects.filter(pk__in=current[:LISTED]).order_by("name", "pk"))
-        build_message(email, listed, len(current)).send()
-        outbox_mark_sent(email)
-        return "sent"
-
-
-def assignment_email_failed(*, email_id: int, error: Exception) -> None:
-    outbox_failed(AssignmentEmail, email_id=email_id, error=error)
-
-
-def stuck_assignment_emails(*, older_than: timedelta = timedelta(minutes=2)) -> list[int]:
-    """Pending emails whose task message may have been lost."""
-    return outbox_stuck(AssignmentEmail, older_than=older_than)
+    """Send one assignment email if it is still due (``agents.outbox.outbox_send``)."""
+    return outbox_send(ASSIGNMENT_EMAIL, email_id=email_id)

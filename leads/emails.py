@@ -1,15 +1,12 @@
-"""The lead assignment email: what it says and how it is sent exactly once."""
-
-from datetime import timedelta
+"""The lead assignment email: what it says; sent exactly once by ``agents.outbox``."""
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from agents import zones
-from agents.outbox import outbox_failed, outbox_mark_cancelled, outbox_mark_sent, outbox_stuck
+from agents.outbox import OutboxKind, outbox_send
 
 from .locks import lock_lead_email
 from .models import Lead, LeadEmail
@@ -56,32 +53,22 @@ def build_message(email: LeadEmail, leads: list[Lead], total: int) -> EmailMulti
     return message
 
 
+def compose(email: LeadEmail) -> EmailMultiAlternatives | None:
+    """The message for the email's leads still open with its agent; None when none are
+    left (closed or unassigned since) or the agent left."""
+    still_open = Lead.objects.filter(
+        pk__in=email.leads, agent_id=email.agent_id, status=Lead.Status.OPEN
+    )
+    total = still_open.count()
+    if not total or not email.agent.is_active:
+        return None
+    listed = list(still_open.select_related("contact").order_by("contact__name", "pk")[:LISTED])
+    return build_message(email, listed, total)
+
+
+LEAD_EMAIL = OutboxKind(model=LeadEmail, lock=lock_lead_email, compose=compose)
+
+
 def lead_email_send(*, email_id: int) -> str:
-    """Send one lead email if still due; returns what happened. The row is locked while
-    sending and marked sent in the same transaction: a second run finds it sent."""
-    with transaction.atomic():
-        email = lock_lead_email(email_id)
-        if email is None:
-            return "busy-or-missing"
-        if email.status != LeadEmail.Status.PENDING:
-            return "already-" + email.status
-        still_open = Lead.objects.filter(
-            pk__in=email.leads, agent_id=email.agent_id, status=Lead.Status.OPEN
-        )
-        total = still_open.count()
-        if not total or not email.agent.is_active:
-            outbox_mark_cancelled(email)
-            return "cancelled"
-        listed = list(still_open.select_related("contact").order_by("contact__name", "pk")[:LISTED])
-        build_message(email, listed, total).send()
-        outbox_mark_sent(email)
-        return "sent"
-
-
-def lead_email_failed(*, email_id: int, error: Exception) -> None:
-    outbox_failed(LeadEmail, email_id=email_id, error=error)
-
-
-def stuck_lead_emails(*, older_than: timedelta = timedelta(minutes=2)) -> list[int]:
-    """Pending lead emails whose task message may have been lost."""
-    return outbox_stuck(LeadEmail, older_than=older_than)
+    """Send one lead email if it is still due (``agents.outbox.outbox_send``)."""
+    return outbox_send(LEAD_EMAIL, email_id=email_id)
