@@ -13,14 +13,10 @@ from agents.centers.models import ContactCenter
 from agents.centers.selectors import center_by_name_or_id, center_ring_facts
 from agents.models import Company
 from agents.phone import normalise_phone
+from contacts.interactions import interaction_record
 from contacts.locks import lock_contact_for_inbound
 from contacts.models import Contact, Interaction
-from contacts.services import (
-    DuplicatePhone,
-    contact_create_in_retried_transaction,
-    contact_update,
-    interaction_record,
-)
+from contacts.services import DuplicatePhone, contact_create_in_retried_transaction, contact_update
 
 from . import engine
 from .rules import contact_route_new

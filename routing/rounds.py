@@ -22,8 +22,7 @@ from agents.models import Agent, Company
 from contacts.locks import lock_contact
 from contacts.models import Contact, TimelineEntry
 from contacts.ownership import contact_assign_primary_agent, contact_hold_release, contact_hold_set
-from contacts.services import HoldsChanged, timeline_record
-from contacts.services import contacts_delete as _contacts_delete
+from contacts.services import HoldsChanged, contacts_delete_without_rounds, timeline_record
 
 from . import engine
 from .locks import lock_round, lock_rounds, lock_source, lock_source_of_round, lock_sources
@@ -342,7 +341,8 @@ def group_member_removed(
 # --- Deleting contacts ----------------------------------------------------------------------
 def contacts_delete(*, company: Company, contact_ids: list[int]) -> int:
     """Delete contacts, their open rounds included, taking the locks in the one order:
-    the rounds' groups or rules, the rounds, then the contacts and their agents' counters.
+    the rounds' groups or rules, the rounds, then the contacts and their agents' counters
+    (``contacts.services.contacts_delete_without_rounds``). The one way to delete contacts.
 
     A round that starts between reading the open rounds and locking the contacts is caught
     under the contact locks (``HoldsChanged``): the attempt is rolled back and made again."""
@@ -358,7 +358,7 @@ def contacts_delete(*, company: Company, contact_ids: list[int]) -> int:
                     group_ids=[g for _, g, _ in rounds], rule_ids=[r for _, _, r in rounds]
                 )
                 lock_rounds(pk for pk, _, _ in rounds)
-                return _contacts_delete(
+                return contacts_delete_without_rounds(
                     company=company, contact_ids=contact_ids, holds={pk for pk, _, _ in rounds}
                 )
         except HoldsChanged:

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from agents.models import Presence
 from agents.services import company_set_webhook_token
+from contacts.interactions import interaction_take
 from contacts.models import Contact, Interaction
-from contacts.services import interaction_take
 from routing.inbound import inbound_receive
 from tests.factories import AgentFactory
 

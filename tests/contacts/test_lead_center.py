@@ -270,7 +270,7 @@ def test_workload_shows_each_agents_load_and_the_spread(login, supervisor, compa
     c = ContactFactory(company=company)
     contact_assign_primary_agent(contact=c, agent=ben, actor=None)
     item = text(company, phone=ContactFactory(company=company).phone)
-    from contacts.services import interaction_take
+    from contacts.interactions import interaction_take
 
     interaction_take(company=company, interaction_id=item.pk, agent=ben)
     response = login(supervisor).get("/workload/?sort=-primary")

@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 from agents.centers.models import CallType, CenterMembership, ContactCenter, QueueItem, SkillRank
 from agents.centers.services import center_add_members
 from agents.models import Presence
+from contacts.interactions import interaction_take
 from contacts.models import Interaction
 from contacts.selectors import inbox_active
-from contacts.services import interaction_take
 from tests.agents.factories_centers import ContactCenterFactory, DeviceFactory
 from tests.contacts.test_webhook import hook  # noqa: F401 - the fixture
 from tests.factories import AgentFactory, online

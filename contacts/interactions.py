@@ -1,0 +1,126 @@
+"""Inbound interactions (texts, forms, calls, chats): stored where routing sent them, taken
+from the Active pool by one agent (a compare-and-set), marked handled."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from agents.centers.models import CenterMembership, ContactCenter, QueueItem
+from agents.centers.services import center_record_ring_outcome
+from agents.models import Agent, Company
+from agents.rawsql import insert_one
+
+from .models import Contact, Interaction
+from .selectors import visible_to
+
+MAX_BODY_CHARS = 5000
+
+
+def interaction_record(
+    *,
+    contact: Contact,
+    channel: str,
+    body: str,
+    source: str,
+    contact_center: str,
+    routed_to_id: int | None,
+    pool: str,
+    reason: str,
+    details: dict,
+    idempotency_key: str,
+    request_hash: str = "",
+    center: ContactCenter | None = None,
+    ring: list | None = None,
+) -> Interaction:
+    """Store an inbound interaction where routing decided it goes (inside its transaction).
+    A call or chat for a contact center also waits in the center's queue until taken."""
+    queue_item = None
+    if center is not None:
+        queue_item = insert_one(QueueItem(center=center, label=f"{channel} from {contact}"[:120]))
+    return insert_one(
+        Interaction(
+            center=center,
+            ring=ring or [],
+            queue_item=queue_item,
+            company_id=contact.company_id,
+            contact=contact,
+            channel=channel,
+            body=body,
+            source=source,
+            contact_center=contact_center,
+            routed_to_id=routed_to_id,
+            pool=pool,
+            route_reason=reason[:300],
+            route_details=details,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+        )
+    )
+
+
+def _interaction_problem(
+    *, company: Company, interaction_id: int, agent: Agent | None = None
+) -> ValidationError:
+    current = (
+        Interaction.objects.filter(company=company, pk=interaction_id)
+        .select_related("taken_by", "routed_to", "center")
+        .first()
+    )
+    if current is None:
+        return ValidationError("This item no longer exists.", code="missing")
+    if (
+        agent is not None
+        and current.center is not None
+        and not current.taken_by_id
+        and not CenterMembership.objects.filter(center=current.center, agent=agent).exists()
+    ):
+        return ValidationError(
+            f"This call is for the {current.center} contact center; only its members take it.",
+            code="not_member",
+        )
+    if current.status == Interaction.Status.HANDLED:
+        return ValidationError("This item was already handled.", code="handled")
+    if current.taken_by is not None:
+        return ValidationError(f"{current.taken_by} took this one first.", code="taken")
+    if current.routed_to is not None:
+        return ValidationError(f"This is in {current.routed_to}'s inbox.", code="routed")
+    return ValidationError("This item can't be taken.", code="invalid")
+
+
+@transaction.atomic
+def interaction_take(*, company: Company, interaction_id: int, agent: Agent) -> Interaction:
+    """Take an item from the Active pool. Of several agents taking it at once exactly one
+    wins (compare-and-set on the row); the others get a ValidationError saying who won."""
+    if agent.effective_presence != "available":
+        raise ValidationError("Set yourself Available to take items from Active.", code="away")
+    now = timezone.now()
+    won = (
+        Interaction.objects.filter(
+            company=company,
+            pk=interaction_id,
+            pool=Interaction.Pool.ACTIVE,
+            routed_to__isnull=True,
+            status=Interaction.Status.OPEN,
+        )
+        .filter(visible_to(agent))
+        .update(routed_to=agent, taken_by=agent, taken_at=now)
+    )
+    if won != 1:
+        raise _interaction_problem(company=company, interaction_id=interaction_id, agent=agent)
+    interaction = Interaction.objects.select_related("center").get(pk=interaction_id)
+    if interaction.center is not None:
+        # Answered: it leaves the center's queue, and round robin / longest idle move on.
+        if interaction.queue_item_id:
+            QueueItem.objects.filter(pk=interaction.queue_item_id).update(answered_at=now)
+        center_record_ring_outcome(
+            center=interaction.center, agent=agent, outcome="answered", at=now
+        )
+    return interaction
+
+
+def interaction_mark_handled(*, company: Company, interaction_id: int, agent: Agent) -> None:
+    done = Interaction.objects.filter(
+        company=company, pk=interaction_id, routed_to=agent, status=Interaction.Status.OPEN
+    ).update(status=Interaction.Status.HANDLED, handled_by=agent, handled_at=timezone.now())
+    if done != 1:
+        raise _interaction_problem(company=company, interaction_id=interaction_id)
