@@ -114,20 +114,47 @@ class SkillRankAdmin(CompanyScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class PhoneNumberAdminForm(forms.ModelForm):
+    """The number is read and checked by the service, so one already held in another
+    spelling (``+1 202 555 0100`` for ``+12025550100``) is refused next to the field."""
+
+    company_of_request = None  # set per request by ``PhoneNumberAdmin.get_form``
+
+    def clean(self):
+        data = super().clean()
+        if data.get("number"):
+            if self.instance.pk is not None:
+                company = self.instance.company
+            else:  # a superuser picks the company on the form
+                company = data.get("company") or self.company_of_request
+            data["number"] = services.phone_number_clean(
+                company=company, number=data["number"], phone_number=self.instance
+            )
+        return data
+
+
 @admin.register(PhoneNumber)
 class PhoneNumberAdmin(CompanyScopedAdmin):
+    form = PhoneNumberAdminForm
     list_display = ["number", "agent"]
     list_select_related = ["agent", "company"]
     search_fields = ["number", "agent__email", "agent__full_name"]
     autocomplete_fields = ["agent"]
 
-    def save_model(self, request, obj, form, change):
-        obj.number = services.normalise_phone(obj.number, region=self._region(request, obj))
-        super().save_model(request, obj, form, change)
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        company = getattr(request, "company", None)
+        return type(form.__name__, (form,), {"company_of_request": company})
 
-    def _region(self, request, obj) -> str:
-        company = getattr(request, "company", None) or getattr(obj, "company", None)
-        return getattr(company, "default_region", "US")
+    def save_model(self, request, obj, form, change):
+        # Through the services: a number taken between the form's check and this save is
+        # refused (the admin shows the message) instead of escaping as an IntegrityError.
+        if change:
+            services.phone_number_update(phone_number=obj, number=obj.number, agent=obj.agent)
+            return
+        company = obj.company if request.user.is_superuser else request.company
+        added = services.phone_number_add(company=company, number=obj.number, agent=obj.agent)
+        obj.pk = added.pk  # the admin's history entry and redirect name the new row
 
 
 @admin.register(LicenseUpgrade)

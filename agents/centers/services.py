@@ -358,10 +358,48 @@ def device_set_ring(*, device: Device, ring: bool) -> Device:
     return device
 
 
-def phone_number_add(*, company, number: str, agent: Agent | None = None) -> PhoneNumber:
-    number = _clean_number(number, company)
+def _number_taken(number: str) -> ValidationError:
+    return ValidationError({"number": f"{number} is already taken."}, code="number_taken")
+
+
+def phone_number_clean(*, company, number: str, phone_number: PhoneNumber | None = None) -> str:
+    """``number`` in E.164, or a ``ValidationError`` keyed by ``number``: unreadable, or
+    held already (in any spelling, by any company: a number rings in one place). Saving
+    ``phone_number`` again under its own number is not a clash."""
     try:
-        with transaction.atomic():
-            return PhoneNumber.objects.create(company=company, number=number, agent=agent)
-    except IntegrityError:
-        raise ValidationError(f"{number} is already taken.", code="number_taken") from None
+        number = _clean_number(number, company)
+    except ValidationError as error:
+        raise ValidationError({"number": error.messages}) from None
+    if not number:
+        raise ValidationError({"number": "Enter the number."}, code="required")
+    taken = PhoneNumber.objects.filter(number=number)
+    if phone_number is not None and phone_number.pk is not None:
+        taken = taken.exclude(pk=phone_number.pk)
+    if taken.exists():
+        raise _number_taken(number)
+    return number
+
+
+def _phone_number_save(phone_number: PhoneNumber, *, company, number: str) -> PhoneNumber:
+    phone_number.number = phone_number_clean(
+        company=company, number=number, phone_number=phone_number
+    )
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction goes on
+            phone_number.save()
+    except IntegrityError:  # taken a moment ago, by someone else
+        raise _number_taken(phone_number.number) from None
+    return phone_number
+
+
+def phone_number_add(*, company, number: str, agent: Agent | None = None) -> PhoneNumber:
+    return _phone_number_save(
+        PhoneNumber(company=company, agent=agent), company=company, number=number
+    )
+
+
+def phone_number_update(
+    *, phone_number: PhoneNumber, number: str, agent: Agent | None
+) -> PhoneNumber:
+    phone_number.agent = agent
+    return _phone_number_save(phone_number, company=phone_number.company, number=number)
