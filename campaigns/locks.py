@@ -1,4 +1,5 @@
-"""The campaigns app's row locks, in one order (after the ground floor's, before contacts'):
+"""The campaigns app's row locks, in the one lock order (``agents/lockorder.py``: after the
+ground floor's, before routing's and contacts'):
 
     contact list → campaign → entry
 
@@ -12,32 +13,37 @@ from datetime import datetime
 
 from django.db import connection
 
+from agents.lockorder import Level, lock_taken
 from agents.rawsql import instance_from_row
 
 from .models import Campaign, ContactList, Entry
 
-LOCK_ORDER = ("contact_list", "campaign", "entry")
-
 
 def lock_contact_list(pk: int) -> ContactList:
+    lock_taken(Level.CONTACT_LIST, [pk])
     return ContactList.objects.select_for_update(of=("self",)).get(pk=pk)
 
 
 def lock_campaign(pk: int) -> Campaign:
+    lock_taken(Level.CAMPAIGN, [pk])
     return (
         Campaign.objects.select_for_update(of=("self",)).select_related("contact_list").get(pk=pk)
     )
 
 
 def lock_campaigns_of_list(list_id: int, statuses: list[str]) -> list[Campaign]:
-    return list(
+    lock_taken(Level.CAMPAIGN)
+    campaigns = list(
         Campaign.objects.select_for_update(of=("self",))
         .filter(contact_list_id=list_id, status__in=statuses)
         .order_by("pk")
     )
+    lock_taken(Level.CAMPAIGN, [campaign.pk for campaign in campaigns])
+    return campaigns
 
 
 def lock_entry(pk: int) -> Entry | None:
+    lock_taken(Level.ENTRY, [pk])
     return Entry.objects.select_for_update(of=("self",)).filter(pk=pk).first()
 
 
@@ -55,6 +61,7 @@ def reserve_next_entry(
     is one indexed probe (``entry_callbacks``; ``entry_agent_queue`` for the other two). One
     statement instead of three SELECTs and an UPDATE: "next record" is the agents' hot path.
     """
+    lock_taken(Level.ENTRY)
     skip_locked = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
     S = Entry.State
     mine = "campaign_id = %s AND agent_id = %s"

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "routing",
     "campaigns",
     "leads",
+    # Pages and admin screens that compose several apps; above them all (docs/architecture.md).
+    "desk",
     "demo",
 ]
 
@@ -277,6 +279,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 CONTACT_LIST_MAX_UPLOAD_BYTES = env.int("CONTACT_LIST_MAX_UPLOAD_BYTES", default=300 * 1_048_576)
 # The inbound webhook refuses bodies above this (413).
 WEBHOOK_MAX_REQUEST_BYTES = env.int("WEBHOOK_MAX_REQUEST_BYTES", default=65_536)
+
+# A transaction that takes locks against the one order (agents/lockorder.py) fails at once;
+# on in the test suite, off in production (where the helpers only skip the bookkeeping).
+LOCK_ORDER_CHECK = env.bool("LOCK_ORDER_CHECK", default=False)
 
 # --- Security -------------------------------------------------------------------------
 # HTTPS=1 in production turns on everything that only makes sense behind TLS; plain-HTTP

@@ -23,3 +23,6 @@ STORAGES = {
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 SECURE_SSL_REDIRECT = False
+# Every test checks the one lock order (agents/lockorder.py): a transaction that goes back
+# down the order raises.
+LOCK_ORDER_CHECK = True

@@ -1,19 +1,10 @@
-"""The one lock order of Switchboard, and the helpers that take the contact-level locks.
+"""The contact-level locks of the one lock order (``agents/lockorder.py``), and the
+primary-load counters' lock that comes after them.
 
-Every service that locks rows does it through a helper of a ``locks`` module (this one and
-``routing/locks.py``, ``agents/locks.py``; a test in ``tests/routing/test_spine_fixes.py``
-fails on a ``select_for_update`` anywhere else).
-Within one transaction the levels are taken in this order, never backwards, and the rows of
-one level in primary-key order, so two transactions never wait on each other in a cycle:
-
-1. ``DISTRIBUTION`` — a reassignment group or routing rule (``routing.locks``): one decision
-   at a time per group, its rotation read and stored under the lock;
-2. ``ROUND`` — a contact's open round (``routing.locks``);
-3. ``CONTACT`` — contacts (here), in pk order;
-4. ``PRIMARY_LOAD`` — the per-agent counters, in agent order (an upsert in
-   ``contacts.ownership.primary_load_apply``, which sorts its rows).
-
-A lower level never needs a higher one's lock: ``contacts`` knows nothing of rounds, and a
+Every service that locks rows does it through a helper of a ``locks`` module, which records
+its level (``agents.lockorder.lock_taken``); a test in ``tests/routing/test_spine_fixes.py``
+fails on a row or table lock anywhere else. Contacts are locked in pk order (in chunks);
+a lower level never needs a higher one's lock: ``contacts`` knows nothing of rounds, and a
 round's hold on a contact is a field of the contact (``Contact.reassign_hold``).
 """
 
@@ -23,13 +14,12 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from agents.lockorder import Level, lock_taken
 from agents.models import Agent
 from agents.rawsql import instance_from_row, prepared_cursor
 from agents.selectors import LEAD_CENTER_LEVELS
 
-from .models import Contact, Interaction
-
-LOCK_ORDER = ("distribution", "round", "contact", "primary_load")
+from .models import AssignmentEmail, Contact, Interaction, PrimaryLoad
 
 # Contacts locked per statement: bounded, so a 100,000-contact book is locked in chunks, all
 # in one pk order.
@@ -54,6 +44,7 @@ def lock_contacts(*, company_id: int, ids: Iterable[int]) -> Iterable[list[Locke
     of other companies' or missing contacts are simply not yielded."""
     ordered = sorted(set(ids))
     for start in range(0, len(ordered), CHUNK):
+        lock_taken(Level.CONTACT, ordered[start : start + CHUNK])
         rows = (
             Contact.objects.select_for_update(of=("self",))
             .filter(company_id=company_id, pk__in=ordered[start : start + CHUNK])
@@ -71,6 +62,7 @@ def lock_contacts(*, company_id: int, ids: Iterable[int]) -> Iterable[list[Locke
 
 def lock_contact(pk: int) -> Contact:
     """Lock one contact (with its primary agent and company loaded)."""
+    lock_taken(Level.CONTACT, [pk])
     return (
         Contact.objects.select_for_update(of=("self",))
         .select_related("primary_agent", "company")
@@ -156,6 +148,8 @@ def lock_contact_for_inbound(
     if row[0] is None:
         return InboundLock(contact=None, key_interaction_id=row[-1])
     contact = instance_from_row(Contact, row[:split])
+    # (recorded once the number's contact is known: the statement found it by phone)
+    lock_taken(Level.CONTACT, [contact.pk])
     agent_row = row[split:-2]
     # (an agent id the statement's snapshot cannot see reads as no agent: routed to the pool)
     contact.primary_agent = (
@@ -170,9 +164,37 @@ def lock_contact_for_inbound(
 def lock_book(*, company_id: int, agent_id: int) -> list[int]:
     """Lock every contact the agent is primary agent of (and that is not being re-assigned),
     in pk order, in one statement; returns their ids."""
-    return list(
+    lock_taken(Level.CONTACT)
+    ids = list(
         Contact.objects.select_for_update(of=("self",))
         .filter(company_id=company_id, primary_agent_id=agent_id, reassign_hold__isnull=True)
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+    lock_taken(Level.CONTACT, ids)  # held now: taking them again later waits for nothing
+    return ids
+
+
+def lock_primary_load(agent_ids: Iterable[int]) -> None:
+    """Record the per-agent counters' row locks, the last level: ``primary_load_apply``
+    takes them by its upsert, in agent order."""
+    lock_taken(Level.PRIMARY_LOAD, agent_ids)
+
+
+def lock_primary_load_table() -> None:
+    """Lock every counter for a recount: no assignment may commit between the count and the
+    rewrite (their upserts wait for this lock, which holds them off until we commit)."""
+    lock_taken(Level.PRIMARY_LOAD)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {PrimaryLoad._meta.db_table} IN EXCLUSIVE MODE")
+
+
+def lock_assignment_email(pk: int) -> AssignmentEmail | None:
+    """The email row, locked; None when another worker holds it (or it is gone). It stands
+    alone: the sending transaction takes no other lock."""
+    lock_taken(Level.ASSIGNMENT_EMAIL)
+    queryset = AssignmentEmail.objects.select_related("agent", "company", "actor")
+    if connection.features.has_select_for_update_skip_locked:
+        queryset = queryset.select_for_update(skip_locked=True, of=("self",))
+    return queryset.filter(pk=pk).first()

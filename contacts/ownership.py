@@ -22,7 +22,7 @@ from agents.bulk import copy_insert
 from agents.models import Agent, Company
 from agents.selectors import eligible_primary_agents
 
-from .locks import lock_contacts
+from .locks import lock_contacts, lock_primary_load, lock_primary_load_table
 from .models import AssignmentEmail, Contact, PrimaryLoad, TimelineEntry
 from .tasks import send_assignment_email
 
@@ -133,11 +133,12 @@ def primary_agents_check(*, company: Company, agents: Iterable[Agent | None]) ->
 def primary_load_apply(*, company_id: int, deltas: Mapping[int, int]) -> None:
     """Add ``deltas`` (agent id -> +/- contacts) to the agents' primary-contact counts.
 
-    One upsert statement, in agent order (the last level of ``contacts.locks.LOCK_ORDER``);
+    One upsert statement, in agent order (the last level of ``agents.lockorder.ORDER``);
     called inside the transaction of the change it counts."""
     rows = sorted((company_id, agent_id, n) for agent_id, n in deltas.items() if agent_id and n)
     if not rows:
         return
+    lock_primary_load(agent_id for _, agent_id, _ in rows)
     table = PrimaryLoad._meta.db_table
     values = ", ".join(["(%s, %s, %s)"] * len(rows))
     with connection.cursor() as cursor:
@@ -152,11 +153,7 @@ def primary_load_apply(*, company_id: int, deltas: Mapping[int, int]) -> None:
 @transaction.atomic
 def contacts_recount_primary_load(*, company: Company) -> int:
     """Rebuild the company's primary-contact counts from the contacts themselves."""
-    if connection.vendor == "postgresql":
-        # No assignment may commit between the count and the rewrite (they upsert counters,
-        # which this lock waits for and then holds off until we commit).
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {PrimaryLoad._meta.db_table} IN EXCLUSIVE MODE")
+    lock_primary_load_table()
     counts = (
         Contact.objects.filter(company=company, primary_agent__isnull=False)
         .values_list("primary_agent")

@@ -1,4 +1,4 @@
-"""The leads' row locks, in the one lock order of Switchboard.
+"""The leads' row locks, in the one lock order of Switchboard (``agents/lockorder.py``).
 
 A leads path locks, within one transaction and never backwards:
 
@@ -15,13 +15,10 @@ from collections.abc import Iterable
 
 from django.db import connection
 
-from contacts.locks import LOCK_ORDER as CONTACTS_LOCK_ORDER
+from agents.lockorder import Level, lock_taken
 from contacts.locks import LockedContact, lock_contacts
 
 from .models import Lead, LeadEmail
-
-# Where the leads' levels sit in the order of contacts/locks.py.
-LOCK_ORDER = (*CONTACTS_LOCK_ORDER[: CONTACTS_LOCK_ORDER.index("contact") + 1], "lead")
 
 
 def lock_customers(*, company_id: int, ids: Iterable[int]) -> list[LockedContact]:
@@ -37,17 +34,22 @@ def lock_open_leads(*, contact_ids: Iterable[int]) -> dict[int, Lead]:
     ids = sorted(set(contact_ids))
     found: dict[int, Lead] = {}
     for start in range(0, len(ids), 2000):
+        lock_taken(Level.LEAD)
         rows = (
             Lead.objects.select_for_update(of=("self",))
             .filter(contact_id__in=ids[start : start + 2000], status=Lead.Status.OPEN)
             .order_by("pk")
         )
-        found.update({lead.contact_id: lead for lead in rows})
+        chunk = {lead.contact_id: lead for lead in rows}
+        lock_taken(Level.LEAD, [lead.pk for lead in chunk.values()])
+        found.update(chunk)
     return found
 
 
 def lock_lead_email(pk: int) -> LeadEmail | None:
-    """The email row, locked; None when another worker holds it (or it is gone)."""
+    """The email row, locked; None when another worker holds it (or it is gone). It stands
+    alone: the sending transaction takes no other lock."""
+    lock_taken(Level.LEAD_EMAIL)
     queryset = LeadEmail.objects.select_related("agent", "company", "actor")
     if connection.features.has_select_for_update_skip_locked:
         queryset = queryset.select_for_update(skip_locked=True, of=("self",))

@@ -1,10 +1,11 @@
-"""Routing's levels of the one lock order (``contacts.locks`` holds the order and the rest).
-
-1. distribution (a reassignment group or routing rule), 2. round — then contacts, then the
-load counters, through ``contacts.locks``. Several distributions are locked groups first, then
-rules, each in pk order."""
+"""Routing's levels of the one lock order (``agents/lockorder.py``): groups, then rules (the
+distributions: one decision at a time per group or rule), then rounds, each in pk order — then
+contacts and the load counters, through ``contacts.locks``. An offer's email row stands
+alone in its transaction."""
 
 from collections.abc import Iterable
+
+from agents.lockorder import Level, lock_taken
 
 from .models import Offer, ReassignmentGroup, Round, RoutingRule
 
@@ -13,6 +14,7 @@ from .models import Offer, ReassignmentGroup, Round, RoutingRule
 # company row locked FOR UPDATE would block every other transaction's foreign-key checks on it
 # at commit — a deadlock PostgreSQL reports between a handover and a plain reassignment).
 def lock_group(pk: int) -> ReassignmentGroup:
+    lock_taken(Level.GROUP, [pk])
     return (
         ReassignmentGroup.objects.select_for_update(of=("self",))
         .select_related("company")
@@ -21,6 +23,7 @@ def lock_group(pk: int) -> ReassignmentGroup:
 
 
 def lock_rule(pk: int) -> RoutingRule:
+    lock_taken(Level.RULE, [pk])
     return RoutingRule.objects.select_for_update(of=("self",)).select_related("company").get(pk=pk)
 
 
@@ -36,8 +39,10 @@ def lock_sources(*, group_ids: Iterable[int], rule_ids: Iterable[int]) -> None:
     groups = sorted({pk for pk in group_ids if pk})
     rules = sorted({pk for pk in rule_ids if pk})
     if groups:
+        lock_taken(Level.GROUP, groups)
         list(ReassignmentGroup.objects.select_for_update().filter(pk__in=groups).order_by("pk"))
     if rules:
+        lock_taken(Level.RULE, rules)
         list(RoutingRule.objects.select_for_update().filter(pk__in=rules).order_by("pk"))
 
 
@@ -49,6 +54,7 @@ def lock_source_of_round(round_id: int) -> None:
 
 
 def lock_round(round_id: int) -> Round | None:
+    lock_taken(Level.ROUND, [round_id])
     return (
         Round.objects.select_for_update(of=("self",))
         .select_related("group", "rule", "company")
@@ -58,13 +64,15 @@ def lock_round(round_id: int) -> Round | None:
 
 
 def lock_rounds(round_ids: Iterable[int]) -> list[Round]:
-    return list(
-        Round.objects.select_for_update(of=("self",)).filter(pk__in=set(round_ids)).order_by("pk")
-    )
+    ids = sorted(set(round_ids))
+    if ids:
+        lock_taken(Level.ROUND, ids)
+    return list(Round.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk"))
 
 
 def lock_offer(offer_id: int) -> Offer | None:
     """An offer, for its email (no other lock is taken in that transaction)."""
+    lock_taken(Level.OFFER_EMAIL)
     return (
         Offer.objects.select_for_update(of=("self",))
         .select_related("round__contact", "round__group", "round__rule", "round__company", "agent")
