@@ -3,8 +3,9 @@
 Every assign, unassign, resolve and win goes through ``leads_change`` (1..N customers). In
 one transaction it locks the customers, then their open leads (``leads.locks``), applies the
 gates (a Leads Agent only; a customer whose most recent order is Partial), writes one
-timeline row per change through ``contacts.services.timeline_record`` and, for assignments,
-queues one email per agent after commit. It skips, and says why, the customers it leaves
+timeline row per change (in bulk, ``contacts.services.timeline_record_many``: a constant
+number of queries for 1..N leads) and, for assignments, queues one email per agent after
+commit. It skips, and says why, the customers it leaves
 alone. Single-lead wrappers turn a skip into a ``ValidationError``.
 """
 
@@ -229,49 +230,65 @@ def leads_change(
         Change.RESOLVE: (Lead.Status.RESOLVED, TimelineEntry.Kind.LEAD_RESOLVED, "resolved"),
         Change.WIN: (Lead.Status.WON, TimelineEntry.Kind.LEAD_WON, "won"),
     }[change]
-    contacts = {c.pk: c for c in Contact.objects.filter(pk__in=ids).only("pk", "company_id")}
+    closing: list[Lead] = []
     for pk in ids:
         lead = open_leads.get(pk)
         if lead is None:
             outcome.skipped[pk] = Skip.NO_OPEN_LEAD
-            continue
-        if only_agent is not None and lead.agent_id != only_agent.pk:
+        elif only_agent is not None and lead.agent_id != only_agent.pk:
             outcome.skipped[pk] = Skip.NOT_YOURS
-            continue
-        lead.status = status
-        lead.resolved_at = now
-        lead.resolved_by = actor
-        fields = ["status", "resolved_at", "resolved_by"]
-        if change is Change.RESOLVE:
-            lead.disposition = disposition
-            fields.append("disposition")
-        if change is Change.WIN:
-            lead.won_order = order
-            fields.append("won_order")
-        lead.save(update_fields=fields)
+        else:
+            closing.append(lead)
+    if not closing:
+        return outcome
+    # Constant queries for 1..N leads: every lead gets the same values (one UPDATE per
+    # chunk), their agents are read at once, the timeline rows are inserted in bulk.
+    values: dict[str, object] = {"status": status, "resolved_at": now, "resolved_by": actor}
+    if change is Change.RESOLVE:
+        values["disposition"] = disposition
+    if change is Change.WIN:
+        values["won_order"] = order
+    for start in range(0, len(closing), 2000):
+        chunk = [lead.pk for lead in closing[start : start + 2000]]
+        Lead.objects.filter(pk__in=chunk).update(**values)
+    agents = Agent.objects.in_bulk({lead.agent_id for lead in closing})
+    contacts = {
+        c.pk: c
+        for c in Contact.objects.filter(pk__in=[lead.contact_id for lead in closing]).only(
+            "pk", "company_id"
+        )
+    }
+    rows = []
+    for lead in closing:
+        for name, value in values.items():
+            setattr(lead, name, value)
+        lead.agent = agents[lead.agent_id]
         if change is Change.UNASSIGN:
             text = f"Lead of {lead.agent} unassigned by {_who(actor)}"
         elif change is Change.RESOLVE:
             text = f"Lead resolved without a sale by {_who(actor)}: {disposition}"
         else:
             text = f"Lead of {lead.agent} won: order {order.number if order else ''} is Complete"
-        timeline_record(
-            contact=contacts[pk],
-            kind=kind,
-            actor=actor,
-            agent=lead.agent,
-            message=f"{text}{suffix}.",
-            details={
-                "lead": lead.pk,
-                "agent": lead.agent_id,
-                "disposition": disposition.pk if disposition else None,
-                "disposition_name": str(disposition) if disposition else None,
-                "order": order.pk if order else None,
-                "reason": reason,
-                "change": verb,
-            },
+        rows.append(
+            {
+                "contact": contacts[lead.contact_id],
+                "kind": kind,
+                "actor": actor,
+                "agent": lead.agent,
+                "message": f"{text}{suffix}.",
+                "details": {
+                    "lead": lead.pk,
+                    "agent": lead.agent_id,
+                    "disposition": disposition.pk if disposition else None,
+                    "disposition_name": str(disposition) if disposition else None,
+                    "order": order.pk if order else None,
+                    "reason": reason,
+                    "change": verb,
+                },
+            }
         )
-        outcome.changed.append(lead)
+    timeline_record_many(rows=rows)
+    outcome.changed = closing
     return outcome
 
 
