@@ -1,7 +1,6 @@
 from django import forms
 
 from agents.models import Agent, Company
-from contacts.models import Contact
 
 from .models import Order
 from .selectors import OrderFilters, company_products, leads_agents, sales_dispositions
@@ -89,9 +88,3 @@ class OrderFiltersForm(forms.Form):
             product=data.get("product"),
             agent=data.get("agent"),
         )
-
-
-class CustomerChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Contact) -> str:
-        bits = [obj.name or "(no name)", obj.display_phone, obj.email]
-        return " · ".join(b for b in bits if b)

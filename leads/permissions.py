@@ -24,10 +24,6 @@ def is_leads_agent(user: Agent) -> bool:
     return not user.is_superuser and user.access_level == AccessLevel.LEADS_AGENT
 
 
-def is_leads_admin(user: Agent) -> bool:
-    return user.is_superuser or user.access_level == AccessLevel.ADMIN
-
-
 def restricted_ids(
     *,
     user: Agent,
@@ -42,18 +38,6 @@ def restricted_ids(
     if not settings.restrict_to_assigned:
         return None
     return reachable_contact_ids(company=company, agent=user, now=now)
-
-
-def customers_in_scope(
-    queryset: QuerySet[Contact],
-    *,
-    user: Agent,
-    company: Company,
-    settings: LeadsSettings | None = None,
-) -> QuerySet[Contact]:
-    queryset = queryset.filter(company=company)
-    only = restricted_ids(user=user, company=company, settings=settings)
-    return queryset if only is None else queryset.filter(pk__in=only)
 
 
 def customer_reachable(

@@ -208,14 +208,6 @@ def center_ring_facts(*, center: ContactCenter, call_type: str = "") -> CenterFa
     )
 
 
-def _line(agent: Agent) -> AgentLine | None:
-    # select_related filled it; no row raises (without a query).
-    try:
-        return agent.line
-    except AgentLine.DoesNotExist:
-        return None
-
-
 def center_waiting_older_than(*, center: ContactCenter, minutes: int) -> int:
     """Items waiting (unanswered) in the center's queue for longer than ``minutes``."""
     limit = timezone.now() - timedelta(minutes=minutes)
