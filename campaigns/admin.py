@@ -17,21 +17,20 @@ from agents.centers.models import ContactCenter
 from agents.permissions import CompanyScopedAdmin, scope_to_company
 
 from . import selectors, services
-from .csvfile import Refused, csv_safe
+from .csv_reader import Refused, csv_safe
 from .forms import CampaignForm, ContactListForm, UploadForm
-from .importing import list_import_create, store_upload
 from .models import Campaign, ContactList, ListImport
 from .permissions import import_in_scope
-from .tasks import run_list_import
 
 
 def _start_import(request, contact_list: ContactList, upload, kind: str) -> ListImport:
-    stored, _ = store_upload(upload.chunks(), name=upload.name)
-    list_import = list_import_create(
-        contact_list=contact_list, path=stored, file_name=upload.name, kind=kind, actor=request.user
+    return services.list_import_start(
+        contact_list=contact_list,
+        chunks=upload.chunks(),
+        file_name=upload.name,
+        kind=kind,
+        actor=request.user,
     )
-    run_list_import.delay_on_commit(list_import.pk)
-    return list_import
 
 
 class ListImportInline(admin.TabularInline):

@@ -9,16 +9,15 @@ from django.utils import timezone
 from agents.centers.models import CenterMembership
 from agents.models import Agent, Company
 
-from .importing import progress_file
 from .models import (
     AgentKey,
     Campaign,
-    ContactList,
     Entry,
     ListImport,
     OwnerChange,
     RejectedRow,
 )
+from .progress import progress_file
 
 S = Entry.State
 OPEN = [S.QUEUED, S.RESERVED, S.CALLED]
@@ -237,7 +236,3 @@ def entry_for_agent(*, campaign: Campaign, agent: Agent, pk: int) -> Entry | Non
 
 def record_cells(entry: Entry) -> list[tuple[str, str]]:
     return list(zip(entry.record.contact_list.columns, entry.record.cells, strict=False))
-
-
-def lists_for_company(company: Company) -> QuerySet[ContactList]:
-    return ContactList.objects.filter(company=company)

@@ -1,5 +1,8 @@
-"""A campaign's life: create, change what may change, start (distribute), pause, resume,
-recycle, complete; owner changes stored while it runs and honoured at the next recycle."""
+"""Contact lists: an import started for an upload, a list deleted with its records. A
+campaign's life: create, change what may change, start (distribute), pause, resume, recycle,
+complete; owner changes stored while it runs and honoured at the next recycle."""
+
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -15,22 +18,58 @@ from .distribution import (
     too_many_agents,
     unfinished_agents,
 )
+from .importing import list_import_create
 from .locks import lock_campaign, lock_contact_list
 from .models import (
     MAX_SORT_COLUMNS,
     Campaign,
     ContactList,
+    ListImport,
     OwnerChange,
     Record,
+    RecordContact,
     cell_field,
     records_of_list_sql,
 )
+from .tasks import run_list_import
+from .uploads import remove_stored, store_upload
 
 # Fixed when the campaign is created (the anchor product's rule): a change would move
 # records between queues behind the agents' backs.
 IMMUTABLE = ("dialing_mode", "agent_owned", "queue", "contact_list", "agent_column")
 EDITABLE = ("name", "sort")
 S = Campaign.Status
+
+
+def list_import_start(
+    *,
+    contact_list: ContactList,
+    chunks: Iterable[bytes],
+    file_name: str,
+    kind: str = ListImport.Kind.INITIAL,
+    actor: Agent | None = None,
+    enqueue: bool = True,
+) -> ListImport:
+    """Store an upload (``chunks``) and create its import; the load is queued after commit
+    (``enqueue=False``: the caller runs it with ``importing.list_import_run``, as the command
+    does for its progress bar and the demo to go on with the list). Raises ``Refused`` for a
+    file past the size limit, storing nothing.
+
+    The import is created in a transaction of its own (a savepoint inside the caller's); if
+    it rolls back, the stored file is removed at once: a stored file always has its import.
+    Call it last in an enclosing transaction: a rollback after it returns is not seen."""
+    path, _ = store_upload(chunks, name=file_name)
+    try:
+        with transaction.atomic():
+            list_import = list_import_create(
+                contact_list=contact_list, path=path, file_name=file_name, kind=kind, actor=actor
+            )
+            if enqueue:
+                run_list_import.delay_on_commit(list_import.pk)
+    except BaseException:
+        remove_stored(path)
+        raise
+    return list_import
 
 
 @transaction.atomic
@@ -44,13 +83,13 @@ def contact_list_delete(*, contact_list: ContactList) -> None:
     locked = lock_contact_list(contact_list.pk)
     where, params = records_of_list_sql(locked.pk)  # read before the imports go with the list
     locked.delete()
+    table, pk = Record._meta.db_table, Record._meta.pk.column
+    links = RecordContact._meta.db_table
+    link = RecordContact._meta.get_field("record").column
     with connection.cursor() as cursor:
-        records = f"SELECT r.id FROM campaigns_record AS r WHERE {where}"  # noqa: S608
-        cursor.execute(
-            f"DELETE FROM campaigns_recordcontact WHERE record_id IN ({records})",  # noqa: S608
-            params,
-        )
-        cursor.execute(f"DELETE FROM campaigns_record WHERE id IN ({records})", params)  # noqa: S608
+        records = f"SELECT r.{pk} FROM {table} AS r WHERE {where}"  # noqa: S608
+        cursor.execute(f"DELETE FROM {links} WHERE {link} IN ({records})", params)  # noqa: S608
+        cursor.execute(f"DELETE FROM {table} WHERE {pk} IN ({records})", params)  # noqa: S608
 
 
 def campaign_clean(

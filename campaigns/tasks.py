@@ -2,8 +2,9 @@
 
 from celery import shared_task
 
-from .importing import list_import_run, remove_upload
+from .importing import list_import_run
 from .models import ListImport
+from .uploads import remove_upload
 
 
 @shared_task(name="campaigns.run_list_import")

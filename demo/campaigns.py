@@ -4,9 +4,10 @@ error, so the preview page, the dashboard and the error page all show something.
 
 from agents.centers.models import ContactCenter
 from agents.models import Agent, Company
-from campaigns.importing import list_import_create, list_import_run, remove_upload, store_upload
+from campaigns.importing import list_import_run
 from campaigns.models import Campaign, ContactList, ListImport
-from campaigns.services import campaign_create, campaign_start
+from campaigns.services import campaign_create, campaign_start, list_import_start
+from campaigns.uploads import remove_upload
 
 LIST_NAME = "Spring valuations"
 CAMPAIGN_NAME = "Spring valuations (agent-owned)"
@@ -43,12 +44,12 @@ def seed_campaigns(company: Company, people: dict[str, Agent]) -> Campaign | Non
         return None
     contact_list, _ = ContactList.objects.get_or_create(company=company, name=LIST_NAME)
     if not contact_list.columns:
-        path, _ = store_upload([_csv()], name="spring-valuations.csv")
-        list_import = list_import_create(
+        list_import = list_import_start(
             contact_list=contact_list,
-            path=path,
+            chunks=[_csv()],
             file_name="spring-valuations.csv",
             actor=people.get("admin@northwind.test"),
+            enqueue=False,
         )
         done = list_import_run(list_import_id=list_import.pk)
         remove_upload(done)

@@ -7,9 +7,10 @@ from django.db import connections
 
 from agents.centers.models import Disposition
 from agents.centers.services import center_add_members
-from campaigns.importing import list_import_create, list_import_run, store_upload
+from campaigns.importing import list_import_create, list_import_run
 from campaigns.models import ContactList, ListImport
 from campaigns.services import campaign_create
+from campaigns.uploads import store_upload
 from tests.agents.factories_centers import ContactCenterFactory
 
 

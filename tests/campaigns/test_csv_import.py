@@ -7,10 +7,11 @@ from django.core.management.base import CommandError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campaigns import csvfile, importing
-from campaigns.importing import list_import_create, list_import_run, store_upload
+from campaigns import copy_text, csv_reader, importing
+from campaigns.importing import list_import_create, list_import_run
 from campaigns.models import ContactList, ListImport, Record, RecordContact, RejectedRow
 from campaigns.services import contact_list_delete
+from campaigns.uploads import store_upload
 from tests.campaigns.helpers import at_once, load_list, phone
 from tests.factories import ContactFactory
 
@@ -71,7 +72,7 @@ def test_a_file_that_stops_being_utf8_after_a_megabyte_loads_whole_as_windows_12
     data = ("Phone,Name\n" + "\n".join(rows) + "\n").encode() + "+1 212 555 9999,Zoë\n".encode(
         "cp1252"
     )
-    assert len(data) > csvfile.CHUNK
+    assert len(data) > copy_text.CHUNK
     # when imported
     result = load_list(company, data)
     # then the file is read again from the start as Windows-1252, every row once
@@ -114,7 +115,7 @@ def test_refused_files_say_why_and_load_nothing(company, data, message):
 
 def test_more_rows_than_the_limit_refuses_the_whole_file(company, monkeypatch):
     # given a row limit of 3 (the real one is 1,000,000)
-    monkeypatch.setattr(csvfile, "MAX_ROWS", 3)
+    monkeypatch.setattr(csv_reader, "MAX_ROWS", 3)
     data = "Phone\n" + "".join(f"{phone(i)}\n" for i in range(4))
     # when 4 rows are imported
     result = load_list(company, data)
@@ -134,7 +135,7 @@ def test_a_file_over_the_size_limit_is_refused(company, settings):
     # given a limit of 100 bytes
     settings.CONTACT_LIST_MAX_UPLOAD_BYTES = 100
     # when a bigger file is stored, then it is refused at once with the limit
-    with pytest.raises(csvfile.Refused, match="larger than the limit"):
+    with pytest.raises(csv_reader.Refused, match="larger than the limit"):
         load_list(company, "Phone\n" + "".join(f"{phone(i)}\n" for i in range(20)))
 
 
@@ -253,7 +254,7 @@ def test_deleting_a_list_deletes_its_imports_and_records_and_no_others(company):
 
 
 def test_the_rejected_rows_csv_is_escaped_against_formulas():
-    assert [csvfile.csv_safe(v) for v in ["=1+1", "+1", "-2", "@x", "\tx", "\rx", "ok", 5]] == [
+    assert [csv_reader.csv_safe(v) for v in ["=1+1", "+1", "-2", "@x", "\tx", "\rx", "ok", 5]] == [
         "'=1+1", "'+1", "'-2", "'@x", "'\tx", "'\rx", "ok", "5"]  # fmt: skip
 
 
@@ -417,7 +418,7 @@ def test_the_copy_stream_gives_the_reference_answer_for_every_row(
     path.write_bytes(buffer.getvalue().encode())
     order = [2, 0, 1] if reorder else None
     # when it is read row by row (the reference) and as COPY text in blocks
-    _, reference = csvfile.read(path, region="US")
+    _, reference = csv_reader.read(path, region="US")
     expected_loaded, expected_rejected = [], []
     for row in reference:
         if row.cells is None:
@@ -425,9 +426,9 @@ def test_the_copy_stream_gives_the_reference_answer_for_every_row(
         else:
             cells = row.cells if order is None else [row.cells[i] for i in order]
             expected_loaded.append((row.line, row.phone, cells))
-    _, stream = csvfile.read(path, region="US")
+    _, stream = csv_reader.read(path, region="US")
     loaded, rejected, count = [], [], 0
-    for text, valid, bad in csvfile.copy_blocks(
+    for text, valid, bad in copy_text.copy_blocks(
         stream, list_id=1, import_id=2, order=order, chunk_chars=chunk_chars
     ):
         loaded += _copy_lines(text, delimiter)
@@ -443,12 +444,12 @@ def test_a_cell_past_the_csv_limit_refuses_the_file_on_every_path(tmp_path):
     path = tmp_path / "list.csv"
     path.write_text(f"Phone,Note\n{phone(1)},a\n{phone(2)},{'x' * 140_000}\n{phone(3)},c\n")
     # when it is read row by row (the reference) and as COPY text
-    _, reference = csvfile.read(path, region="US")
-    with pytest.raises(csvfile.Refused) as by_rows:
+    _, reference = csv_reader.read(path, region="US")
+    with pytest.raises(csv_reader.Refused) as by_rows:
         list(reference)
-    _, stream = csvfile.read(path, region="US")
-    with pytest.raises(csvfile.Refused) as by_copy:
-        list(csvfile.copy_blocks(stream, list_id=1, import_id=2))
+    _, stream = csv_reader.read(path, region="US")
+    with pytest.raises(csv_reader.Refused) as by_copy:
+        list(copy_text.copy_blocks(stream, list_id=1, import_id=2))
     # then both refuse the file, naming the same line
     assert by_copy.value.message == by_rows.value.message
     assert by_rows.value.message.startswith("Line 3 cannot be read as CSV")
@@ -466,8 +467,8 @@ def test_the_copy_stream_comes_in_blocks_of_about_its_size_whatever_the_lines(tm
     path = tmp_path / "list.csv"
     path.write_text("Phone,Note\n" + body, newline="")
     # when read as COPY text in blocks of about 1,000 characters
-    _, stream = csvfile.read(path, region="US")
-    blocks = list(csvfile.copy_blocks(stream, list_id=1, import_id=2, chunk_chars=1000))
+    _, stream = csv_reader.read(path, region="US")
+    blocks = list(copy_text.copy_blocks(stream, list_id=1, import_id=2, chunk_chars=1000))
     # then no block is much larger than that, and every row is there
     assert sum(valid for _, valid, _ in blocks) == 300
     assert max(len(text) for text, _, _ in blocks) < 2000

@@ -5,12 +5,14 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from agents.models import Company
-from campaigns.csvfile import Refused
-from campaigns.importing import list_import_create, list_import_run, remove_upload, store_upload
+from campaigns.csv_reader import Refused
+from campaigns.importing import list_import_run
 from campaigns.models import ContactList, ListImport
-from campaigns.services import contact_list_delete
+from campaigns.services import contact_list_delete, list_import_start
+from campaigns.uploads import remove_upload
 
 
 class Command(BaseCommand):
@@ -31,13 +33,18 @@ class Command(BaseCommand):
         if ContactList.objects.filter(company=found, name=name).exists():
             raise CommandError(f"{found} already has a list named “{name}”: pick another --name.")
         try:
-            with open(file, "rb") as handle:
-                path, size = store_upload(iter(lambda: handle.read(1 << 20), b""), name=file.name)
+            # The list and its import together: a refused upload leaves neither.
+            with transaction.atomic(), open(file, "rb") as handle:
+                contact_list = ContactList.objects.create(company=found, name=name)
+                list_import = list_import_start(
+                    contact_list=contact_list,
+                    chunks=iter(lambda: handle.read(1 << 20), b""),
+                    file_name=file.name,
+                    enqueue=False,
+                )
         except Refused as refusal:
             raise CommandError(refusal.message) from None
-        contact_list = ContactList.objects.create(company=found, name=name)
-        list_import = list_import_create(contact_list=contact_list, path=path, file_name=file.name)
-        bar = _Bar(self.stdout, size)
+        bar = _Bar(self.stdout, list_import.file_size)
         result = list_import_run(list_import_id=list_import.pk, on_progress=bar)
         bar.finish()
         remove_upload(result)
