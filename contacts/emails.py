@@ -4,13 +4,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from agents import zones
 from agents.outbox import OutboxKind, outbox_send
 
+from .locks import lock_assignment_email
 from .models import AssignmentEmail, Contact
 
 # Contacts listed one by one in a bulk assignment's email; the rest are counted.
@@ -82,14 +82,6 @@ def still_assigned(email: AssignmentEmail) -> list[int]:
         ).values_list("pk", "ownership_version")
         current += [pk for pk, version in rows if wanted.get(pk) == version]
     return sorted(current)
-
-
-def lock_assignment_email(pk: int) -> AssignmentEmail | None:
-    """The email row, locked; None when another worker holds it (or it is gone)."""
-    queryset = AssignmentEmail.objects.select_related("agent", "company", "actor")
-    if connection.features.has_select_for_update_skip_locked:
-        queryset = queryset.select_for_update(skip_locked=True, of=("self",))
-    return queryset.filter(pk=pk).first()
 
 
 def compose(email: AssignmentEmail) -> EmailMultiAlternatives | None:
