@@ -4,8 +4,9 @@ from django.urls import include, path
 
 from agents import views as agent_views
 from agents.forms import LoginForm
-from contacts import api as contacts_api
-from contacts import views as contacts_views
+from desk import urls as desk_urls
+from desk import workload
+from routing import webhook
 
 urlpatterns = [
     path("", agent_views.landing, name="landing"),
@@ -18,11 +19,11 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("company/", agent_views.switch_company, name="switch_company"),
-    path("workload/", contacts_views.workload, name="workload"),
-    path("api/inbound/", contacts_api.inbound, name="inbound"),
-    path("lead-center/", include("contacts.urls")),
+    path("workload/", workload.workload, name="workload"),
+    path("api/inbound/", webhook.inbound, name="inbound"),
+    path("lead-center/", include(desk_urls.lead_center_urls)),
     path("leads/", include("leads.urls")),
     path("campaigns/", include("campaigns.urls")),
-    path("centers/", include("agents.centers.urls")),
+    path("centers/", include(desk_urls.center_urls)),
     path("admin/", admin.site.urls),
 ]

@@ -1,12 +1,14 @@
+"""The Lead Center's forms: a contact with its primary agent (saved through routing's rules),
+and the agent's presence."""
+
 from django import forms
 from django.core.exceptions import ValidationError
 
 from agents.models import Agent, Company, Presence
 from agents.selectors import eligible_primary_agents
+from contacts.models import Contact
+from contacts.services import contact_clean
 from routing.rules import contact_save_routed
-
-from .models import Contact
-from .services import contact_clean
 
 
 class AgentChoiceField(forms.ModelChoiceField):

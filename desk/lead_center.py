@@ -1,4 +1,5 @@
-"""The Lead Center (agents) and the workload page (admins and supervisors)."""
+"""The Lead Center: an agent's inbox (their items, the active pool, routing's offers), the
+contact page with its re-assignment, add and edit, claims, presence and the heartbeat."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -9,17 +10,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from agents.models import AccessLevel, Presence
-from agents.permissions import STAFF_LEVELS, access_level_required, parse_pk
+from agents.permissions import access_level_required, parse_pk
 from agents.selectors import LEAD_CENTER_LEVELS
 from agents.services import agent_set_presence
-from campaigns.selectors import pending_records_by_agent
-from leads.selectors import leads_agents, open_leads_by_agent
+from contacts import selectors
+from contacts.interactions import interaction_mark_handled, interaction_take
 from routing.rounds import offer_claim, reassignment_start
 from routing.selectors import company_group, company_groups, open_offers, open_round
 
-from . import selectors
 from .forms import ContactForm, PresenceForm
-from .services import interaction_mark_handled, interaction_take
 
 lead_center_required = access_level_required(*LEAD_CENTER_LEVELS)
 TABS = ("mine", "active", "offers", "contacts")
@@ -227,52 +226,3 @@ def handle(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "Marked as handled.")
     return _back(request, reverse("contacts:lead_center"))
-
-
-@access_level_required(*STAFF_LEVELS)
-def workload(request: HttpRequest) -> HttpResponse:
-    sort = request.GET.get("sort", "name")
-    period = request.GET.get("period", "today")
-    period = period if period in selectors.WORKLOAD_PERIODS else "today"
-    rows = selectors.workload(company=request.company, sort=sort, period=period)
-    totals = selectors.workload_totals(company=request.company, rows=rows)
-    # Records still to work in each agent's campaign queues (campaigns app).
-    pending_campaign = pending_records_by_agent(request.company)
-    for row in rows:
-        row.campaign_pending = pending_campaign.get(row.agent.pk, 0)
-    totals["campaign_pending"] = sum(pending_campaign.values())
-    # Bars as percentages of the longest bar (or of the average, if every bar is shorter).
-    top = max([r.primary for r in rows] + [totals["average"]], default=0)
-    chart = [
-        {
-            "row": r,
-            "width": round(100 * r.primary / top, 1) if top else 0,
-            "share": round(100 * (r.share - 1)) if r.share is not None else None,
-        }
-        for r in rows
-    ]
-    return render(
-        request,
-        "contacts/workload.html",
-        {
-            "rows": rows,
-            "sort": sort,
-            "period": period,
-            "periods": [(key, label) for key, (label, _) in selectors.WORKLOAD_PERIODS.items()],
-            "period_label": selectors.WORKLOAD_PERIODS[period][0],
-            "overload_percent": round(100 * selectors.OVERLOAD_ABOVE_AVERAGE),
-            "totals": totals,
-            "spread": totals["spread"],
-            "chart": chart,
-            "overloaded": [item for item in chart if item["row"].overloaded],
-            "average_x": round(100 * totals["average"] / top, 1) if top else 0,
-            "is_admin": request.user.is_superuser or request.user.access_level == AccessLevel.ADMIN,
-            "leads_load": _leads_load(request.company),
-        },
-    )
-
-
-def _leads_load(company) -> list[tuple]:
-    """Each Leads Agent and their open leads (two queries)."""
-    open_leads = open_leads_by_agent(company)
-    return [(agent, open_leads.get(agent.pk, 0)) for agent in leads_agents(company=company)]

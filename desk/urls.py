@@ -1,19 +1,35 @@
+"""The desk's addresses, each under the name it always had: the Lead Center keeps the
+``contacts:`` namespace, a center's dashboard joins the ``centers:`` pages of agents.
+``config/urls.py`` mounts them."""
+
 from django.urls import path
 
-from . import views
+from agents.centers import urls as agents_center_urls
 
-app_name = "contacts"
+from . import lead_center, workload
 
-urlpatterns = [
-    path("", views.lead_center, name="lead_center"),
-    path("live/", views.lead_center_live, name="lead_center_live"),
-    path("presence/", views.set_presence, name="presence"),
-    path("ping/", views.ping, name="ping"),
-    path("contacts/new/", views.contact_add, name="contact_add"),
-    path("contacts/<int:pk>/", views.contact_detail, name="contact"),
-    path("contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),
-    path("contacts/<int:pk>/reassign/", views.reassign, name="reassign"),
-    path("offers/<int:pk>/claim/", views.claim, name="claim"),
-    path("interactions/<int:pk>/take/", views.take, name="take"),
-    path("interactions/<int:pk>/handled/", views.handle, name="handled"),
-]
+lead_center_urls = (
+    [
+        path("", lead_center.lead_center, name="lead_center"),
+        path("live/", lead_center.lead_center_live, name="lead_center_live"),
+        path("presence/", lead_center.set_presence, name="presence"),
+        path("ping/", lead_center.ping, name="ping"),
+        path("contacts/new/", lead_center.contact_add, name="contact_add"),
+        path("contacts/<int:pk>/", lead_center.contact_detail, name="contact"),
+        path("contacts/<int:pk>/edit/", lead_center.contact_edit, name="contact_edit"),
+        path("contacts/<int:pk>/reassign/", lead_center.reassign, name="reassign"),
+        path("offers/<int:pk>/claim/", lead_center.claim, name="claim"),
+        path("interactions/<int:pk>/take/", lead_center.take, name="take"),
+        path("interactions/<int:pk>/handled/", lead_center.handle, name="handled"),
+    ],
+    "contacts",
+)
+
+# The center pages of agents, and the dashboard, which shows the members' load (contacts).
+center_urls = (
+    [
+        *agents_center_urls.urlpatterns,
+        path("<int:pk>/dashboard/", workload.center_dashboard, name="dashboard"),
+    ],
+    agents_center_urls.app_name,
+)

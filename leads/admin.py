@@ -465,20 +465,3 @@ class LeadEmailAdmin(ReadOnlyCompanyScopedAdmin):
     list_display = ["agent", "status", "assigned_at", "sent_at", "attempts"]
     list_filter = ["status"]
     list_select_related = ["agent"]
-
-
-# --- The user admin's Assigned Leads tab (mixed into agents.admin.AgentAdmin) -------------
-class AgentLeadsAdminMixin:
-    """Adds the *Assigned Leads* tab (an object tool of the user's page, see
-    templates/admin/agents/agent/change_form.html) for Leads Agent users."""
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = dict(extra_context or {})
-        agent = agents_in_scope(request).filter(pk=parse_pk(str(object_id))).first()
-        if agent is not None and agent.access_level == AccessLevel.LEADS_AGENT:
-            extra_context["assigned_leads"] = {
-                "count": Lead.objects.filter(agent=agent, status=Lead.Status.OPEN).count(),
-                "url": reverse("admin:leads_lead_assigned", args=[agent.pk]),
-                "add_url": reverse("admin:leads_lead_add") + f"?agent={agent.pk}",
-            }
-        return super().change_view(request, object_id, form_url, extra_context)

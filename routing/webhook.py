@@ -1,4 +1,5 @@
-"""The inbound webhook: ``POST /api/inbound/`` with the company's bearer token."""
+"""The inbound webhook: ``POST /api/inbound/`` with the company's bearer token. An entry point
+of routing: it checks the request and hands it to ``routing.inbound.inbound_receive``."""
 
 import json
 
@@ -11,12 +12,10 @@ from django.views.decorators.http import require_POST
 
 from agents.models import Company
 from agents.selectors import company_by_token_hash
-from routing.inbound import IdempotencyKeyReused, inbound_receive
+from contacts.interactions import MAX_BODY_CHARS
+from contacts.models import Channel, Interaction
 
-from .models import Channel, Interaction
-from .services import MAX_BODY_CHARS
-
-MAX_REQUEST_BYTES = settings.WEBHOOK_MAX_REQUEST_BYTES
+from .inbound import IdempotencyKeyReused, inbound_receive
 
 
 class InboundForm(forms.Form):
@@ -71,6 +70,10 @@ def _error(status: int, message: str, errors: dict | None = None) -> JsonRespons
     return response
 
 
+def _too_large(limit: int) -> JsonResponse:
+    return _error(413, f"The request is too large: at most {limit} bytes.")
+
+
 def _company_for(request: HttpRequest) -> Company | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
@@ -107,15 +110,16 @@ def inbound(request: HttpRequest) -> JsonResponse:
     declared = (request.META.get("CONTENT_LENGTH") or "0").strip()
     if not (declared.isascii() and declared.isdigit()):
         return _error(400, "The Content-Length header must be a number of bytes.")
-    length = int(declared)
-    if length > MAX_REQUEST_BYTES:
-        return _error(413, f"The request is too large: at most {MAX_REQUEST_BYTES} bytes.")
+    # Read when used, so a changed setting (or a test's override) applies at once.
+    limit = settings.WEBHOOK_MAX_REQUEST_BYTES
+    if int(declared) > limit:
+        return _too_large(limit)
     try:
         raw = request.body
     except RequestDataTooBig:
-        return _error(413, f"The request is too large: at most {MAX_REQUEST_BYTES} bytes.")
-    if len(raw) > MAX_REQUEST_BYTES:
-        return _error(413, f"The request is too large: at most {MAX_REQUEST_BYTES} bytes.")
+        return _too_large(limit)
+    if len(raw) > limit:
+        return _too_large(limit)
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):

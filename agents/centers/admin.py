@@ -1,10 +1,10 @@
-"""Contact centers in the admin, and what the user admin adds: devices, the license, and
-the *Contact centers* checkboxes (seed 001's "Make Contact Center Agent")."""
+"""Contact centers in the admin, and the inlines the user admin shows: devices and the
+license. The Agent admin that shows them, with the *Contact centers* checkboxes (seed 001's
+"Make Contact Center Agent"), is ``desk/admin/agents.py``."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 
 from ..permissions import CompanyScopedAdmin, ReadOnlyCompanyScopedAdmin
@@ -180,7 +180,7 @@ class CoachingRequestAdmin(ReadOnlyCompanyScopedAdmin):
     list_filter = ["action"]
 
 
-# --- The user admin's additions --------------------------------------------------------------
+# --- The user admin's inlines (desk/admin/agents.py adds them to the Agent admin) ------------
 class DeviceInline(admin.TabularInline):
     model = Device
     extra = 0
@@ -228,60 +228,3 @@ class AgentLineInline(admin.StackedInline):
     can_delete = False
     verbose_name_plural = "License"
     fields = ["license"]
-
-
-class AgentCentersAdminMixin:
-    """For the user admin: devices and license inlines, and the *Contact centers*
-    checkboxes (check to add, uncheck to remove; the 100-center limit applies)."""
-
-    centers_inlines = [AgentLineInline, DeviceInline]
-
-    def get_inlines(self, request, obj):
-        return [*super().get_inlines(request, obj), *self.centers_inlines] if obj else []
-
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = list(super().get_fieldsets(request, obj))
-        if obj is not None and getattr(request, "company", None) is not None:
-            fieldsets.append(("Contact centers", {"fields": ["contact_centers"]}))
-        return fieldsets
-
-    def get_form(self, request, obj=None, **kwargs):
-        if obj is not None and getattr(request, "company", None) is not None:
-            centers = ContactCenter.objects.filter(company=request.company).order_by("name")
-            field = forms.ModelMultipleChoiceField(
-                queryset=centers,
-                required=False,
-                widget=forms.CheckboxSelectMultiple,
-                label="Contact centers",
-                help_text=f"Check to make them a Contact Center Agent there; uncheck to "
-                f"remove them. Centers of {request.company} only; at most 100 in all.",
-            )
-            base = kwargs.get("form", self.form)
-            kwargs["form"] = type("AgentCentersForm", (base,), {"contact_centers": field})
-        form = super().get_form(request, obj, **kwargs)
-        if obj is not None and "contact_centers" in form.base_fields:
-            form.base_fields["contact_centers"].initial = list(
-                obj.center_memberships.filter(center__company=request.company).values_list(
-                    "center_id", flat=True
-                )
-            )
-        return form
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        if "contact_centers" in form.cleaned_data:
-            services.agent_set_centers(
-                agent=form.instance,
-                centers=form.cleaned_data["contact_centers"],
-                company=request.company,
-                actor=request.user,
-            )
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as error:
-            # Refused at save time (the 100-center limit, an Ai Voice user to upgrade
-            # first): everything was rolled back; say why.
-            self.message_user(request, " ".join(error.messages), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())

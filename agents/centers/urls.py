@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import views
 
+# desk.urls adds the dashboard (it shows the members' load, from contacts) and mounts them.
 app_name = "centers"
 
 urlpatterns = [
@@ -11,7 +12,6 @@ urlpatterns = [
     path("<int:pk>/add/", views.center_add, name="add"),
     path("<int:pk>/upgrade/<int:agent_pk>/", views.center_upgrade, name="upgrade"),
     path("<int:pk>/members/<int:member_pk>/", views.member_role, name="member_role"),
-    path("<int:pk>/dashboard/", views.center_dashboard, name="dashboard"),
     path("<int:pk>/coach/", views.center_coach, name="coach"),
     path("<int:pk>/settings/", views.center_settings, name="settings"),
 ]

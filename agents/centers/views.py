@@ -1,5 +1,6 @@
 """Contact-center pages: the list, a center's members (search, add, roles), the Ai Voice
-upgrade step, the supervisor dashboard, the center's settings, and a user's own devices."""
+upgrade step, coaching, the center's settings, and a user's own devices. The supervisor
+dashboard shows the members' load (contacts), so it lives above, in ``desk/workload.py``."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -8,13 +9,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from contacts.selectors import workload
-
 from ..permissions import access_level_required, parse_pk
 from ..selectors import LEAD_CENTER_LEVELS
 from . import selectors, services
-from .forms import AlertsForm, CenterSettingsForm, DeviceForm, UpgradeForm
-from .models import CenterAlertState, CenterMembership, CoachingRequest, Device, License
+from .forms import CenterSettingsForm, DeviceForm, UpgradeForm
+from .models import CenterMembership, CoachingRequest, Device, License
 from .permissions import can, center_for_request, require
 
 lead_center_people = access_level_required(*LEAD_CENTER_LEVELS)
@@ -163,49 +162,6 @@ def member_role(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
     services.membership_set_role(membership=membership, role=role)
     messages.success(request, f"{membership.agent} is now {Role(role).label} of {center}.")
     return redirect(center)
-
-
-@lead_center_people
-def center_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
-    """Members with presence, role and load; the queue; ring activity; alerts.
-
-    Queries, whatever the number of members (13, asserted in tests): middleware (4), center
-    (1), the user's rights in it (2, guardian: user and group permissions, read once),
-    members with presence (1), workload rows (1, contacts' selector: the same numbers as the
-    workload page), queue (1), ring activity (1), alert states (1), company picker (1)."""
-    center = center_for_request(request, pk)
-    require(request.user, "view_center_dashboard", center)
-    can_alerts = can(request.user, "set_center_alerts", center)
-    alerts_form = AlertsForm(_posted(request), instance=center)
-    if request.method == "POST":
-        require(request.user, "set_center_alerts", center)
-        if alerts_form.is_valid():
-            alerts_form.save()
-            messages.success(request, "Alerts saved. Supervisors are emailed when one trips.")
-            return redirect("centers:dashboard", pk=center.pk)
-    members = list(selectors.center_members(center=center))
-    ids = {m.agent_id for m in members}
-    load = {row.agent.pk: row for row in workload(company=request.company) if row.agent.pk in ids}
-    rows = [(m, load.get(m.agent_id)) for m in members]
-    available = sum(1 for m in members if m.presence_now == "available")
-    return render(
-        request,
-        "agents/centers/dashboard.html",
-        {
-            "title": f"{center.name} — dashboard",
-            "center": center,
-            "rows": rows,
-            "available": available,
-            "queue": selectors.center_queue(center=center),
-            "rings": selectors.center_ring_activity(center=center),
-            "alert_states": list(CenterAlertState.objects.filter(center=center, breached=True)),
-            "alerts_form": alerts_form,
-            "can_alerts": can_alerts,
-            "can_coach": can(request.user, "coach_center", center),
-            "can_manage": can(request.user, "edit_center_settings", center),
-            "actions": CoachingRequest.Action,
-        },
-    )
 
 
 @require_POST

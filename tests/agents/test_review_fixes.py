@@ -94,12 +94,12 @@ def test_a_save_refused_by_the_service_is_a_message_not_a_500(
 ):
     from django.core.exceptions import ValidationError
 
-    import contacts.admin
+    import desk.admin.contacts
 
     def refuse(**kwargs):
         raise ValidationError({"phone": ["This number was just taken by Racer."]})
 
-    monkeypatch.setattr(contacts.admin, "contact_save_routed", refuse)
+    monkeypatch.setattr(desk.admin.contacts, "contact_save_routed", refuse)
     response = login(company_admin).post(
         "/admin/contacts/contact/add/", {"name": "Late", "phone": "+12025550142"}, follow=True
     )

@@ -1,0 +1,114 @@
+"""Pages of how much each agent carries: the workload page (admins and supervisors: contacts,
+campaign queues and leads side by side) and a contact center's dashboard (its members with
+their load)."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from agents.centers import selectors as center_selectors
+from agents.centers.forms import AlertsForm
+from agents.centers.models import CenterAlertState, CoachingRequest
+from agents.centers.permissions import can, center_for_request, require
+from agents.models import AccessLevel
+from agents.permissions import STAFF_LEVELS, access_level_required
+from agents.selectors import LEAD_CENTER_LEVELS
+from campaigns.selectors import pending_records_by_agent
+from contacts import selectors
+from leads.selectors import leads_agents, open_leads_by_agent
+
+
+@access_level_required(*STAFF_LEVELS)
+def workload(request: HttpRequest) -> HttpResponse:
+    sort = request.GET.get("sort", "name")
+    period = request.GET.get("period", "today")
+    period = period if period in selectors.WORKLOAD_PERIODS else "today"
+    rows = selectors.workload(company=request.company, sort=sort, period=period)
+    totals = selectors.workload_totals(company=request.company, rows=rows)
+    # Records still to work in each agent's campaign queues (campaigns app).
+    pending_campaign = pending_records_by_agent(request.company)
+    for row in rows:
+        row.campaign_pending = pending_campaign.get(row.agent.pk, 0)
+    totals["campaign_pending"] = sum(pending_campaign.values())
+    # Bars as percentages of the longest bar (or of the average, if every bar is shorter).
+    top = max([r.primary for r in rows] + [totals["average"]], default=0)
+    chart = [
+        {
+            "row": r,
+            "width": round(100 * r.primary / top, 1) if top else 0,
+            "share": round(100 * (r.share - 1)) if r.share is not None else None,
+        }
+        for r in rows
+    ]
+    return render(
+        request,
+        "contacts/workload.html",
+        {
+            "rows": rows,
+            "sort": sort,
+            "period": period,
+            "periods": [(key, label) for key, (label, _) in selectors.WORKLOAD_PERIODS.items()],
+            "period_label": selectors.WORKLOAD_PERIODS[period][0],
+            "overload_percent": round(100 * selectors.OVERLOAD_ABOVE_AVERAGE),
+            "totals": totals,
+            "spread": totals["spread"],
+            "chart": chart,
+            "overloaded": [item for item in chart if item["row"].overloaded],
+            "average_x": round(100 * totals["average"] / top, 1) if top else 0,
+            "is_admin": request.user.is_superuser or request.user.access_level == AccessLevel.ADMIN,
+            "leads_load": _leads_load(request.company),
+        },
+    )
+
+
+def _leads_load(company) -> list[tuple]:
+    """Each Leads Agent and their open leads (two queries)."""
+    open_leads = open_leads_by_agent(company)
+    return [(agent, open_leads.get(agent.pk, 0)) for agent in leads_agents(company=company)]
+
+
+@access_level_required(*LEAD_CENTER_LEVELS)
+def center_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    """Members with presence, role and load; the queue; ring activity; alerts.
+
+    Queries, whatever the number of members (13, asserted in tests): middleware (4), center
+    (1), the user's rights in it (2, guardian: user and group permissions, read once),
+    members with presence (1), workload rows (1, contacts' selector: the same numbers as the
+    workload page), queue (1), ring activity (1), alert states (1), company picker (1)."""
+    center = center_for_request(request, pk)
+    require(request.user, "view_center_dashboard", center)
+    can_alerts = can(request.user, "set_center_alerts", center)
+    alerts_form = AlertsForm(request.POST if request.method == "POST" else None, instance=center)
+    if request.method == "POST":
+        require(request.user, "set_center_alerts", center)
+        if alerts_form.is_valid():
+            alerts_form.save()
+            messages.success(request, "Alerts saved. Supervisors are emailed when one trips.")
+            return redirect("centers:dashboard", pk=center.pk)
+    members = list(center_selectors.center_members(center=center))
+    ids = {m.agent_id for m in members}
+    load = {
+        row.agent.pk: row
+        for row in selectors.workload(company=request.company)
+        if row.agent.pk in ids
+    }
+    rows = [(m, load.get(m.agent_id)) for m in members]
+    available = sum(1 for m in members if m.presence_now == "available")
+    return render(
+        request,
+        "agents/centers/dashboard.html",
+        {
+            "title": f"{center.name} — dashboard",
+            "center": center,
+            "rows": rows,
+            "available": available,
+            "queue": center_selectors.center_queue(center=center),
+            "rings": center_selectors.center_ring_activity(center=center),
+            "alert_states": list(CenterAlertState.objects.filter(center=center, breached=True)),
+            "alerts_form": alerts_form,
+            "can_alerts": can_alerts,
+            "can_coach": can(request.user, "coach_center", center),
+            "can_manage": can(request.user, "edit_center_settings", center),
+            "actions": CoachingRequest.Action,
+        },
+    )
