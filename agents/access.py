@@ -144,6 +144,13 @@ def sync_on_post_migrate(sender, **kwargs) -> None:
     sync_access_level_groups()
 
 
+def is_company_admin(user) -> bool:
+    """The one "is an admin" check: a superuser, or an agent of access level Admin. They use
+    the Django admin (``Agent.save`` sets ``is_staff`` from this), manage every contact
+    center of their company, act on any lead, and alone may hold routing management."""
+    return user.is_superuser or user.access_level == AccessLevel.ADMIN
+
+
 ROUTING_PERMISSION = ("routing", "manage_routing")
 
 
@@ -155,7 +162,7 @@ def sync_routing_permission(agent) -> None:
     if permission is None:  # before routing's first migrate
         return
     # Only Admins reach the screens it opens (see ``Agent.clean``); a demoted admin loses it.
-    if agent.can_manage_routing and (agent.is_superuser or agent.access_level == AccessLevel.ADMIN):
+    if agent.can_manage_routing and is_company_admin(agent):
         agent.user_permissions.add(permission)
     else:
         agent.user_permissions.remove(permission)

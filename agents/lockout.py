@@ -17,7 +17,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from .models import AccessLevel
+from .access import is_company_admin
 from .permissions import agents_in_scope
 
 
@@ -70,9 +70,9 @@ def lockout_response(
 
 
 def _is_admin(user) -> bool:
-    return user.is_active and (
-        user.is_superuser or (user.is_staff and user.access_level == AccessLevel.ADMIN)
-    )
+    # Stricter than ``is_company_admin`` alone (it unlocks other people's logins): an
+    # active user, and an Admin only while ``is_staff`` says so too.
+    return user.is_active and (user.is_superuser or (user.is_staff and is_company_admin(user)))
 
 
 class LoginLockoutAdmin(AccessAttemptAdmin):

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from .access import sync_agent_groups, sync_routing_permission
+from .access import is_company_admin, sync_agent_groups, sync_routing_permission
 from .choices import AccessLevel, Presence
 
 __all__ = ["AccessLevel", "Agent", "Company", "Presence"]
@@ -133,11 +133,7 @@ class Agent(AbstractBaseUser, PermissionsMixin):
         super().clean()
         # Groups and rules are edited in the Django admin, which only Admins reach: the
         # permission would give anyone else nothing.
-        if (
-            self.can_manage_routing
-            and not self.is_superuser
-            and self.access_level != (AccessLevel.ADMIN)
-        ):
+        if self.can_manage_routing and not is_company_admin(self):
             raise ValidationError(
                 {
                     "can_manage_routing": "Only Admins can hold Contact Routing Rule Management: "
@@ -148,7 +144,7 @@ class Agent(AbstractBaseUser, PermissionsMixin):
 
     def save(self, *args, **kwargs) -> None:
         self.email = (self.email or "").strip().lower()
-        self.is_staff = self.is_superuser or self.access_level == AccessLevel.ADMIN
+        self.is_staff = is_company_admin(self)
         super().save(*args, **kwargs)
         sync_agent_groups(self)
         sync_routing_permission(self)

@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from agents.access import is_company_admin
 from agents.centers.models import Disposition
 from agents.models import AccessLevel, Agent, Company
 from contacts.models import Contact, TimelineEntry
@@ -100,10 +101,6 @@ def sales_disposition_check(*, company: Company, disposition: Disposition | None
     return disposition
 
 
-def _may_act_on_any_lead(actor: Agent | None) -> bool:
-    return actor is None or actor.is_superuser or actor.access_level == AccessLevel.ADMIN
-
-
 def _latest_orders(ids: Sequence[int]) -> dict[int, tuple[str, object]]:
     latest: dict[int, tuple[str, object]] = {}
     for start in range(0, len(ids), 5000):
@@ -150,8 +147,10 @@ def leads_change(
         leads_agent_check(company=company, agent=agent)
     if change is Change.RESOLVE:
         sales_disposition_check(company=company, disposition=disposition)
-    if change in (Change.RESOLVE, Change.UNASSIGN) and not _may_act_on_any_lead(actor):
-        # A Leads Agent closes only their own leads.
+    if change in (Change.RESOLVE, Change.UNASSIGN) and not (
+        actor is None or is_company_admin(actor)
+    ):
+        # A Leads Agent closes only their own leads (Switchboard and admins close any).
         only_agent = actor
     outcome = Outcome()
     wanted = sorted(set(contact_ids))

@@ -9,12 +9,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from guardian.core import ObjectPermissionChecker
 
-from ..models import AccessLevel
+from ..access import is_company_admin
 from .models import ContactCenter
-
-
-def is_company_admin(user) -> bool:
-    return user.is_superuser or user.access_level == AccessLevel.ADMIN
 
 
 def center_for_request(request: HttpRequest, pk: int) -> ContactCenter:
