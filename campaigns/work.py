@@ -1,7 +1,7 @@
 """An agent working their own queue: next record, Call, Skip, disposition, callback.
 
 Every action locks the entry and checks it is the agent's; handling a record writes a row on
-its contact's timeline (``contacts.services.timeline_record``) in the same transaction,
+its contact's timeline (worded by ``contacts.timeline``) in the same transaction,
 creating the contact first if the company has none with the record's phone.
 """
 
@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from agents.centers.models import Disposition
 from agents.models import Agent
-from contacts.models import Contact, TimelineEntry
-from contacts.services import DuplicatePhone, contact_create, timeline_record
+from contacts import timeline
+from contacts.models import Contact
+from contacts.services import DuplicatePhone, contact_create
+from contacts.timeline import timeline_write
 
 from .locks import lock_entry, reserve_next_entry
 from .models import Campaign, Entry, Record, RecordContact
@@ -86,19 +88,23 @@ def record_contact(*, record: Record, company_id: int, actor: Agent) -> Contact:
     return contact
 
 
-def _history(entry: Entry, agent: Agent, kind: str, message: str, details: dict) -> None:
+def _history(entry: Entry, agent: Agent, build, **values) -> None:
+    """Write the handled record's row on its contact's timeline: ``build`` is the
+    ``contacts.timeline`` builder of the row's kind, given the contact, campaign and entry."""
     record = Record.objects.select_related("contact_list__company", "contact_link__contact").get(
         pk=entry.record_id
     )
     campaign = Campaign.objects.only("name", "company_id").get(pk=entry.campaign_id)
     contact = record_contact(record=record, company_id=campaign.company_id, actor=agent)
-    timeline_record(
-        contact=contact,
-        kind=kind,
-        actor=agent,
-        agent=agent,
-        message=f"{message} in campaign “{campaign.name}”.",
-        details={"campaign": campaign.pk, "entry": entry.pk, **details},
+    timeline_write(
+        build(
+            contact=contact,
+            agent=agent,
+            campaign_id=campaign.pk,
+            campaign_name=campaign.name,
+            entry_id=entry.pk,
+            **values,
+        )
     )
 
 
@@ -108,7 +114,7 @@ def entry_call(*, entry_id: int, agent: Agent) -> Entry:
     entry.state = Entry.State.CALLED
     entry.called_at = timezone.now()
     entry.save(update_fields=["state", "called_at"])
-    _history(entry, agent, TimelineEntry.Kind.CAMPAIGN_CALLED, f"Called by {agent}", {})
+    _history(entry, agent, timeline.campaign_called)
     return entry
 
 
@@ -118,7 +124,7 @@ def entry_skip(*, entry_id: int, agent: Agent) -> Entry:
     entry.state = Entry.State.SKIPPED
     entry.reserved_until = None
     entry.save(update_fields=["state", "reserved_until"])
-    _history(entry, agent, TimelineEntry.Kind.CAMPAIGN_SKIPPED, f"Skipped by {agent}", {})
+    _history(entry, agent, timeline.campaign_skipped)
     return entry
 
 
@@ -147,18 +153,11 @@ def entry_disposition(
     entry.save(
         update_fields=["disposition", "handled_at", "reserved_until", "callback_at", "state"]
     )
-    message = f"{disposition} (by {agent})"
-    if callback_at:
-        message += f", callback at {timezone.localtime(callback_at):%Y-%m-%d %H:%M}"
     _history(
         entry,
         agent,
-        TimelineEntry.Kind.CAMPAIGN_DISPOSITIONED,
-        message,
-        {
-            "disposition": disposition.name,
-            "sales": disposition.is_sales,
-            "callback_at": callback_at.isoformat() if callback_at else None,
-        },
+        timeline.campaign_dispositioned,
+        disposition=disposition,
+        callback_at=callback_at,
     )
     return entry

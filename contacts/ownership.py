@@ -18,10 +18,10 @@ from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
-from agents.bulk import copy_insert
 from agents.models import Agent, Company
 from agents.selectors import eligible_primary_agents
 
+from . import timeline
 from .locks import lock_contacts, lock_primary_load, lock_primary_load_table
 from .models import AssignmentEmail, Contact, PrimaryLoad, TimelineEntry
 from .tasks import send_assignment_email
@@ -66,48 +66,6 @@ class Outcome:
             for pk, why in self.skipped.items()
             if why is not Skip.UNCHANGED
         }
-
-
-def _who(actor: Agent | None) -> str:
-    return str(actor) if actor else "Switchboard"
-
-
-def _ownership_entry(
-    *,
-    company_id: int,
-    contact_id: int,
-    old: Agent | None,
-    new: Agent | None,
-    actor: Agent | None,
-    reason: str,
-) -> TimelineEntry:
-    """The timeline row for one change of primary agent (unsaved)."""
-    if old is None:
-        kind = TimelineEntry.Kind.PRIMARY_ASSIGNED
-        text = f"Primary agent set to {new} by {_who(actor)}"
-    elif new is None:
-        kind = TimelineEntry.Kind.PRIMARY_UNASSIGNED
-        text = f"Primary agent {old} unassigned by {_who(actor)}"
-    else:
-        kind = TimelineEntry.Kind.PRIMARY_CHANGED
-        text = f"Primary agent changed from {old} to {new} by {_who(actor)}"
-    if reason:
-        text += f" — {reason}"
-    return TimelineEntry(
-        company_id=company_id,
-        contact_id=contact_id,
-        kind=kind,
-        actor=actor,
-        agent=new or old,
-        message=(text + ".")[:500],
-        details={
-            "from": old.pk if old else None,
-            "from_name": str(old) if old else None,
-            "to": new.pk if new else None,
-            "to_name": str(new) if new else None,
-            "reason": reason,
-        },
-    )
 
 
 def primary_agents_check(*, company: Company, agents: Iterable[Agent | None]) -> None:
@@ -245,7 +203,7 @@ def contacts_set_primary_agent(
             names |= {a.pk: a for a in Agent.objects.filter(pk__in=missing)}
         for pk, old_id, version in changes:
             new = targets[pk]
-            entry = _ownership_entry(
+            entry = timeline.primary_agent_changed(
                 company_id=company.pk,
                 contact_id=pk,
                 old=names.get(old_id) if old_id else None,
@@ -263,7 +221,7 @@ def contacts_set_primary_agent(
                 emails.setdefault(new.pk, []).append((pk, version))
     for pk in set(targets) - seen:
         outcome.skipped[pk] = Skip.MISSING
-    copy_insert(outcome.entries)
+    timeline.timeline_write_many(outcome.entries)
     primary_load_apply(company_id=company.pk, deltas=deltas)
     for agent_id, contacts in sorted(emails.items()):
         _schedule_assignment_email(

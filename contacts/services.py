@@ -15,6 +15,7 @@ from agents.models import Agent, Company
 from agents.phone import normalise_phone
 from agents.rawsql import insert_one, insert_pair
 
+from . import timeline
 from .locks import lock_contact, lock_contacts
 from .models import (
     EMAIL_MAX,
@@ -25,6 +26,7 @@ from .models import (
     TimelineEntry,
 )
 from .ownership import contact_assign_primary_agent, primary_load_apply
+from .timeline import timeline_write
 
 CONTACT_FIELDS = ("name", "phone", "email", "source")
 
@@ -181,30 +183,12 @@ def contact_create_in_retried_transaction(
     )
     contact = Contact(company=company, **cleaned)
     # The contact and its first timeline row in one statement (on PostgreSQL).
-    insert_pair(contact, _created_entry(contact=contact, actor=None), link="contact")
+    insert_pair(contact, timeline.contact_created(contact=contact, actor=None), link="contact")
     return contact
 
 
 def _record_created(*, contact: Contact, actor: Agent | None) -> None:
-    entry = _created_entry(contact=contact, actor=actor)
-    entry.contact = contact
-    insert_one(entry)
-
-
-def _created_entry(*, contact: Contact, actor: Agent | None) -> TimelineEntry:
-    """The *Contact created* row (its ``contact`` is set by the caller: the contact may not
-    be stored yet)."""
-    source = contact.source
-    return TimelineEntry(
-        company_id=contact.company_id,
-        kind=TimelineEntry.Kind.CONTACT_CREATED,
-        actor=actor,
-        message=(
-            f"Contact created{' from ' + source if source else ''}"
-            f"{' by ' + str(actor) if actor else ''}."
-        )[:500],
-        details={"source": source},
-    )
+    timeline_write(timeline.contact_created(contact=contact, actor=actor))
 
 
 @transaction.atomic
@@ -230,14 +214,7 @@ def contact_update(*, contact: Contact, actor: Agent | None, **fields: str) -> C
             contact.save(update_fields=[*changed, "updated_at"])
     except IntegrityError:
         raise _duplicate_phone_error() from None
-    timeline_record(
-        contact=contact,
-        kind=TimelineEntry.Kind.CONTACT_UPDATED,
-        actor=actor,
-        message=f"{', '.join(name.capitalize() for name in changed)} changed"
-        f"{' by ' + str(actor) if actor else ''}.",
-        details={"changed": changed},
-    )
+    timeline_write(timeline.contact_updated(contact=contact, actor=actor, changed=changed))
     return contact
 
 

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from agents.models import Agent, Company
+from contacts import timeline
 from contacts.locks import lock_book
 from contacts.models import Contact
 from contacts.ownership import contacts_set_primary_agent
@@ -50,14 +51,13 @@ def agent_book_handover(
     reasons: dict[int, str] = {}
     decisions: list[Decision] = []
     for contact_id, pick in zip(ids, plan.picks, strict=True):
-        if pick.chosen is not None:
-            target = by_id[pick.chosen]
-            reason = f"{label}: handover of {agent}'s contacts, {pick.reason.rstrip('.').lower()}"
-        else:
-            target = default
-            reason = f"{label}: handover of {agent}'s contacts, nobody available; " + (
-                f"went to the default assignee, {default}" if default else "no default assignee"
-            )
+        target = by_id[pick.chosen] if pick.chosen is not None else default
+        reason = timeline.reason_handover(
+            source_label=label,
+            leaver=agent,
+            pick_reason=pick.reason if pick.chosen is not None else None,
+            default=default,
+        )
         decisions.append(
             why_decision(
                 company_id=company.pk,
@@ -81,7 +81,7 @@ def agent_book_handover(
         if decision.contact_id in outcome.skipped:
             decision.chosen = None
             why = outcome.skipped[decision.contact_id]
-            decision.reason = f"{decision.reason}; left alone: {why}"[:300]
+            decision.reason = timeline.reason_left_alone(reason=decision.reason, why=why)[:300]
     group.rotation = plan.rotation.as_dict()
     group.save(update_fields=["rotation"])
     decisions_write(decisions)

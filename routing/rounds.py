@@ -19,10 +19,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from agents.models import Agent, Company
+from contacts import timeline
 from contacts.locks import lock_contact
-from contacts.models import Contact, TimelineEntry
+from contacts.models import Contact
 from contacts.ownership import contact_assign_primary_agent, contact_hold_release, contact_hold_set
-from contacts.services import HoldsChanged, contacts_delete_without_rounds, timeline_record
+from contacts.services import HoldsChanged, contacts_delete_without_rounds
+from contacts.timeline import timeline_write
 
 from . import engine
 from .locks import lock_round, lock_rounds, lock_source, lock_source_of_round, lock_sources
@@ -120,15 +122,16 @@ def round_start(
     )
     label = source_label(source)
     if is_group:
-        timeline_record(
-            contact=locked,
-            kind=TimelineEntry.Kind.REASSIGN_STARTED,
-            actor=actor,
-            agent=locked.primary_agent,
-            message=f"Re-assign through {label} started by {actor or 'Switchboard'}.",
-            details={"round": round_.pk, "group": source.pk},
+        timeline_write(
+            timeline.reassign_started(
+                contact=locked,
+                actor=actor,
+                source_label=label,
+                round_id=round_.pk,
+                group_id=source.pk,
+            )
         )
-    nobody = f"nobody in {label} was available"
+    nobody = timeline.reason_nobody_available(source_label=label)
     if source.method in IMMEDIATE:
         if pick.chosen is None:
             _fallback(round_, source, nobody, pick, by_id)
@@ -137,14 +140,22 @@ def round_start(
             source.rotation = pick.rotation.as_dict()
             source.save(update_fields=["rotation"])
         why = passed_over_text(pick, by_id)
-        reason = f"{label}: {pick.reason.rstrip('.').lower()}" + (f"; {why}" if why else "")
+        reason = timeline.reason_picked(
+            source_label=label, pick_reason=pick.reason, passed_over=why
+        )
         _record(round_, pick=pick, chosen=by_id[pick.chosen], reason=reason, names=by_id)
         _finish(round_, agent=by_id[pick.chosen], status=Round.Status.ASSIGNED, reason=reason)
         return round_
     if not pick.offered:
         _fallback(round_, source, nobody, pick, by_id)
         return round_
-    _record(round_, pick=pick, chosen=None, reason=f"{label}: {pick.reason}", names=by_id)
+    _record(
+        round_,
+        pick=pick,
+        chosen=None,
+        reason=timeline.reason_offered(source_label=label, pick_reason=pick.reason),
+        names=by_id,
+    )
     deadline = timezone.now() + timedelta(minutes=source.claim_window_minutes)
     round_.deadline_at = deadline
     if source.method == Method.FIRST_TO_CLAIM:
@@ -164,7 +175,7 @@ def _make_offers(round_: Round, agent_ids: list[int], deadline: datetime) -> Non
         Offer(round=round_, agent_id=agent_id, expires_at=deadline) for agent_id in agent_ids
     )
     round_id = round_.pk
-    transaction.on_commit(lambda: expire_round.apply_async(args=[round_id], eta=deadline))
+    expire_round.apply_async_on_commit(args=[round_id], eta=deadline)
     for offer in offers:
         send_offer_email.delay_on_commit(offer.pk)
 
@@ -189,15 +200,8 @@ def _finish(round_: Round, *, agent: Agent | None, status: str, reason: str) -> 
         )
     if entry is None:
         contact_hold_release(contact_id=contact.pk, hold=round_.pk)
-        stays = contact.primary_agent
-        timeline_record(
-            contact=contact,
-            kind=TimelineEntry.Kind.REASSIGN_FINISHED,
-            actor=None,
-            agent=stays,
-            message=f"Re-assign finished — {reason}; "
-            + (f"{stays} stays primary agent." if stays else "the contact has no primary agent."),
-            details={"round": round_.pk},
+        timeline_write(
+            timeline.reassign_finished(contact=contact, round_id=round_.pk, reason=reason)
         )
     # Next up: a member who claimed had their turn (a fallback to the default assignee is
     # nobody's turn, so the rotation stays). The source is locked already.
@@ -218,11 +222,11 @@ def _fallback(round_: Round, source, why: str, pick: engine.Pick | None, names) 
     if default is not None and round_.excludes_owner and default.pk == round_.from_agent_id:
         default = None
     if default is not None:
-        reason = f"{why}; went to the default assignee, {default}"
+        reason = timeline.reason_fell_to_default(why=why, default=default)
         _record(round_, pick=pick, chosen=default, reason=reason, names=names)
         _finish(round_, agent=default, status=Round.Status.FALLBACK, reason=reason)
     else:
-        reason = f"{why} and there is no default assignee"
+        reason = timeline.reason_fell_to_default(why=why, default=None)
         _record(round_, pick=pick, chosen=None, reason=reason, names=names)
         _finish(round_, agent=None, status=Round.Status.UNASSIGNED, reason=reason)
 
@@ -263,8 +267,8 @@ def offer_claim(*, offer_id: int, agent: Agent) -> Round:
         raise ValidationError(f"Too late: the claim window closed at {local:%H:%M}.")
     Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.CLAIMED, closed_at=now)
     round_.refresh_from_db()
-    label = source_label(source) if source else "a deleted group"
-    reason = f"{label}: claimed by {agent}"
+    label = source_label(source) if source else timeline.DELETED_GROUP_LABEL
+    reason = timeline.reason_claimed(source_label=label, agent=agent)
     _record(round_, pick=None, chosen=agent, reason=reason, names={agent.pk: agent})
     _finish(round_, agent=agent, status=Round.Status.CLAIMED, reason=reason)
     return round_
@@ -291,7 +295,10 @@ def round_expire(*, round_id: int, force: bool = False) -> str:
         source = _source_of(round_)
         if source is None:
             _finish(
-                round_, agent=None, status=Round.Status.UNASSIGNED, reason="its group was deleted"
+                round_,
+                agent=None,
+                status=Round.Status.UNASSIGNED,
+                reason=timeline.REASON_GROUP_DELETED,
             )
             return "unassigned"
         if round_.method == Method.NEXT_UP:
@@ -309,7 +316,7 @@ def round_expire(*, round_id: int, force: bool = False) -> str:
                 _make_offers(round_, [step.agent_id], deadline)
                 return "next"
         minutes = source.claim_window_minutes
-        why = f"nobody in {source_label(source)} claimed it within {minutes} minute(s)"
+        why = timeline.reason_not_claimed(source_label=source_label(source), minutes=minutes)
         _fallback(round_, source, why, None, {})
         return round_.status
 

@@ -1,0 +1,429 @@
+"""Every timeline row's wording and ``details``: one builder per kind (as Saleor's
+``order/events.py``), and the two writers.
+
+A builder returns the unsaved row; the change's transaction stores it with
+``timeline_write`` (one row) or ``timeline_write_many`` (``COPY``, for batches). Builders only
+format strings, so the bulk paths (a handover's 100,000 rows) call them per contact. Contacts,
+routing, leads and campaigns all word their rows here, so this module imports nothing above
+contacts: what it needs of a round, a lead or a campaign comes in as plain values.
+
+The *reasons* below are the sentences that end a row of the timeline and routing's why-log
+row of the same decision (``routing.why``): worded here once for both.
+"""
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from agents.bulk import copy_insert
+from agents.models import Agent
+from agents.rawsql import insert_one
+
+from .models import Contact, TimelineEntry
+
+Kind = TimelineEntry.Kind
+
+
+def _who(actor: Agent | None) -> str:
+    return str(actor) if actor else "Switchboard"
+
+
+def _by(actor: Agent | None) -> str:
+    return f" by {actor}" if actor else ""
+
+
+def _with_reason(text: str, reason: str) -> str:
+    return f"{text} — {reason}" if reason else text
+
+
+def _entry(
+    *,
+    contact: Contact,
+    kind: str,
+    message: str,
+    details: dict[str, Any],
+    actor: Agent | None = None,
+    agent: Agent | None = None,
+) -> TimelineEntry:
+    return TimelineEntry(
+        company_id=contact.company_id,
+        contact=contact,
+        kind=kind,
+        actor=actor,
+        agent=agent,
+        message=message[:500],
+        details=details,
+    )
+
+
+# --- Writers ----------------------------------------------------------------------------------
+def timeline_write(entry: TimelineEntry) -> TimelineEntry:
+    """Store one built row. Call it inside the transaction of the change."""
+    return insert_one(entry)
+
+
+def timeline_write_many(entries: Iterable[TimelineEntry]) -> None:
+    """Store many built rows at once (``COPY`` from a couple of hundred rows on). Call it
+    inside the transaction of the change."""
+    copy_insert(list(entries))
+
+
+# --- Contacts ---------------------------------------------------------------------------------
+def contact_created(*, contact: Contact, actor: Agent | None) -> TimelineEntry:
+    """*Contact created* (the contact may not be stored yet: then the caller links it)."""
+    source = contact.source
+    return TimelineEntry(
+        company_id=contact.company_id,
+        contact=contact if contact.pk else None,
+        kind=Kind.CONTACT_CREATED,
+        actor=actor,
+        message=f"Contact created{' from ' + source if source else ''}{_by(actor)}."[:500],
+        details={"source": source},
+    )
+
+
+def contact_updated(
+    *, contact: Contact, actor: Agent | None, changed: Mapping[str, dict[str, str]]
+) -> TimelineEntry:
+    """*Contact updated*: ``changed`` is {field: {"from", "to"}}."""
+    fields = ", ".join(name.capitalize() for name in changed)
+    return _entry(
+        contact=contact,
+        kind=Kind.CONTACT_UPDATED,
+        actor=actor,
+        message=f"{fields} changed{_by(actor)}.",
+        details={"changed": dict(changed)},
+    )
+
+
+# --- Primary agent (the ownership path) -------------------------------------------------------
+def primary_agent_changed(
+    *,
+    company_id: int,
+    contact_id: int,
+    old: Agent | None,
+    new: Agent | None,
+    actor: Agent | None,
+    reason: str,
+) -> TimelineEntry:
+    """One change of primary agent: *assigned* (none before), *unassigned* (none after) or
+    *changed*. Takes ids, not the contact: the bulk path has only its locked rows."""
+    if old is None:
+        kind = Kind.PRIMARY_ASSIGNED
+        text = f"Primary agent set to {new} by {_who(actor)}"
+    elif new is None:
+        kind = Kind.PRIMARY_UNASSIGNED
+        text = f"Primary agent {old} unassigned by {_who(actor)}"
+    else:
+        kind = Kind.PRIMARY_CHANGED
+        text = f"Primary agent changed from {old} to {new} by {_who(actor)}"
+    return TimelineEntry(
+        company_id=company_id,
+        contact_id=contact_id,
+        kind=kind,
+        actor=actor,
+        agent=new or old,
+        message=(_with_reason(text, reason) + ".")[:500],
+        details={
+            "from": old.pk if old else None,
+            "from_name": str(old) if old else None,
+            "to": new.pk if new else None,
+            "to_name": str(new) if new else None,
+            "reason": reason,
+        },
+    )
+
+
+# --- Re-assign (routing's rounds) -------------------------------------------------------------
+def reassign_started(
+    *, contact: Contact, actor: Agent | None, source_label: str, round_id: int, group_id: int
+) -> TimelineEntry:
+    """A contact sent through a reassignment group (``source_label``: ``group “Closers”
+    (round robin)``)."""
+    return _entry(
+        contact=contact,
+        kind=Kind.REASSIGN_STARTED,
+        actor=actor,
+        agent=contact.primary_agent,
+        message=f"Re-assign through {source_label} started by {_who(actor)}.",
+        details={"round": round_id, "group": group_id},
+    )
+
+
+def reassign_finished(*, contact: Contact, round_id: int, reason: str) -> TimelineEntry:
+    """A round ended without changing the primary agent (nobody took it, no default)."""
+    stays = contact.primary_agent
+    outcome = f"{stays} stays primary agent." if stays else "the contact has no primary agent."
+    return _entry(
+        contact=contact,
+        kind=Kind.REASSIGN_FINISHED,
+        agent=stays,
+        message=f"Re-assign finished — {reason}; {outcome}",
+        details={"round": round_id},
+    )
+
+
+# --- Reasons (end a timeline row and the why-log row of the same decision) -------------------
+def reason_picked(*, source_label: str, pick_reason: str, passed_over: str = "") -> str:
+    """The method chose someone: ``group “Closers” (round robin): next in turn; passed over:
+    …``."""
+    reason = f"{source_label}: {pick_reason.rstrip('.').lower()}"
+    return f"{reason}; {passed_over}" if passed_over else reason
+
+
+def reason_offered(*, source_label: str, pick_reason: str) -> str:
+    """The contact was offered (first to claim, next up)."""
+    return f"{source_label}: {pick_reason}"
+
+
+def reason_nobody_available(*, source_label: str) -> str:
+    return f"nobody in {source_label} was available"
+
+
+def reason_not_claimed(*, source_label: str, minutes: int) -> str:
+    return f"nobody in {source_label} claimed it within {minutes} minute(s)"
+
+
+def reason_claimed(*, source_label: str, agent: Agent) -> str:
+    return f"{source_label}: claimed by {agent}"
+
+
+REASON_GROUP_DELETED = "its group was deleted"
+DELETED_GROUP_LABEL = "a deleted group"
+
+
+def reason_fell_to_default(*, why: str, default: Agent | None) -> str:
+    """Nobody took it (``why``): the default assignee gets it, or nobody does."""
+    if default is not None:
+        return f"{why}; went to the default assignee, {default}"
+    return f"{why} and there is no default assignee"
+
+
+def reason_handover(
+    *, source_label: str, leaver: Agent, pick_reason: str | None, default: Agent | None
+) -> str:
+    """One contact of a whole-book handover: chosen by the method (``pick_reason``), else the
+    default assignee or nobody."""
+    head = f"{source_label}: handover of {leaver}'s contacts, "
+    if pick_reason is not None:
+        return head + pick_reason.rstrip(".").lower()
+    return (
+        head
+        + "nobody available; "
+        + (f"went to the default assignee, {default}" if default else "no default assignee")
+    )
+
+
+def reason_left_alone(*, reason: str, why: str) -> str:
+    """A planned change the ownership path skipped (``why``: its ``Skip``)."""
+    return f"{reason}; left alone: {why}"
+
+
+# --- Leads ------------------------------------------------------------------------------------
+def lead_assigned(
+    *, contact: Contact, lead_id: int, agent: Agent, actor: Agent | None, reason: str = ""
+) -> TimelineEntry:
+    return _entry(
+        contact=contact,
+        kind=Kind.LEAD_ASSIGNED,
+        actor=actor,
+        agent=agent,
+        message=_with_reason(f"Lead assigned to {agent} by {_who(actor)}", reason) + ".",
+        details={"lead": lead_id, "agent": agent.pk, "reason": reason},
+    )
+
+
+def _lead_closed(
+    *,
+    contact: Contact,
+    kind: str,
+    verb: str,
+    text: str,
+    lead_id: int,
+    agent: Agent | None,
+    actor: Agent | None,
+    reason: str,
+    disposition: Any = None,
+    order: Any = None,
+) -> TimelineEntry:
+    return _entry(
+        contact=contact,
+        kind=kind,
+        actor=actor,
+        agent=agent,
+        message=_with_reason(text, reason) + ".",
+        details={
+            "lead": lead_id,
+            "agent": agent.pk if agent else None,
+            "disposition": disposition.pk if disposition else None,
+            "disposition_name": str(disposition) if disposition else None,
+            "order": order.pk if order else None,
+            "reason": reason,
+            "change": verb,
+        },
+    )
+
+
+def lead_unassigned(
+    *, contact: Contact, lead_id: int, agent: Agent | None, actor: Agent | None, reason: str = ""
+) -> TimelineEntry:
+    return _lead_closed(
+        contact=contact,
+        kind=Kind.LEAD_UNASSIGNED,
+        verb="unassigned",
+        text=f"Lead of {agent} unassigned by {_who(actor)}",
+        lead_id=lead_id,
+        agent=agent,
+        actor=actor,
+        reason=reason,
+    )
+
+
+def lead_resolved(
+    *,
+    contact: Contact,
+    lead_id: int,
+    agent: Agent | None,
+    actor: Agent | None,
+    disposition: Any,
+    reason: str = "",
+) -> TimelineEntry:
+    """Resolved without a sale, with a sales disposition (``agents.centers.Disposition``)."""
+    return _lead_closed(
+        contact=contact,
+        kind=Kind.LEAD_RESOLVED,
+        verb="resolved",
+        text=f"Lead resolved without a sale by {_who(actor)}: {disposition}",
+        lead_id=lead_id,
+        agent=agent,
+        actor=actor,
+        reason=reason,
+        disposition=disposition,
+    )
+
+
+def lead_won(
+    *,
+    contact: Contact,
+    lead_id: int,
+    agent: Agent | None,
+    actor: Agent | None,
+    order: Any,
+    reason: str = "",
+) -> TimelineEntry:
+    """Won by a Complete order (``order``: has ``pk`` and ``number``)."""
+    return _lead_closed(
+        contact=contact,
+        kind=Kind.LEAD_WON,
+        verb="won",
+        text=f"Lead of {agent} won: order {order.number if order else ''} is Complete",
+        lead_id=lead_id,
+        agent=agent,
+        actor=actor,
+        reason=reason,
+        order=order,
+    )
+
+
+def order_created(
+    *,
+    contact: Contact,
+    actor: Agent | None,
+    order_id: int,
+    number: str,
+    status: str,
+    status_label: str,
+    total: Any,
+    currency: str,
+) -> TimelineEntry:
+    return _entry(
+        contact=contact,
+        kind=Kind.ORDER_CREATED,
+        actor=actor,
+        message=f"Order {number} entered by {_who(actor)}: {status_label}, "
+        f"{total:,.2f} {currency}.",
+        details={"order": order_id, "number": number, "status": status, "total": str(total)},
+    )
+
+
+# --- Campaign records -------------------------------------------------------------------------
+def _campaign_row(
+    *,
+    contact: Contact,
+    kind: str,
+    text: str,
+    agent: Agent,
+    campaign_id: int,
+    campaign_name: str,
+    entry_id: int,
+    extra: Mapping[str, Any] | None = None,
+) -> TimelineEntry:
+    return _entry(
+        contact=contact,
+        kind=kind,
+        actor=agent,
+        agent=agent,
+        message=f"{text} in campaign “{campaign_name}”.",
+        details={"campaign": campaign_id, "entry": entry_id, **(extra or {})},
+    )
+
+
+def campaign_called(
+    *, contact: Contact, agent: Agent, campaign_id: int, campaign_name: str, entry_id: int
+) -> TimelineEntry:
+    return _campaign_row(
+        contact=contact,
+        kind=Kind.CAMPAIGN_CALLED,
+        text=f"Called by {agent}",
+        agent=agent,
+        campaign_id=campaign_id,
+        campaign_name=campaign_name,
+        entry_id=entry_id,
+    )
+
+
+def campaign_skipped(
+    *, contact: Contact, agent: Agent, campaign_id: int, campaign_name: str, entry_id: int
+) -> TimelineEntry:
+    return _campaign_row(
+        contact=contact,
+        kind=Kind.CAMPAIGN_SKIPPED,
+        text=f"Skipped by {agent}",
+        agent=agent,
+        campaign_id=campaign_id,
+        campaign_name=campaign_name,
+        entry_id=entry_id,
+    )
+
+
+def campaign_dispositioned(
+    *,
+    contact: Contact,
+    agent: Agent,
+    campaign_id: int,
+    campaign_name: str,
+    entry_id: int,
+    disposition: Any,
+    callback_at: datetime | None,
+) -> TimelineEntry:
+    """A record closed with a disposition (``agents.centers.Disposition``), maybe with a
+    callback (shown in the current time zone)."""
+    text = f"{disposition} (by {agent})"
+    if callback_at:
+        text += f", callback at {timezone.localtime(callback_at):%Y-%m-%d %H:%M}"
+    return _campaign_row(
+        contact=contact,
+        kind=Kind.CAMPAIGN_DISPOSITIONED,
+        text=text,
+        agent=agent,
+        campaign_id=campaign_id,
+        campaign_name=campaign_name,
+        entry_id=entry_id,
+        extra={
+            "disposition": disposition.name,
+            "sales": disposition.is_sales,
+            "callback_at": callback_at.isoformat() if callback_at else None,
+        },
+    )
