@@ -8,6 +8,7 @@ from agents.lockorder import ALONE, ORDER, Level, LockOrderViolation, lock_taken
 from contacts.locks import lock_contact
 from routing.locks import lock_group
 from tests.factories import ContactFactory
+from tests.lockwait import backend_pid, wait_until_someone_waits_for
 from tests.routing.test_spine_fixes import _group
 
 pytestmark = pytest.mark.django_db
@@ -127,3 +128,10 @@ def test_outermost_transactions_are_checked_and_forgotten_alike():
     with pytest.raises(LockOrderViolation, match="group requested after contact"):
         _take(Level.CONTACT, Level.GROUP)
     _take(Level.GROUP)
+
+
+@pytest.mark.postgres
+def test_waiting_for_a_lock_wait_fails_when_nobody_waits():
+    # (the race tests wait for the other thread's lock wait in pg_locks, not for a while)
+    with pytest.raises(pytest.fail.Exception, match="no transaction waited"):
+        wait_until_someone_waits_for(backend_pid(), timeout=0.1)

@@ -2,7 +2,6 @@
 
 import json
 import threading
-import time
 
 import pytest
 from django.db import connection, transaction
@@ -15,6 +14,7 @@ from contacts.interactions import interaction_take
 from contacts.models import Contact, Interaction
 from routing.inbound import inbound_receive
 from tests.factories import AgentFactory
+from tests.lockwait import backend_pid, wait_until_someone_waits_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -128,7 +128,7 @@ def test_a_text_that_waits_for_the_lock_while_the_owner_changes_goes_to_the_new_
     with transaction.atomic():
         Contact.objects.select_for_update().get(pk=contact.pk)
         locked.set()
-        time.sleep(0.5)  # the text is now waiting for the contact's lock
+        wait_until_someone_waits_for(backend_pid())  # the text waits for the contact's lock
         Contact.objects.filter(pk=contact.pk).update(primary_agent=bob)
     thread.join(timeout=30)
     # then the text is routed to Bob (the lock's row re-read with its new owner), not a 500

@@ -1,7 +1,6 @@
 """The book handover against real PostgreSQL row locks, with real threads and overlapping books."""
 
 import threading
-import time
 
 import pytest
 from django.db import connection, transaction
@@ -16,6 +15,7 @@ from routing.models import GroupMember, Offer, ReassignmentGroup, Round
 from routing.rounds import contacts_delete, reassignment_start, round_expire
 from tests.contacts.test_concurrency import run_together
 from tests.factories import AgentFactory
+from tests.lockwait import backend_pid, wait_until_someone_waits_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -52,7 +52,7 @@ def test_a_handover_never_overwrites_a_reassignment_committed_while_it_waited(co
     group = _group(company, [carlos])
     book = _book(company, janet, 5, 100)
     taken = book[2]
-    locked, release = threading.Event(), threading.Event()
+    locked, release, holder = threading.Event(), threading.Event(), []
 
     def reassign_by_hand():
         try:
@@ -60,6 +60,7 @@ def test_a_handover_never_overwrites_a_reassignment_committed_while_it_waited(co
                 contact_assign_primary_agent(
                     contact=Contact.objects.get(pk=taken.pk), agent=christopher, actor=None
                 )
+                holder.append(backend_pid())
                 locked.set()
                 release.wait(timeout=20)
         finally:
@@ -79,7 +80,7 @@ def test_a_handover_never_overwrites_a_reassignment_committed_while_it_waited(co
     out: list = []
     handover = threading.Thread(target=lambda: out.append(hand_over()))
     handover.start()
-    time.sleep(1)
+    wait_until_someone_waits_for(holder[0])  # the handover waits for Christopher's change
     release.set()
     by_hand.join(timeout=30)
     handover.join(timeout=30)
