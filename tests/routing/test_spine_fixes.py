@@ -77,7 +77,7 @@ def test_a_handover_through_offers_never_offers_the_leaver_their_own_contacts(
             past = timezone.now() - timedelta(seconds=1)
             Round.objects.filter(pk=round_.pk).update(deadline_at=past)
             Offer.objects.filter(round=round_).update(expires_at=past)
-            if tasks.round_expire(round_id=round_.pk) != "next":
+            if round_expire(round_id=round_.pk) != "next":
                 break
     assert set(Round.objects.filter(group=group).values_list("status", flat=True)) == {"unassigned"}
     assert not Decision.objects.filter(group=group, chosen=leaver).exists()
@@ -352,10 +352,10 @@ def test_a_forced_expiry_leaves_a_fresh_offer_alone(company, people):
     round_ = reassignment_start(contact=_book(company, owner, 1)[0], group=group, actor=None)
     Offer.objects.filter(round=round_).update(status="withdrawn")
     Round.objects.filter(pk=round_.pk).update(deadline_at=timezone.now())
-    assert tasks.round_expire(round_id=round_.pk) == "next"
+    assert round_expire(round_id=round_.pk) == "next"
 
     # when the forced expiry queued for the withdrawal arrives late
-    result = tasks.round_expire(round_id=round_.pk, force=True)
+    result = round_expire(round_id=round_.pk, force=True)
 
     # then Chloe's window stands
     assert result == "not-due"
