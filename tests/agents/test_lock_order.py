@@ -42,10 +42,12 @@ def test_a_reversed_order_raises_naming_both_levels(company, agent):
     group = _group(company, [agent], "round_robin")
 
     # when one transaction locks the contact, then the group
-    with pytest.raises(LockOrderViolation, match="group requested after contact"):
-        with transaction.atomic():
-            lock_contact(contact.pk)
-            lock_group(group.pk)
+    with (
+        pytest.raises(LockOrderViolation, match="group requested after contact"),
+        transaction.atomic(),
+    ):
+        lock_contact(contact.pk)
+        lock_group(group.pk)
 
 
 def test_the_order_forwards_and_one_level_twice_are_fine(company, agent):
@@ -82,11 +84,13 @@ def test_the_order_starts_again_in_the_next_transaction():
 
 
 def test_a_released_savepoint_keeps_its_levels():
-    with pytest.raises(LockOrderViolation, match="group requested after contact"):
-        with transaction.atomic():
-            with transaction.atomic():  # a nested service: its locks stay until the commit
-                lock_taken(Level.CONTACT, [1])
-            lock_taken(Level.GROUP, [1])
+    with (
+        pytest.raises(LockOrderViolation, match="group requested after contact"),
+        transaction.atomic(),
+    ):
+        with transaction.atomic():  # a nested service: its locks stay until the commit
+            lock_taken(Level.CONTACT, [1])
+        lock_taken(Level.GROUP, [1])
 
 
 def test_a_rolled_back_savepoint_forgets_its_levels():
