@@ -3,6 +3,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -264,3 +265,113 @@ def _no_server_errors():
     yield
     got_request_exception.disconnect(dispatch_uid="tests.no_server_errors")
     assert not seen, f"these requests answered 500: {seen}"
+
+
+# --- The suite leaves no files in var/ ---------------------------------------------------------
+@pytest.fixture(autouse=True)
+def _var_dir_in_a_temporary_folder(settings, tmp_path_factory):
+    """Uploaded contact lists and import progress files (read under ``VAR_DIR`` when used,
+    ``campaigns.uploads`` / ``campaigns.progress``) go to this run's temporary folder."""
+    settings.VAR_DIR = tmp_path_factory.getbasetemp() / "var"
+
+
+# --- A broker of the test's own ---------------------------------------------------------------
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def point_celery_at():
+    """``point_celery_at(url)``: this process sends tasks to (and reads results from) the
+    Redis at ``url``, not eagerly, until the test ends."""
+    from config.celery import app as celery_app
+
+    saved = (
+        celery_app.conf.broker_url,
+        celery_app.conf.result_backend,
+        celery_app.conf.task_always_eager,
+    )
+
+    def _forget_connections():
+        if celery_app._pool is not None:
+            celery_app._pool.force_close_all()
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+        celery_app._backend_cache = None
+        celery_app._local.__dict__.pop("backend", None)
+
+    def _point(url: str) -> None:
+        _forget_connections()
+        celery_app.conf.broker_url = url
+        celery_app.conf.result_backend = url
+        celery_app.conf.task_always_eager = False
+
+    yield _point
+    _forget_connections()
+    (
+        celery_app.conf.broker_url,
+        celery_app.conf.result_backend,
+        celery_app.conf.task_always_eager,
+    ) = saved
+
+
+class OwnRedis:
+    """A redis-server of the test's own on a free port, keeping nothing on disk."""
+
+    def __init__(self, tmp_path: Path):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.dir = tmp_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        import redis
+
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def kill(self) -> None:
+        """``kill -9``: no shutdown, no save."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    if not shutil.which("redis-server"):
+        reason = "needs redis-server on the PATH (apt-get install -y redis-server)"
+        if os.environ.get("CI"):
+            pytest.fail("Under CI nothing may skip: " + reason, pytrace=False)
+        pytest.skip(reason)
+    server = OwnRedis(tmp_path)
+    server.start()
+    yield server
+    server.kill()
