@@ -1,19 +1,17 @@
-"""Writes to contacts: create, update, the contact forms' save, delete; the timeline's
-writers. (Ownership: ``contacts.ownership``; interactions: ``contacts.interactions``.)
+"""Writes to contacts: create, update, the contact forms' save, delete. (Ownership:
+``contacts.ownership``; interactions: ``contacts.interactions``; timeline rows:
+``contacts.timeline``.)
 
 Views, the admin, the webhook and tasks call these; they hold no business logic themselves.
 """
-
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from agents.bulk import copy_insert
 from agents.models import Agent, Company
 from agents.phone import normalise_phone
-from agents.rawsql import insert_one, insert_pair
+from agents.rawsql import insert_pair
 
 from . import timeline
 from .locks import lock_contact, lock_contacts
@@ -23,55 +21,11 @@ from .models import (
     PHONE_INPUT_MAX,
     SOURCE_MAX,
     Contact,
-    TimelineEntry,
 )
 from .ownership import contact_assign_primary_agent, primary_load_apply
 from .timeline import timeline_write
 
 CONTACT_FIELDS = ("name", "phone", "email", "source")
-
-
-def timeline_record(
-    *,
-    contact: Contact,
-    kind: str,
-    message: str,
-    actor: Agent | None = None,
-    agent: Agent | None = None,
-    details: dict[str, Any] | None = None,
-) -> TimelineEntry:
-    """Append one row to the contact's history. Call it inside the transaction of the change."""
-    return insert_one(
-        TimelineEntry(
-            company_id=contact.company_id,
-            contact=contact,
-            kind=kind,
-            actor=actor,
-            agent=agent,
-            message=message[:500],
-            details=details or {},
-        )
-    )
-
-
-def timeline_record_many(*, rows: list[dict[str, Any]]) -> None:
-    """``timeline_record`` for many contacts at once (``COPY`` from a couple of hundred rows
-    on): each row has the same keywords (``contact``, ``kind``, ``message``, ``actor``,
-    ``agent``, ``details``). Call it inside the transaction of the change."""
-    copy_insert(
-        [
-            TimelineEntry(
-                company_id=row["contact"].company_id,
-                contact=row["contact"],
-                kind=row["kind"],
-                actor=row.get("actor"),
-                agent=row.get("agent"),
-                message=row["message"][:500],
-                details=row.get("details") or {},
-            )
-            for row in rows
-        ]
-    )
 
 
 class DuplicatePhone(ValidationError):

@@ -3,7 +3,7 @@
 Every assign, unassign, resolve and win goes through ``leads_change`` (1..N customers). In
 one transaction it locks the customers, then their open leads (``leads.locks``), applies the
 gates (a Leads Agent only; a customer whose most recent order is Partial), writes one
-timeline row per change (in bulk, ``contacts.services.timeline_record_many``: a constant
+timeline row per change (worded by ``contacts.timeline``, stored in bulk: a constant
 number of queries for 1..N leads) and, for assignments, queues one email per agent after
 commit. It skips, and says why, the customers it leaves
 alone. Single-lead wrappers turn a skip into a ``ValidationError``.
@@ -23,8 +23,9 @@ from django.utils import timezone
 from agents.access import is_company_admin
 from agents.centers.models import Disposition
 from agents.models import AccessLevel, Agent, Company
-from contacts.models import Contact, TimelineEntry
-from contacts.services import timeline_record, timeline_record_many
+from contacts import timeline
+from contacts.models import Contact
+from contacts.timeline import timeline_write, timeline_write_many
 
 from .locks import lock_customers, lock_open_leads
 from .models import Lead, LeadEmail, Order, OrderItem, Product
@@ -57,10 +58,6 @@ class Outcome:
 
     def counts(self) -> dict[Skip, int]:
         return dict(Counter(self.skipped.values()))
-
-
-def _who(actor: Agent | None) -> str:
-    return str(actor) if actor else "Switchboard"
 
 
 def leads_agent_check(*, company: Company, agent: Agent | None) -> Agent:
@@ -161,7 +158,6 @@ def leads_change(
     ids = sorted(locked)
     open_leads = lock_open_leads(contact_ids=ids)
     now = timezone.now()
-    suffix = f" — {reason}" if reason else ""
 
     if change is Change.ASSIGN:
         latest = _latest_orders(ids)
@@ -199,18 +195,15 @@ def leads_change(
             )
         }
         # One row per lead, inserted in bulk (a batch assigns 10,000 in seconds).
-        timeline_record_many(
-            rows=[
-                {
-                    "contact": contacts[lead.contact_id],
-                    "kind": TimelineEntry.Kind.LEAD_ASSIGNED,
-                    "actor": actor,
-                    "agent": agent,
-                    "message": f"Lead assigned to {agent} by {_who(actor)}{suffix}.",
-                    "details": {"lead": lead.pk, "agent": agent.pk, "reason": reason},
-                }
-                for lead in created
-            ]
+        timeline_write_many(
+            timeline.lead_assigned(
+                contact=contacts[lead.contact_id],
+                lead_id=lead.pk,
+                agent=agent,
+                actor=actor,
+                reason=reason,
+            )
+            for lead in created
         )
         outcome.changed = created
         if created:
@@ -224,10 +217,10 @@ def leads_change(
             send_lead_email.delay_on_commit(email.pk)
         return outcome
 
-    status, kind, verb = {
-        Change.UNASSIGN: (Lead.Status.UNASSIGNED, TimelineEntry.Kind.LEAD_UNASSIGNED, "unassigned"),
-        Change.RESOLVE: (Lead.Status.RESOLVED, TimelineEntry.Kind.LEAD_RESOLVED, "resolved"),
-        Change.WIN: (Lead.Status.WON, TimelineEntry.Kind.LEAD_WON, "won"),
+    status = {
+        Change.UNASSIGN: Lead.Status.UNASSIGNED,
+        Change.RESOLVE: Lead.Status.RESOLVED,
+        Change.WIN: Lead.Status.WON,
     }[change]
     closing: list[Lead] = []
     for pk in ids:
@@ -257,36 +250,25 @@ def leads_change(
             "pk", "company_id"
         )
     }
-    rows = []
+    entries = []
     for lead in closing:
         for name, value in values.items():
             setattr(lead, name, value)
         lead.agent = agents[lead.agent_id]
+        about = {
+            "contact": contacts[lead.contact_id],
+            "lead_id": lead.pk,
+            "agent": lead.agent,
+            "actor": actor,
+            "reason": reason,
+        }
         if change is Change.UNASSIGN:
-            text = f"Lead of {lead.agent} unassigned by {_who(actor)}"
+            entries.append(timeline.lead_unassigned(**about))
         elif change is Change.RESOLVE:
-            text = f"Lead resolved without a sale by {_who(actor)}: {disposition}"
+            entries.append(timeline.lead_resolved(**about, disposition=disposition))
         else:
-            text = f"Lead of {lead.agent} won: order {order.number if order else ''} is Complete"
-        rows.append(
-            {
-                "contact": contacts[lead.contact_id],
-                "kind": kind,
-                "actor": actor,
-                "agent": lead.agent,
-                "message": f"{text}{suffix}.",
-                "details": {
-                    "lead": lead.pk,
-                    "agent": lead.agent_id,
-                    "disposition": disposition.pk if disposition else None,
-                    "disposition_name": str(disposition) if disposition else None,
-                    "order": order.pk if order else None,
-                    "reason": reason,
-                    "change": verb,
-                },
-            }
-        )
-    timeline_record_many(rows=rows)
+            entries.append(timeline.lead_won(**about, order=order))
+    timeline_write_many(entries)
     outcome.changed = closing
     return outcome
 
@@ -430,13 +412,17 @@ def order_create(
         OrderItem(order=order, product=product, quantity=quantity, unit_price=price)
         for product, quantity, price in items
     )
-    timeline_record(
-        contact=contact,
-        kind=TimelineEntry.Kind.ORDER_CREATED,
-        actor=actor,
-        message=f"Order {order.number} entered by {_who(actor)}: {order.get_status_display()}, "
-        f"{total:,.2f} {currency}.",
-        details={"order": order.pk, "number": order.number, "status": status, "total": str(total)},
+    timeline_write(
+        timeline.order_created(
+            contact=contact,
+            actor=actor,
+            order_id=order.pk,
+            number=order.number,
+            status=status,
+            status_label=order.get_status_display(),
+            total=total,
+            currency=currency,
+        )
     )
     if status == Order.Status.COMPLETE:
         leads_change(

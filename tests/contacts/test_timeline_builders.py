@@ -6,6 +6,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from django.utils import timezone
 
 from agents.models import Agent
 from contacts import timeline
@@ -221,8 +222,7 @@ def test_order_created(olivia, admin):
     }
 
 
-def test_campaign_record_rows(olivia, ava, settings):
-    settings.TIME_ZONE = "UTC"
+def test_campaign_record_rows(olivia, ava):
     where = {"campaign_id": 2, "campaign_name": "Spring", "entry_id": 8}
     called = timeline.campaign_called(contact=olivia, agent=ava, **where)
     assert (called.kind, called.actor, called.agent) == (Kind.CAMPAIGN_CALLED, ava, ava)
@@ -232,13 +232,14 @@ def test_campaign_record_rows(olivia, ava, settings):
     assert skipped.message == "Skipped by Ava Patel in campaign “Spring”."
 
     disposition = Named(pk=6, name="Call back", is_sales=False)
-    done = timeline.campaign_dispositioned(
-        contact=olivia,
-        agent=ava,
-        disposition=disposition,
-        callback_at=datetime(2026, 3, 2, 15, 30, tzinfo=UTC),
-        **where,
-    )
+    with timezone.override("UTC"):  # the callback is shown in the current time zone
+        done = timeline.campaign_dispositioned(
+            contact=olivia,
+            agent=ava,
+            disposition=disposition,
+            callback_at=datetime(2026, 3, 2, 15, 30, tzinfo=UTC),
+            **where,
+        )
     assert done.kind == Kind.CAMPAIGN_DISPOSITIONED
     assert done.message == (
         "Call back (by Ava Patel), callback at 2026-03-02 15:30 in campaign “Spring”."

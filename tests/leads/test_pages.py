@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts.services import timeline_record
+from contacts.models import TimelineEntry
+from contacts.timeline import timeline_write
 from leads.models import Order
 from leads.services import lead_assign, lead_resolve
 from tests.factories import PASSWORD
@@ -50,6 +51,12 @@ def test_the_report_lists_open_leads_with_their_latest_order(
     assert "300.00 USD" in body and "Partial" in body
 
 
+def _note(contact, message):
+    return TimelineEntry(
+        company_id=contact.company_id, contact=contact, kind="contact_updated", message=message
+    )
+
+
 def test_the_history_shows_the_10_latest_entries_across_all_assigned_customers(
     login, company, leads_agent, leads_agent_2, make_customer, make_order
 ):
@@ -59,10 +66,10 @@ def test_the_history_shows_the_10_latest_entries_across_all_assigned_customers(
     base = timezone.now()
     for n in range(15):
         lead = leads[n % 3]
-        entry = timeline_record(contact=lead.contact, kind="contact_updated", message=f"Note {n}")
+        entry = timeline_write(_note(lead.contact, f"Note {n}"))
         entry.created_at = base + timedelta(minutes=n)
         entry.save()
-    late = timeline_record(contact=other.contact, kind="contact_updated", message="Their note")
+    late = timeline_write(_note(other.contact, "Their note"))
     late.created_at = base + timedelta(hours=1)
     late.save()
     # when the agent opens the report
