@@ -145,9 +145,35 @@ if REDIS_URL:
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    # Redis redelivers unacknowledged messages after this; keep it above the longest
-    # countdown we schedule so a delayed task is not run twice.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # kombu's Redis transport, but the worker rides out a Redis restart (config/celery.py).
+    CELERY_BROKER_TRANSPORT = "config.celery:RedisTransport"
+    # A web process that cannot reach Redis gives up within about a second per try, and
+    # answers anyway (docs/operations.md, "When things fail"); without a bound a host that
+    # drops packets holds the request for the system's TCP timeout.
+    BROKER_CONNECT_TIMEOUT = env.float("BROKER_CONNECT_TIMEOUT", default=1.0)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Redis redelivers unacknowledged messages after this; keep it above the longest
+        # countdown we schedule so a delayed task is not run twice.
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": BROKER_CONNECT_TIMEOUT,
+    }
+    CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = BROKER_CONNECT_TIMEOUT
+    # Sending a task subscribes to its result in Redis; by default that retries 20 times a
+    # second apart (the 19-second hang of a request while Redis is down).
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+        "retry_policy": {
+            "max_retries": 2,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.5,
+        }
+    }
+    CELERY_TASK_PUBLISH_RETRY_POLICY = {
+        "max_retries": 2,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CELERY_BROKER_URL = "filesystem://"
