@@ -10,8 +10,8 @@ from contacts.interactions import interaction_take
 from contacts.models import Interaction
 from contacts.selectors import inbox_active
 from tests.agents.factories_centers import ContactCenterFactory, DeviceFactory
-from tests.routing.test_webhook import hook  # noqa: F401 - the fixture
 from tests.factories import AgentFactory, online
+from tests.routing.test_webhook import hook  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
 
