@@ -1,3 +1,4 @@
+import logging
 import re
 import zoneinfo
 from datetime import timedelta
@@ -5,13 +6,16 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.http import HttpResponseBadRequest, HttpResponseRedirect
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
 from .models import Agent
 from .permissions import parse_pk
 from .selectors import companies_for_user
+
+logger = logging.getLogger(__name__)
 
 SESSION_KEY = "company_id"
 # Write last_seen_at at most this often per agent: presence needs minutes, not requests.
@@ -82,10 +86,51 @@ class ApiFastPathMiddleware:
         request.resolver_match = match
         # A page served earlier by this thread may have activated its company's zone.
         timezone.deactivate()
-        response = match.func(request, *match.args, **match.kwargs)
+        try:
+            response = match.func(request, *match.args, **match.kwargs)
+        except DATABASE_DOWN as error:
+            response = database_unavailable(error)
         for header, value in API_SECURITY_HEADERS.items():
             response.headers.setdefault(header, value)
         return response
+
+
+# What the database driver raises when PostgreSQL cannot be reached (refused, restarting,
+# a dropped connection); also deadlocks and serialization failures, worth a retry too.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+# How long a client should wait before sending again.
+DATABASE_RETRY_AFTER = 5
+
+
+def database_unavailable(error: DatabaseError) -> JsonResponse:
+    """The API's answer when the database is unreachable: 503 with the webhook's error
+    shape (``{"error": ...}``) and ``Retry-After``, instead of an HTML 500. Nothing was
+    stored, so the sender retries (with its ``Idempotency-Key``, if it sent one)."""
+    logger.error("The database is unreachable; answered 503: %r", error)
+    response = JsonResponse(
+        {"error": "The service is briefly unavailable; nothing was stored. Try again shortly."},
+        status=503,
+    )
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    for header, value in API_SECURITY_HEADERS.items():
+        response.headers.setdefault(header, value)
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """The same 503 for /api/ views that go through the whole stack (the fast path catches
+    its own, ``ApiFastPathMiddleware``)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if request.path_info.startswith(API_PREFIX) and isinstance(exception, DATABASE_DOWN):
+            return database_unavailable(exception)
+        return None
 
 
 def resolve_current_company(request):

@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # /api/ (the inbound webhook) skips everything below: sessions, auth, messages, axes, CSP.
     "agents.middleware.ApiFastPathMiddleware",
+    # /api/ answers 503 JSON, not an HTML 500, while the database is unreachable.
+    "agents.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "agents.middleware.HeaderGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
