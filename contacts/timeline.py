@@ -236,17 +236,7 @@ def lead_assigned(
 
 
 def _lead_closed(
-    *,
-    contact: Contact,
-    kind: str,
-    verb: str,
-    text: str,
-    lead_id: int,
-    agent: Agent | None,
-    actor: Agent | None,
-    reason: str,
-    disposition: Any = None,
-    order: Any = None,
+    contact, kind, verb, text, lead_id, agent, actor, reason, disposition=None, order=None
 ) -> TimelineEntry:
     return _entry(
         contact=contact,
@@ -269,15 +259,9 @@ def _lead_closed(
 def lead_unassigned(
     *, contact: Contact, lead_id: int, agent: Agent | None, actor: Agent | None, reason: str = ""
 ) -> TimelineEntry:
+    text = f"Lead of {agent} unassigned by {_who(actor)}"
     return _lead_closed(
-        contact=contact,
-        kind=Kind.LEAD_UNASSIGNED,
-        verb="unassigned",
-        text=f"Lead of {agent} unassigned by {_who(actor)}",
-        lead_id=lead_id,
-        agent=agent,
-        actor=actor,
-        reason=reason,
+        contact, Kind.LEAD_UNASSIGNED, "unassigned", text, lead_id, agent, actor, reason
     )
 
 
@@ -291,16 +275,9 @@ def lead_resolved(
     reason: str = "",
 ) -> TimelineEntry:
     """Resolved without a sale, with a sales disposition (``agents.centers.Disposition``)."""
+    text = f"Lead resolved without a sale by {_who(actor)}: {disposition}"
     return _lead_closed(
-        contact=contact,
-        kind=Kind.LEAD_RESOLVED,
-        verb="resolved",
-        text=f"Lead resolved without a sale by {_who(actor)}: {disposition}",
-        lead_id=lead_id,
-        agent=agent,
-        actor=actor,
-        reason=reason,
-        disposition=disposition,
+        contact, Kind.LEAD_RESOLVED, "resolved", text, lead_id, agent, actor, reason, disposition
     )
 
 
@@ -314,16 +291,9 @@ def lead_won(
     reason: str = "",
 ) -> TimelineEntry:
     """Won by a Complete order (``order``: has ``pk`` and ``number``)."""
+    text = f"Lead of {agent} won: order {order.number if order else ''} is Complete"
     return _lead_closed(
-        contact=contact,
-        kind=Kind.LEAD_WON,
-        verb="won",
-        text=f"Lead of {agent} won: order {order.number if order else ''} is Complete",
-        lead_id=lead_id,
-        agent=agent,
-        actor=actor,
-        reason=reason,
-        order=order,
+        contact, Kind.LEAD_WON, "won", text, lead_id, agent, actor, reason, order=order
     )
 
 
@@ -349,17 +319,7 @@ def order_created(
 
 
 # --- Campaign records -------------------------------------------------------------------------
-def _campaign_row(
-    *,
-    contact: Contact,
-    kind: str,
-    text: str,
-    agent: Agent,
-    campaign_id: int,
-    campaign_name: str,
-    entry_id: int,
-    extra: Mapping[str, Any] | None = None,
-) -> TimelineEntry:
+def _campaign_row(contact, kind, text, agent, campaign_id, campaign_name, entry_id, extra=None):
     return _entry(
         contact=contact,
         kind=kind,
@@ -373,28 +333,18 @@ def _campaign_row(
 def campaign_called(
     *, contact: Contact, agent: Agent, campaign_id: int, campaign_name: str, entry_id: int
 ) -> TimelineEntry:
+    text = f"Called by {agent}"
     return _campaign_row(
-        contact=contact,
-        kind=Kind.CAMPAIGN_CALLED,
-        text=f"Called by {agent}",
-        agent=agent,
-        campaign_id=campaign_id,
-        campaign_name=campaign_name,
-        entry_id=entry_id,
+        contact, Kind.CAMPAIGN_CALLED, text, agent, campaign_id, campaign_name, entry_id
     )
 
 
 def campaign_skipped(
     *, contact: Contact, agent: Agent, campaign_id: int, campaign_name: str, entry_id: int
 ) -> TimelineEntry:
+    text = f"Skipped by {agent}"
     return _campaign_row(
-        contact=contact,
-        kind=Kind.CAMPAIGN_SKIPPED,
-        text=f"Skipped by {agent}",
-        agent=agent,
-        campaign_id=campaign_id,
-        campaign_name=campaign_name,
-        entry_id=entry_id,
+        contact, Kind.CAMPAIGN_SKIPPED, text, agent, campaign_id, campaign_name, entry_id
     )
 
 
@@ -414,13 +364,13 @@ def campaign_dispositioned(
     if callback_at:
         text += f", callback at {timezone.localtime(callback_at):%Y-%m-%d %H:%M}"
     return _campaign_row(
-        contact=contact,
-        kind=Kind.CAMPAIGN_DISPOSITIONED,
-        text=text,
-        agent=agent,
-        campaign_id=campaign_id,
-        campaign_name=campaign_name,
-        entry_id=entry_id,
+        contact,
+        Kind.CAMPAIGN_DISPOSITIONED,
+        text,
+        agent,
+        campaign_id,
+        campaign_name,
+        entry_id,
         extra={
             "disposition": disposition.name,
             "sales": disposition.is_sales,
