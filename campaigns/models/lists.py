@@ -1,5 +1,5 @@
-"""Contact lists, their imports and records; preview campaigns with agent-owned records and
-their per-agent queues (one ``Entry`` per record and campaign)."""
+"""Contact lists, their imports (one per file loaded), rejected rows and records (a list's
+rows, cells as text columns), and records' links to the company's contacts."""
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
@@ -14,8 +14,6 @@ MAX_COLUMNS = 50
 MAX_HEADER_CHARS = 128
 MAX_CELL_CHARS = 512
 MAX_PHONE_COLUMNS = 10
-MAX_AGENTS = 200
-MAX_SORT_COLUMNS = 4
 
 
 class ContactList(models.Model):
@@ -167,13 +165,14 @@ class Record(models.Model):
     The cells are text columns ``c0`` … ``c49`` (the list's columns in order; those past the
     list's width are NULL), so that a load is a plain ``COPY`` of the file's own lines and a
     campaign sorts on a column, not inside a document: stored as one ``jsonb`` array they
-    cost PostgreSQL four times a raw COPY of the same file (docs/campaigns.md)."""
+    made a load several times slower than a raw COPY of the same file (the figures of these
+    choices: docs/performance.md)."""
 
     # No database constraint and no index on the list or the import: a per-row
-    # foreign-key check costs about as much as storing the row (~2 s a million each, at
-    # commit), and an index by list another 0.8 s as a b-tree (0.3 s as BRIN, with its
-    # summary). A list's records are found by its imports' id ranges instead
-    # (``ListImport.first_record_id``; ``Record.objects.of_list``, ``records_of_list_sql``).
+    # foreign-key check costs about as much as storing the row (at commit), and an index by
+    # list a good part of that again. A list's records are found by its imports' id ranges
+    # instead (``ListImport.first_record_id``; ``Record.objects.of_list``,
+    # ``records_of_list_sql``).
     # Only the import writes records, holding its list's lock, and a list is deleted under
     # that lock with its records (``services.contact_list_delete``; on_delete is DO_NOTHING
     # so that Django's collector does not look for them without an index). The contact
@@ -246,10 +245,10 @@ class RecordContact(models.Model):
 
     A narrow row of its own: linking a list of known customers writes one small row a
     record, where a column of the record rewrote every linked record (a new version of a
-    row of 20 cells, and its index entries): linking 100,000 records of a million took
-    1.2 s as an UPDATE and takes 0.6 s as inserts, the scan of the million included.
-    No database constraint (a per-row check at commit, as for the record's list) and no
-    index on the contact (0.27 s of 100,000 inserts): a link to a contact that was deleted
+    row of 20 cells, and its index entries): inserts take about half the time of that
+    UPDATE (docs/performance.md). No database constraint (a per-row check at commit, as for
+    the record's list) and no index on the contact (a large part of the inserts' cost): a
+    link to a contact that was deleted
     is read as no link, and replaced by the next handling (contact ids are never reused)."""
 
     record = models.OneToOneField(
@@ -269,229 +268,3 @@ class RecordContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_id} → {self.contact_id}"
-
-
-class Campaign(models.Model):
-    class DialingMode(models.TextChoices):
-        PREVIEW = "preview", "Preview"
-
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        RUNNING = "running", "Running"
-        PAUSED = "paused", "Paused"
-        COMPLETE = "complete", "Complete"
-
-    company = models.ForeignKey("agents.Company", on_delete=models.PROTECT, related_name="+")
-    name = models.CharField(max_length=120)
-    dialing_mode = models.CharField(
-        max_length=10, choices=DialingMode.choices, default=DialingMode.PREVIEW
-    )
-    agent_owned = models.BooleanField(default=True)
-    queue = models.ForeignKey(
-        "agents.ContactCenter",
-        on_delete=models.PROTECT,
-        related_name="campaigns",
-        help_text="A contact center with preferred agent routing on.",
-    )
-    contact_list = models.ForeignKey(
-        ContactList, on_delete=models.PROTECT, related_name="campaigns"
-    )
-    agent_column = models.CharField(
-        "agent-owned column",
-        max_length=128,
-        help_text="The list's column holding each record's agent (email or user ID).",
-    )
-    # [[column, "asc" | "desc"], ...]: at most four, never the agent column.
-    sort = models.JSONField("contact sorting", default=list, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    recycle_count = models.PositiveIntegerField(default=0, editable=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    started_at = models.DateTimeField(null=True, blank=True, editable=False)
-    recycled_at = models.DateTimeField(null=True, blank=True, editable=False)
-    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["company", "name"], name="campaign_name_per_company")
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-    def get_absolute_url(self) -> str:
-        return reverse("campaigns:dashboard", args=[self.pk])
-
-    @property
-    def agent_column_index(self) -> int:
-        return self.contact_list.columns.index(self.agent_column)
-
-
-class AgentKey(models.Model):
-    """What one distinct value of the agent column resolves to, for one campaign: an agent,
-    or the reason its records are not delivered."""
-
-    class Kind(models.TextChoices):
-        EMAIL = "email", "Email"
-        USER_ID = "user_id", "User ID"
-        OTHER = "other", "Neither"
-
-    class Error(models.TextChoices):
-        NONE = "", "—"
-        EMPTY = "empty", "No agent in the agent column"
-        INVALID_EMAIL = "invalid_email", "Invalid email address"
-        UNKNOWN_EMAIL = "unknown_email", "No agent of the company has this email"
-        UNKNOWN_ID = "unknown_id", "No agent of the company has this user ID"
-        NOT_IN_QUEUE = "not_in_queue", "The agent is not a member of the campaign's queue"
-
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="keys")
-    value = models.CharField(max_length=512)
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    error = models.CharField(max_length=16, choices=Error.choices, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["campaign", "value"], name="one_key_per_value")
-        ]
-
-    def __str__(self) -> str:
-        return self.value
-
-
-class Entry(models.Model):
-    """A record in a campaign: in its agent's queue at ``position``, or not delivered."""
-
-    class State(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RESERVED = "reserved", "Being previewed"
-        CALLED = "called", "Called, waiting for a disposition"
-        HANDLED = "handled", "Handled"
-        SKIPPED = "skipped", "Skipped"
-        ERROR = "error", "Not delivered"
-        FIXED = "fixed", "Fixed by an append"
-
-    # Entries are a projection of the list's records, rebuilt by one INSERT … SELECT that
-    # joins existing records, keys and agents: per-row foreign-key triggers on a million rows
-    # cost twice the insert itself (measured: 20 s against 11 s), so no foreign key of an
-    # entry is a database constraint. Campaign, record and agent are checked by that join;
-    # disposition (checked by entry_disposition) and fixed_by (set from existing entries)
-    # queued one trigger event each per inserted row even when empty (~1 s at the commit of
-    # a million rows). Django's on_delete (CASCADE / PROTECT / SET_NULL) runs in the ORM.
-    # The campaign's index is the first column of entry_agent_queue. There is no index on
-    # the record: only deleting a list's records looks entries up by record (a campaign
-    # protects its list, so they are gone by then), and keeping one costs ~3 s of CPU per
-    # million entries started.
-    campaign = models.ForeignKey(
-        Campaign,
-        on_delete=models.CASCADE,
-        related_name="entries",
-        db_index=False,
-        db_constraint=False,
-    )
-    record = models.ForeignKey(
-        Record,
-        on_delete=models.CASCADE,
-        related_name="entries",
-        db_index=False,
-        db_constraint=False,
-    )
-    agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="campaign_entries",
-        db_index=False,
-        db_constraint=False,
-    )
-    agent_value = models.CharField(max_length=512, blank=True)
-    position = models.BigIntegerField()
-    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
-    error = models.CharField(max_length=16, choices=AgentKey.Error.choices, blank=True)
-    reserved_until = models.DateTimeField(null=True, blank=True)
-    callback_at = models.DateTimeField(null=True, blank=True)
-    called_at = models.DateTimeField(null=True, blank=True)
-    handled_at = models.DateTimeField(null=True, blank=True)
-    # Empty on most rows while a campaign starts: partial indexes below instead.
-    disposition = models.ForeignKey(
-        "agents.Disposition",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    fixed_by = models.ForeignKey(
-        "self",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-
-    class Meta:
-        ordering = ["campaign", "position"]
-        indexes = [
-            # An agent's queue in order; the dashboard counts per agent and state from it.
-            models.Index(
-                fields=["campaign", "agent", "state", "position"], name="entry_agent_queue"
-            ),
-            models.Index(
-                fields=["campaign", "agent", "callback_at"],
-                condition=Q(callback_at__isnull=False),
-                name="entry_callbacks",
-            ),
-            models.Index(
-                fields=["campaign", "state"],
-                condition=Q(state__in=["error", "fixed"]),
-                name="entry_errors",
-            ),
-            models.Index(
-                fields=["disposition"],
-                condition=Q(disposition__isnull=False),
-                name="entry_disposition",
-            ),
-            models.Index(
-                fields=["fixed_by"], condition=Q(fixed_by__isnull=False), name="entry_fixed_by"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.campaign} #{self.position}"
-
-    @property
-    def was_handled(self) -> bool:
-        return self.handled_at is not None
-
-
-class OwnerChange(models.Model):
-    """A new owner asked for while the campaign runs: honoured at the next recycle."""
-
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="owner_changes")
-    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
-    new_value = models.CharField(max_length=512)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    applied_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["campaign", "applied_at"], name="owner_change_pending")]
-
-    def __str__(self) -> str:
-        return f"{self.record} → {self.new_value}"
-
-    @property
-    def pending(self) -> bool:
-        return self.applied_at is None
