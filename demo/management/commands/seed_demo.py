@@ -6,7 +6,6 @@ Safe to run again: it creates what is missing and changes nothing else.
 from django.conf import settings
 from django.conf import settings as django_settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 from django.urls import reverse
 
 from agents.models import AccessLevel, Agent, Company, Presence
@@ -78,101 +77,102 @@ class Command(BaseCommand):
                 "Refusing to load demo data with DEBUG off: this looks like production. "
                 "Use --force if you really mean it."
             )
-        with transaction.atomic():
-            company, _ = Company.objects.get_or_create(
-                name=DEMO_COMPANY,
-                defaults={"time_zone": "America/New_York", "default_region": "US"},
-            )
-            created_people = 0
-            for email, full_name, level in DEMO_PEOPLE:
-                agent = Agent.objects.filter(email=email).first()
-                if agent is None:
-                    agent = Agent.objects.create_user(
-                        email=email,
-                        password=DEMO_PASSWORD,
-                        full_name=full_name,
-                        access_level=level,
-                        presence=Presence.AVAILABLE,
-                    )
-                    created_people += 1
-                agent.companies.add(company)
-
-            created_contacts = 0
-            for row in demo_contacts():
-                phone = normalise_phone(row["phone"], region=company.default_region)
-                if Contact.objects.filter(company=company, phone=phone).exists():
-                    continue
-                contact_create(company=company, actor=None, **row)
-                created_contacts += 1
-
-            # Primary agents, unevenly spread so the workload page has something to show;
-            # the last 8 contacts have none. Only contacts without one are touched.
-            agents = list(
-                Agent.objects.filter(companies=company, access_level=AccessLevel.AGENT).order_by(
-                    "email"
+        # No transaction around the whole: each service takes its locks in a transaction of
+        # its own, in the one lock order (agents/lockorder.py), which one transaction taking
+        # contacts, then centers, leads and campaigns would break. Every step keeps what is
+        # there already, so a run stopped half-way is completed by the next one.
+        company, _ = Company.objects.get_or_create(
+            name=DEMO_COMPANY,
+            defaults={"time_zone": "America/New_York", "default_region": "US"},
+        )
+        created_people = 0
+        for email, full_name, level in DEMO_PEOPLE:
+            agent = Agent.objects.filter(email=email).first()
+            if agent is None:
+                agent = Agent.objects.create_user(
+                    email=email,
+                    password=DEMO_PASSWORD,
+                    full_name=full_name,
+                    access_level=level,
+                    presence=Presence.AVAILABLE,
                 )
+                created_people += 1
+            agent.companies.add(company)
+
+        created_contacts = 0
+        for row in demo_contacts():
+            phone = normalise_phone(row["phone"], region=company.default_region)
+            if Contact.objects.filter(company=company, phone=phone).exists():
+                continue
+            contact_create(company=company, actor=None, **row)
+            created_contacts += 1
+
+        # Primary agents, unevenly spread so the workload page has something to show;
+        # the last 8 contacts have none. Only contacts without one are touched.
+        agents = list(
+            Agent.objects.filter(companies=company, access_level=AccessLevel.AGENT).order_by(
+                "email"
             )
-            shares = [12, 10, 8, 7, 5]
-            contacts = list(
-                Contact.objects.filter(company=company, source__in=SOURCES).order_by("phone")
-            )
-            start = 0
-            for agent, share in zip(agents, shares, strict=False):
-                chunk = [
-                    c.pk for c in contacts[start : start + share] if c.primary_agent_id is None
-                ]
-                start += share
-                if chunk:
-                    contacts_assign_primary_agent_bulk(
-                        company=company,
-                        contact_ids=chunk,
-                        agent=agent,
-                        actor=None,
-                        reason="demo data",
-                    )
-            # Routing: two reassignment groups and a rule for new Zillow contacts.
-            admin = Agent.objects.get(email="admin@northwind.test")
-            if not admin.can_manage_routing:
-                admin.can_manage_routing = True
-                admin.save()
-            supervisor = Agent.objects.get(email="supervisor@northwind.test")
-            closers, _ = ReassignmentGroup.objects.get_or_create(
-                company=company,
-                name="Closers",
-                defaults={
-                    "method": "first_to_claim",
-                    "claim_window_minutes": 5,
-                    "default_assignee": supervisor,
-                },
-            )
-            team, _ = ReassignmentGroup.objects.get_or_create(
-                company=company, name="Whole team", defaults={"method": "round_robin"}
-            )
-            zillow, _ = RoutingRule.objects.get_or_create(
-                company=company,
-                name="Zillow leads",
-                defaults={"sources": "zillow", "method": "round_robin", "position": 1},
-            )
-            for agent in agents:
-                GroupMember.objects.get_or_create(group=team, agent=agent)
-                RuleMember.objects.get_or_create(rule=zillow, agent=agent)
-            for agent in agents[:3]:
-                GroupMember.objects.get_or_create(group=closers, agent=agent)
-            # Contact centers: a skills-based and a round-robin one, with roles and devices.
-            people = {a.email: a for a in Agent.objects.filter(companies=company)}
-            seed_centers(company, people)
-            seed_leads(company, people)
-            seed_campaigns(company, people)
-            company_set_webhook_token(company=company, token=DEMO_WEBHOOK_TOKEN)
-            for n, (phone, body, channel) in enumerate(DEMO_INBOUND, start=1):
-                inbound_receive(
+        )
+        shares = [12, 10, 8, 7, 5]
+        contacts = list(
+            Contact.objects.filter(company=company, source__in=SOURCES).order_by("phone")
+        )
+        start = 0
+        for agent, share in zip(agents, shares, strict=False):
+            chunk = [c.pk for c in contacts[start : start + share] if c.primary_agent_id is None]
+            start += share
+            if chunk:
+                contacts_assign_primary_agent_bulk(
                     company=company,
-                    channel=channel,
-                    phone=phone,
-                    body=body,
-                    source="demo",
-                    idempotency_key=f"demo-{n}",
+                    contact_ids=chunk,
+                    agent=agent,
+                    actor=None,
+                    reason="demo data",
                 )
+        # Routing: two reassignment groups and a rule for new Zillow contacts.
+        admin = Agent.objects.get(email="admin@northwind.test")
+        if not admin.can_manage_routing:
+            admin.can_manage_routing = True
+            admin.save()
+        supervisor = Agent.objects.get(email="supervisor@northwind.test")
+        closers, _ = ReassignmentGroup.objects.get_or_create(
+            company=company,
+            name="Closers",
+            defaults={
+                "method": "first_to_claim",
+                "claim_window_minutes": 5,
+                "default_assignee": supervisor,
+            },
+        )
+        team, _ = ReassignmentGroup.objects.get_or_create(
+            company=company, name="Whole team", defaults={"method": "round_robin"}
+        )
+        zillow, _ = RoutingRule.objects.get_or_create(
+            company=company,
+            name="Zillow leads",
+            defaults={"sources": "zillow", "method": "round_robin", "position": 1},
+        )
+        for agent in agents:
+            GroupMember.objects.get_or_create(group=team, agent=agent)
+            RuleMember.objects.get_or_create(rule=zillow, agent=agent)
+        for agent in agents[:3]:
+            GroupMember.objects.get_or_create(group=closers, agent=agent)
+        # Contact centers: a skills-based and a round-robin one, with roles and devices.
+        people = {a.email: a for a in Agent.objects.filter(companies=company)}
+        seed_centers(company, people)
+        seed_leads(company, people)
+        seed_campaigns(company, people)
+        company_set_webhook_token(company=company, token=DEMO_WEBHOOK_TOKEN)
+        for n, (phone, body, channel) in enumerate(DEMO_INBOUND, start=1):
+            inbound_receive(
+                company=company,
+                channel=channel,
+                phone=phone,
+                body=body,
+                source="demo",
+                idempotency_key=f"demo-{n}",
+            )
 
         self.stdout.write(
             self.style.SUCCESS(
