@@ -4,6 +4,7 @@ import threading
 from pathlib import Path
 
 from django.db import connections
+from hypothesis import strategies as st
 
 from agents.centers.models import Disposition
 from agents.centers.services import center_add_members
@@ -39,6 +40,14 @@ def queue_with(company, *agents, preferred=True, name="Collections"):
 
 def phone(n: int) -> str:
     return f"+1 212 555 {n % 10000:04d}"
+
+
+# Cells for generated files: text, phones, quotes, line breaks, delimiters, long cells.
+cells = st.one_of(
+    st.text(max_size=20),
+    st.sampled_from([phone(7), "(212) 555-0142", '"', '""', "\n", "\r\n", ";", "\t", "=1+1"]),
+    st.text(min_size=500, max_size=700),
+)
 
 
 def make_campaign(company, queue, rows, *, sort=None, name="Q2 collections", column="Agent"):
