@@ -18,6 +18,7 @@ import os
 
 from celery import Celery
 from celery.contrib.django.task import DjangoTask
+from django.db import transaction
 from kombu.exceptions import OperationalError
 from kombu.transport import redis as kombu_redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -81,8 +82,6 @@ class Task(DjangoTask):
         self._on_commit(functools.partial(self.apply_async, *args, **kwargs))
 
     def _on_commit(self, send) -> None:
-        from django.db import transaction
-
         transaction.on_commit(functools.partial(self._send_after_commit, send))
 
     def _send_after_commit(self, send) -> None:

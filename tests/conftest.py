@@ -297,8 +297,7 @@ def point_celery_at():
     )
 
     def _forget_connections():
-        if celery_app._pool is not None:
-            celery_app._pool.force_close_all()
+        # Dropped, not closed: kombu keeps the pools by URL and hands the same ones out again.
         celery_app._pool = None
         celery_app.amqp._producer_pool = None
         celery_app._backend_cache = None
