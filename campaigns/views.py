@@ -89,13 +89,19 @@ def entry(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
             if action == "disposition":
                 form = DispositionForm(request.POST, campaign=campaign)
                 if form.is_valid():
-                    entry_disposition(
-                        entry_id=found.pk,
-                        agent=request.user,
-                        disposition=form.cleaned_data["disposition"],
-                        callback_at=form.cleaned_data["callback_at"],
-                    )
-                    return _next(request, campaign, "Saved.")
+                    try:
+                        entry_disposition(
+                            entry_id=found.pk,
+                            agent=request.user,
+                            disposition=form.cleaned_data["disposition"],
+                            callback_at=form.cleaned_data["callback_at"],
+                        )
+                    except ValidationError as error:
+                        if not hasattr(error, "error_dict"):
+                            raise
+                        form.add_error(None, error)  # by its field, on the page (200)
+                    else:
+                        return _next(request, campaign, "Saved.")
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect("campaigns:entry", pk=campaign.pk, entry_pk=found.pk)

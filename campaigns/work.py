@@ -23,6 +23,8 @@ from .models import Campaign, Entry, Record, RecordContact
 
 # How long a record shown to one tab stays away from the agent's other tabs.
 RESERVATION = timedelta(minutes=15)
+# How far ahead a callback may be (a year 9999 typed by mistake cannot be read back).
+CALLBACK_AHEAD = timedelta(days=365)
 NAME_COLUMNS = ("name", "full name", "full_name", "contact", "contact name", "customer")
 
 
@@ -145,6 +147,11 @@ def entry_disposition(
     now = timezone.now()
     if callback_at is not None and callback_at <= now:
         raise ValidationError({"callback_at": ["A callback is scheduled in the future."]})
+    if callback_at is not None and callback_at > now + CALLBACK_AHEAD:
+        latest = timezone.localtime(now + CALLBACK_AHEAD).strftime("%Y-%m-%d")
+        raise ValidationError(
+            {"callback_at": [f"A callback is at most a year ahead (on {latest} at the latest)."]}
+        )
     entry.disposition = disposition
     entry.handled_at = now
     entry.reserved_until = None
