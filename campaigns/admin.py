@@ -6,17 +6,19 @@ A campaign's dialing mode, queue, list and agent-owned column are read-only once
 import csv
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 
 from agents.centers.models import ContactCenter
 from agents.permissions import CompanyScopedAdmin, scope_to_company
 
-from . import selectors, services
+from . import recovery, selectors, services
 from .csv_reader import Refused, csv_safe
 from .forms import CampaignForm, ContactListForm, UploadForm
 from .models import Campaign, ContactList, ListImport
@@ -58,7 +60,11 @@ class ContactListAdmin(CompanyScopedAdmin):
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
-            kwargs["form"] = ContactListForm
+            kwargs["form"] = type(
+                "ContactListAddForm",
+                (ContactListForm,),
+                {"request": request, "company": getattr(request, "company", None)},
+            )
         return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):
@@ -87,18 +93,25 @@ class ContactListAdmin(CompanyScopedAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            if not request.user.is_superuser:
-                obj.company = request.company
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
-        if not change:
-            try:
-                self._new_import = _start_import(
-                    request, obj, form.cleaned_data["file"], ListImport.Kind.INITIAL
-                )
-            except Refused as refusal:
-                raise ValidationError(refusal.message) from None
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # Through the service: the name is checked in the company (the form's own
+        # uniqueness check never runs, the company being no field of it).
+        created = services.contact_list_create(
+            company=obj.company if obj.company_id else request.company,
+            name=obj.name,
+            actor=request.user,
+        )
+        obj.pk, obj.company, obj.created_by = created.pk, created.company, created.created_by
+        obj.created_at = created.created_at
+        obj._state.adding = False
+        try:
+            self._new_import = _start_import(
+                request, obj, form.cleaned_data["file"], ListImport.Kind.INITIAL
+            )
+        except Refused as refusal:
+            raise ValidationError(refusal.message) from None
 
     def response_add(self, request, obj, post_url_continue=None):
         return HttpResponseRedirect(self._new_import.get_absolute_url())
@@ -129,6 +142,16 @@ class ContactListAdmin(CompanyScopedAdmin):
                 name="campaigns_contactlist_rejected",
             ),
             path(
+                "<str:list_id>/import/<str:pk>/retry/",
+                view(self.import_retry),
+                name="campaigns_contactlist_import_retry",
+            ),
+            path(
+                "<str:list_id>/import/<str:pk>/discard/",
+                view(self.import_discard),
+                name="campaigns_contactlist_import_discard",
+            ),
+            path(
                 "<str:list_id>/append/",
                 view(self.append_view),
                 name="campaigns_contactlist_append",
@@ -153,8 +176,46 @@ class ContactListAdmin(CompanyScopedAdmin):
                 "list_import": list_import,
                 "status": selectors.import_status(list_import),
                 "rejected": selectors.rejected_rows(list_import)[:50],
+                "can_retry": list_import.status == ListImport.Status.FAILED
+                and self.has_change_permission(request, list_import.contact_list),
+                "can_discard": list_import.status != ListImport.Status.LOADED
+                and self.has_delete_permission(request, list_import.contact_list),
             },
         )
+
+    @method_decorator(require_POST)
+    def import_retry(self, request, list_id, pk):
+        list_import = self._import(request, list_id, pk)
+        if not self.has_change_permission(request, list_import.contact_list):
+            raise PermissionDenied
+        try:
+            recovery.list_import_retry(list_import=list_import, actor=request.user)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            self.message_user(request, "The import is queued again.", messages.SUCCESS)
+        return HttpResponseRedirect(list_import.get_absolute_url())
+
+    @method_decorator(require_POST)
+    def import_discard(self, request, list_id, pk):
+        list_import = self._import(request, list_id, pk)
+        if not self.has_delete_permission(request, list_import.contact_list):
+            raise PermissionDenied
+        try:
+            kept = recovery.list_import_discard(list_import=list_import, actor=request.user)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return HttpResponseRedirect(list_import.get_absolute_url())
+        if kept is None:
+            self.message_user(
+                request,
+                f"Discarded the import and the list “{list_import.contact_list}” (nothing was "
+                "loaded into it); its name is free again.",
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(reverse("admin:campaigns_contactlist_changelist"))
+        self.message_user(request, "Discarded the import.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:campaigns_contactlist_change", args=[kept.pk]))
 
     def import_status(self, request, list_id, pk):
         return JsonResponse(selectors.import_status(self._import(request, list_id, pk)))
@@ -181,7 +242,7 @@ class ContactListAdmin(CompanyScopedAdmin):
         contact_list = self.get_object(request, list_id)
         if contact_list is None or not self.has_change_permission(request, contact_list):
             return HttpResponseRedirect(reverse("admin:campaigns_contactlist_changelist"))
-        form = UploadForm(request.POST or None, request.FILES or None)
+        form = UploadForm(request.POST or None, request.FILES or None, request=request)
         if request.method == "POST" and form.is_valid():
             try:
                 with transaction.atomic():

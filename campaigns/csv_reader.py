@@ -6,7 +6,11 @@ Nothing here touches the database.
 - Encoding: UTF-8 (with or without BOM) if the whole file decodes as UTF-8, else
   Windows-1252; a file that is neither (or UTF-16) is refused. ``read`` reads as one
   encoding and raises ``UnicodeDecodeError`` where the file is not in it: the import then
-  reads it again in the next (``ENCODINGS``), in one pass for a UTF-8 file.
+  asks ``odd_byte`` where, and reads it again as Windows-1252 (``ENCODINGS``) only if the
+  file has no UTF-8 beyond ASCII anywhere; a file that is UTF-8 but for a byte is refused
+  with that byte's line (read as Windows-1252, its "José" would become "JosÃ©").
+- ``check_start``: what the load would refuse from the first megabyte (the header, a file
+  with a header and no rows), checked when the file is uploaded, before anything is made.
 - Delimiter: the most frequent of comma, semicolon and tab in the header line.
 - Phone columns: headers with "phone", "mobile", "cell" or "tel" as a word or word part
   ("Home phone", "mobile_2", "Tel."); at least one, at most ten.
@@ -55,12 +59,105 @@ NOT_TEXT = (
 )
 
 
+HEAD_BYTES = 1 << 20  # what ``check_start`` reads of a file
+UTF16 = "The file is UTF-16: save it as UTF-8 (CSV UTF-8 in Excel) and upload again."
+NO_ROWS = "The file has a header and no rows: there is nothing to load."
+
+
 def refuse_utf16(path: Path) -> None:
     with open(path, "rb") as handle:
         if handle.read(4).startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            raise Refused(
-                "The file is UTF-16: save it as UTF-8 (CSV UTF-8 in Excel) and upload again."
-            )
+            raise Refused(UTF16)
+
+
+# A character beyond ASCII decoded from valid UTF-8 (the BOM included), and a byte that
+# was not UTF-8 (``surrogateescape`` turns byte 0xNN into U+DCNN).
+_UTF8_BEYOND_ASCII = re.compile("[\u0080-\udc7f\udd00-\U0010ffff]")
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+
+
+@dataclass
+class OddByte:
+    """The first byte of a file that is not UTF-8: its line, its value, and whether the
+    file has UTF-8 beyond ASCII anywhere (then it is UTF-8 with a stray byte, not
+    Windows-1252)."""
+
+    line: int
+    value: int
+    utf8_elsewhere: bool
+
+    @property
+    def refusal(self) -> str:
+        return (
+            f"Line {self.line} has a byte that is not UTF-8 (0x{self.value:02X}) in a file "
+            "that is otherwise UTF-8: correct that line, or save the file as UTF-8 (CSV UTF-8 "
+            "in Excel), and upload it again."
+        )
+
+    @property
+    def warning(self) -> str:
+        return (
+            f"Read as Windows-1252: the file is not UTF-8 (line {self.line} has the byte "
+            f"0x{self.value:02X}). If accents look wrong, save it as CSV UTF-8 and upload it "
+            "again."
+        )
+
+
+def odd_byte(path: Path, *, chunk: int = 1 << 20) -> OddByte | None:
+    """Where a file stops being UTF-8 (None: it is UTF-8). Read only after a UTF-8 read
+    failed, so a UTF-8 file is still read once; it stops as soon as both are known."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+    found: OddByte | None = None
+    line = 1
+    utf8 = False
+    with open(path, "rb") as handle:
+        while True:
+            data = handle.read(chunk)
+            text = decoder.decode(data, final=not data)
+            if found is None and (bad := _NOT_UTF8.search(text)):
+                head = text[: bad.start()]
+                found = OddByte(line + head.count("\n"), ord(bad.group()) - 0xDC00, utf8)
+            elif found is None:
+                line += text.count("\n")
+            if not utf8 and _UTF8_BEYOND_ASCII.search(text):
+                utf8 = True
+            if not data or (found is not None and utf8):
+                break
+    if found is not None:
+        found.utf8_elsewhere = utf8
+    return found
+
+
+def check_start(head: bytes, *, whole: bool) -> None:
+    """Refuse, from its first bytes (``head``; ``whole``: the whole file), a file the load
+    would refuse for its start: UTF-16, neither encoding, the header's checks, a header and
+    no rows. The same checks as the load's (``check_header``), made before anything is
+    stored or created; what is past ``head`` is left to the load."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise Refused(UTF16)
+    for encoding in ENCODINGS:
+        try:
+            text = codecs.getincrementaldecoder(encoding)().decode(head, final=whole)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise Refused(NOT_TEXT)
+    delimiter = detect_delimiter(io.StringIO(text, newline="").readline(64 * 1024))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader, [])
+    except csv.Error as error:
+        raise Refused(f"The first line cannot be read as CSV: {error}.") from None
+    check_header(header)
+    try:
+        for cells in reader:
+            if not blank_line(cells):
+                return
+    except csv.Error:
+        return  # a quote that goes on past the head: the load says where it breaks
+    if whole:
+        raise Refused(NO_ROWS)
 
 
 def detect_delimiter(header_line: str) -> str:

@@ -1,8 +1,11 @@
 from django import forms
+from django.core.exceptions import ValidationError
 
 from agents.centers.models import Disposition
 
+from .csv_reader import HEAD_BYTES, Refused, check_start
 from .models import MAX_SORT_COLUMNS, Campaign, ContactList
+from .services import contact_list_clean
 
 
 class DispositionForm(forms.Form):
@@ -26,19 +29,69 @@ class OwnerChangeForm(forms.Form):
     new_value = forms.CharField(max_length=512, label="New owner (email or user ID)")
 
 
+def _checked_file(form, upload):
+    """The uploaded file, refused by the field when the upload was cut at the size limit
+    (``upload_limit``) or when its start would be refused by the load (the same check as
+    ``services.list_import_start``'s)."""
+    refused = getattr(form.request, "upload_refused", "") if form.request else ""
+    if refused:
+        raise forms.ValidationError(refused)
+    if upload is None:
+        return upload
+    upload.seek(0)
+    head = upload.read(HEAD_BYTES)
+    upload.seek(0)
+    try:
+        check_start(head, whole=len(head) >= upload.size)
+    except Refused as refusal:
+        raise forms.ValidationError(refusal.message) from None
+    return upload
+
+
 class UploadForm(forms.Form):
     file = forms.FileField(label="CSV file")
 
+    def __init__(self, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+        if getattr(request, "upload_refused", ""):
+            self.fields["file"].required = False
+
+    def clean_file(self):
+        return _checked_file(self, self.cleaned_data.get("file"))
+
 
 class ContactListForm(forms.ModelForm):
+    """The admin's new list: a name (unique in the company: ``services.contact_list_clean``)
+    and its first file. ``request`` and ``company`` are set by the admin."""
+
     file = forms.FileField(
         label="CSV file",
         help_text="UTF-8 or Windows-1252; comma, semicolon or tab; at least one phone column.",
     )
+    request = None
+    company = None
 
     class Meta:
         model = ContactList
         fields = ["name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if getattr(self.request, "upload_refused", ""):
+            self.fields["file"].required = False
+
+    def clean_name(self):
+        name = self.cleaned_data.get("name", "")
+        if self.company is None:
+            return name
+        try:
+            return contact_list_clean(company=self.company, name=name)
+        except ValidationError as error:
+            raise forms.ValidationError(error.message_dict["name"]) from None
+
+    def clean_file(self):
+        return _checked_file(self, self.cleaned_data.get("file"))
 
 
 DIRECTIONS = [("asc", "ascending"), ("desc", "descending")]

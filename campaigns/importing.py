@@ -17,6 +17,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from agents.models import Agent
@@ -39,6 +40,7 @@ def list_import_create(
     file_name: str,
     kind: str = ListImport.Kind.INITIAL,
     actor: Agent | None = None,
+    in_worker: bool = True,
 ) -> ListImport:
     return ListImport.objects.create(
         contact_list=contact_list,
@@ -47,6 +49,7 @@ def list_import_create(
         file_name=file_name[:255],
         file_size=path.stat().st_size,
         created_by=actor,
+        in_worker=in_worker,
     )
 
 
@@ -60,9 +63,15 @@ def list_import_run(
     list_import = ListImport.objects.select_related("contact_list__company").get(pk=list_import_id)
     # Only an import not finished yet starts (a task delivered twice, or run again after a
     # worker died, finds it finished and leaves it alone) ...
+    now = timezone.now()
     started = ListImport.objects.filter(
         pk=list_import.pk, status__in=[ListImport.Status.QUEUED, ListImport.Status.RUNNING]
-    ).update(status=ListImport.Status.RUNNING, started_at=timezone.now())
+    ).update(
+        status=ListImport.Status.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+    )
     if not started:
         list_import.refresh_from_db()
         return list_import
@@ -117,6 +126,9 @@ def _load(list_import: ListImport, progress: ImportProgress) -> dict:
         raise csv_reader.Refused(too_big_message(size, settings.CONTACT_LIST_MAX_UPLOAD_BYTES))
     # Read as UTF-8 until a byte says otherwise, then from the start as Windows-1252 (the
     # savepoint takes back what was loaded): one pass over a UTF-8 file, not a check first.
+    # A file with UTF-8 beyond ASCII anywhere is UTF-8 with a stray byte: refused with the
+    # byte's line, not read as Windows-1252 ("José" would be stored as "JosÃ©").
+    warning = ""
     for encoding in csv_reader.ENCODINGS:
         try:
             with transaction.atomic():
@@ -124,16 +136,24 @@ def _load(list_import: ListImport, progress: ImportProgress) -> dict:
                     path, region=company.default_region, encoding=encoding, progress=progress
                 )
                 try:
-                    return _load_rows(list_import, contact_list, layout, rows, progress, size)
+                    return _load_rows(
+                        list_import, contact_list, layout, rows, progress, size, warning
+                    )
                 finally:
                     rows.close()
         except UnicodeDecodeError:
-            logger.info("List import %s is not %s: reading it again", list_import.pk, encoding)
+            logger.info("List import %s is not %s", list_import.pk, encoding)
+            if encoding == csv_reader.ENCODINGS[0]:
+                odd = csv_reader.odd_byte(path)
+                if odd is not None and odd.utf8_elsewhere:
+                    raise csv_reader.Refused(odd.refusal) from None
+                warning = odd.warning if odd is not None else ""
+            progress.beat()
             continue
     raise csv_reader.Refused(csv_reader.NOT_TEXT)
 
 
-def _load_rows(list_import, contact_list, layout, rows, progress, size) -> dict:
+def _load_rows(list_import, contact_list, layout, rows, progress, size, warning) -> dict:
     company = list_import.contact_list.company
     appending = list_import.kind == ListImport.Kind.APPEND
     order = None
@@ -152,6 +172,8 @@ def _load_rows(list_import, contact_list, layout, rows, progress, size) -> dict:
         else:
             write = record_writers.insert_rows
         loaded = write(list_import, layout, rows, order, rejected, reasons)
+        if not loaded and not reasons:
+            raise csv_reader.Refused(csv_reader.NO_ROWS)
         first, last = record_writers.record_ids(before)
         if contact_list.rows + loaded > csv_reader.MAX_ROWS:
             raise csv_reader.Refused(
@@ -159,8 +181,10 @@ def _load_rows(list_import, contact_list, layout, rows, progress, size) -> dict:
                 f"list has at most {csv_reader.MAX_ROWS:,}."
             )
         record_writers.store_rejected(list_import.pk, rejected)
+    progress.beat()
     if connection.vendor == "postgresql":
         record_writers.analyze_records()
+    progress.beat()
     link_contacts(list_import_id=list_import.pk, company_id=company.pk, first=first, last=last)
     progress(size, force=True)
     if not appending:
@@ -171,6 +195,7 @@ def _load_rows(list_import, contact_list, layout, rows, progress, size) -> dict:
     ListImport.objects.filter(pk=list_import.pk).update(
         status=ListImport.Status.LOADED,
         message="",
+        warning=warning,
         encoding=layout.encoding,
         delimiter=csv_reader.DELIMITERS[layout.delimiter],
         rows_loaded=loaded,

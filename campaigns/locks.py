@@ -24,6 +24,18 @@ def lock_contact_list(pk: int) -> ContactList:
     return ContactList.objects.select_for_update(of=("self",)).get(pk=pk)
 
 
+def lock_contact_list_unless_loading(pk: int) -> ContactList | None:
+    """The list locked, or None if another transaction holds its lock (PostgreSQL's SKIP
+    LOCKED): a load holds its list's lock from before it reads the file until it ends, so a
+    list that is free has no load running on it (the import sweep's test of a worker that
+    died: its connection closed, and its lock went with it). None also for a list gone.
+    SQLite has no row locks: always the list."""
+    lock_taken(Level.CONTACT_LIST, [pk])
+    return (
+        ContactList.objects.select_for_update(of=("self",), skip_locked=True).filter(pk=pk).first()
+    )
+
+
 def lock_campaign(pk: int) -> Campaign:
     lock_taken(Level.CAMPAIGN, [pk])
     return (

@@ -3,14 +3,16 @@ campaign's life: create, change what may change, start (distribute), pause, resu
 complete; owner changes stored while it runs and honoured at the next recycle."""
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from agents.centers.models import ContactCenter
 from agents.models import Agent, Company
 
+from .csv_reader import HEAD_BYTES, check_start
 from .distribution import (
     agents_named,
     distribute,
@@ -53,16 +55,23 @@ def list_import_start(
     """Store an upload (``chunks``) and create its import; the load is queued after commit
     (``enqueue=False``: the caller runs it with ``importing.list_import_run``, as the command
     does for its progress bar and the demo to go on with the list). Raises ``Refused`` for a
-    file past the size limit, storing nothing.
+    file past the size limit, storing nothing, and one whose start the load would refuse
+    (``csv_reader.check_start``: the header, a header and no rows), creating nothing.
 
     The import is created in a transaction of its own (a savepoint inside the caller's); if
     it rolls back, the stored file is removed at once: a stored file always has its import.
     Call it last in an enclosing transaction: a rollback after it returns is not seen."""
-    path, _ = store_upload(chunks, name=file_name)
+    path, size = store_upload(chunks, name=file_name)
     try:
+        check_stored_start(path, size)
         with transaction.atomic():
             list_import = list_import_create(
-                contact_list=contact_list, path=path, file_name=file_name, kind=kind, actor=actor
+                contact_list=contact_list,
+                path=path,
+                file_name=file_name,
+                kind=kind,
+                actor=actor,
+                in_worker=enqueue,
             )
             if enqueue:
                 run_list_import.delay_on_commit(list_import.pk)
@@ -70,6 +79,34 @@ def list_import_start(
         remove_stored(path)
         raise
     return list_import
+
+
+def check_stored_start(path: Path, size: int) -> None:
+    """``csv_reader.check_start`` on a stored upload's first megabyte."""
+    with open(path, "rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    check_start(head, whole=len(head) >= size)
+
+
+def contact_list_clean(*, company: Company, name: str) -> str:
+    """The list's name, stripped; refused when empty or when another list of the company
+    has it (the company is no field of the admin's form, so its own check never runs)."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": ["Give the list a name."]})
+    if ContactList.objects.filter(company=company, name=name).exists():
+        raise ValidationError({"name": ["Another contact list already has this name."]})
+    return name
+
+
+def contact_list_create(*, company: Company, name: str, actor: Agent | None = None) -> ContactList:
+    """A new, empty list (its rows come with its first import)."""
+    name = contact_list_clean(company=company, name=name)
+    try:
+        with transaction.atomic():
+            return ContactList.objects.create(company=company, name=name, created_by=actor)
+    except IntegrityError:  # the same name, created a moment ago by someone else
+        raise ValidationError({"name": ["Another contact list already has this name."]}) from None
 
 
 @transaction.atomic

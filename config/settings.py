@@ -79,6 +79,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "agents.middleware.CurrentCompanyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Uploads past the size limit: 413 by Content-Length before the body is read, and the
+    # reading stopped at the limit without one (campaigns/upload_limit.py).
+    "campaigns.upload_limit.UploadLimitMiddleware",
     "agents.middleware.BadIdMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a locked-out login into the login page with the lockout message.
@@ -211,6 +214,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sweep-rounds": {"task": "routing.sweep_rounds", "schedule": 5.0},
     # Contact-center alerts; emails go out only when a breach starts or clears.
     "evaluate-center-alerts": {"task": "agents.evaluate_center_alerts", "schedule": 60.0},
+    # List imports whose worker (or command) stopped: queued again or failed with a reason;
+    # orphan upload files removed (campaigns/recovery.py).
+    "sweep-list-imports": {"task": "campaigns.sweep_list_imports", "schedule": 60.0},
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -305,6 +311,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Contact-list CSV uploads (campaigns) above this many bytes are refused with a message.
 CONTACT_LIST_MAX_UPLOAD_BYTES = env.int("CONTACT_LIST_MAX_UPLOAD_BYTES", default=300 * 1_048_576)
+# A list import whose run has given no sign of life for this long is taken for stopped (its
+# worker or command killed) by the sweep: queued again, up to LIST_IMPORT_MAX_ATTEMPTS runs
+# in all, then failed with a reason (docs/operations.md, "An import whose worker died").
+LIST_IMPORT_STALE_SECONDS = env.int("LIST_IMPORT_STALE_SECONDS", default=120)
+LIST_IMPORT_MAX_ATTEMPTS = env.int("LIST_IMPORT_MAX_ATTEMPTS", default=3)
 # The inbound webhook refuses bodies above this (413).
 WEBHOOK_MAX_REQUEST_BYTES = env.int("WEBHOOK_MAX_REQUEST_BYTES", default=65_536)
 

@@ -46,6 +46,9 @@ class ContactList(models.Model):
         return bool(self.columns)
 
 
+ENCODING_LABELS = {"utf-8-sig": "UTF-8", "cp1252": "Windows-1252"}
+
+
 class ListImport(models.Model):
     """One file loaded into a list: the first upload, or rows appended later."""
 
@@ -80,6 +83,16 @@ class ListImport(models.Model):
     encoding = models.CharField(max_length=20, blank=True)
     delimiter = models.CharField(max_length=10, blank=True)
     message = models.TextField(blank=True, help_text="Why the file was refused, if it was.")
+    # Said in the report of a loaded file (e.g. it was read as Windows-1252, not UTF-8).
+    warning = models.TextField(blank=True)
+    # The last sign of life of the run loading it (at most every few seconds, from its
+    # progress reporting), or when it was last queued: a running import whose heartbeat
+    # stopped is found by ``recovery.list_imports_sweep``.
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Runs started (a worker that died mid-load makes the sweep queue it again, up to
+    # LIST_IMPORT_MAX_ATTEMPTS); False: loaded by the command, not by a worker.
+    attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    in_worker = models.BooleanField(default=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -99,6 +112,10 @@ class ListImport(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.LOADED, self.Status.REFUSED, self.Status.FAILED)
+
+    @property
+    def encoding_label(self) -> str:
+        return ENCODING_LABELS.get(self.encoding, self.encoding)
 
     @property
     def percent(self) -> int:
