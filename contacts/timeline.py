@@ -265,6 +265,11 @@ def lead_unassigned(
     )
 
 
+def resolved_with(disposition: Any) -> str:
+    """How a resolve names its disposition, in the timeline row and the page's message."""
+    return f"with disposition “{disposition}”"
+
+
 def lead_resolved(
     *,
     contact: Contact,
@@ -274,8 +279,10 @@ def lead_resolved(
     disposition: Any,
     reason: str = "",
 ) -> TimelineEntry:
-    """Resolved without a sale, with a sales disposition (``agents.centers.Disposition``)."""
-    text = f"Lead resolved without a sale by {_who(actor)}: {disposition}"
+    """Closed by Resolve with a sales disposition (``agents.centers.Disposition``): no order
+    was entered, whatever the disposition says (it may be "Sold"), so the row names the
+    disposition and never claims there was no sale."""
+    text = f"Lead resolved by {_who(actor)} {resolved_with(disposition)}"
     return _lead_closed(
         contact, Kind.LEAD_RESOLVED, "resolved", text, lead_id, agent, actor, reason, disposition
     )

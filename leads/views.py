@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from agents.paginator import EstimatedCountPaginator
 from agents.permissions import access_level_required, parse_pk
+from contacts.timeline import resolved_with
 
 from . import selectors
 from .forms import OrderFiltersForm, OrderForm, OrderLineFormSet, ResolveForm
@@ -99,9 +100,9 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(
-            request, f"Resolved {lead.contact} without a sale: {form.cleaned_data['disposition']}."
-        )
+        disposition = form.cleaned_data["disposition"]
+        # Worded as the timeline row is: "without a sale: Sold" contradicted itself.
+        messages.success(request, f"Resolved {lead.contact} {resolved_with(disposition)}.")
     return redirect(target)
 
 

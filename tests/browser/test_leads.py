@@ -55,7 +55,9 @@ def test_a_leads_agent_resolves_one_lead_and_wins_another(
     row.locator("select").select_option(label="Viewing booked (Sales floor)")
     row.get_by_role("button", name="Resolve").click()
     page.wait_for_selector(".messages li.success")
-    assert "Resolved Olivia Nguyen without a sale: Viewing booked." in page.inner_text(".messages")
+    assert "Resolved Olivia Nguyen with disposition “Viewing booked”." in page.inner_text(
+        ".messages"
+    )
     assert page.locator("#leads tbody tr").count() == 1
     screenshot(page, "leads-report-resolved")
     # enters a Complete order for Liam from his customer page

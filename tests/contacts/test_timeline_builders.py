@@ -183,7 +183,7 @@ def test_lead_rows(olivia, ava, admin):
         contact=olivia, lead_id=9, agent=ava, actor=admin, disposition=disposition
     )
     assert resolved.kind == Kind.LEAD_RESOLVED
-    assert resolved.message == "Lead resolved without a sale by Ada Admin: Sold."
+    assert resolved.message == "Lead resolved by Ada Admin with disposition “Sold”."
     assert (resolved.details["disposition"], resolved.details["disposition_name"]) == (4, "Sold")
 
     order = SimpleNamespace(pk=5, number="SO-000005")

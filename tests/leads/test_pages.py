@@ -135,7 +135,7 @@ def test_resolve_from_the_report_with_a_sales_disposition(
     assert "Sold (Sales floor)" in body and "No answer" not in body
     # a sales one resolves it
     response = client.post(url, {"disposition": sold.pk}, follow=True)
-    assert "Resolved Ivy without a sale: Sold." in response.content.decode()
+    assert "Resolved Ivy with disposition “Sold”." in response.content.decode()
     lead.refresh_from_db()
     assert (lead.status, lead.disposition) == ("resolved", sold)
 
