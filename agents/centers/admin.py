@@ -57,8 +57,27 @@ class MembershipInline(admin.TabularInline):
         return super().get_queryset(request).select_related("agent")
 
 
+class ContactCenterAdminForm(forms.ModelForm):
+    """The name is checked in the company by the service, next to the field: the form's
+    own uniqueness check never runs, the company being no field of it for company admins."""
+
+    company_of_request = None  # set per request by ``ContactCenterAdmin.get_form``
+
+    def clean(self):
+        data = super().clean()
+        name = data.get("name")
+        if self.instance.pk is not None:
+            company = self.instance.company
+        else:  # a superuser picks the company on the form
+            company = data.get("company") or self.company_of_request
+        if name and company is not None:
+            services.center_name_check(company=company, name=name, center=self.instance)
+        return data
+
+
 @admin.register(ContactCenter)
 class ContactCenterAdmin(CompanyScopedAdmin):
+    form = ContactCenterAdminForm
     list_display = [
         "name",
         "routing_type",
@@ -87,6 +106,21 @@ class ContactCenterAdmin(CompanyScopedAdmin):
         ),
         ("Alerts", {"fields": ["alert_min_available", "alert_max_wait_minutes"]}),
     ]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        company = getattr(request, "company", None)
+        return type(form.__name__, (form,), {"company_of_request": company})
+
+    def save_model(self, request, obj, form, change):
+        # Through the services: a name taken between the form's check and this save is
+        # refused (the admin shows the message) instead of escaping as an IntegrityError.
+        if not change and not request.user.is_superuser:
+            obj.company = request.company
+        if change:
+            services.center_update(center=obj, fields=form.changed_data)
+        else:
+            services.center_create(center=obj)
 
     @admin.display(description="Agents & Admins")
     def members_page(self, obj: ContactCenter) -> str:

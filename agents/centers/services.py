@@ -139,12 +139,45 @@ def agent_upgrade_license_and_join(
     return upgrade
 
 
+def _name_taken(name: str) -> ValidationError:
+    return ValidationError(
+        {"name": f"Your company already has a contact center named “{name}”: choose another name."},
+        code="name_taken",
+    )
+
+
+def center_name_check(*, company, name: str, center: ContactCenter | None = None) -> None:
+    """Refuse a name another center of ``company`` has (a ``ValidationError`` keyed by
+    ``name``). The forms don't check it: the company is not one of their fields."""
+    taken = ContactCenter.objects.filter(company=company, name=name)
+    if center is not None and center.pk is not None:
+        taken = taken.exclude(pk=center.pk)
+    if taken.exists():
+        raise _name_taken(name)
+
+
+def _center_save(center: ContactCenter, **save_kwargs) -> None:
+    center_name_check(company=center.company, name=center.name, center=center)
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction goes on
+            center.save(**save_kwargs)
+    except IntegrityError:  # the name was taken a moment ago, by someone else
+        raise _name_taken(center.name) from None
+
+
+def center_create(*, center: ContactCenter) -> ContactCenter:
+    """Store a new center (built by the admin's form), its name unique in its company."""
+    _center_save(center)
+    return center
+
+
 def center_update(*, center: ContactCenter, fields: list[str]) -> ContactCenter:
-    """Save a center's settings (already validated by its form)."""
+    """Save a center's settings (validated by its form; the name's uniqueness in the
+    company here)."""
     if center.routing_type != "round_robin":
         center.round_robin_order = []
         fields = [*fields, "round_robin_order"]
-    center.save(update_fields=sorted(set(fields)) or None)
+    _center_save(center, update_fields=sorted(set(fields)) or None)
     return center
 
 

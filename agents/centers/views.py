@@ -2,6 +2,8 @@
 upgrade step, coaching, the center's settings, and a user's own devices. The supervisor
 dashboard shows the members' load (contacts), so it lives above, in ``desk/workload.py``."""
 
+import copy
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -189,11 +191,16 @@ def center_coach(request: HttpRequest, pk: int) -> HttpResponse:
 def center_settings(request: HttpRequest, pk: int) -> HttpResponse:
     center = center_for_request(request, pk)
     require(request.user, "edit_center_settings", center)
-    form = CenterSettingsForm(_posted(request), instance=center)
+    # The form edits a copy: a refused name leaves the page's title and links as saved.
+    form = CenterSettingsForm(_posted(request), instance=copy.copy(center))
     if request.method == "POST" and form.is_valid():
-        services.center_update(center=form.instance, fields=form.changed_data)
-        messages.success(request, "Settings saved.")
-        return redirect(center)
+        try:
+            services.center_update(center=form.instance, fields=form.changed_data)
+        except ValidationError as error:
+            form.add_error(None, error)  # keyed by field: shown next to it
+        else:
+            messages.success(request, "Settings saved.")
+            return redirect(form.instance)
     return render(
         request,
         "agents/centers/settings.html",
