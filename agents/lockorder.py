@@ -6,7 +6,7 @@ cycle. The levels of ``ALONE`` are each the only lock of their transaction (a ta
 its own row and takes nothing else).
 
 Every lock helper (the ``locks`` modules, and nothing else takes a row or table lock: a test
-in ``tests/routing/test_spine_fixes.py`` fails on one elsewhere) calls ``lock_taken`` with its
+in ``tests/agents/test_lock_guard.py`` fails on one elsewhere) calls ``lock_taken`` with its
 level. With ``settings.LOCK_ORDER_CHECK`` on (the test suite, CI included) a transaction that
 goes back down the order raises ``LockOrderViolation`` naming both levels; off (production)
 ``lock_taken`` returns at once.

@@ -2,7 +2,7 @@
 primary-load counters' lock that comes after them.
 
 Every service that locks rows does it through a helper of a ``locks`` module, which records
-its level (``agents.lockorder.lock_taken``); a test in ``tests/routing/test_spine_fixes.py``
+its level (``agents.lockorder.lock_taken``); a test in ``tests/agents/test_lock_guard.py``
 fails on a row or table lock anywhere else. Contacts are locked in pk order (in chunks);
 a lower level never needs a higher one's lock: ``contacts`` knows nothing of rounds, and a
 round's hold on a contact is a field of the contact (``Contact.reassign_hold``).

@@ -247,3 +247,30 @@ def test_a_failed_login_with_a_nul_in_its_headers_is_counted_not_a_500(
     assert response.status_code == 200
     assert 'name="password"' in response.content.decode()
     assert AccessAttempt.objects.get(username=agent.email).failures_since_start == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["²", "abc", "-1"])
+def test_odd_filter_values_do_not_break_the_contact_list(login, company_admin, value):
+    response = login(company_admin).get("/admin/contacts/contact/", {"primary_agent": value})
+    assert response.status_code in (200, 302)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/contacts/contact/?q=a%00b",
+        "/admin/contacts/contact/?source__exact=%00",
+        "/admin/contacts/timelineentry/?kind__exact=%00",
+    ],
+)
+def test_nul_characters_in_addresses_are_a_clear_400(login, company_admin, url):
+    response = login(company_admin).get(url)
+    assert response.status_code == 400
+    assert b"Null characters are not allowed" in response.content
+
+
+@pytest.mark.django_db
+def test_lead_center_search_with_nul_is_a_400_too(login, agent):
+    assert login(agent).get("/lead-center/", {"q": "a\x00b"}).status_code == 400

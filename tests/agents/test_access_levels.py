@@ -60,3 +60,44 @@ def test_emails_are_stored_lower_case_and_login_ignores_case(client):
     # then they are in
     assert response.status_code == 302
     assert response.wsgi_request.user == agent
+
+
+def test_routing_management_is_refused_for_levels_that_cannot_use_it(
+    login, company_admin, supervisor
+):
+    # given an admin who holds Contact Routing Rule Management
+    company_admin.can_manage_routing = True
+    company_admin.save()
+
+    # when they tick it for a Supervisor
+    response = login(company_admin).post(
+        f"/admin/agents/agent/{supervisor.pk}/change/",
+        {
+            "email": supervisor.email,
+            "full_name": supervisor.full_name,
+            "access_level": AccessLevel.SUPERVISOR,
+            "is_active": "on",
+            "can_manage_routing": "on",
+            "line-TOTAL_FORMS": "1",
+            "line-INITIAL_FORMS": "0",
+            "line-0-license": "ai_contact_center",
+            "devices-TOTAL_FORMS": "0",
+            "devices-INITIAL_FORMS": "0",
+        },
+    )
+
+    # then the form says why, and the Supervisor does not get it
+    assert response.status_code == 200
+    assert "Only Admins can hold Contact Routing Rule Management" in response.content.decode()
+    supervisor.refresh_from_db()
+    assert not supervisor.can_manage_routing
+    assert not supervisor.has_perm("routing.manage_routing")
+
+
+def test_a_demoted_admin_loses_routing_management(company_admin):
+    company_admin.can_manage_routing = True
+    company_admin.save()
+    company_admin.access_level = AccessLevel.SUPERVISOR
+    company_admin.save()
+    fresh = type(company_admin).objects.get(pk=company_admin.pk)
+    assert not fresh.has_perm("routing.manage_routing")

@@ -142,3 +142,38 @@ def test_company_admin_cannot_make_a_superuser(login, company_admin, agent):
     )
     agent.refresh_from_db()
     assert not agent.is_superuser
+
+
+@pytest.fixture
+def shared_agent(company, other_company):
+    return AgentFactory(
+        companies=[company, other_company], email="shared@x.test", full_name="Sha Red"
+    )
+
+
+def test_a_company_admin_cannot_change_an_agent_who_also_works_for_another_company(
+    login, company_admin, shared_agent
+):
+    client = login(company_admin)
+    # the agent is listed (they work for Acme too) but can't be changed or re-passworded
+    assert client.get(f"/admin/agents/agent/{shared_agent.pk}/password/").status_code == 403
+    client.post(
+        f"/admin/agents/agent/{shared_agent.pk}/change/",
+        {"email": shared_agent.email, "full_name": "Sha Red", "access_level": "admin"},
+    )
+    shared_agent.refresh_from_db()
+    assert shared_agent.access_level == AccessLevel.AGENT
+
+
+def test_agent_list_cannot_be_filtered_by_company(
+    login, company_admin, other_company, shared_agent
+):
+    response = login(company_admin).get(
+        f"/admin/agents/agent/?companies__id__exact={other_company.pk}"
+    )
+    assert response.status_code in (302, 400)
+
+
+@pytest.mark.parametrize("value", ["abc", "", "²"])
+def test_odd_company_switch_values_are_ignored(login, company_admin, value):
+    assert login(company_admin).post("/company/", {"company": value}).status_code == 302

@@ -9,7 +9,7 @@ from contacts.locks import lock_contact
 from routing.locks import lock_group
 from tests.factories import ContactFactory
 from tests.lockwait import backend_pid, wait_until_someone_waits_for
-from tests.routing.test_spine_fixes import _group
+from tests.routing.helpers import group_of
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def test_the_order_lists_every_level_once():
 def test_a_reversed_order_raises_naming_both_levels(company, agent):
     # given a contact and a group
     contact = ContactFactory(company=company)
-    group = _group(company, [agent], "round_robin")
+    group = group_of(company, [agent], "round_robin")
 
     # when one transaction locks the contact, then the group
     with (
@@ -52,7 +52,7 @@ def test_a_reversed_order_raises_naming_both_levels(company, agent):
 
 def test_the_order_forwards_and_one_level_twice_are_fine(company, agent):
     contacts = ContactFactory.create_batch(2, company=company)
-    group = _group(company, [agent], "round_robin")
+    group = group_of(company, [agent], "round_robin")
     with transaction.atomic():
         lock_group(group.pk)
         lock_contact(contacts[0].pk)
@@ -63,8 +63,8 @@ def test_the_order_forwards_and_one_level_twice_are_fine(company, agent):
 def test_rows_already_held_may_be_locked_again_after_a_higher_level(company, agent):
     # given a transaction holding a group, then a contact
     contact = ContactFactory(company=company)
-    group = _group(company, [agent], "round_robin")
-    other = _group(company, [agent], "least_loaded")
+    group = group_of(company, [agent], "round_robin")
+    other = group_of(company, [agent], "least_loaded")
     with transaction.atomic():
         lock_group(group.pk)
         lock_contact(contact.pk)

@@ -6,7 +6,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from contacts.models import Contact
+from contacts.emails import assignment_email_send
+from contacts.models import AssignmentEmail, Contact
 from contacts.ownership import contact_assign_primary_agent, contacts_assign_primary_agent_bulk
 from contacts.services import contact_create
 from tests.factories import AgentFactory, ContactFactory
@@ -80,3 +81,13 @@ def test_a_bulk_assignment_counts_the_contacts(
             reason="rebalance",
         )
     assert [m.subject for m in mail.outbox] == ["3 contacts assigned to you"]
+
+
+def test_names_are_kept_on_one_line_so_emails_can_carry_them(company, agent):
+    contact = contact_create(
+        company=company, actor=None, name="Eve\nBcc: x@evil", phone="+12025550142"
+    )
+    assert contact.name == "Eve Bcc: x@evil"
+    contact_assign_primary_agent(contact=contact, agent=agent, actor=None)
+    assert assignment_email_send(email_id=AssignmentEmail.objects.get().pk) == "sent"
+    assert mail.outbox[0].subject == "New contact assigned to you: Eve Bcc: x@evil"

@@ -7,10 +7,16 @@ from django.core.exceptions import ValidationError
 
 from agents.models import AccessLevel
 from contacts.emails import assignment_email_send
-from contacts.models import AssignmentEmail, TimelineEntry
-from contacts.ownership import contact_assign_primary_agent, contacts_assign_primary_agent_bulk
+from contacts.models import AssignmentEmail, Contact, PrimaryLoad, TimelineEntry
+from contacts.ownership import (
+    Skip,
+    contact_assign_primary_agent,
+    contacts_assign_primary_agent_bulk,
+    contacts_set_primary_agent,
+)
 from contacts.services import contact_create
 from contacts.tasks import resend_stuck_assignment_emails, send_assignment_email
+from routing.rounds import contacts_delete
 from tests.factories import AgentFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -216,8 +222,6 @@ def test_primary_load_counts_follow_every_path_and_can_be_rebuilt(
     from django.core.management import call_command
     from django.db.models import Count
 
-    from contacts.models import Contact, PrimaryLoad
-
     def loads():
         return dict(
             PrimaryLoad.objects.filter(company=company, contacts__gt=0).values_list(
@@ -250,3 +254,31 @@ def test_primary_load_counts_follow_every_path_and_can_be_rebuilt(
     PrimaryLoad.objects.update(contacts=99)
     call_command("recount_primary_load")
     assert loads() == real()
+
+
+def test_the_ownership_path_skips_a_contact_whose_owner_moved(company, contact, agent, ben):
+    # given a contact that moved from Andy to Ben after a handover read Andy's book
+    chloe = AgentFactory(companies=[company])
+    contact_assign_primary_agent(contact=contact, agent=agent, actor=None)
+    contact_assign_primary_agent(contact=contact, agent=ben, actor=None)
+
+    # when the handover writes with Andy as the expected owner
+    outcome = contacts_set_primary_agent(
+        company=company, targets={contact.pk: chloe}, actor=None, expected_owner=agent
+    )
+
+    # then Ben keeps it
+    assert outcome.skipped == {contact.pk: Skip.OWNER_MOVED}
+    assert Contact.objects.get(pk=contact.pk).primary_agent == ben
+
+
+def test_deleting_a_stale_contact_uncounts_its_current_owner(company, agent, other_admin):
+    ben = AgentFactory(companies=[company])
+    contact = contact_create(company=company, actor=None, phone="+12025550142")
+    contact_assign_primary_agent(contact=contact, agent=agent, actor=None)
+    stale = Contact.objects.get(pk=contact.pk)
+    contact_assign_primary_agent(contact=contact, agent=ben, actor=None)
+    # Deleting goes through the service (the admin's delete does too).
+    contacts_delete(company=company, contact_ids=[stale.pk])
+    loads = dict(PrimaryLoad.objects.values_list("agent_id", "contacts"))
+    assert loads == {agent.pk: 0, ben.pk: 0}

@@ -1,4 +1,4 @@
-"""The reassignment group's assignee rows in the admin."""
+"""The reassignment group's admin page: its assignee rows, and saving it."""
 
 import re
 
@@ -6,6 +6,7 @@ import pytest
 
 from routing.models import GroupMember, ReassignmentGroup
 from tests.factories import AgentFactory
+from tests.routing.helpers import group_of
 
 pytestmark = pytest.mark.django_db
 
@@ -30,3 +31,35 @@ def test_the_empty_assignee_row_shows_no_added_at_time(login, company_admin, com
     assert len(cells) == 3, cells
     assert re.search(r"\d{4}", cells[0]), cells
     assert cells[1:] == ["", ""]
+
+
+def test_saving_a_group_in_the_admin_keeps_the_rotation_stored_meanwhile(
+    login, company_admin, company, people
+):
+    # given the group's page open in the admin, and a round moving the rotation meanwhile
+    company_admin.can_manage_routing = True
+    company_admin.save()
+    group = group_of(company, people, "round_robin")
+    client = login(company_admin)
+    client.get(f"/admin/routing/reassignmentgroup/{group.pk}/change/")
+    ReassignmentGroup.objects.filter(pk=group.pk).update(rotation={"round": 7, "order": [1]})
+
+    # when the admin renames the group
+    members = list(GroupMember.objects.filter(group=group).order_by("pk"))
+    data = {
+        "name": "Renamed",
+        "method": "round_robin",
+        "claim_window_minutes": 5,
+        "skip_unavailable": "on",
+        "members-TOTAL_FORMS": len(members),
+        "members-INITIAL_FORMS": len(members),
+    }
+    for n, m in enumerate(members):
+        data |= {f"members-{n}-id": m.pk, f"members-{n}-group": group.pk}
+        data[f"members-{n}-agent"] = m.agent_id
+    response = client.post(f"/admin/routing/reassignmentgroup/{group.pk}/change/", data)
+
+    # then the name changed and the rotation is the one stored meanwhile
+    assert response.status_code == 302
+    group.refresh_from_db()
+    assert group.name == "Renamed" and group.rotation == {"round": 7, "order": [1]}

@@ -410,3 +410,54 @@ def test_handover_with_a_default_assignee_who_cannot_own_contacts_moves_nothing_
     group = make_group(company, team, "round_robin", boss=leads_agent)
     assert agent_book_handover(company=company, agent=agent, group=group, actor=None) == 0
     assert Contact.objects.filter(primary_agent=agent).count() == 3
+
+
+def test_a_held_contact_is_refused_by_every_path_but_its_round(company, team, olivia):
+    group = make_group(company, team[1:], "first_to_claim")
+    reassignment_start(contact=olivia, group=group, actor=None)
+    olivia.refresh_from_db()
+    assert olivia.reassign_in_progress
+    with pytest.raises(ValidationError, match="Re-Assign in progress through group"):
+        contact_assign_primary_agent(contact=olivia, agent=team[1], actor=None)
+
+
+# --- A reassignment never offers the contact to its current owner -------------------------
+def test_first_to_claim_does_not_offer_the_contact_to_its_owner(company, team, olivia):
+    # given Olivia is owned by Ava, a member of the group
+    contact_assign_primary_agent(contact=olivia, agent=team[0], actor=None)
+    group = make_group(company, team, "first_to_claim")
+    # when she is sent through the group
+    round_ = reassignment_start(contact=olivia, group=group, actor=None)
+    # then only the others are offered her, and the why log says why Ava was not
+    assert set(round_.offers.values_list("agent_id", flat=True)) == {team[1].pk, team[2].pk}
+    passed = Decision.objects.get(round=round_).excluded["passed_over"]
+    assert passed[str(team[0].pk)] == {"name": "Ava Patel", "why": "skipped: current owner"}
+
+
+def test_round_robin_moves_the_contact_away_from_its_owner(company, team, olivia):
+    # given Ava, first in the rotation, owns Olivia
+    contact_assign_primary_agent(contact=olivia, agent=team[0], actor=None)
+    group = make_group(company, team, "round_robin")
+    # when she is sent through the group
+    reassignment_start(contact=olivia, group=group, actor=None)
+    # then the next member gets her
+    olivia.refresh_from_db()
+    assert olivia.primary_agent == team[1]
+    assert "Ava Patel (skipped: current owner)" in (
+        olivia.timeline.filter(kind="primary_changed").first().message
+    )
+
+
+def test_an_owner_alone_in_the_group_hands_the_contact_to_the_default_assignee(
+    company, team, olivia, boss
+):
+    # given Ava owns Olivia and is the group's only member
+    contact_assign_primary_agent(contact=olivia, agent=team[0], actor=None)
+    group = make_group(company, [team[0]], "next_up", boss=boss)
+    # when she is sent through the group
+    round_ = reassignment_start(contact=olivia, group=group, actor=None)
+    # then nobody is offered her and she falls to the default assignee at once
+    assert not round_.offers.exists()
+    olivia.refresh_from_db()
+    assert round_.status == Round.Status.FALLBACK
+    assert olivia.primary_agent == boss

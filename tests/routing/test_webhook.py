@@ -3,10 +3,12 @@ import json
 import pytest
 from django.utils import timezone
 
-from agents.models import Presence
+from agents.models import AccessLevel, Presence
 from agents.services import company_set_webhook_token
 from contacts.models import Contact, Interaction
 from contacts.ownership import contact_assign_primary_agent
+from contacts.services import contact_create
+from routing.inbound import inbound_receive
 from tests.factories import AgentFactory, ContactFactory, online
 
 pytestmark = pytest.mark.django_db
@@ -260,3 +262,25 @@ def test_an_idempotency_key_reused_for_a_different_request_is_refused_with_422(h
     assert same.status_code == 200
     assert same.json()["interaction"] == first.json()["interaction"]
     assert Interaction.objects.filter(idempotency_key="evt-9").count() == 1
+
+
+def test_a_primary_agent_who_no_longer_works_here_gets_no_texts(company, agent):
+    contact = contact_create(company=company, actor=None, phone="+12025550142")
+    contact_assign_primary_agent(contact=contact, agent=agent, actor=None)
+    agent.presence, agent.last_seen_at = "available", timezone.now()
+    agent.access_level = AccessLevel.LEADS_AGENT
+    agent.save()
+    interaction, _ = inbound_receive(company=company, channel="text", phone="+12025550142")
+    assert interaction.routed_to is None and interaction.pool == "active"
+    assert "no longer works contacts of this company" in interaction.route_reason
+
+
+def test_deeply_nested_json_is_a_400(client, company):
+    company_set_webhook_token(company=company, token="sbw_x")
+    response = client.post(
+        "/api/inbound/",
+        data="[" * 20000 + "]" * 20000,
+        content_type="application/json",
+        headers={"Authorization": "Bearer sbw_x"},
+    )
+    assert response.status_code == 400
