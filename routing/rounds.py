@@ -108,7 +108,14 @@ def round_start(
         )
     members, by_id = source_facts(source, leaving=leaving)
     rotation = engine.Rotation.from_dict(source.rotation)
-    pick = engine.decide(source.method, members, rotation, skip_unavailable=source.skip_unavailable)
+    # The point of a reassignment is to move the contact: its owner is never chosen or offered.
+    pick = engine.decide(
+        source.method,
+        members,
+        rotation,
+        skip_unavailable=source.skip_unavailable,
+        owner=locked.primary_agent_id,
+    )
     is_group = isinstance(source, ReassignmentGroup)
     round_ = Round.objects.create(
         company_id=locked.company_id,

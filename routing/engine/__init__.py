@@ -21,6 +21,7 @@ from .inbound import (
     route_to_center,
 )
 from .methods import (
+    CURRENT_OWNER,
     FIRST_TO_CLAIM,
     HAD_TURN,
     LEAST_LOADED,
@@ -43,6 +44,7 @@ __all__ = [
     "ACTIVE_POOL",
     "AVAILABLE",
     "AWAY",
+    "CURRENT_OWNER",
     "FIRST_TO_CLAIM",
     "HAD_TURN",
     "LEAST_LOADED",

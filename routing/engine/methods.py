@@ -20,6 +20,7 @@ HAD_TURN = "already had their turn this round"
 JOINS_NEXT_ROUND = "joined mid-round: takes part from the next round"
 NOT_MEMBER = "not a member"
 MORE_LOADED = "has more open contacts"
+CURRENT_OWNER = "skipped: current owner"
 
 
 @dataclass(frozen=True)
@@ -42,14 +43,22 @@ class Pick:
     rotation: Rotation | None = None  # the state to store, when the method keeps one
 
 
-def _unavailable(member: Member, skip_unavailable: bool) -> str | None:
+def _unavailable(member: Member, skip_unavailable: bool, owner: int | None = None) -> str | None:
+    # A reassignment moves the contact away: its current owner is skipped like someone away
+    # (round robin keeps their place in the rotation).
+    if owner is not None and member.id == owner:
+        return CURRENT_OWNER
     if skip_unavailable and member.presence != AVAILABLE:
         return AWAY if member.presence == AWAY else OFFLINE
     return None
 
 
 def round_robin(
-    members: list[Member], rotation: Rotation, *, skip_unavailable: bool = True
+    members: list[Member],
+    rotation: Rotation,
+    *,
+    skip_unavailable: bool = True,
+    owner: int | None = None,
 ) -> Pick:
     """Fair rounds: in a round every member gets one contact before anyone gets a second.
 
@@ -76,7 +85,7 @@ def round_robin(
             if member_id in state.served:
                 excluded[member_id] = HAD_TURN
                 continue
-            why = _unavailable(by_id[member_id], skip_unavailable)
+            why = _unavailable(by_id[member_id], skip_unavailable, owner)
             if why:
                 excluded[member_id] = why
                 skipped.append(member_id)
@@ -94,7 +103,7 @@ def round_robin(
                 rotation=new_state,
             )
         # Nobody left to serve in this round who can take it: the round is complete.
-        anyone = any(not _unavailable(m, skip_unavailable) for m in members)
+        anyone = any(not _unavailable(m, skip_unavailable, owner) for m in members)
         if attempt == 1 or not anyone:
             break
         state = new_round(state, set(by_id), skipped)
@@ -108,13 +117,15 @@ def round_robin(
     )
 
 
-def least_loaded(members: list[Member], *, skip_unavailable: bool = True) -> Pick:
+def least_loaded(
+    members: list[Member], *, skip_unavailable: bool = True, owner: int | None = None
+) -> Pick:
     """The eligible member with the fewest open primary contacts; ties go to whoever waited
     longest since their last assignment (never assigned first), then by id."""
     excluded: dict[int, str] = {}
     eligible = []
     for member in members:
-        why = _unavailable(member, skip_unavailable)
+        why = _unavailable(member, skip_unavailable, owner)
         if why:
             excluded[member.id] = why
         else:
@@ -145,12 +156,14 @@ def least_loaded(members: list[Member], *, skip_unavailable: bool = True) -> Pic
     )
 
 
-def first_to_claim(members: list[Member], *, skip_unavailable: bool = True) -> Pick:
+def first_to_claim(
+    members: list[Member], *, skip_unavailable: bool = True, owner: int | None = None
+) -> Pick:
     """Offer to every eligible member at once; the first claim wins."""
     excluded = {}
     offered = []
     for member in members:
-        why = _unavailable(member, skip_unavailable)
+        why = _unavailable(member, skip_unavailable, owner)
         if why:
             excluded[member.id] = why
         else:
@@ -169,7 +182,13 @@ def first_to_claim(members: list[Member], *, skip_unavailable: bool = True) -> P
     )
 
 
-def next_up(members: list[Member], rotation: Rotation, *, skip_unavailable: bool = True) -> Pick:
+def next_up(
+    members: list[Member],
+    rotation: Rotation,
+    *,
+    skip_unavailable: bool = True,
+    owner: int | None = None,
+) -> Pick:
     """Offer to one member at a time, in rotation order, each for the claim window.
 
     Returns the whole sequence in ``offered`` (the first is offered now); the rotation is
@@ -188,7 +207,7 @@ def next_up(members: list[Member], rotation: Rotation, *, skip_unavailable: bool
     excluded = {}
     offered = []
     for member_id in order:
-        why = _unavailable(by_id[member_id], skip_unavailable)
+        why = _unavailable(by_id[member_id], skip_unavailable, owner)
         if why:
             excluded[member_id] = why
         else:
@@ -209,14 +228,22 @@ def next_up(members: list[Member], rotation: Rotation, *, skip_unavailable: bool
 
 
 def decide(
-    method: str, members: list[Member], rotation: Rotation, *, skip_unavailable: bool = True
+    method: str,
+    members: list[Member],
+    rotation: Rotation,
+    *,
+    skip_unavailable: bool = True,
+    owner: int | None = None,
 ) -> Pick:
+    """``owner``: the contact's current primary agent, never chosen or offered (the point
+    of a reassignment is to move the contact away from them)."""
+    kwargs = {"skip_unavailable": skip_unavailable, "owner": owner}
     if method == ROUND_ROBIN:
-        return round_robin(members, rotation, skip_unavailable=skip_unavailable)
+        return round_robin(members, rotation, **kwargs)
     if method == LEAST_LOADED:
-        return least_loaded(members, skip_unavailable=skip_unavailable)
+        return least_loaded(members, **kwargs)
     if method == FIRST_TO_CLAIM:
-        return first_to_claim(members, skip_unavailable=skip_unavailable)
+        return first_to_claim(members, **kwargs)
     if method == NEXT_UP:
-        return next_up(members, rotation, skip_unavailable=skip_unavailable)
+        return next_up(members, rotation, **kwargs)
     raise ValueError(f"Unknown distribution method {method!r}")

@@ -2,7 +2,15 @@
 
 import pytest
 
-from routing.engine import AgentSnapshot, route_interaction
+from routing.engine import (
+    CURRENT_OWNER,
+    AgentSnapshot,
+    Member,
+    Rotation,
+    decide,
+    round_robin,
+    route_interaction,
+)
 
 AVA = AgentSnapshot(id=1, name="Ava Patel", presence="available")
 
@@ -43,3 +51,38 @@ def test_calls_and_chats_never_go_to_the_primary_agent(channel):
 def test_unknown_channel_is_refused():
     with pytest.raises(ValueError, match="Unknown channel"):
         route_interaction(channel="fax", primary=AVA)
+
+
+# --- A reassignment never goes back to the contact's current owner --------------------------
+def _members(n=3):
+    return [Member(id=i, name=f"M{i}", presence="available") for i in range(1, n + 1)]
+
+
+@pytest.mark.parametrize("method", ["round_robin", "least_loaded", "first_to_claim", "next_up"])
+def test_the_current_owner_is_never_chosen_or_offered(method):
+    # given three available members, the first of them owning the contact
+    members = _members()
+    # when the engine picks
+    pick = decide(method, members, Rotation(), owner=1)
+    # then someone else gets it (or is offered it) and the owner is passed over with the reason
+    assert pick.chosen != 1
+    assert 1 not in pick.offered
+    assert (pick.chosen or pick.offered[0]) == 2
+    assert pick.excluded[1] == CURRENT_OWNER == "skipped: current owner"
+
+
+@pytest.mark.parametrize("method", ["round_robin", "least_loaded", "first_to_claim", "next_up"])
+def test_an_owner_alone_in_the_group_leaves_nobody_to_pick(method):
+    pick = decide(method, _members(1), Rotation(), owner=1)
+    assert pick.chosen is None and pick.offered == ()
+
+
+def test_round_robin_keeps_the_skipped_owners_place_in_the_rotation():
+    # given member 1 owns the contact and is first in the rotation
+    first = round_robin(_members(), Rotation(), owner=1)
+    assert first.chosen == 2
+    # when the next contacts (owned by nobody in the group) come
+    second = round_robin(_members(), first.rotation)
+    third = round_robin(_members(), second.rotation)
+    # then member 1 still has their turn this round
+    assert [second.chosen, third.chosen] == [1, 3]
