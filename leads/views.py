@@ -195,11 +195,19 @@ def order_entry(request: HttpRequest) -> HttpResponse:
                 order.status == Order.Status.COMPLETE
                 and Lead.objects.filter(won_order=order).exists()
             )
-            messages.success(
-                request,
-                f"Order {order.number} entered for {contact}"
-                + (": the lead is won." if won else "."),
+            said = f"Order {order.number} entered for {contact}" + (
+                ": the lead is won." if won else "."
             )
+            hidden = not orders_in_scope(
+                Order.objects.filter(pk=order.pk), user=user, company=company
+            ).exists()
+            if hidden:
+                # Else the order the agent just entered seems lost: say where it went.
+                said += (
+                    f" It is {order.get_status_display()}, so it is not listed in their "
+                    "Orders: leads agents see Partial orders only."
+                )
+            messages.success(request, said)
             return redirect("leads:customer", pk=contact.pk)
     return render(
         request,
