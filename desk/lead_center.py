@@ -1,9 +1,11 @@
 """The Lead Center: an agent's inbox (their items, the active pool, routing's offers), the
 contact page with its re-assignment, add and edit, claims, presence and the heartbeat."""
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -24,13 +26,28 @@ lead_center_required = access_level_required(*LEAD_CENTER_LEVELS)
 TABS = ("mine", "active", "offers", "contacts")
 
 
-def _back(request: HttpRequest, default: str) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+def _local_path(request: HttpRequest, url: str) -> str | None:
+    """``url`` as a path of this site ("/lead-center/?tab=mine"), or None: another site, a
+    scheme-relative "//host", or no path at all ("0", "x", "25:99", which ``redirect()``
+    would try as the names of URL patterns)."""
+    if not url or not url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return redirect(target)
-    return redirect(default)
+        return None
+    parts = urlsplit(url)
+    if not parts.path.startswith("/") or parts.path.startswith(("//", "/\\")):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    """Back to the page the form names in ``next`` if it is a path of this site, else to the
+    page the form came from (the Referer, if of this site), else to ``default``."""
+    posted = request.POST.get("next", "")
+    target = posted if posted.startswith("/") else None
+    target = target and _local_path(request, target)
+    target = target or _local_path(request, request.headers.get("Referer", ""))
+    return HttpResponseRedirect(target or default)
 
 
 def _inbox(request: HttpRequest, tab: str) -> dict:
