@@ -6,7 +6,9 @@ from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 
 from agents.paginator import EstimatedCountPaginator
 from agents.permissions import CompanyScopedAdmin, ReadOnlyCompanyScopedAdmin, owners_in_scope
@@ -60,7 +62,9 @@ class MemberInline(RoutingPermissionMixin, admin.TabularInline):
     @admin.display(description="added at")
     def added(self, obj):
         # The empty extra row's instance carries the field's default (now): show nothing.
-        return obj.added_at if obj.pk else ""
+        # A callable's datetime is shown as str() by the admin: format it in the company's
+        # time zone (activated by the middleware), as the other admin times are.
+        return date_format(localtime(obj.added_at), "Y-m-d H:i") if obj.pk else ""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "agent":

@@ -1,6 +1,7 @@
 """The reassignment group's admin page: its assignee rows, and saving it."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -63,3 +64,19 @@ def test_saving_a_group_in_the_admin_keeps_the_rotation_stored_meanwhile(
     assert response.status_code == 302
     group.refresh_from_db()
     assert group.name == "Renamed" and group.rotation == {"round": 7, "order": [1]}
+
+
+def test_added_at_is_shown_in_the_companys_time_zone_not_raw(login, company_admin, company):
+    # given a company in New York and an assignee added at 07:45:12 UTC
+    company.time_zone = "America/New_York"
+    company.save()
+    company_admin.can_manage_routing = True
+    company_admin.save()
+    group = ReassignmentGroup.objects.create(company=company, name="Closers", method="next_up")
+    member = GroupMember.objects.create(group=group, agent=AgentFactory(companies=[company]))
+    added = datetime(2026, 12, 1, 7, 45, 12, 64493, tzinfo=UTC)
+    GroupMember.objects.filter(pk=member.pk).update(added_at=added)
+    # when the admin opens the group
+    html = login(company_admin).get(f"/admin/routing/reassignmentgroup/{group.pk}/change/")
+    # then the time reads as a person would, in the company's zone
+    assert _added_cells(html.content.decode())[0] == "2026-12-01 02:45"
