@@ -179,7 +179,7 @@ class ContactListAdmin(CompanyScopedAdmin):
                 "can_retry": list_import.status == ListImport.Status.FAILED
                 and self.has_change_permission(request, list_import.contact_list),
                 "can_discard": list_import.status != ListImport.Status.LOADED
-                and self.has_delete_permission(request, list_import.contact_list),
+                and self.has_change_permission(request, list_import.contact_list),
             },
         )
 
@@ -199,7 +199,8 @@ class ContactListAdmin(CompanyScopedAdmin):
     @method_decorator(require_POST)
     def import_discard(self, request, list_id, pk):
         list_import = self._import(request, list_id, pk)
-        if not self.has_delete_permission(request, list_import.contact_list):
+        # Change, not delete: it drops only what did not load (an empty list at most).
+        if not self.has_change_permission(request, list_import.contact_list):
             raise PermissionDenied
         try:
             kept = recovery.list_import_discard(list_import=list_import, actor=request.user)
