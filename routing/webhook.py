@@ -70,6 +70,20 @@ def _error(status: int, message: str, errors: dict | None = None) -> JsonRespons
     return response
 
 
+UNSTORABLE_TEXT = (
+    "Must be text that UTF-8 can encode: it holds a lone surrogate (\\ud800-\\udfff), "
+    "half of a character."
+)
+
+
+def _is_utf8(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _too_large(limit: int) -> JsonResponse:
     return _error(413, f"The request is too large: at most {limit} bytes.")
 
@@ -127,13 +141,23 @@ def inbound(request: HttpRequest) -> JsonResponse:
     if not isinstance(data, dict):
         return _error(400, "The body must be a JSON object.")
     unknown = sorted(set(data) - set(InboundForm.base_fields))
-    form = InboundForm({k: v for k, v in data.items() if isinstance(v, str | int | float)})
+    # JSON may spell a lone surrogate ("\ud800"): Python keeps it, no database can store it.
+    unstorable = {
+        key
+        for key, value in data.items()
+        if key in InboundForm.base_fields and isinstance(value, str) and not _is_utf8(value)
+    }
+    form = InboundForm(
+        {k: v for k, v in data.items() if isinstance(v, str | int | float) and k not in unstorable}
+    )
     errors = {}
     if not form.is_valid():
         errors |= {field: list(messages) for field, messages in form.errors.items()}
     for key, value in data.items():
         if key in InboundForm.base_fields and not isinstance(value, str | int | float):
             errors[key] = ["Must be a string."]
+    for key in unstorable:
+        errors[key] = [UNSTORABLE_TEXT]
     if unknown:
         errors["__all__"] = [f"Unknown fields: {', '.join(unknown)}."]
     key = request.headers.get("Idempotency-Key", "").strip()
