@@ -15,7 +15,7 @@ from agents.permissions import CompanyScopedAdmin, ReadOnlyCompanyScopedAdmin, o
 
 from .models import Decision, GroupMember, ReassignmentGroup, Round, RoutingRule, RuleMember
 from .permissions import can_manage_routing
-from .selectors import fairness, group_simulate
+from .selectors import fairness, group_simulate, group_skipped_now
 
 
 class RoutingPermissionMixin:
@@ -162,6 +162,8 @@ class ReassignmentGroupAdmin(RoutingPermissionMixin, CompanyScopedAdmin):
             count = 10
         until = timezone.now()
         report = fairness(group=group, since=until - timedelta(days=days), until=until)
+        # Members skipped for their presence now: why one name can fill the simulation.
+        skipped = group_skipped_now(group=group)
         return TemplateResponse(
             request,
             "admin/routing/reassignmentgroup/fairness.html",
@@ -174,6 +176,12 @@ class ReassignmentGroupAdmin(RoutingPermissionMixin, CompanyScopedAdmin):
                 "count": count,
                 "report": report,
                 "upcoming": group_simulate(group=group, count=count),
+                "skipped_now": skipped,
+                "upcoming_all_available": (
+                    group_simulate(group=group, count=count, everyone_available=True)
+                    if skipped
+                    else None
+                ),
             },
         )
 

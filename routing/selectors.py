@@ -215,8 +215,13 @@ def fairness(*, group: ReassignmentGroup, since: datetime, until: datetime) -> d
     }
 
 
-def group_simulate(*, group: ReassignmentGroup, count: int) -> list[Agent | None]:
-    """Who the next ``count`` contacts would go to (or be offered first), changing nothing."""
+def group_simulate(
+    *, group: ReassignmentGroup, count: int, everyone_available: bool = False
+) -> list[Agent | None]:
+    """Who the next ``count`` contacts would go to (or be offered first), changing nothing.
+
+    With everyone's presence as it is now (a group whose members are offline shows the
+    default assignee, or the one member online, every time), or ``everyone_available``."""
     group = ReassignmentGroup.objects.select_related("company", "default_assignee").get(pk=group.pk)
     members, by_id = source_facts(group)
     winners = engine.simulate(
@@ -224,7 +229,20 @@ def group_simulate(*, group: ReassignmentGroup, count: int) -> list[Agent | None
         members,
         engine.Rotation.from_dict(group.rotation),
         count,
-        skip_unavailable=group.skip_unavailable,
+        skip_unavailable=group.skip_unavailable and not everyone_available,
     )
     default = usable_default(group)
     return [by_id.get(p) if p is not None else default for p in winners]
+
+
+def group_skipped_now(*, group: ReassignmentGroup) -> list[tuple[Agent, str]]:
+    """The members a contact sent through the group now would pass over for their presence
+    (away or offline), with it: why a simulation can show one name over and over."""
+    if not group.skip_unavailable:
+        return []
+    agents = member_agents(group)
+    return [
+        (a, a.get_effective_presence_display().lower())
+        for a in agents
+        if a.effective_presence != engine.AVAILABLE
+    ]

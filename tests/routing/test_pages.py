@@ -318,3 +318,48 @@ def test_odd_group_values_in_admin_actions_are_no_500(login, company_admin, oliv
     )
     assert response.status_code == 200
     assert "Choose a group." in response.content.decode()
+
+
+def _simulated(body: str, list_id: str) -> list[str]:
+    items = body.split(f'id="{list_id}">')[1].split("</ol>")[0]
+    return [line.split("<")[0] for line in items.split("<li>")[1:]]
+
+
+def test_a_ten_member_round_robin_simulates_each_member_in_turn(login, company_admin, company):
+    # given a round robin of ten available members
+    people = [AgentFactory(companies=[company], full_name=f"Member {n:02d}") for n in range(10)]
+    online(*people)
+    group = ReassignmentGroup.objects.create(company=company, name="Ten", method="round_robin")
+    for member in people:
+        GroupMember.objects.create(group=group, agent=member)
+    # when the admin simulates the next ten contacts
+    body = (
+        login(company_admin)
+        .get(f"/admin/routing/reassignmentgroup/{group.pk}/fairness/?simulate=10")
+        .content.decode()
+    )
+    # then each member comes once, in turn, and no note about skipped members is shown
+    assert _simulated(body, "simulation") == [str(p) for p in people]
+    assert 'id="simulation-skipped"' not in body
+
+
+def test_a_simulation_of_offline_members_says_why_one_name_repeats(login, company_admin, company):
+    # given a round robin of ten members of whom only the first is online
+    people = [AgentFactory(companies=[company], full_name=f"Member {n:02d}") for n in range(10)]
+    online(people[0])
+    group = ReassignmentGroup.objects.create(company=company, name="Ten", method="round_robin")
+    for member in people:
+        GroupMember.objects.create(group=group, agent=member)
+    # when the admin simulates the next ten contacts
+    body = (
+        login(company_admin)
+        .get(f"/admin/routing/reassignmentgroup/{group.pk}/fairness/?simulate=10")
+        .content.decode()
+    )
+    # then the one online member gets them all (right: the others are skipped now), the page
+    # says who is skipped and why, and shows the rotation as if everyone were available
+    assert _simulated(body, "simulation") == ["Member 00"] * 10
+    note = body.split('id="simulation-skipped">')[1].split("</p>")[0]
+    assert "a contact sent now skips 9 assignee(s)" in note
+    assert "Member 01 (offline)" in note
+    assert _simulated(body, "simulation-all") == [str(p) for p in people]
