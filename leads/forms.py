@@ -72,9 +72,13 @@ class OrderFiltersForm(forms.Form):
         queryset=None, required=False, empty_label="Any leads agent", label="Leads agent"
     )
     show_agent = forms.BooleanField(required=False, label="Show Leads Agent")
+    # Batch updates shown (``?batch=1``): kept through Apply, offered to admins only.
+    batch = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, company: Company, statuses, **kwargs):
+    def __init__(self, *args, company: Company, statuses, can_assign: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if not can_assign:
+            del self.fields["batch"]
         self.fields["status"].choices = [("", "Any status"), *statuses]
         self.fields["product"].queryset = company_products(company=company)
         self.fields["agent"].queryset = leads_agents(company=company)
@@ -88,3 +92,23 @@ class OrderFiltersForm(forms.Form):
             product=data.get("product"),
             agent=data.get("agent"),
         )
+
+
+class AssignLeadsForm(forms.Form):
+    """Order Details' batch update: the Leads Agent who gets the selected orders' customers
+    (the orders are read by the view, within the user's scope; the service checks again)."""
+
+    agent = AgentChoiceField(
+        queryset=None,
+        empty_label="— Leads Agent —",
+        label="Leads Agent",
+        error_messages={
+            "required": "Choose the Leads Agent to assign.",
+            "invalid_choice": "Choose one of your company's active Leads Agents.",
+        },
+    )
+
+    def __init__(self, *args, company: Company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agent"].queryset = leads_agents(company=company)
+        self.fields["agent"].widget.attrs["id"] = "batch-agent"

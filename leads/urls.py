@@ -11,4 +11,5 @@ urlpatterns = [
     path("customers/<int:pk>/", views.customer, name="customer"),
     path("orders/new/", views.order_entry, name="order_entry"),
     path("orders/", views.orders, name="orders"),
+    path("orders/assign/", views.orders_assign, name="orders_assign"),
 ]

@@ -8,20 +8,22 @@ import csv
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from agents.access import is_company_admin
 from agents.paginator import EstimatedCountPaginator
 from agents.permissions import access_level_required, parse_pk
+from contacts.models import Contact
 from contacts.timeline import resolved_with
 
 from . import selectors
-from .forms import OrderFiltersForm, OrderForm, OrderLineFormSet, ResolveForm
+from .forms import AssignLeadsForm, OrderFiltersForm, OrderForm, OrderLineFormSet, ResolveForm
 from .models import Lead, Order
 from .permissions import (
     LEADS_PAGE_LEVELS,
@@ -30,7 +32,7 @@ from .permissions import (
     orders_in_scope,
     restricted_ids,
 )
-from .services import Line, lead_resolve, order_create
+from .services import Line, Outcome, Skip, lead_resolve, leads_assign_bulk, order_create
 
 leads_required = access_level_required(*LEADS_PAGE_LEVELS)
 REPORT_PAGE_SIZE = 25
@@ -53,6 +55,10 @@ def report(request: HttpRequest) -> HttpResponse:
     """The Leads Agent Report. Queries (any number of leads): settings, count, page of
     leads (one join for the latest order), 10 history rows (one join), dispositions."""
     company, agent = request.company, request.user
+    if not is_leads_agent(agent):
+        # Leads go to Leads Agents only, so an admin's report was always "0 open leads
+        # assigned to you": their Leads tab lands on Order Details, where they assign.
+        return redirect(reverse("leads:orders") + "?show_agent=on")
     sort = request.GET.get("sort", "age")
     if sort.lstrip("-") not in selectors.REPORT_SORTS:
         sort = "age"
@@ -223,20 +229,27 @@ def _order_rows(request: HttpRequest):
     statuses = Order.Status.choices
     if is_leads_agent(user) and not settings.show_non_partial_orders:
         statuses = [(Order.Status.PARTIAL, "Partial")]
-    form = OrderFiltersForm(request.GET or None, company=company, statuses=statuses)
+    can_assign = is_company_admin(user)
+    form = OrderFiltersForm(
+        request.GET or None, company=company, statuses=statuses, can_assign=can_assign
+    )
     filters = form.filters()
-    show_agent = bool(form.is_bound and form.is_valid() and form.cleaned_data["show_agent"])
+    valid = form.is_bound and form.is_valid()
+    batch = bool(can_assign and valid and form.cleaned_data["batch"])
+    # Batch updates show who holds each customer: the column comes with them.
+    show_agent = batch or bool(valid and form.cleaned_data["show_agent"])
     orders = orders_in_scope(Order.objects.all(), user=user, company=company, settings=settings)
     orders = selectors.orders_filter(company=company, orders=orders, filters=filters)
     # Export always names the leads agent: it is one column of the file.
-    return form, selectors.order_details(orders=orders, show_agent=True), show_agent
+    return form, selectors.order_details(orders=orders, show_agent=True), show_agent, batch
 
 
 @leads_required
 def orders(request: HttpRequest) -> HttpResponse:
     """Order Details. Queries: settings, products and agents (the filter form), the
-    estimated count, the page (one join for the customer and their leads agent)."""
-    form, rows, show_agent = _order_rows(request)
+    estimated count, the page (one join for the customer and their leads agent); with batch
+    updates shown, the Leads Agents once more (the Assign Leads picker)."""
+    form, rows, show_agent, batch = _order_rows(request)
     if request.GET.get("format") == "csv":
         return _csv(rows)
     paginator = EstimatedCountPaginator(rows, ORDERS_PAGE_SIZE)
@@ -244,6 +257,10 @@ def orders(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("format", None)
+    batch_query = query.copy()
+    batch_query.pop("batch", None)
+    if not batch:
+        batch_query["batch"] = "1"
     return render(
         request,
         "leads/orders.html",
@@ -252,11 +269,86 @@ def orders(request: HttpRequest) -> HttpResponse:
             "page": page,
             "orders": list(page.object_list),
             "show_agent": show_agent,
+            "can_assign": is_company_admin(request.user),
+            "batch": batch,
+            "batch_query": batch_query.urlencode(),
+            "assign_form": AssignLeadsForm(company=request.company) if batch else None,
+            "page_query": request.GET.urlencode(),
             "estimated": paginator.estimated,
             "query": query.urlencode(),
             "csv_query": urlencode({**query.dict(), "format": "csv"}),
         },
     )
+
+
+# Order Details' batch update posts at most a page's worth of orders (a page has 50).
+ASSIGN_MAX_ORDERS = 500
+REFUSAL_ORDER = [
+    Skip.NOT_PARTIAL,
+    Skip.ALREADY_ASSIGNED,
+    Skip.UNCHANGED,
+    Skip.RESOLVED,
+    Skip.MISSING,
+]
+NAMES_SHOWN = 10
+
+
+def _refusals(outcome: Outcome) -> list[str]:
+    """One line per reason: the customers left unassigned and why (the first 10 named)."""
+    by_reason: dict[Skip, list[int]] = {}
+    for pk, why in outcome.skipped.items():
+        by_reason.setdefault(why, []).append(pk)
+    names = dict(Contact.objects.filter(pk__in=list(outcome.skipped)).values_list("pk", "name"))
+    lines = []
+    for why in REFUSAL_ORDER:
+        ids = sorted(by_reason.get(why, []), key=lambda pk: (names.get(pk) or "", pk))
+        if not ids:
+            continue
+        shown = ", ".join(names.get(pk) or f"customer #{pk}" for pk in ids[:NAMES_SHOWN])
+        more = f" and {len(ids) - NAMES_SHOWN} more" if len(ids) > NAMES_SHOWN else ""
+        n = len(ids)
+        lines.append(f"Not assigned ({why}): {n} customer{'' if n == 1 else 's'}, {shown}{more}.")
+    return lines
+
+
+@require_POST
+@leads_required
+def orders_assign(request: HttpRequest) -> HttpResponse:
+    """Assign Leads from Order Details: the customers of the selected orders go to the Leads
+    Agent picked (through ``leads_assign_bulk``), then back to the report as it was."""
+    company, user = request.company, request.user
+    if not is_company_admin(user):
+        raise PermissionDenied("Only admins assign leads.")
+    # Back to the same filters and page; re-encoded, and the path is ours.
+    back = reverse("leads:orders") + "?" + QueryDict(request.POST.get("query", "")).urlencode()
+    posted = request.POST.getlist("orders")[:ASSIGN_MAX_ORDERS]
+    order_ids = {pk for pk in map(parse_pk, posted) if pk is not None}
+    # Another company's (or a made-up) order id selects nothing.
+    contact_ids = set(
+        orders_in_scope(Order.objects.filter(pk__in=order_ids), user=user, company=company)
+        .order_by()
+        .values_list("contact_id", flat=True)
+    )
+    form = AssignLeadsForm(request.POST, company=company)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["agent"]))
+        return redirect(back)
+    if not contact_ids:
+        messages.error(request, "Select the orders whose customers to assign.")
+        return redirect(back)
+    agent = form.cleaned_data["agent"]
+    try:
+        outcome = leads_assign_bulk(
+            company=company, contact_ids=contact_ids, agent=agent, actor=user
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(back)
+    n = len(outcome.changed)
+    messages.success(request, f"{n} lead{'' if n == 1 else 's'} assigned to {agent}.")
+    for line in _refusals(outcome):
+        messages.warning(request, line)
+    return redirect(back)
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -10,13 +10,14 @@ from agents.centers.models import ContactCenter, Disposition
 from agents.models import AccessLevel
 from contacts.models import TimelineEntry
 from leads.emails import lead_email_send
-from leads.models import Lead, LeadEmail, Order
+from leads.models import Lead, LeadEmail, Order, Product
 from leads.services import (
     Skip,
     lead_assign,
     lead_resolve,
     lead_unassign,
     leads_assign_bulk,
+    product_save,
 )
 from tests.factories import AgentFactory
 
@@ -170,7 +171,7 @@ def test_resolve_needs_a_sales_disposition_of_the_company(
     lead_resolve(lead=lead, disposition=sold, actor=leads_agent)
     lead.refresh_from_db()
     assert (lead.status, lead.disposition, lead.resolved_by) == ("resolved", sold, leads_agent)
-    assert c.timeline.get(kind="lead_resolved").message.endswith(": Sold.")
+    assert c.timeline.get(kind="lead_resolved").message.endswith("with disposition “Sold”.")
 
 
 def test_a_leads_agent_cannot_resolve_another_agents_lead(
@@ -285,3 +286,14 @@ def test_order_entry_refuses_bad_lines(company, other_company, make_customer, pr
         with pytest.raises(ValidationError, match=message):
             order_create(company=company, contact=c, actor=None, status="partial", lines=lines)
     assert not Order.objects.exists()
+
+
+def test_a_product_name_taken_meanwhile_is_refused_by_the_name_field(company, product, monkeypatch):
+    # given another admin's "Valuation" stored after this save's check (the check passes)
+    monkeypatch.setattr("leads.services.product_clean", lambda **kwargs: None)
+    # when the second one is saved
+    with pytest.raises(ValidationError) as refused:
+        product_save(product=Product(company=company, name="Valuation"))
+    # then the database's constraint is said as the check says it
+    assert refused.value.message_dict == {"name": ["A product named Valuation already exists."]}
+    assert Product.objects.filter(company=company).count() == 1
