@@ -32,11 +32,19 @@ def workload(request: HttpRequest) -> HttpResponse:
     totals["campaign_pending"] = sum(pending_campaign.values())
     # Bars as percentages of the longest bar (or of the average, if every bar is shorter).
     top = max([r.primary for r in rows] + [totals["average"]], default=0)
+    # The average is the agents' (workload_totals): admins and supervisors are listed, as
+    # they may own contacts, but are not compared with it ("—", never "−100%").
+    in_average = [r for r in rows if r.agent.access_level == AccessLevel.AGENT] or rows
+    compared = {r.agent.pk for r in in_average}
     chart = [
         {
             "row": r,
             "width": round(100 * r.primary / top, 1) if top else 0,
-            "share": round(100 * (r.share - 1)) if r.share is not None else None,
+            "share": (
+                round(100 * (r.share - 1))
+                if r.share is not None and r.agent.pk in compared
+                else None
+            ),
         }
         for r in rows
     ]

@@ -110,3 +110,20 @@ def test_workload_query_count_stays_constant_with_a_period(
     with django_assert_num_queries(9):
         response = client.get("/workload/", {"period": "30d", "sort": "-assigned"})
     assert len(response.context["rows"]) == 9
+
+
+def test_admins_and_supervisors_are_not_compared_with_the_agents_average(
+    login, supervisor, company_admin, team
+):
+    # given three agents averaging 12 contacts, and an admin and a supervisor who own none
+    # when the supervisor opens the workload page
+    body = login(supervisor).get("/workload/").content.decode()
+    # then the admin's and supervisor's rows show "—" against the average, not "−100%"
+    for email in (company_admin.email, supervisor.email):
+        row = re.search(rf'<tr data-agent="{re.escape(email)}"[^>]*>(.*?)</tr>', body, re.S)
+        share = re.search(r'<td class="num share">(.*?)</td>', row.group(1), re.S).group(1)
+        assert share.strip() == "—"
+    assert "-100%" not in body and "−100%" not in body
+    # and the agents still are: Ann has 10 of an average 12
+    ann = re.search(r'<tr data-agent="[^"]+"[^>]*>\s*<td>Ann (.*?)</tr>', body, re.S)
+    assert "-17%" in ann.group(1)
