@@ -6,11 +6,12 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from agents.access import is_company_admin
 from agents.centers import selectors as center_selectors
 from agents.centers.forms import AlertsForm
 from agents.centers.models import CenterAlertState, CoachingRequest
 from agents.centers.permissions import can, center_for_request, require
-from agents.models import AccessLevel
+from agents.choices import AccessLevel
 from agents.permissions import STAFF_LEVELS, access_level_required
 from agents.selectors import LEAD_CENTER_LEVELS
 from campaigns.selectors import pending_records_by_agent
@@ -63,7 +64,7 @@ def workload(request: HttpRequest) -> HttpResponse:
             "chart": chart,
             "overloaded": [item for item in chart if item["row"].overloaded],
             "average_x": round(100 * totals["average"] / top, 1) if top else 0,
-            "is_admin": request.user.is_superuser or request.user.access_level == AccessLevel.ADMIN,
+            "is_admin": is_company_admin(request.user),
             "leads_load": _leads_load(request.company),
         },
     )

@@ -1,56 +1,22 @@
-"""Leads in the admin: settings, products, the Order Details report (filters, the *Show
-Leads Agent* column, batch *Assign Leads*, CSV export), leads and the user's *Assigned
-Leads* tab. Every write goes through ``leads.services``."""
+"""The Order Details report for admins: filters, the *Show Leads Agent* column, batch *Assign
+Leads* and the CSV export. Orders are entered on the Order Entry page (``leads.views``)."""
 
 import csv
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
+from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import path, reverse
 
-from agents.models import AccessLevel, Agent
+from agents.access import is_company_admin
+from agents.models import Agent
 from agents.paginator import EstimatedCountPaginator
-from agents.permissions import (
-    CompanyScopedAdmin,
-    ReadOnlyCompanyScopedAdmin,
-    agents_in_scope,
-    parse_pk,
-)
-from contacts.models import Contact
-
-from . import selectors
-from .models import Lead, LeadEmail, LeadsSettings, Order, OrderItem, Product
-from .services import Skip, lead_assign, lead_unassign, leads_assign_bulk
-from .views import _Echo, csv_rows
-
-
-@admin.register(LeadsSettings)
-class LeadsSettingsAdmin(CompanyScopedAdmin):
-    list_display = ["__str__", "show_non_partial_orders", "restrict_to_assigned"]
-
-    def add_view(self, request, form_url="", extra_context=None):
-        # One row per company: once it exists, "add" opens it. (Not in has_add_permission,
-        # which the admin's sidebar asks on every page: that would cost a query each.)
-        company = getattr(request, "company", None)
-        existing = LeadsSettings.objects.filter(company=company).first() if company else None
-        if existing is not None and not request.user.is_superuser:
-            return HttpResponseRedirect(
-                reverse("admin:leads_leadssettings_change", args=[existing.pk])
-            )
-        return super().add_view(request, form_url, extra_context)
-
-
-@admin.register(Product)
-class ProductAdmin(CompanyScopedAdmin):
-    list_display = ["name", "sku", "price", "is_active"]
-    list_filter = ["is_active"]
-    search_fields = ["name", "sku"]
+from agents.permissions import ReadOnlyCompanyScopedAdmin, agents_in_scope, parse_pk
+from leads import selectors
+from leads.models import Order, OrderItem
+from leads.services import Skip, leads_assign_bulk
+from leads.views import _Echo, csv_rows
 
 
 class OrderItemInline(admin.TabularInline):
@@ -233,7 +199,7 @@ class OrderAdmin(ReadOnlyCompanyScopedAdmin):
 
     @admin.action(description="Assign Leads (to the Leads Agent chosen)", permissions=["view"])
     def assign_leads(self, request, queryset):
-        if not (request.user.is_superuser or request.user.access_level == AccessLevel.ADMIN):
+        if not is_company_admin(request.user):
             raise PermissionDenied
         agent = (
             agents_in_scope(request).filter(pk=parse_pk(request.POST.get("leads_agent"))).first()
@@ -275,193 +241,3 @@ def assign_refusals(outcome) -> list[str]:
         for why in order
         if counts.get(why)
     ]
-
-
-# --- Leads -------------------------------------------------------------------------------------
-class PartialCustomerWidget(AutocompleteSelect):
-    """Django's autocomplete, asking our view: customers whose most recent order is Partial."""
-
-    def get_url(self):
-        return reverse("admin:leads_lead_partial_customers")
-
-
-class LeadAddForm(forms.ModelForm):
-    class Meta:
-        model = Lead
-        fields = ["agent", "contact"]
-        labels = {"agent": "User", "contact": "Lead to assign"}
-        help_texts = {
-            "agent": "Leads Agent users only.",
-            "contact": "Customers whose most recent order is Partial. Type a name, email "
-            "or phone number.",
-        }
-
-
-@admin.register(Lead)
-class LeadAdmin(CompanyScopedAdmin):
-    list_display = ["contact", "agent", "status", "assigned_at", "assigned_by", "disposition"]
-    list_filter = ["status", "assigned_at"]
-    list_select_related = ["contact", "agent", "assigned_by", "disposition"]
-    search_fields = ["contact__name", "contact__email", "agent__full_name", "agent__email"]
-    actions = ["unassign"]
-    form = LeadAddForm
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_fields(self, request, obj=None):
-        if obj is None:
-            return ["agent", "contact"]
-        return [
-            "contact",
-            "agent",
-            "status",
-            "assigned_by",
-            "assigned_at",
-            "disposition",
-            "resolved_by",
-            "resolved_at",
-            "won_order",
-        ]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else self.get_fields(request, obj)
-
-    def lookup_allowed(self, lookup, value, request=None):
-        return lookup in ("agent__id__exact", "agent") or super().lookup_allowed(
-            lookup, value, request
-        )
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "agent":
-            kwargs["queryset"] = selectors.leads_agents(company=request.company)
-            return db_field.formfield(**kwargs)
-        if db_field.name == "contact":
-            kwargs["queryset"] = Contact.objects.filter(company=request.company)
-            kwargs["widget"] = PartialCustomerWidget(db_field, self.admin_site)
-            return db_field.formfield(**kwargs)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def save_model(self, request, obj, form, change):
-        # Through the one lead path: gates, timeline row and the email. A refusal becomes
-        # a message (CompanyScopedAdmin.changeform_view).
-        lead = lead_assign(
-            company=request.company,
-            contact=form.cleaned_data["contact"],
-            agent=form.cleaned_data["agent"],
-            actor=request.user,
-        )
-        obj.pk = lead.pk
-
-    def save_related(self, request, form, formsets, change):
-        pass
-
-    def response_add(self, request, obj, post_url_continue=None):
-        messages.success(request, f"Lead assigned: {obj.contact} → {obj.agent}.")
-        return HttpResponseRedirect(reverse("admin:leads_lead_assigned", args=[obj.agent_id]))
-
-    def log_addition(self, request, obj, message):
-        return super().log_addition(request, Lead.objects.get(pk=obj.pk), message)
-
-    def get_urls(self):
-        return [
-            path(
-                "partial-customers/",
-                self.admin_site.admin_view(self.partial_customers_view),
-                name="leads_lead_partial_customers",
-            ),
-            path(
-                "assigned/<int:agent_id>/",
-                self.admin_site.admin_view(self.assigned_view),
-                name="leads_lead_assigned",
-            ),
-            *super().get_urls(),
-        ]
-
-    def partial_customers_view(self, request):
-        """Autocomplete: customers whose most recent order is Partial, 20 a page."""
-        if not self.has_add_permission(request):
-            raise PermissionDenied
-        term = request.GET.get("term", "")[:100]
-        found = selectors.partial_customers(company=request.company, term=term)
-        page = Paginator(found, 20).get_page(request.GET.get("page"))
-        return JsonResponse(
-            {
-                "results": [
-                    {"id": str(c.pk), "text": _customer_label(c)} for c in page.object_list
-                ],
-                "pagination": {"more": page.has_next()},
-            }
-        )
-
-    def assigned_view(self, request, agent_id: int):
-        """The user's *Assigned Leads* tab: their open leads, *Unassign*, and the green +."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        agent = get_object_or_404(agents_in_scope(request), pk=agent_id)
-        if request.method == "POST":
-            if not self.has_add_permission(request):
-                raise PermissionDenied
-            lead = (
-                Lead.objects.filter(
-                    company=request.company,
-                    agent=agent,
-                    pk=parse_pk(request.POST.get("lead")),
-                    status=Lead.Status.OPEN,
-                )
-                .select_related("contact", "company")
-                .first()
-            )
-            if lead is None:
-                messages.error(request, "That lead is no longer open.")
-            else:
-                try:
-                    lead_unassign(lead=lead, actor=request.user)
-                except ValidationError as error:
-                    messages.error(request, " ".join(error.messages))
-                else:
-                    messages.success(request, f"Unassigned {lead.contact} from {agent}.")
-            return HttpResponseRedirect(request.path)
-        leads = selectors.report_leads(company=request.company, agent=agent, sort="age")
-        page = Paginator(leads, 50).get_page(request.GET.get("page"))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Assigned Leads — {agent}",
-            "opts": self.model._meta,
-            "agent": agent,
-            "page": page,
-            "leads": list(page.object_list),
-            "is_leads_agent": agent.access_level == AccessLevel.LEADS_AGENT,
-            "add_url": reverse("admin:leads_lead_add") + f"?agent={agent.pk}",
-            "can_add": self.has_add_permission(request),
-        }
-        return TemplateResponse(request, "admin/leads/lead/assigned.html", context)
-
-    @admin.action(description="Unassign the selected leads", permissions=["add"])
-    def unassign(self, request, queryset):
-        done = 0
-        for lead in queryset.filter(status=Lead.Status.OPEN).select_related("contact", "company"):
-            try:
-                lead_unassign(lead=lead, actor=request.user)
-            except ValidationError as error:
-                self.message_user(request, " ".join(error.messages), messages.ERROR)
-            else:
-                done += 1
-        self.message_user(request, f"{done} lead(s) unassigned.", messages.SUCCESS)
-
-
-def _customer_label(contact: Contact) -> str:
-    bits = [contact.name or "(no name)", contact.display_phone, contact.email]
-    return " · ".join(b for b in bits if b)
-
-
-@admin.register(LeadEmail)
-class LeadEmailAdmin(ReadOnlyCompanyScopedAdmin):
-    list_display = ["agent", "status", "assigned_at", "sent_at", "attempts"]
-    list_filter = ["status"]
-    list_select_related = ["agent"]

@@ -13,8 +13,6 @@ from tests.factories import AgentFactory
 ROOT = Path(__file__).resolve().parents[2]
 SKIP_DIRS = {".venv", "tests", "migrations", "bench", "demo", ".git", "node_modules"}
 WRITTEN_OUT = re.compile(r"access_level\s*[!=]=\s*\(?\s*AccessLevel\.ADMIN\b")
-# Written out still in files other work holds at the moment; they switch to the function.
-NOT_YET = {"leads/admin.py", "desk/workload.py", "contacts/views.py"}
 
 
 @pytest.mark.django_db
@@ -50,4 +48,4 @@ def test_no_module_writes_the_admin_check_out_again():
         str(path.relative_to(ROOT)) for path in sources if WRITTEN_OUT.search(path.read_text())
     }
     # then only the function itself has it
-    assert found - NOT_YET == {"agents/access.py"}
+    assert found == {"agents/access.py"}

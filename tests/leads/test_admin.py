@@ -1,5 +1,6 @@
 """Leads in the admin: batch Assign Leads from the Order Details report, the Assigned Leads
-tab (unassign, the green +), the autocomplete of Partial customers, settings."""
+tab (unassign, the green +), batch Unassign, the autocomplete of Partial customers, settings,
+products."""
 
 import csv
 import io
@@ -7,8 +8,8 @@ import io
 from django.contrib import admin
 from django.urls import reverse
 
-from leads.models import Lead, Order
-from leads.services import lead_assign, lead_resolve
+from leads.models import Lead, Order, Product
+from leads.services import lead_assign, lead_resolve, lead_unassign
 
 CHANGELIST = "/admin/leads/order/"
 
@@ -186,3 +187,57 @@ def test_the_leads_settings_are_edited_in_the_admin(login, company, company_admi
     # one row per company
     again = client.get(reverse("admin:leads_leadssettings_add"))
     assert again["Location"] == reverse("admin:leads_leadssettings_change", args=[company.pk])
+
+
+def test_the_unassign_action_closes_every_selected_open_lead_in_one_go(
+    login, company, company_admin, leads_agent, make_customer, make_order
+):
+    # given two open leads and one already unassigned
+    leads = []
+    for name in ("Olivia", "Liam", "Noah"):
+        c = make_customer(name)
+        make_order(c)
+        leads.append(lead_assign(company=company, contact=c, agent=leads_agent, actor=None))
+    lead_unassign(lead=leads[2], actor=None)
+    # when the admin selects all three and unassigns them
+    response = login(company_admin).post(
+        "/admin/leads/lead/",
+        {
+            "action": "unassign",
+            admin.helpers.ACTION_CHECKBOX_NAME: [lead.pk for lead in leads],
+            "index": 0,
+        },
+        follow=True,
+    )
+    # then the two open ones are closed through the service, each with its timeline row
+    assert "2 lead(s) unassigned." in _messages(response)
+    for lead in leads:
+        lead.refresh_from_db()
+        assert lead.status == "unassigned"
+    for lead in leads[:2]:
+        assert lead.contact.timeline.filter(kind="lead_unassigned", details__lead=lead.pk).exists()
+
+
+def test_a_product_name_the_company_has_is_refused_by_the_name_field(
+    login, company, company_admin, other_company, product
+):
+    Product.objects.create(company=other_company, name="Inspection")
+    client = login(company_admin)
+    add = reverse("admin:leads_product_add")
+    # when the admin adds a second "Valuation"
+    response = client.post(add, {"name": "Valuation", "sku": "", "price": "5", "is_active": "on"})
+    # then the form says why, by the field, and nothing is stored
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["name"] == [
+        "A product named Valuation already exists."
+    ]
+    assert "A product named Valuation already exists." in response.content.decode()
+    assert Product.objects.filter(company=company).count() == 1
+    # a name only another company has is fine, and so is saving a product under its own name
+    response = client.post(add, {"name": "Inspection", "sku": "", "price": "5", "is_active": "on"})
+    assert response.status_code == 302
+    change = reverse("admin:leads_product_change", args=[product.pk])
+    response = client.post(change, {"name": "Valuation", "sku": "V1", "price": "7"})
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert (product.sku, product.is_active) == ("V1", False)
