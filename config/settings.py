@@ -318,6 +318,12 @@ LIST_IMPORT_STALE_SECONDS = env.int("LIST_IMPORT_STALE_SECONDS", default=120)
 LIST_IMPORT_MAX_ATTEMPTS = env.int("LIST_IMPORT_MAX_ATTEMPTS", default=3)
 # The inbound webhook refuses bodies above this (413).
 WEBHOOK_MAX_REQUEST_BYTES = env.int("WEBHOOK_MAX_REQUEST_BYTES", default=65_536)
+# Token guessing: after WEBHOOK_TOKEN_FAILURE_LIMIT missing or wrong tokens from one address
+# within a window of WEBHOOK_TOKEN_FAILURE_WINDOW_SECONDS, that address's wrong tokens get 429
+# with Retry-After until the window ends (counted in the cache; the right token always works).
+# 0 turns it off.
+WEBHOOK_TOKEN_FAILURE_LIMIT = env.int("WEBHOOK_TOKEN_FAILURE_LIMIT", default=20)
+WEBHOOK_TOKEN_FAILURE_WINDOW_SECONDS = env.int("WEBHOOK_TOKEN_FAILURE_WINDOW_SECONDS", default=60)
 
 # A transaction that takes locks against the one order (agents/lockorder.py) fails at once;
 # on in the test suite, off in production (where the helpers only skip the bookkeeping).

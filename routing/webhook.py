@@ -2,20 +2,27 @@
 of routing: it checks the request and hands it to ``routing.inbound.inbound_receive``."""
 
 import json
+import logging
+import math
+import time
 
 from django import forms
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from agents.lockout import client_address
 from agents.models import Company
 from agents.selectors import company_by_token_hash
 from contacts.interactions import MAX_BODY_CHARS
 from contacts.models import Channel, Interaction
 
 from .inbound import IdempotencyKeyReused, inbound_receive
+
+logger = logging.getLogger(__name__)
 
 
 class InboundForm(forms.Form):
@@ -99,6 +106,54 @@ def _company_for(request: HttpRequest) -> Company | None:
     return company_by_token_hash(Company.hash_token(token))
 
 
+# --- Wrong tokens, counted per address -------------------------------------------------------
+# The token is looked up first (one indexed query by its SHA-256, as cheap for a right token as
+# for a wrong one), so the right token always works, even from an address that is throttled
+# (a company behind the same NAT as a guesser). Only wrong ones are counted: one cache
+# operation each, in a fixed window per address; nothing is added to a call that succeeds.
+FAILURES_KEY = "webhook:token-failures:{address}:{window}"
+
+
+def _address(request: HttpRequest) -> str:
+    return client_address(request) or "unknown"
+
+
+def _window_seconds() -> int:
+    return max(1, settings.WEBHOOK_TOKEN_FAILURE_WINDOW_SECONDS)
+
+
+def _failure_key(address: str, now: float) -> str:
+    # The window is in the key: a count never outlives its window, even without its expiry.
+    window = int(now // _window_seconds())
+    return FAILURES_KEY.format(address=address, window=window)
+
+
+def _count_token_failure(request: HttpRequest) -> int | None:
+    """Count a wrong or missing token from the request's address; over the limit, the
+    seconds until its window ends (``Retry-After``), else None."""
+    limit = settings.WEBHOOK_TOKEN_FAILURE_LIMIT
+    if limit <= 0:  # 0: not throttled
+        return None
+    span = _window_seconds()
+    now = time.time()
+    key = _failure_key(_address(request), now)
+    left = max(1, math.ceil(span - now % span))
+    try:
+        try:
+            failures = cache.incr(key)
+        except ValueError:  # the window's first failure (or two at once: one adds)
+            failures = 1 if cache.add(key, 1, timeout=left + 1) else cache.incr(key)
+    except Exception:  # noqa: BLE001 - the count is best effort: cache down, a plain 401
+        logger.warning("Wrong webhook tokens cannot be counted: the cache is unreachable.")
+        return None
+    return left if failures > limit else None
+
+
+def token_failures_clear(address: str) -> None:
+    """Forget the current window's wrong tokens of ``address`` (an operator's shell, tests)."""
+    cache.delete(_failure_key(address, time.time()))
+
+
 def _answer(interaction: Interaction) -> dict:
     answer = {
         "interaction": interaction.pk,
@@ -119,6 +174,15 @@ def _answer(interaction: Interaction) -> dict:
 def inbound(request: HttpRequest) -> JsonResponse:
     company = _company_for(request)
     if company is None:
+        retry_after = _count_token_failure(request)
+        if retry_after is not None:
+            response = _error(
+                429,
+                "Too many missing or wrong tokens from your address: try again in "
+                f"{retry_after} seconds with Authorization: Bearer <company token>.",
+            )
+            response["Retry-After"] = str(retry_after)
+            return response
         return _error(401, "Missing or wrong token: send Authorization: Bearer <company token>.")
     # Django's request.body trusts CONTENT_LENGTH to be a number (runserver passes any text).
     declared = (request.META.get("CONTENT_LENGTH") or "0").strip()
