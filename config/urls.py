@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from agents import views as agent_views
@@ -8,7 +10,15 @@ from desk import urls as desk_urls
 from desk import workload
 from routing import webhook
 
+
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """Browsers ask for /favicon.ico whatever the page links: send them to the static file
+    (its hashed name under the manifest storage, read when asked, not at import)."""
+    return HttpResponsePermanentRedirect(static("favicon.ico"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path("", agent_views.landing, name="landing"),
     path(
         "login/",
