@@ -14,6 +14,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 
 from .models import AccessLevel, Agent, Company
+from .selectors import LEAD_CENTER_LEVELS, companies_for_user
 
 
 def scope_to_company(
@@ -43,8 +44,6 @@ def agents_in_scope(
 
 def owners_in_scope(request: HttpRequest) -> QuerySet[Agent]:
     """Who may own contacts, among the agents the user may see: active Lead Center people."""
-    from .selectors import LEAD_CENTER_LEVELS
-
     return agents_in_scope(request).filter(is_active=True, access_level__in=LEAD_CENTER_LEVELS)
 
 
@@ -122,8 +121,6 @@ class CompanyScopedAdmin(admin.ModelAdmin):
         if related is Agent:
             kwargs["queryset"] = agents_in_scope(request).filter(is_active=True)
         elif related is Company:
-            from .selectors import companies_for_user
-
             kwargs["queryset"] = companies_for_user(request.user)
         elif _has_company_field(related):
             kwargs["queryset"] = scope_to_company(related._default_manager.all(), request)

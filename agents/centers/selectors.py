@@ -4,7 +4,7 @@ import functools
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
@@ -90,8 +90,6 @@ def center_members(*, center: ContactCenter) -> QuerySet[CenterMembership]:
 
 def effective_presence_expression_for(prefix: str):
     """``effective_presence_expression`` through a relation (``agent__``)."""
-    from django.db.models import Case, CharField, F, Value, When
-
     return Case(
         When(**{f"{prefix}is_active": False}, then=Value(Presence.OFFLINE)),
         When(**{f"{prefix}last_seen_at__isnull": True}, then=Value(Presence.OFFLINE)),
@@ -268,8 +266,6 @@ def addable_agents(*, center: ContactCenter, term: str) -> QuerySet[Agent]:
     term = term.strip().replace("\x00", "")
     if not term:
         return Agent.objects.none()
-    from django.db.models import Q
-
     return (
         Agent.objects.filter(companies=center.company_id, is_active=True, is_superuser=False)
         .filter(Q(full_name__icontains=term) | Q(email__icontains=term))
