@@ -113,8 +113,9 @@ class Contact(models.Model):
 
 
 class TimelineEntry(models.Model):
-    """One row of a contact's history. Written only by ``contacts.services.timeline_record``,
-    in the same transaction as the change it describes."""
+    """One row of a contact's history. Built by its kind's builder in ``contacts.timeline``
+    and stored by ``timeline_write`` / ``timeline_write_many`` there (a new contact's first row
+    beside it: ``contacts.services``), in the same transaction as the change it describes."""
 
     class Kind(models.TextChoices):
         CONTACT_CREATED = "contact_created", "Contact created"
@@ -125,7 +126,7 @@ class TimelineEntry(models.Model):
         REASSIGN_STARTED = "reassign_started", "Re-assign started"
         REASSIGN_FINISHED = "reassign_finished", "Re-assign finished"
         # Sales leads (leads app) and outbound campaigns (campaigns app) write these through
-        # timeline_record, in the transaction of their change.
+        # the builders of contacts.timeline, in the transaction of their change.
         LEAD_ASSIGNED = "lead_assigned", "Lead assigned"
         LEAD_UNASSIGNED = "lead_unassigned", "Lead unassigned"
         LEAD_RESOLVED = "lead_resolved", "Lead resolved without a sale"
