@@ -10,7 +10,7 @@ from agents.access import is_company_admin
 from agents.centers import selectors as center_selectors
 from agents.centers.forms import AlertsForm
 from agents.centers.models import CenterAlertState, CoachingRequest
-from agents.centers.permissions import can, center_for_request, require
+from agents.centers.permissions import can, can_coach, center_for_request, require
 from agents.choices import AccessLevel
 from agents.permissions import STAFF_LEVELS, access_level_required
 from agents.selectors import LEAD_CENTER_LEVELS
@@ -116,7 +116,7 @@ def center_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
             "alert_states": list(CenterAlertState.objects.filter(center=center, breached=True)),
             "alerts_form": alerts_form,
             "can_alerts": can_alerts,
-            "can_coach": can(request.user, "coach_center", center),
+            "can_coach": can_coach(request.user, center),
             "can_manage": can(request.user, "edit_center_settings", center),
             "actions": CoachingRequest.Action,
         },

@@ -32,6 +32,7 @@ from .models import (
     PhoneNumber,
     RingEvent,
 )
+from .permissions import COACH_REFUSED, can_coach
 
 Role = CenterMembership.Role
 
@@ -321,8 +322,8 @@ def coaching_request(
 ) -> CoachingRequest:
     """Record a Listen in / Barge in / Take over request (no media is carried here)."""
     action = CoachingRequest.Action(action)
-    if not supervisor.has_perm("agents.coach_center", center):
-        raise ValidationError("Only the center's supervisors and admins may coach its agents.")
+    if not can_coach(supervisor, center):
+        raise ValidationError(COACH_REFUSED, code="not_a_coach")
     if not CenterMembership.objects.filter(center=center, agent=agent).exists():
         raise ValidationError(f"{agent} is not a member of {center}.")
     if agent.pk == supervisor.pk:

@@ -16,7 +16,7 @@ from ..selectors import LEAD_CENTER_LEVELS
 from . import selectors, services
 from .forms import CenterSettingsForm, DeviceForm, UpgradeForm
 from .models import CenterMembership, CoachingRequest, Device, License
-from .permissions import can, center_for_request, require
+from .permissions import can, center_for_request, require, require_coach
 
 lead_center_people = access_level_required(*LEAD_CENTER_LEVELS)
 Role = CenterMembership.Role
@@ -170,7 +170,7 @@ def member_role(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
 @lead_center_people
 def center_coach(request: HttpRequest, pk: int) -> HttpResponse:
     center = center_for_request(request, pk)
-    require(request.user, "coach_center", center)
+    require_coach(request.user, center)
     agent = center.company.agents.filter(pk=parse_pk(request.POST.get("agent"))).first()
     action = request.POST.get("action", "")
     if agent is None or action not in CoachingRequest.Action.values:
