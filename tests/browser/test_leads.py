@@ -5,6 +5,7 @@ batch-assigns from the Order Details report. No CSP violation anywhere."""
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from agents.centers.models import ContactCenter, Disposition
 from contacts.services import contact_create
@@ -115,3 +116,82 @@ def test_an_admin_batch_assigns_from_the_order_details_report(
     assert page.locator("#assigned-leads tbody tr").count() == 2
     screenshot(page, "leads-admin-assigned-tab")
     assert violations == []
+
+
+def _three_orders(company):
+    for n, (name, status) in enumerate(
+        [("Ava Partial", "partial"), ("Ben Partial", "partial"), ("Cleo Complete", "complete")]
+    ):
+        _customer(company, name, 3000 + n, status)
+
+
+def test_an_admin_batch_assigns_on_the_order_details_page(
+    new_page, company, company_admin, leads_agent, screenshot
+):
+    # Article 003 on /leads/orders/: Show Leads Agent, show/hide batch updates, select the
+    # orders, pick the Leads Agent, Assign Leads.
+    _three_orders(company)
+    page = new_page()
+    violations = watch_csp(page)
+    browser_login(page, company_admin.email)
+    page.wait_for_url("**/admin/")
+    page.goto(reverse("contacts:lead_center"))
+    # the top bar's Leads tab lands on Order Details with the Leads Agent column
+    page.locator("#topbar").get_by_role("link", name="Leads", exact=True).click()
+    page.wait_for_url("**/leads/orders/?show_agent=on")
+    assert page.locator("#order-rows tbody tr").count() == 3
+    assert "leads agent" in page.inner_text("#order-rows thead").lower()
+    assert page.locator("input[name=orders]").count() == 0
+    screenshot(page, "leads-orders-admin")
+    # shows the batch updates: a checkbox per order, the picker and Assign Leads
+    page.click("#toggle-batch")
+    page.wait_for_selector("#batch-assign")
+    assert page.locator("input[name=orders]").count() == 3
+    assert page.inner_text("#toggle-batch") == "Hide batch updates"
+    # the header box (static/js/leads_orders.js) selects every order of the page
+    page.check("#select-all-orders")
+    assert page.locator("input[name=orders]:checked").count() == 3
+    page.select_option("#batch-agent", str(leads_agent.pk))
+    screenshot(page, "leads-orders-batch")
+    page.click("#assign-leads")
+    page.wait_for_selector(".messages li.success")
+    said = page.inner_text(".messages")
+    assert f"2 leads assigned to {leads_agent}." in said
+    assert "Not assigned (most recent order is not Partial): 1 customer, Cleo Complete." in said
+    # back on the same report, batch updates still shown, the new leads agent in the column
+    assert "batch=1" in page.url
+    assert page.locator("#order-rows td", has_text=leads_agent.full_name).count() == 2
+    screenshot(page, "leads-orders-batch-result")
+    assert Lead.objects.filter(agent=leads_agent, status="open").count() == 2
+    # hides them again
+    page.click("#toggle-batch")
+    page.wait_for_selector("#batch-assign", state="detached")
+    assert violations == []
+
+
+def test_order_details_batch_updates_work_without_javascript(
+    _chromium, live_server, company, company_admin, leads_agent, screenshot
+):
+    _three_orders(company)
+    context = _chromium.new_context(
+        viewport={"width": 1366, "height": 860},
+        base_url=live_server.url,
+        java_script_enabled=False,
+    )
+    try:
+        page = context.new_page()
+        browser_login(page, company_admin.email)
+        page.goto("/leads/orders/")
+        page.click("#toggle-batch")  # a link: ?batch=1
+        page.wait_for_selector("#batch-assign")
+        # no JavaScript, no select-all box: each order is ticked by hand
+        assert not page.locator("#select-all-orders").is_visible()
+        page.check(f"#pick-{Order.objects.get(contact__name='Ava Partial').pk}")
+        page.select_option("#batch-agent", str(leads_agent.pk))
+        page.click("#assign-leads")
+        page.wait_for_selector(".messages li.success")
+        assert f"1 lead assigned to {leads_agent}." in page.inner_text(".messages")
+        screenshot(page, "leads-orders-batch-no-js")
+    finally:
+        context.close()
+    assert list(Lead.objects.values_list("contact__name", flat=True)) == ["Ava Partial"]
