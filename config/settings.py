@@ -243,10 +243,14 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Password guessing (django-axes, see agents/lockout.py): after LOGIN_FAILURE_LIMIT wrong
 # passwords for one email from one address, that pair is refused for LOGIN_LOCKOUT_MINUTES
-# (each further try starts the wait again); an admin unlocks it sooner in the admin.
+# (each further try starts the wait again); after LOGIN_ADDRESS_FAILURE_LIMIT from one address,
+# whatever the emails, the address is; an admin unlocks it sooner in the admin.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The pair, then the address: agents.lockout.LoginLockoutHandler reads them in this order.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "agents.lockout.LoginLockoutHandler"
 # Both login forms post the email as "username" (axes would look for "email").
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "agents.lockout.login_username"
@@ -345,9 +349,21 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 
+# The periodic sweeps' routine lines (sent, received, succeeded every 5 s) are dropped; a
+# sweep that did something logs it itself (config/logfilters.py).
+_QUIET_TASKS = {"()": "config.logfilters.QuietPeriodicTasks"}
+_QUIET_TASKS["tasks"] = sorted(entry["task"] for entry in CELERY_BEAT_SCHEDULE.values())
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"quiet_periodic_tasks": _QUIET_TASKS},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        name: {"filters": ["quiet_periodic_tasks"]}
+        for name in ("celery.beat", "celery.worker.strategy", "celery.app.trace")
+    },
 }
+# What the worker's code prints (the console email backend writes each email to stdout)
+# goes to its log as INFO, not as Celery's default WARNING.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
