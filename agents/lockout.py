@@ -1,19 +1,23 @@
-"""Password guessing: django-axes locks an email + address pair out after a few failures.
+"""Password guessing: django-axes locks an email + address pair out after a few failures,
+and an address out for every email after more (one address trying many emails).
 
-Settings (``AXES_*`` in ``config/settings.py``, from ``LOGIN_FAILURE_LIMIT`` and
-``LOGIN_LOCKOUT_MINUTES``) say when; this module says how it looks: the login page (ours or
-the admin's) with a message instead of axes' bare text, the email counted however it is typed
-(logins are case-insensitive), and an admin page where admins unlock the people they manage.
+Settings (``AXES_*`` in ``config/settings.py``, from ``LOGIN_FAILURE_LIMIT``,
+``LOGIN_ADDRESS_FAILURE_LIMIT`` and ``LOGIN_LOCKOUT_MINUTES``) say when; this module says how
+it looks: the login page (ours or the admin's) with a message instead of axes' bare text, the
+email counted however it is typed (logins are case-insensitive), and an admin page where
+admins unlock the people they manage.
 """
 
 import ipaddress
 import math
 
 from axes.admin import AccessAttemptAdmin
-from axes.helpers import get_cool_off
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_cool_off, get_failure_limit
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -21,14 +25,45 @@ from .access import is_company_admin
 from .permissions import agents_in_scope
 
 
+class LoginLockoutHandler(AxesDatabaseHandler):
+    """Axes' database handler with two limits: ``AXES_FAILURE_LIMIT`` failures for one email
+    from one address lock that pair; ``LOGIN_ADDRESS_FAILURE_LIMIT`` failures from one
+    address, whatever the emails, lock the address. Axes compares a single count with a
+    single limit, so the address's count is put on the pair's scale.
+
+    ``AXES_LOCKOUT_PARAMETERS`` lists the pair, then the address."""
+
+    def get_failures(self, request, credentials: dict | None = None) -> int:
+        by_pair, by_address = (
+            attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0
+            for attempts in self.get_user_attempts(request, credentials)
+        )
+        pair_limit = get_failure_limit(request, credentials)
+        address_limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT
+        request.lockout_by_address = by_address >= address_limit and by_pair < pair_limit
+        return max(by_pair, by_address - address_limit + pair_limit)
+
+    def reset_user_attempts(self, request, credentials: dict | None = None) -> int:
+        # A success forgets that email's failures from the address, not the others': logging
+        # in to one's own account must not wipe the count of the emails one sprayed.
+        pair, _ = self.filter_user_attempts(request, credentials)
+        count, _ = pair.delete()
+        return count
+
+
 def lockout_message(request: HttpRequest | None = None) -> str:
-    start = "Too many failed attempts to log in with this email from your address: "
+    if getattr(request, "lockout_by_address", False):
+        start = "Too many failed logins from your address, with several emails: "
+        unlock = "ask an admin to unlock your address"
+    else:
+        start = "Too many failed attempts to log in with this email from your address: "
+        unlock = "ask an admin to unlock your login"
     cool_off = get_cool_off(request)
     if not cool_off:
-        return start + "ask an admin to unlock your login."
+        return start + unlock + "."
     minutes = max(1, math.ceil(cool_off.total_seconds() / 60))
     plural = "s" if minutes != 1 else ""
-    return start + f"try again in {minutes} minute{plural} or ask an admin to unlock your login."
+    return start + f"try again in {minutes} minute{plural} or {unlock}."
 
 
 def login_username(request: HttpRequest, credentials: dict | None = None) -> str:
