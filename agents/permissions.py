@@ -84,7 +84,21 @@ def access_level_required(*levels: str) -> Callable:
 STAFF_LEVELS = (AccessLevel.ADMIN, AccessLevel.SUPERVISOR)
 
 
-class CompanyScopedAdmin(admin.ModelAdmin):
+class RefusedSaveMessageMixin:
+    """For a ModelAdmin whose save calls services: a ``ValidationError`` a service raises at
+    save time, once the form was valid (a number taken a moment ago by someone else, the
+    100-center limit, an Ai Voice user to upgrade first), becomes a message on the same page
+    instead of a 500. The change's transaction was rolled back."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+class CompanyScopedAdmin(RefusedSaveMessageMixin, admin.ModelAdmin):
     """A ModelAdmin whose lists, object pages, choices and new records stay in the user's
     current company. Superusers see every company and pick it on the form."""
 
@@ -145,15 +159,6 @@ class CompanyScopedAdmin(admin.ModelAdmin):
         # PostgreSQL refuses NUL characters in a query: drop them rather than fail.
         search_term = search_term.replace("\x00", "")
         return super().get_search_results(request, queryset, search_term)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as error:
-            # A service refused at save time (e.g. a number taken a moment ago by someone
-            # else): the transaction was rolled back; say why instead of failing.
-            self.message_user(request, " ".join(error.messages), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request, obj, form, change):
         if not change and not request.user.is_superuser and self.company_field == "company":

@@ -7,7 +7,6 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +17,12 @@ from agents.centers import services as center_services
 from agents.centers.admin import AgentLineInline, DeviceInline
 from agents.centers.models import ContactCenter
 from agents.models import AccessLevel, Agent, Presence
-from agents.permissions import action_page_context, agents_in_scope, parse_pk
+from agents.permissions import (
+    RefusedSaveMessageMixin,
+    action_page_context,
+    agents_in_scope,
+    parse_pk,
+)
 from agents.selectors import LEAD_CENTER_LEVELS, companies_for_user
 from contacts.selectors import held_book_count
 from leads.models import Lead
@@ -28,7 +32,7 @@ from routing.selectors import company_group, company_groups
 
 
 # --- What the contact centers add: devices, the license, the *Contact centers* checkboxes ---
-class AgentCentersAdminMixin:
+class AgentCentersAdminMixin(RefusedSaveMessageMixin):
     """For the user admin: devices and license inlines, and the *Contact centers*
     checkboxes (check to add, uncheck to remove; the 100-center limit applies)."""
 
@@ -74,15 +78,6 @@ class AgentCentersAdminMixin:
                 company=request.company,
                 actor=request.user,
             )
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as error:
-            # Refused at save time (the 100-center limit, an Ai Voice user to upgrade
-            # first): everything was rolled back; say why.
-            self.message_user(request, " ".join(error.messages), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
 
 # --- What leads add: the *Assigned Leads* tab ------------------------------------------------
