@@ -1,7 +1,9 @@
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -39,3 +41,18 @@ def switch_company(request: HttpRequest) -> HttpResponse:
     ):
         target = reverse("landing")
     return HttpResponseRedirect(target)
+
+
+class PasswordChange(auth_views.PasswordChangeView):
+    """Everyone changes their own password here (the admin's page is for staff only): the
+    current one, then the new one twice, checked by the password validators. The session
+    stays logged in; other sessions of the person end."""
+
+    template_name = "registration/password_change_form.html"
+    success_url = reverse_lazy("landing")
+    extra_context = {"title": "Change your password"}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password was changed.")
+        return response

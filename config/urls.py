@@ -28,6 +28,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", agent_views.PasswordChange.as_view(), name="password_change"),
     path("company/", agent_views.switch_company, name="switch_company"),
     path("workload/", workload.workload, name="workload"),
     path("api/inbound/", webhook.inbound, name="inbound"),
