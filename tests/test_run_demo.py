@@ -1,7 +1,10 @@
 """`make run`'s bin/run-demo: Ctrl-C stops the web server, the worker and all their children."""
 
 import contextlib
+import functools
 import os
+import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -11,6 +14,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from demo.management.commands.seed_demo import DEMO_COMPANY
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -129,3 +134,37 @@ def test_run_demo_stops_the_server_the_worker_and_their_children_within_10_secon
                 os.kill(int(line.split()[0]), signal.SIGKILL)
         demo.wait(timeout=10)
     assert not leftovers, leftovers
+
+
+def test_the_readmes_import_command_works_in_a_fresh_shell_against_the_demo(tmp_path):
+    # given the README's command line, a small CSV and a database with the demo's company
+    readme = (ROOT / "README.md").read_text()
+    spans = [" ".join(s.split()) for s in re.findall(r"`([^`]*import_contact_list[^`]*)`", readme)]
+    assert len(spans) == 1, spans
+    command = spans[0]
+    company = re.search(r'--company "([^"]+)"', command).group(1)
+    assert company == DEMO_COMPANY
+    csv = tmp_path / "spring.csv"
+    csv.write_text("Name,Phone\nOlga Ivanova,+12025550180\nPaul Chen,+12025550181\n")
+    # a fresh shell: none of the settings a developer may have exported
+    fresh = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DATABASE_URL"}
+    }
+    fresh["DATABASE_URL"] = f"sqlite:///{tmp_path / 'demo.sqlite3'}"  # the demo's file, elsewhere
+    setup = {**fresh, "DEBUG": "1"}
+    python = str(ROOT / ".venv" / "bin" / "python")
+    run = functools.partial(subprocess.run, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run([python, "manage.py", "migrate", "-v0"], env=setup).returncode == 0
+    made = run(
+        [python, "manage.py", "shell", "-c", f"from agents.models import Company; "
+         f"Company.objects.create(name={company!r})"],
+        env=setup,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    # when the README's command runs, FILE replaced by the CSV
+    result = run(["bash", "-c", command.replace("FILE", shlex.quote(str(csv)))], env=fresh)
+    # then it imports the list
+    assert result.returncode == 0, result.stderr
+    assert "Loaded 2 rows into “spring”." in result.stdout, result.stdout
