@@ -6,6 +6,7 @@ import csv
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import path, reverse
 
@@ -30,53 +31,49 @@ class OrderItemInline(admin.TabularInline):
         return False
 
 
-class ProductFilter(admin.SimpleListFilter):
+class _PickedFilter(admin.SimpleListFilter):
+    """Orders of one of the company's products or Leads Agents, picked by id among
+    ``options`` and applied by ``selectors.orders_filter`` (as the Order Details page does)."""
+
+    filter_field = ""  # the OrderFilters field the picked row goes in
+    most: int | None = None  # how many options the sidebar lists
+
+    def options(self, request) -> QuerySet:
+        raise NotImplementedError
+
+    def lookups(self, request, model_admin):
+        return [(str(row.pk), str(row)) for row in self.options(request)[: self.most]]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        picked = self.options(request).filter(pk=parse_pk(self.value())).first()
+        if picked is None:
+            return queryset.none()
+        return selectors.orders_filter(
+            company=request.company,
+            orders=queryset,
+            filters=selectors.OrderFilters(**{self.filter_field: picked}),
+        )
+
+
+class ProductFilter(_PickedFilter):
     title = "product"
     parameter_name = "product"
+    filter_field = "product"
+    most = 200
 
-    def lookups(self, request, model_admin):
-        products = selectors.company_products(company=request.company)
-        return [(str(p.pk), p.name) for p in products[:200]]
-
-    def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
-        product = (
-            selectors.company_products(company=request.company)
-            .filter(pk=parse_pk(self.value()))
-            .first()
-        )
-        if product is None:
-            return queryset.none()
-        return selectors.orders_filter(
-            company=request.company,
-            orders=queryset,
-            filters=selectors.OrderFilters(product=product),
-        )
+    def options(self, request):
+        return selectors.company_products(company=request.company)
 
 
-class LeadsAgentFilter(admin.SimpleListFilter):
+class LeadsAgentFilter(_PickedFilter):
     title = "leads agent"
     parameter_name = "leads_agent"
+    filter_field = "agent"
 
-    def lookups(self, request, model_admin):
-        return [(str(a.pk), str(a)) for a in selectors.leads_agents(company=request.company)]
-
-    def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
-        agent = (
-            selectors.leads_agents(company=request.company)
-            .filter(pk=parse_pk(self.value()))
-            .first()
-        )
-        if agent is None:
-            return queryset.none()
-        return selectors.orders_filter(
-            company=request.company,
-            orders=queryset,
-            filters=selectors.OrderFilters(agent=agent),
-        )
+    def options(self, request):
+        return selectors.leads_agents(company=request.company)
 
 
 class ShowLeadsAgentColumn(admin.SimpleListFilter):

@@ -4,12 +4,13 @@ products."""
 
 import csv
 import io
+from decimal import Decimal
 
 from django.contrib import admin
 from django.urls import reverse
 
 from leads.models import Lead, Order, Product
-from leads.services import lead_assign, lead_resolve, lead_unassign
+from leads.services import Line, lead_assign, lead_resolve, lead_unassign, order_create
 
 CHANGELIST = "/admin/leads/order/"
 
@@ -241,3 +242,31 @@ def test_a_product_name_the_company_has_is_refused_by_the_name_field(
     assert response.status_code == 302
     product.refresh_from_db()
     assert (product.sku, product.is_active) == ("V1", False)
+
+
+def test_the_order_details_admin_filters_by_product_and_by_leads_agent(
+    login, company, company_admin, leads_agent, make_customer, make_order
+):
+    # given an order of a lead of the leads agent (the Valuation product) and one of
+    # another product
+    theirs = make_order(make_customer("Olivia"))
+    lead_assign(company=company, contact=theirs.contact, agent=leads_agent, actor=None)
+    inspection = Product.objects.create(company=company, name="Inspection", price=Decimal("50"))
+    other = order_create(
+        company=company,
+        contact=make_customer("Liam"),
+        actor=None,
+        status=Order.Status.PARTIAL,
+        lines=[Line(product=inspection, quantity=1)],
+    )
+    client = login(company_admin)
+
+    def listed(query: str) -> set[str]:
+        return {o.number for o in client.get(CHANGELIST + query).context["cl"].result_list}
+
+    # then each filter lists the orders it names, and an id no row has lists none
+    page = client.get(CHANGELIST).content.decode()
+    assert "Inspection" in page and str(leads_agent) in page
+    assert listed(f"?product={inspection.pk}") == {other.number}
+    assert listed(f"?leads_agent={leads_agent.pk}") == {theirs.number}
+    assert listed("?product=abc") == set()
