@@ -5,10 +5,16 @@ alone in its transaction. None of these paths takes a routing or contact lock; a
 ever needs both takes these first, as the order says."""
 
 from collections.abc import Iterable
+from typing import TypeVar
+
+from django.db import connection
+from django.db.models import Model
 
 from .centers.models import CenterAlertState, ContactCenter
 from .lockorder import Level, lock_taken
 from .models import Agent
+
+M = TypeVar("M", bound=Model)
 
 
 def lock_agents(agent_ids: Iterable[int]) -> dict[int, Agent]:
@@ -30,3 +36,14 @@ def lock_alert_state(*, center: ContactCenter, kind: str) -> CenterAlertState:
         center=center, kind=kind
     )
     return state
+
+
+def lock_email_row(model: type[M], *, level: Level, pk: int) -> M | None:
+    """An outbox email row (``agents.outbox``), locked with its agent, company and actor;
+    None when another worker holds it (or it is gone). It stands alone: the sending
+    transaction takes no other lock."""
+    lock_taken(level)
+    queryset = model.objects.select_related("agent", "company", "actor")
+    if connection.features.has_select_for_update_skip_locked:
+        queryset = queryset.select_for_update(skip_locked=True, of=("self",))
+    return queryset.filter(pk=pk).first()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from agents.lockorder import Level, lock_taken
+from agents.locks import lock_email_row
 from agents.models import Agent
 from agents.rawsql import instance_from_row, prepared_cursor
 from agents.selectors import LEAD_CENTER_LEVELS
@@ -191,10 +192,6 @@ def lock_primary_load_table() -> None:
 
 
 def lock_assignment_email(pk: int) -> AssignmentEmail | None:
-    """The email row, locked; None when another worker holds it (or it is gone). It stands
-    alone: the sending transaction takes no other lock."""
-    lock_taken(Level.ASSIGNMENT_EMAIL)
-    queryset = AssignmentEmail.objects.select_related("agent", "company", "actor")
-    if connection.features.has_select_for_update_skip_locked:
-        queryset = queryset.select_for_update(skip_locked=True, of=("self",))
-    return queryset.filter(pk=pk).first()
+    """The email row, locked (``agents.locks.lock_email_row``); None when another worker
+    holds it."""
+    return lock_email_row(AssignmentEmail, level=Level.ASSIGNMENT_EMAIL, pk=pk)

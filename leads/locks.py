@@ -13,9 +13,8 @@ other lock).
 
 from collections.abc import Iterable
 
-from django.db import connection
-
 from agents.lockorder import Level, lock_taken
+from agents.locks import lock_email_row
 from contacts.locks import LockedContact, lock_contacts
 
 from .models import Lead, LeadEmail
@@ -47,10 +46,6 @@ def lock_open_leads(*, contact_ids: Iterable[int]) -> dict[int, Lead]:
 
 
 def lock_lead_email(pk: int) -> LeadEmail | None:
-    """The email row, locked; None when another worker holds it (or it is gone). It stands
-    alone: the sending transaction takes no other lock."""
-    lock_taken(Level.LEAD_EMAIL)
-    queryset = LeadEmail.objects.select_related("agent", "company", "actor")
-    if connection.features.has_select_for_update_skip_locked:
-        queryset = queryset.select_for_update(skip_locked=True, of=("self",))
-    return queryset.filter(pk=pk).first()
+    """The email row, locked (``agents.locks.lock_email_row``); None when another worker
+    holds it."""
+    return lock_email_row(LeadEmail, level=Level.LEAD_EMAIL, pk=pk)
