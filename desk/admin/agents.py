@@ -7,7 +7,6 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -19,7 +18,6 @@ from agents.centers.models import ContactCenter
 from agents.models import AccessLevel, Agent, Presence
 from agents.permissions import (
     RefusedSaveMessageMixin,
-    action_page_context,
     agents_in_scope,
     parse_pk,
 )
@@ -28,7 +26,9 @@ from contacts.selectors import held_book_count
 from leads.models import Lead
 from routing.handover import agent_book_handover
 from routing.permissions import can_grant_routing, can_hand_over_book
-from routing.selectors import company_group, company_groups
+from routing.selectors import company_group
+
+from .group_page import choose_group_page
 
 
 # --- What the contact centers add: devices, the license, the *Contact centers* checkboxes ---
@@ -203,20 +203,13 @@ class AgentAdmin(AgentLeadsAdminMixin, AgentCentersAdminMixin, AgentUserAdmin):
                         messages.WARNING,
                     )
             return None
-        return render(
+        return choose_group_page(
+            self,
             request,
-            "admin/routing/choose_group.html",
-            {
-                **action_page_context(
-                    self,
-                    request,
-                    action="hand_over_book",
-                    title="Hand over contacts through a group",
-                ),
-                "groups": company_groups(company=company),
-                "agents": list(queryset[:20]),
-                "error": "Choose a group." if "apply" in request.POST else "",
-            },
+            company=company,
+            action="hand_over_book",
+            title="Hand over contacts through a group",
+            agents=list(queryset[:20]),
         )
 
     add_fieldsets = (

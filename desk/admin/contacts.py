@@ -28,7 +28,9 @@ from contacts.ownership import Outcome, contacts_set_primary_agent, primary_agen
 from contacts.services import contact_clean
 from routing.rounds import contacts_delete, reassignment_start_many
 from routing.rules import contact_save_routed
-from routing.selectors import company_group, company_groups, open_round
+from routing.selectors import company_group, open_round
+
+from .group_page import choose_group_page
 
 
 class ContactAdminForm(forms.ModelForm):
@@ -205,20 +207,13 @@ class ContactAdmin(CompanyScopedAdmin):
             for line in refused[:10]:
                 self.message_user(request, line, messages.WARNING)
             return None
-        return render(
+        return choose_group_page(
+            self,
             request,
-            "admin/routing/choose_group.html",
-            {
-                **action_page_context(
-                    self,
-                    request,
-                    action="reassign_through_group",
-                    title="Re-assign through a group",
-                ),
-                "groups": company_groups(company=company),
-                "count": queryset.count(),
-                "error": "Choose a group." if "apply" in request.POST else "",
-            },
+            company=company,
+            action="reassign_through_group",
+            title="Re-assign through a group",
+            count=queryset.count(),
         )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
