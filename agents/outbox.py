@@ -20,10 +20,13 @@ from datetime import timedelta
 from smtplib import SMTPException
 from typing import Any
 
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Model
+from django.template.loader import render_to_string
 from django.utils import timezone
+
+from . import zones
 
 SENT, CANCELLED, PENDING = "sent", "cancelled", "pending"
 # A row tried this often is given up on by the sweep (each try is logged in last_error).
@@ -44,6 +47,21 @@ class OutboxKind:
     model: type[Model]
     lock: Callable[[int], Any]
     compose: Callable[[Any], EmailMessage | None]
+
+
+def email_message(*, subject: str, template: str, context: dict, to: str) -> EmailMultiAlternatives:
+    """An email's message from its two templates: ``<template>.txt`` the body, ``<template>.html``
+    the HTML alternative, rendered with the same context."""
+    message = EmailMultiAlternatives(
+        subject=subject, body=render_to_string(f"{template}.txt", context), to=[to]
+    )
+    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    return message
+
+
+def email_time(moment, time_zone: str) -> str:
+    """A time as the emails write it, in the company's time zone (``Mon 3 Mar 2025, 14:05 EST``)."""
+    return zones.local(moment, time_zone).strftime("%a %-d %b %Y, %H:%M %Z")
 
 
 def outbox_mark_sent(email: Model) -> None:

@@ -4,11 +4,9 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 
-from agents import zones
-from agents.outbox import OutboxKind, outbox_send
+from agents.outbox import OutboxKind, email_message, email_time, outbox_send
 
 from .locks import lock_assignment_email
 from .models import AssignmentEmail, Contact
@@ -17,8 +15,15 @@ from .models import AssignmentEmail, Contact
 LISTED = 50
 
 
-def _local(moment, time_zone: str) -> str:
-    return zones.local(moment, time_zone).strftime("%a %-d %b %Y, %H:%M %Z")
+def contact_row(contact: Contact, path: str) -> dict:
+    """A contact as an assignment email lists it (``templates/emails/_contacts_table.html``),
+    linked to ``path`` on the site."""
+    return {
+        "name": contact.name or "(no name)",
+        "phone": contact.display_phone or "—",
+        "email": contact.email,
+        "url": settings.SITE_URL + path,
+    }
 
 
 # A contact first owned at this version and created this close to the assignment was created
@@ -37,22 +42,14 @@ def _created_by_this_assignment(email: AssignmentEmail, contact: Contact) -> boo
 def build_message(
     email: AssignmentEmail, contacts: list[Contact], total: int
 ) -> EmailMultiAlternatives:
-    when = _local(email.assigned_at, email.company.time_zone)
+    when = email_time(email.assigned_at, email.company.time_zone)
     context = {
         "agent": email.agent,
         "actor": email.actor,
         "company": email.company,
         "assigned_at": when,
         "count": total,
-        "contacts": [
-            {
-                "name": c.name or "(no name)",
-                "phone": c.display_phone or "—",
-                "email": c.email,
-                "url": settings.SITE_URL + c.get_absolute_url(),
-            }
-            for c in contacts[:LISTED]
-        ],
+        "contacts": [contact_row(c, c.get_absolute_url()) for c in contacts[:LISTED]],
         "more": max(0, total - LISTED),
         "inbox_url": settings.SITE_URL + reverse("contacts:lead_center") + "?tab=contacts",
     }
@@ -62,13 +59,9 @@ def build_message(
         subject = f"{new} assigned to you: {name}"
     else:
         subject = f"{total} contacts assigned to you"
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("emails/assignment.txt", context),
-        to=[email.agent.email],
+    return email_message(
+        subject=subject, template="emails/assignment", context=context, to=email.agent.email
     )
-    message.attach_alternative(render_to_string("emails/assignment.html", context), "text/html")
-    return message
 
 
 def still_assigned(email: AssignmentEmail) -> list[int]:

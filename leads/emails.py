@@ -2,11 +2,10 @@
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 
-from agents import zones
-from agents.outbox import OutboxKind, outbox_send
+from agents.outbox import OutboxKind, email_message, email_time, outbox_send
+from contacts.emails import contact_row
 
 from .locks import lock_lead_email
 from .models import Lead, LeadEmail
@@ -15,24 +14,15 @@ from .models import Lead, LeadEmail
 LISTED = 50
 
 
-def _local(moment, time_zone: str) -> str:
-    return zones.local(moment, time_zone).strftime("%a %-d %b %Y, %H:%M %Z")
-
-
 def build_message(email: LeadEmail, leads: list[Lead], total: int) -> EmailMultiAlternatives:
     context = {
         "agent": email.agent,
         "actor": email.actor,
         "company": email.company,
-        "assigned_at": _local(email.assigned_at, email.company.time_zone),
+        "assigned_at": email_time(email.assigned_at, email.company.time_zone),
         "count": total,
         "customers": [
-            {
-                "name": lead.contact.name or "(no name)",
-                "phone": lead.contact.display_phone or "—",
-                "email": lead.contact.email,
-                "url": settings.SITE_URL + reverse("leads:customer", args=[lead.contact_id]),
-            }
+            contact_row(lead.contact, reverse("leads:customer", args=[lead.contact_id]))
             for lead in leads[:LISTED]
         ],
         "more": max(0, total - LISTED),
@@ -42,15 +32,9 @@ def build_message(email: LeadEmail, leads: list[Lead], total: int) -> EmailMulti
         subject = "Lead assigned to you: " + " ".join(context["customers"][0]["name"].split())
     else:
         subject = f"{total} leads assigned to you"
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("emails/lead_assignment.txt", context),
-        to=[email.agent.email],
+    return email_message(
+        subject=subject, template="emails/lead_assignment", context=context, to=email.agent.email
     )
-    message.attach_alternative(
-        render_to_string("emails/lead_assignment.html", context), "text/html"
-    )
-    return message
 
 
 def compose(email: LeadEmail) -> EmailMultiAlternatives | None:
