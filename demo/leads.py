@@ -10,7 +10,8 @@ from agents.centers.models import Disposition
 from agents.models import Agent, Company
 from contacts.models import Contact
 from leads.models import Lead, LeadsSettings, Order, Product
-from leads.services import Line, lead_resolve, leads_assign_bulk, order_create
+from leads.orders import Line, order_create
+from leads.services import lead_resolve, leads_assign_bulk
 
 LEADS_AGENT = "leads@northwind.test"
 PRODUCTS = [

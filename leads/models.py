@@ -2,7 +2,7 @@
 
 A *customer* is a ``contacts.Contact``; a *lead* is a customer assigned to a Leads Agent.
 Leads change only through ``leads.services.leads_change`` (assign, unassign, resolve, win),
-orders are entered only through ``leads.services.order_create``.
+orders are entered only through ``leads.orders.order_create``.
 """
 
 from decimal import Decimal

@@ -4,13 +4,12 @@ Every page scopes through ``leads.permissions`` (company, Partial-only orders, r
 to assigned customers) and writes through ``leads.services``.
 """
 
-import csv
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,8 +22,10 @@ from contacts.models import Contact
 from contacts.timeline import resolved_with
 
 from . import selectors
+from .exports import orders_csv_response
 from .forms import AssignLeadsForm, OrderFiltersForm, OrderForm, OrderLineFormSet, ResolveForm
 from .models import Lead, Order
+from .orders import Line, order_create
 from .permissions import (
     LEADS_PAGE_LEVELS,
     customer_reachable,
@@ -32,7 +33,7 @@ from .permissions import (
     orders_in_scope,
     restricted_ids,
 )
-from .services import Line, Outcome, Skip, lead_resolve, leads_assign_bulk, order_create
+from .services import Outcome, Skip, lead_resolve, leads_assign_bulk
 
 leads_required = access_level_required(*LEADS_PAGE_LEVELS)
 REPORT_PAGE_SIZE = 25
@@ -251,7 +252,7 @@ def orders(request: HttpRequest) -> HttpResponse:
     updates shown, the Leads Agents once more (the Assign Leads picker)."""
     form, rows, show_agent, batch = _order_rows(request)
     if request.GET.get("format") == "csv":
-        return _csv(rows)
+        return orders_csv_response(rows)
     paginator = EstimatedCountPaginator(rows, ORDERS_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -349,59 +350,3 @@ def orders_assign(request: HttpRequest) -> HttpResponse:
     for line in _refusals(outcome):
         messages.warning(request, line)
     return redirect(back)
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-EXPORT_HEADER = [
-    "Order",
-    "Created",
-    "Status",
-    "Total",
-    "Currency",
-    "Customer",
-    "Phone",
-    "Email",
-    "Leads agent",
-]
-
-
-def csv_rows(orders) -> list:
-    """The export's rows (header first), streamed a chunk at a time."""
-    yield EXPORT_HEADER
-    for order in orders.iterator(chunk_size=2000):
-        yield [
-            csv_cell(v)
-            for v in (
-                order.number,
-                timezone.localtime(order.created_at).strftime("%Y-%m-%d %H:%M"),
-                order.get_status_display(),
-                order.total,
-                order.currency,
-                order.contact.name,
-                order.contact.display_phone,
-                order.contact.email,
-                order.leads_agent_name or "",
-            )
-        ]
-
-
-def _csv(orders) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in csv_rows(orders)), content_type="text/csv"
-    )
-    response["Content-Disposition"] = 'attachment; filename="order-details.csv"'
-    return response

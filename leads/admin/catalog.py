@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from agents.permissions import CompanyScopedAdmin
 from leads.models import LeadsSettings, Product
-from leads.services import product_clean, product_save
+from leads.orders import product_clean, product_save
 
 
 @admin.register(LeadsSettings)

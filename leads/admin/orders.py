@@ -1,13 +1,11 @@
 """The Order Details report for admins: filters, the *Show Leads Agent* column, batch *Assign
 Leads* and the CSV export. Orders are entered on the Order Entry page (``leads.views``)."""
 
-import csv
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest
 from django.urls import path, reverse
 
 from agents.access import is_company_admin
@@ -15,9 +13,9 @@ from agents.models import Agent
 from agents.paginator import EstimatedCountPaginator
 from agents.permissions import ReadOnlyCompanyScopedAdmin, agents_in_scope, parse_pk
 from leads import selectors
+from leads.exports import orders_csv_response
 from leads.models import Order, OrderItem
 from leads.services import Skip, leads_assign_bulk
-from leads.views import _Echo, csv_rows
 
 
 class OrderItemInline(admin.TabularInline):
@@ -175,12 +173,7 @@ class OrderAdmin(ReadOnlyCompanyScopedAdmin):
         rows = selectors.with_leads_agent(changelist.get_queryset(request)).order_by(
             "-created_at", "-pk"
         )
-        writer = csv.writer(_Echo())
-        response = StreamingHttpResponse(
-            (writer.writerow(row) for row in csv_rows(rows)), content_type="text/csv"
-        )
-        response["Content-Disposition"] = 'attachment; filename="order-details.csv"'
-        return response
+        return orders_csv_response(rows)
 
     @admin.display(description="Customer", ordering="contact__name")
     def customer(self, obj: Order):

@@ -10,7 +10,8 @@ from django.urls import reverse
 from agents.centers.models import ContactCenter, Disposition
 from contacts.services import contact_create
 from leads.models import Lead, Order, Product
-from leads.services import Line, lead_assign, order_create
+from leads.orders import Line, order_create
+from leads.services import lead_assign
 from tests.browser.csp import watch_csp
 from tests.conftest import browser_login
 

@@ -6,7 +6,7 @@ from agents.centers.models import ContactCenter, Disposition
 from agents.models import AccessLevel
 from contacts.services import contact_create
 from leads.models import LeadsSettings, Order, Product
-from leads.services import Line, order_create
+from leads.orders import Line, order_create
 from tests.factories import AgentFactory
 
 

@@ -10,7 +10,8 @@ from django.contrib import admin
 from django.urls import reverse
 
 from leads.models import Lead, Order, Product
-from leads.services import Line, lead_assign, lead_resolve, lead_unassign, order_create
+from leads.orders import Line, order_create
+from leads.services import lead_assign, lead_resolve, lead_unassign
 
 CHANGELIST = "/admin/leads/order/"
 

@@ -289,7 +289,7 @@ def test_order_details_filters(
     login, company, company_admin, leads_agent, make_customer, make_order, product
 ):
     from leads.models import Product
-    from leads.services import Line, order_create
+    from leads.orders import Line, order_create
 
     a = _lead(company, leads_agent, make_customer, make_order, "Alpha")
     b = make_customer("Beta")

@@ -11,14 +11,8 @@ from agents.models import AccessLevel
 from contacts.models import TimelineEntry
 from leads.emails import lead_email_send
 from leads.models import Lead, LeadEmail, Order, Product
-from leads.services import (
-    Skip,
-    lead_assign,
-    lead_resolve,
-    lead_unassign,
-    leads_assign_bulk,
-    product_save,
-)
+from leads.orders import product_save
+from leads.services import Skip, lead_assign, lead_resolve, lead_unassign, leads_assign_bulk
 from tests.factories import AgentFactory
 
 
@@ -273,7 +267,7 @@ def test_another_companys_customer_is_never_assigned(
 
 def test_order_entry_refuses_bad_lines(company, other_company, make_customer, product):
     from leads.models import Product
-    from leads.services import Line, order_create
+    from leads.orders import Line, order_create
 
     c = make_customer()
     foreign = Product.objects.create(company=other_company, name="Theirs", price=1)
@@ -290,7 +284,7 @@ def test_order_entry_refuses_bad_lines(company, other_company, make_customer, pr
 
 def test_a_product_name_taken_meanwhile_is_refused_by_the_name_field(company, product, monkeypatch):
     # given another admin's "Valuation" stored after this save's check (the check passes)
-    monkeypatch.setattr("leads.services.product_clean", lambda **kwargs: None)
+    monkeypatch.setattr("leads.orders.product_clean", lambda **kwargs: None)
     # when the second one is saved
     with pytest.raises(ValidationError) as refused:
         product_save(product=Product(company=company, name="Valuation"))
