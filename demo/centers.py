@@ -37,7 +37,8 @@ MEMBERS = [
     ("Northwind Sales", "diego@northwind.test", Role.AGENT),
 ]
 CALL_TYPES = {"Northwind Support": ["billing", "viewings", "maintenance"]}
-# (center, email, call type): rank; everyone else is 100 for every type.
+# (center, email, call type): rank. Anyone else has no rank for that type, so a skills-based
+# call of it does not ring them (the supervisor and the admin take no billing calls).
 RANKS = {
     ("Northwind Support", "ava@northwind.test", "billing"): 90,
     ("Northwind Support", "ben@northwind.test", "billing"): 60,

@@ -19,6 +19,7 @@ from contacts.models import Contact, Interaction
 from contacts.services import DuplicatePhone, contact_create_in_retried_transaction, contact_update
 
 from . import engine
+from .engine.centers import SKILLS
 from .rules import contact_route_new
 
 
@@ -40,15 +41,29 @@ def find_center(*, company: Company, name_or_id: str) -> ContactCenter:
         raise ValidationError(
             {"contact_center": [f"{company} has no contact center “{value[:100]}”."]}
         )
+    if not center.is_active:
+        # Deactivated: its members are not rung; the call flow must name another center.
+        raise ValidationError(
+            {
+                "contact_center": [
+                    f"The contact center “{center.name}” is deactivated: it takes no calls. "
+                    "Send the call to an active center."
+                ]
+            }
+        )
     return center
 
 
 def _ring_payload(ring: engine.RingList) -> list[dict]:
+    # Skills-based: each agent's rank for the call type, so the order can be read (null when
+    # the call named no type: then nobody is ranked and the longest idle rings first).
+    skills = ring.routing_type == SKILLS
     return [
         {
             "agent": entry.email,
             "name": entry.name,
             "order": entry.order,
+            **({"rank": entry.rank} if skills else {}),
             "devices": [{"kind": d.kind, "label": d.label} for d in entry.devices],
         }
         for entry in ring.ring

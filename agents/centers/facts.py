@@ -16,6 +16,8 @@ FIXED_ORDER = "fixed_order"
 SIMULTANEOUS = "simultaneous"
 ROUTING_TYPES = (SKILLS, LONGEST_IDLE, ROUND_ROBIN, FIXED_ORDER, SIMULTANEOUS)
 
+# A new rank's default in the admin. A member without a rank for the call type has none
+# (``MemberFact.rank`` None): skills-based routing does not ring them for it.
 DEFAULT_RANK = 100
 
 
@@ -35,8 +37,9 @@ class MemberFact:
     devices: tuple[DeviceFact, ...] = ()
     # When the agent last finished with a call; None = never, i.e. idle the longest.
     idle_since: datetime | None = None
-    # Proficiency 0-100 for the call type being routed (skills-based only).
-    rank: int = DEFAULT_RANK
+    # Proficiency 1-100 for the call type being routed (skills-based only); None = no rank
+    # for it (or no call type), so a skills-based call of that type does not ring them.
+    rank: int | None = None
     # Place in the center's fixed order (lower rings first).
     position: int = 0
     email: str = ""

@@ -12,7 +12,7 @@ from .. import zones
 from ..models import Agent, Company, Presence
 from ..rawsql import convert_row, instance_from_row, prepared_cursor
 from ..selectors import seen_since
-from .facts import DEFAULT_RANK, CenterFacts, DeviceFact, MemberFact
+from .facts import CenterFacts, DeviceFact, MemberFact
 from .models import (
     AgentLine,
     CallType,
@@ -26,8 +26,12 @@ from .models import (
 )
 
 
-def company_centers(*, company: Company) -> QuerySet[ContactCenter]:
-    return ContactCenter.objects.filter(company=company).order_by("name")
+def company_centers(*, company: Company, inactive: bool = False) -> QuerySet[ContactCenter]:
+    """The company's active centers (with ``inactive``, also the deactivated ones)."""
+    centers = ContactCenter.objects.filter(company=company)
+    if not inactive:
+        centers = centers.filter(is_active=True)
+    return centers.order_by("name")
 
 
 @functools.cache
@@ -60,10 +64,13 @@ def center_by_name_or_id(*, company: Company, name_or_id: str) -> ContactCenter 
     return center
 
 
-def centers_for_user(*, user: Agent, company: Company) -> QuerySet[ContactCenter]:
+def centers_for_user(
+    *, user: Agent, company: Company, inactive: bool = False
+) -> QuerySet[ContactCenter]:
     """The centers whose dashboard ``user`` may open: company admins see every center of the
-    company; others the centers where they are supervisor or admin."""
-    centers = company_centers(company=company)
+    company; others the centers where they are supervisor or admin. Active ones only,
+    unless ``inactive``."""
+    centers = company_centers(company=company, inactive=inactive)
     if user.is_superuser or user.access_level == "admin":
         return centers
     return get_objects_for_user(
@@ -159,7 +166,8 @@ def center_ring_facts(*, center: ContactCenter, call_type: str = "") -> CenterFa
     """Everything ``routing.engine.centers.ring_list`` needs for one center, in one statement
     whatever the number of members, read as plain tuples (this runs on every call to the
     center): its working members (``working_members``) with their name, email, whether they
-    are available, idle time, place and rank for the call type, and their ringing devices.
+    are available, idle time, place and rank for the call type (None without one), and their
+    ringing devices.
     Whether the center is open needs its company's time zone (``center.company``, loaded)."""
     since = connection.ops.adapt_datetimefield_value(seen_since())
     params: list = [Presence.AVAILABLE.value, since, *([center.pk, call_type] if call_type else [])]
@@ -190,7 +198,7 @@ def center_ring_facts(*, center: ContactCenter, call_type: str = "") -> CenterFa
                 bool(available),
                 tuple(devices),
                 idle,
-                DEFAULT_RANK if rank is None else rank,
+                rank,  # None: no rank for the call type (skills-based: not rung for it)
                 position,
                 email,
             )
@@ -244,9 +252,11 @@ def center_supervisor_emails(*, center: ContactCenter) -> list[str]:
 
 
 def centers_with_alerts() -> QuerySet[ContactCenter]:
-    return ContactCenter.objects.exclude(
-        alert_min_available__isnull=True, alert_max_wait_minutes__isnull=True
-    ).order_by("pk")
+    return (
+        ContactCenter.objects.filter(is_active=True)
+        .exclude(alert_min_available__isnull=True, alert_max_wait_minutes__isnull=True)
+        .order_by("pk")
+    )
 
 
 def agent_line(agent: Agent) -> tuple[str, list[str]]:

@@ -29,6 +29,7 @@ __all__ = [
     "FIXED_ORDER",
     "LONGEST_IDLE",
     "NOT_AVAILABLE",
+    "NO_RANK",
     "NO_RINGING_DEVICE",
     "ROUND_ROBIN",
     "ROUTING_TYPES",
@@ -46,6 +47,11 @@ __all__ = [
 # Why a member is not in the ring list, in words a supervisor reads.
 NOT_AVAILABLE = "not available"
 NO_RINGING_DEVICE = "no device with Ring this device on"
+# Skills-based: a rank for the call type is what puts an agent in the order (Dialpad's rule).
+# Someone without one (a supervisor, a newcomer not yet trained for billing) is not rung for
+# it rather than rung last: ringing them last would still hand them calls they were never
+# ranked for whenever the ranked agents are busy. A center admin gives them a rank to add them.
+NO_RANK = "no rank for {call_type}"
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,8 @@ class RingEntry:
     # 1, 2, 3… in turn; simultaneous ring gives everyone 1 (all at once).
     order: int
     email: str = ""
+    # Skills-based: the rank for the call type that placed them (None for the other types).
+    rank: int | None = None
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,8 @@ def _idle_key(member: MemberFact) -> tuple:
 def _order(facts: CenterFacts, members: list[MemberFact]) -> list[MemberFact]:
     kind = facts.routing_type
     if kind == SKILLS:
-        return sorted(members, key=lambda m: (-m.rank, *_idle_key(m)))
+        # Ranks apply to a call type; without one, nobody is ranked: longest idle first.
+        return sorted(members, key=lambda m: (-(m.rank or 0), *_idle_key(m)))
     if kind == LONGEST_IDLE:
         return sorted(members, key=_idle_key)
     if kind == ROUND_ROBIN:
@@ -111,22 +120,34 @@ def ring_list(facts: CenterFacts) -> RingList:
     excluded: dict[int, str] = {}
     eligible: list[MemberFact] = []
     ringing: dict[int, tuple[DeviceFact, ...]] = {}  # each eligible member's ringing devices
+    ranked_only = facts.routing_type == SKILLS and bool(facts.call_type)
+    no_rank = NO_RANK.format(call_type=facts.call_type)
     for member in facts.members:
         if not member.available:
             excluded[member.agent_id] = NOT_AVAILABLE
             continue
         devices = tuple(d for d in member.devices if d.ring)
-        if devices:
+        if not devices:
+            excluded[member.agent_id] = NO_RINGING_DEVICE
+        elif ranked_only and member.rank is None:
+            excluded[member.agent_id] = no_rank
+        else:
             eligible.append(member)
             ringing[member.agent_id] = devices
-        else:
-            excluded[member.agent_id] = NO_RINGING_DEVICE
     ordered = _order(facts, eligible)
     simultaneous = facts.routing_type == SIMULTANEOUS
-    # Positional (agent_id, name, devices, order, email): a center's hundreds of entries are
-    # built on every call, and keywords make a dataclass's __init__ about twice as slow.
+    skills = facts.routing_type == SKILLS
+    # Positional (agent_id, name, devices, order, email, rank): a center's hundreds of entries
+    # are built on every call, and keywords make a dataclass's __init__ about twice as slow.
     ring = tuple(
-        RingEntry(m.agent_id, m.name, ringing[m.agent_id], 1 if simultaneous else i, m.email)
+        RingEntry(
+            m.agent_id,
+            m.name,
+            ringing[m.agent_id],
+            1 if simultaneous else i,
+            m.email,
+            m.rank if skills else None,
+        )
         for i, m in enumerate(ordered, start=1)
     )
     call_type = f" for {facts.call_type}" if facts.call_type else ""
@@ -134,7 +155,11 @@ def ring_list(facts: CenterFacts) -> RingList:
     if ring:
         reason = f"{len(ring)} agent(s) ring, {how}"
     else:
-        reason = f"Nobody rings ({how}): no member is available with a ringing device"
+        also = f" and a rank for {facts.call_type}" if ranked_only else ""
+        reason = f"Nobody rings ({how}): no member is available with a ringing device{also}"
     if excluded:
-        reason += f"; {len(excluded)} left out (unavailable or without a ringing device)"
+        why = "unavailable or without a ringing device"
+        if ranked_only:
+            why = f"unavailable, without a ringing device or without a rank for {facts.call_type}"
+        reason += f"; {len(excluded)} left out ({why})"
     return RingList(facts.routing_type, ring, excluded, reason + ".")

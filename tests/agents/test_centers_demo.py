@@ -52,13 +52,17 @@ def test_seed_centers_is_idempotent_and_shows_every_feature():
     assert sales.dispositions.filter(is_sales=True).count() == 2
     supervisor = people["supervisor@northwind.test"]
     assert supervisor.has_perm("agents.view_center_dashboard", support)
-    # and billing calls ring Ava (90) before Ben (60) before Chloe (30)
+    # and billing calls ring Ava (90) before Ben (60) before Chloe (30), as `make run` says,
+    # even with the supervisor logged in: he has no billing rank, so is not rung for billing
     online(*[people[f"{n}@northwind.test"] for n in ("ava", "ben", "chloe", "diego")])
+    online(supervisor, people["admin@northwind.test"])
     result = ring_list(center_ring_facts(center=support, call_type="billing"))
     names = [
         people[e].pk for e in ("ava@northwind.test", "ben@northwind.test", "chloe@northwind.test")
     ]
-    assert result.agent_ids[:3] == names
+    assert result.agent_ids == names
+    assert [e.rank for e in result.ring] == [90, 60, 30]
+    assert result.excluded[supervisor.pk] == "no rank for billing"
     # and Diego, whose only device doesn't ring, is left out of Sales with the reason
     sales_ring = ring_list(center_ring_facts(center=sales))
     assert people["diego@northwind.test"].pk in sales_ring.excluded

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from agents.centers.facts import DEFAULT_RANK, ROUTING_TYPES, CenterFacts, DeviceFact, MemberFact
+from agents.centers.facts import ROUTING_TYPES, CenterFacts, DeviceFact, MemberFact
 from agents.centers.models import AgentLine, CallType, CenterMembership, Device, SkillRank
 from agents.centers.selectors import center_is_open, center_ring_facts
 from agents.centers.services import center_add_member
@@ -40,7 +40,7 @@ def orm_ring_facts(center, call_type: str = "") -> CenterFacts:
                     for d in Device.objects.filter(agent=agent, ring=True).order_by("pk")
                 ),
                 idle_since=line.idle_since if line else None,
-                rank=rank.rank if call_type and rank else DEFAULT_RANK,
+                rank=rank.rank if call_type and rank else None,
                 position=membership.position,
                 email=agent.email,
             )
@@ -122,7 +122,11 @@ def test_the_facts_and_the_ring_list_match_a_plain_orm_reading(crowd, routing_ty
     assert facts == expected
     assert ring_list(facts) == ring_list(expected)
     assert len(facts.members) == 22  # the deactivated and the removed are not members here
-    assert ring_list(facts).ring  # somebody rings (the comparison is not of two empty lists)
+    if routing_type == "skills" and call_type in ("sales", "no such type"):
+        # nobody is ranked for it: nobody rings, everyone is left out with a reason
+        assert not ring_list(facts).ring and len(ring_list(facts).excluded) == 22
+    else:
+        assert ring_list(facts).ring  # somebody rings (not a comparison of two empty lists)
 
 
 def test_one_statement_whatever_the_members(crowd, django_assert_num_queries):
@@ -131,8 +135,8 @@ def test_one_statement_whatever_the_members(crowd, django_assert_num_queries):
     with django_assert_num_queries(1):
         facts = center_ring_facts(center=crowd, call_type="billing")
     ranks = {m.name: m.rank for m in facts.members}
-    # the center's own billing rank (not the other center's 1), 100 without a row
-    assert ranks["Person 02"] == 74 and ranks["Person 06"] == DEFAULT_RANK
+    # the center's own billing rank (not the other center's 1), none without a row
+    assert ranks["Person 02"] == 74 and ranks["Person 06"] is None
     forwarding = next(m for m in facts.members if m.name == "Person 01").devices
     assert [d.label for d in forwarding] == ["m1", "Forwarding number (+12025550100)"]
 

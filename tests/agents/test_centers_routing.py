@@ -15,7 +15,7 @@ from agents.centers.services import (
     membership_set_role,
 )
 from agents.centers.tasks import evaluate_center_alerts
-from routing.engine.centers import NO_RINGING_DEVICE, NOT_AVAILABLE, ring_list
+from routing.engine.centers import NO_RANK, NO_RINGING_DEVICE, NOT_AVAILABLE, ring_list
 from tests.agents.factories_centers import ContactCenterFactory, DeviceFactory
 from tests.factories import AgentFactory, online
 
@@ -44,10 +44,17 @@ def test_ring_list_from_the_database_ranks_skills_and_rings_only_ringing_devices
     with django_assert_num_queries(1):
         facts = center_ring_facts(center=center, call_type="billing")
     result = ring_list(facts)
-    # then b (default rank 100) rings before a (20); c has no ringing device
+    # then a (20) rings; b, with no billing rank, is not rung for billing; c has no ringing
+    # device
+    assert result.agent_ids == [a.pk]
+    assert result.ring[0].rank == 20
+    assert [d.kind for d in result.ring[0].devices] == ["mobile"]
+    assert result.excluded == {b.pk: NO_RANK.format(call_type="billing"), c.pk: NO_RINGING_DEVICE}
+    # and once b is ranked 90 (a center admin's rank), b rings before a
+    SkillRank.objects.create(membership=b.center_memberships.get(), call_type=billing, rank=90)
+    result = ring_list(center_ring_facts(center=center, call_type="billing"))
     assert result.agent_ids == [b.pk, a.pk]
     assert [d.kind for d in result.ring[0].devices] == ["desk_phone"]
-    assert result.excluded == {c.pk: NO_RINGING_DEVICE}
 
 
 def test_queries_do_not_grow_with_members(company, django_assert_num_queries):

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from routing.engine.centers import (
     FIXED_ORDER,
     LONGEST_IDLE,
+    NO_RANK,
     NO_RINGING_DEVICE,
     NOT_AVAILABLE,
     ROUND_ROBIN,
@@ -56,6 +57,46 @@ def test_skills_based_rings_the_most_proficient_first_and_breaks_ties_by_longest
     assert result.agent_ids == [3, 2, 1]
     assert [e.order for e in result.ring] == [1, 2, 3]
     assert "billing" in result.reason
+
+
+def test_skills_based_rings_only_members_ranked_for_the_call_type():
+    # given Ben ranked 60 for billing and Sam (idle the longest) with no billing rank
+    facts = CenterFacts(
+        routing_type=SKILLS,
+        call_type="billing",
+        members=(member(1, rank=60, idle_min=5), member(2, rank=None, idle_min=None)),
+    )
+    # when a billing call comes in
+    result = ring_list(facts)
+    # then only Ben rings, with his rank; Sam is left out with the reason
+    assert result.agent_ids == [1]
+    assert result.ring[0].rank == 60
+    assert result.excluded == {2: NO_RANK.format(call_type="billing")}
+    assert "without a rank for billing" in result.reason
+
+
+def test_skills_based_without_ranked_members_rings_nobody_and_says_why():
+    facts = CenterFacts(routing_type=SKILLS, call_type="billing", members=(member(1, rank=None),))
+    result = ring_list(facts)
+    assert result.ring == ()
+    assert "a rank for billing" in result.reason
+
+
+def test_skills_based_without_a_call_type_rings_everyone_longest_idle_first():
+    # given no call type: nobody is ranked
+    facts = CenterFacts(
+        routing_type=SKILLS,
+        members=(member(1, rank=None, idle_min=5), member(2, rank=None, idle_min=50)),
+    )
+    # then everyone rings, the longest idle first, and no rank is shown
+    result = ring_list(facts)
+    assert result.agent_ids == [2, 1]
+    assert [e.rank for e in result.ring] == [None, None]
+
+
+def test_only_skills_based_entries_carry_a_rank():
+    facts = CenterFacts(routing_type=LONGEST_IDLE, call_type="billing", members=(member(1),))
+    assert ring_list(facts).ring[0].rank is None
 
 
 def test_longest_idle_rings_who_waited_longest_and_never_called_first():
@@ -150,7 +191,7 @@ members = st.lists(
         available=st.booleans(),
         devices=devices,
         idle_since=st.none() | st.integers(0, 10_000).map(lambda m: T0 - timedelta(minutes=m)),
-        rank=st.integers(0, 100),
+        rank=st.none() | st.integers(1, 100),
         position=st.integers(0, 50),
     ),
     max_size=25,
@@ -182,9 +223,20 @@ def test_skills_order_is_by_rank_then_longest_idle(members):
     by_id = {m.agent_id: m for m in members}
     ringing = [by_id[a] for a in result.agent_ids]
     for first, second in zip(ringing, ringing[1:], strict=False):
-        assert first.rank >= second.rank
+        assert (first.rank or 0) >= (second.rank or 0)
         if first.rank == second.rank and second.idle_since is not None:
             assert first.idle_since is None or first.idle_since <= second.idle_since
+
+
+@given(members=members)
+def test_a_skills_call_of_a_type_rings_only_members_ranked_for_it(members):
+    result = ring_list(CenterFacts(routing_type=SKILLS, call_type="billing", members=members))
+    by_id = {m.agent_id: m for m in members}
+    assert all(by_id[a].rank is not None for a in result.agent_ids)
+    assert [e.rank for e in result.ring] == [by_id[a].rank for a in result.agent_ids]
+    for agent_id, member in by_id.items():
+        if member.rank is None:
+            assert agent_id in result.excluded
 
 
 @given(n=st.integers(1, 12), answers=st.lists(st.integers(0, 11), max_size=60))

@@ -181,3 +181,42 @@ def test_a_call_to_a_center_takes_six_statements(hook, desk, company, django_ass
         )
     assert response.status_code == 201
     assert [r["name"] for r in response.json()["ring"]] == ["Ben Agent", "Ava Agent"]
+
+
+def test_a_skills_call_rings_only_members_ranked_for_its_type_and_shows_their_ranks(
+    hook,  # noqa: F811
+    desk,
+    company,
+):
+    # given Sam, available with a ringing device but with no billing rank
+    center, _ = desk
+    sam = online(AgentFactory(companies=[company], full_name="Sam Supervisor"))
+    DeviceFactory(agent=sam, label="Sam's laptop")
+    center_add_members(center=center, agents=[sam], actor=None)
+    # when a billing call comes in
+    answer = hook(
+        {
+            "channel": "call",
+            "phone": "+12025550142",
+            "contact_center": "Help Desk",
+            "call_type": "billing",
+        }
+    ).json()
+    # then Ben (90) and Ava (40) ring with their ranks; Sam is left out, and says why
+    assert [(r["name"], r["rank"]) for r in answer["ring"]] == [
+        ("Ben Agent", 90),
+        ("Ava Agent", 40),
+    ]
+    details = Interaction.objects.get(pk=answer["interaction"]).route_details
+    assert details["excluded"][str(sam.pk)] == "no rank for billing"
+    assert "without a rank for billing" in answer["reason"]
+
+
+def test_a_call_to_a_center_that_is_not_skills_based_carries_no_rank(hook, desk):  # noqa: F811
+    center, _ = desk
+    center.routing_type = ContactCenter.RoutingType.LONGEST_IDLE
+    center.save()
+    answer = hook(
+        {"channel": "call", "phone": "+12025550142", "contact_center": "Help Desk"}
+    ).json()
+    assert answer["ring"] and all("rank" not in r for r in answer["ring"])

@@ -198,8 +198,9 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             "Send a billing call to the skills-based Northwind Support center; the answer's "
-            "ring list puts Ava (90) before Ben (60) before Chloe — those who are logged in and "
-            "Available, with a ringing device:"
+            "ring list puts Ava (90) before Ben (60) before Chloe (30) — those ranked for "
+            "billing who are logged in and Available, with a ringing device (Sam Supervisor has "
+            "no billing rank: not rung for billing):"
         )
         self.stdout.write(
             f"  curl -X POST {endpoint} -H 'Authorization: Bearer {DEMO_WEBHOOK_TOKEN}' "
