@@ -1,7 +1,8 @@
 import pytest
 
-from agents.centers.models import AgentLine, CenterMembership, License, LicenseUpgrade
-from tests.agents.factories_centers import ContactCenterFactory, PhoneNumberFactory
+from agents.centers.models import AgentLine, CenterMembership, Device, License, LicenseUpgrade
+from tests.agents.factories_centers import ContactCenterFactory, DeviceFactory, PhoneNumberFactory
+from tests.browser.csp import watch_csp
 from tests.conftest import browser_login
 from tests.factories import AgentFactory
 
@@ -85,3 +86,72 @@ def test_the_company_admin_edits_a_center_and_its_dispositions_in_the_admin(
     page.click("input[name=_save]")
     page.wait_for_url("**/admin/agents/contactcenter/")
     assert not center.dispositions.get().is_active
+
+
+def test_unticking_ring_this_device_saves_it_and_a_reload_keeps_it(
+    new_page, company, agent, screenshot
+):
+    # given an agent with two ringing devices, on their devices page
+    mobile = DeviceFactory(agent=agent, kind=Device.Kind.MOBILE, label="Work mobile")
+    DeviceFactory(agent=agent, kind=Device.Kind.LAPTOP, label="Laptop")
+    page = new_page()
+    violations = watch_csp(page)
+    browser_login(page, agent.email)
+    page.wait_for_url("**/lead-center/")
+    page.goto("/centers/my-devices/")
+    row = page.locator(f"#devices tr[data-device='{mobile.pk}']")
+    # then, with JavaScript on, no Save button is needed
+    assert row.locator("[data-ring-save]").count() == 0
+
+    # when they untick Ring this device on the mobile
+    with page.expect_navigation():
+        row.locator("input[name=ring]").uncheck()
+    # then it is saved, and a reload still shows it unticked
+    assert "Work mobile does not ring now" in page.inner_text(".messages")
+    page.reload()
+    row = page.locator(f"#devices tr[data-device='{mobile.pk}']")
+    assert not row.locator("input[name=ring]").is_checked()
+    mobile.refresh_from_db()
+    assert not mobile.ring
+    assert violations == []
+    screenshot(page, "centers-devices-unticked")
+
+    # when they tick it again, it rings again
+    with page.expect_navigation():
+        row.locator("input[name=ring]").check()
+    mobile.refresh_from_db()
+    assert mobile.ring
+
+
+def test_without_javascript_the_save_button_saves_ring_this_device(
+    _chromium, live_server, company, agent, screenshot
+):
+    # given a browser with JavaScript off, on the agent's devices page
+    mobile = DeviceFactory(agent=agent, kind=Device.Kind.MOBILE, label="Work mobile")
+    context = _chromium.new_context(
+        viewport={"width": 1366, "height": 860},
+        base_url=live_server.url,
+        java_script_enabled=False,
+    )
+    try:
+        page = context.new_page()
+        browser_login(page, agent.email)
+        page.wait_for_url("**/lead-center/")
+        page.goto("/centers/my-devices/")
+        row = page.locator(f"#devices tr[data-device='{mobile.pk}']")
+        save = row.locator("[data-ring-save]")
+        # then the Save button shows
+        assert save.is_visible()
+        # when they untick the box and press Save
+        row.locator("input[name=ring]").uncheck()
+        save.click()
+        page.wait_for_selector(".messages")
+        # then it is saved, and the page shows it unticked
+        assert "Work mobile does not ring now" in page.inner_text(".messages")
+        row = page.locator(f"#devices tr[data-device='{mobile.pk}']")
+        assert not row.locator("input[name=ring]").is_checked()
+        mobile.refresh_from_db()
+        assert not mobile.ring
+        screenshot(page, "centers-devices-no-js")
+    finally:
+        context.close()
