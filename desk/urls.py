@@ -30,6 +30,8 @@ center_urls = (
     [
         *agents_center_urls.urlpatterns,
         path("<int:pk>/dashboard/", workload.center_dashboard, name="dashboard"),
+        # Coaching needs to know who is on a live call (contacts' interactions).
+        path("<int:pk>/coach/", workload.center_coach, name="coach"),
     ],
     agents_center_urls.app_name,
 )

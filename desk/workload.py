@@ -3,19 +3,25 @@ campaign queues and leads side by side) and a contact center's dashboard (its me
 their load)."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
+from agents import zones
 from agents.access import is_company_admin
 from agents.centers import selectors as center_selectors
+from agents.centers import services as center_services
 from agents.centers.forms import AlertsForm
 from agents.centers.models import CenterAlertState, CoachingRequest
-from agents.centers.permissions import can, can_coach, center_for_request, require
+from agents.centers.permissions import can, can_coach, center_for_request, require, require_coach
 from agents.choices import AccessLevel
-from agents.permissions import STAFF_LEVELS, access_level_required
+from agents.permissions import STAFF_LEVELS, access_level_required, parse_pk
 from agents.selectors import LEAD_CENTER_LEVELS
 from campaigns.selectors import pending_records_by_agent
 from contacts import selectors
+from contacts.models import Interaction
 from leads.selectors import leads_agents, open_leads_by_agent
 
 
@@ -76,14 +82,38 @@ def _leads_load(company) -> list[tuple]:
     return [(agent, open_leads.get(agent.pk, 0)) for agent in leads_agents(company=company)]
 
 
+# --- A center's calls, as the contacts app keeps them --------------------------------------
+def center_recent_calls(*, center, limit: int = 20) -> list[Interaction]:
+    """The center's latest calls and chats, with the ring list each computed and who took it
+    (one query: the partial index on ``center``). Ring outcomes (``RingEvent``) exist only
+    once someone answers; a call that rang and still waits is here all the same."""
+    return list(
+        Interaction.objects.filter(center=center)
+        .select_related("contact", "taken_by")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def center_live_call_agents(*, center, agent_ids=None) -> set[int]:
+    """Members with a call or chat of this center in hand now: they took it and it is not
+    handled yet (one query). Only they can be listened in on, barged in on or taken over."""
+    live = Interaction.objects.filter(
+        center=center, status=Interaction.Status.OPEN, taken_by__isnull=False
+    )
+    if agent_ids is not None:
+        live = live.filter(taken_by_id__in=list(agent_ids))
+    return set(live.values_list("taken_by_id", flat=True).distinct())
+
+
 @access_level_required(*LEAD_CENTER_LEVELS)
 def center_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     """Members with presence, role and load; the queue; ring activity; alerts.
 
-    Queries, whatever the number of members (13, asserted in tests): middleware (4), center
+    Queries, whatever the number of members (14, asserted in tests): middleware (4), center
     (1), the user's rights in it (2, guardian: user and group permissions, read once),
     members with presence (1), workload rows (1, contacts' selector: the same numbers as the
-    workload page), queue (1), ring activity (1), alert states (1), company picker (1)."""
+    workload page), queue (1), recent calls with their rings (1), members on a live call (1),
+    alert states (1), company picker (1)."""
     center = center_for_request(request, pk)
     require(request.user, "view_center_dashboard", center)
     can_alerts = can(request.user, "set_center_alerts", center)
@@ -103,6 +133,10 @@ def center_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     }
     rows = [(m, load.get(m.agent_id)) for m in members]
     available = sum(1 for m in members if m.presence_now == "available")
+    coach = can_coach(request.user, center)
+    calls = center_recent_calls(center=center)
+    # Until the page is pushed live, it says when it was read (the company's clock).
+    updated_at = zones.local(timezone.now(), request.company.time_zone)
     return render(
         request,
         "agents/centers/dashboard.html",
@@ -112,12 +146,42 @@ def center_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": rows,
             "available": available,
             "queue": center_selectors.center_queue(center=center),
-            "rings": center_selectors.center_ring_activity(center=center),
+            "calls": calls,
+            "rung_calls": sum(1 for call in calls if call.ring),
+            "on_call": center_live_call_agents(center=center),
+            "updated_at": updated_at,
             "alert_states": list(CenterAlertState.objects.filter(center=center, breached=True)),
             "alerts_form": alerts_form,
             "can_alerts": can_alerts,
-            "can_coach": can_coach(request.user, center),
+            "can_coach": coach,
             "can_manage": can(request.user, "edit_center_settings", center),
             "actions": CoachingRequest.Action,
         },
     )
+
+
+@require_POST
+@access_level_required(*LEAD_CENTER_LEVELS)
+def center_coach(request: HttpRequest, pk: int) -> HttpResponse:
+    """Listen in / Barge in / Take over on a member's live call (refused, with the reason,
+    when they have none: the dashboard shows the buttons only beside live calls)."""
+    center = center_for_request(request, pk)
+    require_coach(request.user, center)
+    agent = center.company.agents.filter(pk=parse_pk(request.POST.get("agent"))).first()
+    action = request.POST.get("action", "")
+    if agent is None or action not in CoachingRequest.Action.values:
+        messages.error(request, "Choose an agent and what to do.")
+        return redirect("centers:dashboard", pk=center.pk)
+    try:
+        done = center_services.coaching_request(
+            center=center,
+            supervisor=request.user,
+            agent=agent,
+            action=action,
+            on_live_call=agent.pk in center_live_call_agents(center=center, agent_ids=[agent.pk]),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{done.get_action_display()} requested on {agent}'s call.")
+    return redirect("centers:dashboard", pk=center.pk)

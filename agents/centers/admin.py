@@ -3,8 +3,10 @@ license. The Agent admin that shows them, with the *Contact centers* checkboxes 
 "Make Contact Center Agent"), is ``desk/admin/agents.py``."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
 
 from ..permissions import CompanyScopedAdmin, ReadOnlyCompanyScopedAdmin
@@ -75,22 +77,52 @@ class ContactCenterAdminForm(forms.ModelForm):
         return data
 
 
+class ActiveCenterFilter(admin.SimpleListFilter):
+    """Active centers by default; "Inactive" and "All" show the deactivated ones."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("inactive", "Inactive"), ("all", "All (show inactive)")]
+
+    def choices(self, changelist):
+        for value, label in [(None, "Active"), *self.lookup_choices]:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string(
+                    {self.parameter_name: value} if value else {}, [self.parameter_name]
+                ),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(is_active=self.value() != "inactive")
+
+
 @admin.register(ContactCenter)
 class ContactCenterAdmin(CompanyScopedAdmin):
     form = ContactCenterAdminForm
     list_display = [
         "name",
+        "is_active",
         "routing_type",
         "preferred_agent_routing",
         "always_open",
         "members_page",
     ]
-    list_filter = ["routing_type", "preferred_agent_routing"]
+    list_filter = [ActiveCenterFilter, "routing_type", "preferred_agent_routing"]
+    actions = ["deactivate_centers", "reactivate_centers"]
     search_fields = ["name"]
     list_select_related = ["company"]
     inlines = [MembershipInline, CallTypeInline, DispositionInline]
     fieldsets = [
-        (None, {"fields": ["company", "name", "routing_type", "preferred_agent_routing"]}),
+        (
+            None,
+            {"fields": ["company", "name", "is_active", "routing_type", "preferred_agent_routing"]},
+        ),
         (
             "Hours",
             {
@@ -121,6 +153,43 @@ class ContactCenterAdmin(CompanyScopedAdmin):
             services.center_update(center=obj, fields=form.changed_data)
         else:
             services.center_create(center=obj)
+
+    def _set_active(self, request, queryset, *, active: bool) -> None:
+        for center in queryset.order_by("pk"):
+            services.center_set_active(center=center, active=active, actor=request.user)
+        state = "reactivated" if active else "deactivated"
+        self.message_user(request, f"{queryset.count()} center(s) {state}.", messages.SUCCESS)
+
+    @admin.action(description="Deactivate selected centers (keep their history)")
+    def deactivate_centers(self, request, queryset):
+        self._set_active(request, queryset, active=False)
+
+    @admin.action(description="Reactivate selected centers")
+    def reactivate_centers(self, request, queryset):
+        self._set_active(request, queryset, active=True)
+
+    def _refuse_if_history(self, request, centers) -> bool:
+        kept = [c for c in centers if services.center_has_history(c)]
+        for center in kept:
+            self.message_user(
+                request, services.HAS_HISTORY_MESSAGE.format(center=center), messages.ERROR
+            )
+        return bool(kept)
+
+    def delete_model(self, request, obj):
+        # Only a center without history is deleted; the others are refused with the reason.
+        if not self._refuse_if_history(request, [obj]):
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        centers = list(queryset.order_by("pk"))
+        if not self._refuse_if_history(request, centers):
+            super().delete_queryset(request, queryset)
+
+    def response_delete(self, request, obj_display, obj_id):
+        if ContactCenter.objects.filter(pk=obj_id).exists():  # refused: back to the center
+            return HttpResponseRedirect(reverse("admin:agents_contactcenter_change", args=[obj_id]))
+        return super().response_delete(request, obj_display, obj_id)
 
     @admin.display(description="Agents & Admins")
     def members_page(self, obj: ContactCenter) -> str:

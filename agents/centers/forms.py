@@ -2,8 +2,27 @@ from django import forms
 
 from .models import UPGRADE_TARGETS, ContactCenter, Device, License
 
+# The stored digit string ("01234") is shown and edited as one checkbox per weekday.
+WEEKDAYS = [
+    ("0", "Monday"),
+    ("1", "Tuesday"),
+    ("2", "Wednesday"),
+    ("3", "Thursday"),
+    ("4", "Friday"),
+    ("5", "Saturday"),
+    ("6", "Sunday"),
+]
+
 
 class CenterSettingsForm(forms.ModelForm):
+    open_days = forms.MultipleChoiceField(
+        label="Open days",
+        choices=WEEKDAYS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The days the center takes calls (when it is not always open).",
+    )
+
     class Meta:
         model = ContactCenter
         fields = [
@@ -22,11 +41,22 @@ class CenterSettingsForm(forms.ModelForm):
             "closes_at": forms.TimeInput(attrs={"type": "time"}),
         }
 
-    def clean_open_days(self):
-        days = self.cleaned_data["open_days"].strip()
-        if any(d not in "0123456" for d in days):
-            raise forms.ValidationError("Use the digits 0 (Monday) to 6 (Sunday), e.g. 01234.")
-        return "".join(sorted(set(days)))
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "open_days" not in self.initial or isinstance(self.initial["open_days"], str):
+            self.initial["open_days"] = list(self.instance.open_days or "")
+
+    def clean_open_days(self) -> str:
+        # Back to the stored form: the days' digits, Monday (0) first.
+        return "".join(sorted(set(self.cleaned_data["open_days"])))
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("always_open") and not data.get("open_days"):
+            self.add_error(
+                "open_days", "Pick at least one open day, or make the center always open."
+            )
+        return data
 
 
 class AlertsForm(forms.ModelForm):

@@ -161,6 +161,13 @@ class ContactCenter(models.Model):
     alert_max_wait_minutes = models.PositiveIntegerField(
         "alert when an item waits longer than (minutes)", null=True, blank=True
     )
+    # A deactivated center keeps its history but rings nobody, takes no calls and leaves the
+    # agents' checkbox lists and the centers list (center_set_active).
+    is_active = models.BooleanField(
+        "active",
+        default=True,
+        help_text="Inactive centers ring nobody and are hidden from lists; history is kept.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

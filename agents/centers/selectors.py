@@ -21,7 +21,6 @@ from .models import (
     Device,
     License,
     QueueItem,
-    RingEvent,
     SkillRank,
 )
 
@@ -224,10 +223,6 @@ def center_waiting_older_than(*, center: ContactCenter, minutes: int) -> int:
 
 def center_queue(*, center: ContactCenter, limit: int = 20) -> list[QueueItem]:
     return list(QueueItem.objects.filter(center=center, answered_at__isnull=True)[:limit])
-
-
-def center_ring_activity(*, center: ContactCenter, limit: int = 20) -> list[RingEvent]:
-    return list(RingEvent.objects.filter(center=center).select_related("agent")[:limit])
 
 
 def center_available_count(*, center: ContactCenter) -> int:

@@ -30,6 +30,7 @@ from .models import (
     License,
     LicenseUpgrade,
     PhoneNumber,
+    QueueItem,
     RingEvent,
 )
 from .permissions import COACH_REFUSED, can_coach
@@ -182,6 +183,37 @@ def center_update(*, center: ContactCenter, fields: list[str]) -> ContactCenter:
     return center
 
 
+def center_set_active(*, center: ContactCenter, active: bool, actor: Agent | None) -> ContactCenter:
+    """Deactivate (or reactivate) a center. Deactivated, it keeps its members, calls and
+    history, but rings nobody: the webhook refuses calls naming it, and it leaves the agents'
+    checkbox lists and the centers list. Centers are deactivated, not deleted, once they
+    have history (see ``center_has_history``)."""
+    with transaction.atomic():
+        locked = lock_center(center.pk)
+        if locked.is_active != active:
+            locked.is_active = active
+            locked.save(update_fields=["is_active"])
+    center.is_active = active
+    return center
+
+
+def center_has_history(center: ContactCenter) -> bool:
+    """Calls queued, rings, coaching or upgrades recorded for the center: such a center is
+    deactivated, never deleted (its calls and audit rows would lose it)."""
+    return (
+        QueueItem.objects.filter(center=center).exists()
+        or RingEvent.objects.filter(center=center).exists()
+        or CoachingRequest.objects.filter(center=center).exists()
+        or LicenseUpgrade.objects.filter(center=center).exists()
+    )
+
+
+HAS_HISTORY_MESSAGE = (
+    "{center} has calls or other history, so it cannot be deleted: deactivate it instead "
+    "(it keeps its history, rings nobody and leaves the lists)."
+)
+
+
 # --- Members and roles -----------------------------------------------------------------------
 def _sync_role_perms(membership: CenterMembership) -> None:
     """Give the member exactly their role's rights on this center (and nothing more)."""
@@ -287,14 +319,19 @@ def agent_set_centers(
 ) -> None:
     """The user admin's *Contact centers* checkboxes: join the checked centers of
     ``company``, leave its unchecked ones (other companies' centers are untouched)."""
-    wanted = {c.pk: c for c in centers if c.company_id == company.pk}
+    wanted = {c.pk: c for c in centers if c.company_id == company.pk and c.is_active}
     with transaction.atomic():
         lock_agents([agent.pk])
         current = {
             m.center_id: m
             for m in CenterMembership.objects.filter(agent=agent).select_related("center")
         }
-        in_company = {pk for pk, m in current.items() if m.center.company_id == company.pk}
+        # Deactivated centers are not in the checkbox list: their memberships stay as they are.
+        in_company = {
+            pk
+            for pk, m in current.items()
+            if m.center.company_id == company.pk and m.center.is_active
+        }
         adding = [c for pk, c in wanted.items() if pk not in current]
         leaving = [current[pk].center for pk in in_company - set(wanted)]
         if len(current) - len(leaving) + len(adding) > MAX_CENTERS_PER_AGENT:
@@ -317,10 +354,18 @@ def membership_set_role(*, membership: CenterMembership, role: str) -> CenterMem
 
 
 # --- Coaching, ring outcomes -----------------------------------------------------------------
+def no_live_call_message(agent: Agent) -> str:
+    return f"{agent} has no live call in this center right now: there is nothing to join."
+
+
 def coaching_request(
-    *, center: ContactCenter, supervisor: Agent, agent: Agent, action: str
+    *, center: ContactCenter, supervisor: Agent, agent: Agent, action: str, on_live_call: bool
 ) -> CoachingRequest:
-    """Record a Listen in / Barge in / Take over request (no media is carried here)."""
+    """Record a Listen in / Barge in / Take over request (no media is carried here).
+
+    ``on_live_call`` says whether ``agent`` has a call of this center in hand now (they took
+    it and it is not handled yet): the caller reads it where calls are kept (contacts), as
+    the center's dashboard does; without one the request is refused."""
     action = CoachingRequest.Action(action)
     if not can_coach(supervisor, center):
         raise ValidationError(COACH_REFUSED, code="not_a_coach")
@@ -328,6 +373,8 @@ def coaching_request(
         raise ValidationError(f"{agent} is not a member of {center}.")
     if agent.pk == supervisor.pk:
         raise ValidationError("You cannot coach yourself.")
+    if not on_live_call:
+        raise ValidationError(no_live_call_message(agent), code="no_live_call")
     return CoachingRequest.objects.create(
         center=center, requested_by=supervisor, agent=agent, action=action
     )

@@ -6,17 +6,18 @@ import copy
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from ..permissions import access_level_required, parse_pk
+from ..phone import format_phone
 from ..selectors import LEAD_CENTER_LEVELS
 from . import selectors, services
 from .forms import CenterSettingsForm, DeviceForm, UpgradeForm
-from .models import CenterMembership, CoachingRequest, Device, License
-from .permissions import can, center_for_request, require, require_coach
+from .models import CenterMembership, Device, License
+from .permissions import can, center_for_request, require
 
 lead_center_people = access_level_required(*LEAD_CENTER_LEVELS)
 Role = CenterMembership.Role
@@ -33,14 +34,22 @@ def _error(request: HttpRequest, error: ValidationError) -> None:
 
 @lead_center_people
 def center_list(request: HttpRequest) -> HttpResponse:
-    centers = selectors.centers_for_user(user=request.user, company=request.company)
+    # Deactivated centers leave the list; "Show inactive" brings them back (to reactivate).
+    inactive = request.GET.get("inactive") == "1"
+    centers = selectors.centers_for_user(
+        user=request.user, company=request.company, inactive=inactive
+    )
     mine = dict(
         CenterMembership.objects.filter(
             agent=request.user, center__company=request.company
         ).values_list("center_id", "role")
     )
     rows = [(c, Role(mine[c.pk]).label if c.pk in mine else "") for c in centers]
-    return render(request, "agents/centers/list.html", {"title": "Contact centers", "rows": rows})
+    return render(
+        request,
+        "agents/centers/list.html",
+        {"title": "Contact centers", "rows": rows, "inactive": inactive},
+    )
 
 
 def _detail_context(request, center, **extra) -> dict:
@@ -139,7 +148,7 @@ def center_upgrade(request: HttpRequest, pk: int, agent_pk: int) -> HttpResponse
         "title": f"Upgrade {agent}",
         "center": center,
         "agent": agent,
-        "numbers": numbers,
+        "numbers": [format_phone(n) for n in numbers],  # +1 202-555-0191, not E.164
         "form": form,
         "billing_keep": services.upgrade_billing(keep_numbers=True, numbers=numbers),
         "billing_remove": services.upgrade_billing(keep_numbers=False, numbers=numbers),
@@ -166,31 +175,12 @@ def member_role(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
     return redirect(center)
 
 
-@require_POST
-@lead_center_people
-def center_coach(request: HttpRequest, pk: int) -> HttpResponse:
-    center = center_for_request(request, pk)
-    require_coach(request.user, center)
-    agent = center.company.agents.filter(pk=parse_pk(request.POST.get("agent"))).first()
-    action = request.POST.get("action", "")
-    if agent is None or action not in CoachingRequest.Action.values:
-        messages.error(request, "Choose an agent and what to do.")
-        return redirect("centers:dashboard", pk=center.pk)
-    try:
-        done = services.coaching_request(
-            center=center, supervisor=request.user, agent=agent, action=action
-        )
-    except ValidationError as error:
-        _error(request, error)
-    else:
-        messages.success(request, f"{done.get_action_display()} requested on {agent}'s call.")
-    return redirect("centers:dashboard", pk=center.pk)
-
-
 @lead_center_people
 def center_settings(request: HttpRequest, pk: int) -> HttpResponse:
     center = center_for_request(request, pk)
     require(request.user, "edit_center_settings", center)
+    if request.method == "POST" and request.POST.get("active") in ("0", "1"):
+        return _set_active(request, center, active=request.POST["active"] == "1")
     # The form edits a copy: a refused name leaves the page's title and links as saved.
     form = CenterSettingsForm(_posted(request), instance=copy.copy(center))
     if request.method == "POST" and form.is_valid():
@@ -205,6 +195,35 @@ def center_settings(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "agents/centers/settings.html",
         {"title": f"{center.name} — settings", "center": center, "form": form},
+    )
+
+
+def _set_active(request: HttpRequest, center, *, active: bool) -> HttpResponse:
+    """The settings page's Deactivate / Reactivate button (center and company admins)."""
+    services.center_set_active(center=center, active=active, actor=request.user)
+    if active:
+        messages.success(request, f"{center} is active again: it rings its members.")
+    else:
+        messages.success(
+            request,
+            f"{center} is deactivated: it rings nobody, takes no calls and is hidden from "
+            "the lists. Its history is kept; reactivate it here.",
+        )
+    return redirect("centers:settings", pk=center.pk)
+
+
+@lead_center_people
+def center_suggest(request: HttpRequest, pk: int) -> JsonResponse:
+    """Type-ahead for *add agent*: up to 10 of the company's people, not yet members, whose
+    name or email contains ``q`` (center admins only; another company's center is a 404)."""
+    center = center_for_request(request, pk)
+    require(request.user, "edit_center_settings", center)
+    term = request.GET.get("q", "")[:100]
+    people = (
+        selectors.addable_agents(center=center, term=term)[:10] if len(term.strip()) >= 2 else []
+    )
+    return JsonResponse(
+        {"results": [{"id": p.pk, "name": p.full_name, "email": p.email} for p in people]}
     )
 
 
@@ -229,6 +248,7 @@ def my_devices(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"{device} removed.")
             return redirect("centers:my_devices")
         elif device is not None:
+            # An unticked box sends nothing: its absence means "does not ring".
             services.device_set_ring(device=device, ring=request.POST.get("ring") == "on")
             state = "rings" if device.ring else "does not ring"
             messages.success(request, f"{device} {state} now.")

@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
+from agents.centers import selectors as center_selectors
 from agents.centers import services as center_services
 from agents.centers.admin import AgentLineInline, DeviceInline
-from agents.centers.models import ContactCenter
 from agents.models import AccessLevel, Agent, Presence
 from agents.permissions import (
     RefusedSaveMessageMixin,
@@ -49,7 +49,8 @@ class AgentCentersAdminMixin(RefusedSaveMessageMixin):
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is not None and getattr(request, "company", None) is not None:
-            centers = ContactCenter.objects.filter(company=request.company).order_by("name")
+            # Active centers only: deactivated ones leave the list (memberships are kept).
+            centers = center_selectors.company_centers(company=request.company)
             field = forms.ModelMultipleChoiceField(
                 queryset=centers,
                 required=False,

@@ -93,7 +93,7 @@ def test_the_settings_page_refuses_another_centers_name_by_the_field(client, com
         {
             "name": "Sales",
             "routing_type": "fixed_order",
-            "open_days": "01234",
+            "open_days": list("01234"),  # one checkbox per weekday
             "after_hours": "voicemail",
             "always_open": "on",
         },

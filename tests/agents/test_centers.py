@@ -142,10 +142,16 @@ def test_only_supervisors_record_coaching_requests(company, agent, supervisor):
     center_add_member(center=center, agent=agent, actor=None)
     sup = center_add_member(center=center, agent=supervisor, actor=None)
     with pytest.raises(ValidationError, match="supervisors and admins"):
-        coaching_request(center=center, supervisor=fresh(agent), agent=supervisor, action="listen")
+        coaching_request(
+            center=center,
+            supervisor=fresh(agent),
+            agent=supervisor,
+            action="listen",
+            on_live_call=True,
+        )
     membership_set_role(membership=sup, role=Role.SUPERVISOR)
     request = coaching_request(
-        center=center, supervisor=fresh(supervisor), agent=agent, action="barge"
+        center=center, supervisor=fresh(supervisor), agent=agent, action="barge", on_live_call=True
     )
     assert (request.requested_by, request.agent, request.get_action_display()) == (
         supervisor,

@@ -14,7 +14,7 @@ from agents.centers.models import (
 )
 from agents.centers.services import center_add_member, membership_set_role
 from agents.models import Agent
-from tests.agents.factories_centers import ContactCenterFactory, PhoneNumberFactory
+from tests.agents.factories_centers import ContactCenterFactory, PhoneNumberFactory, live_call
 from tests.factories import AgentFactory
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +68,7 @@ def test_an_ai_voice_user_goes_through_the_upgrade_step(login, company_admin, ce
     response = client.post(f"/centers/{center.pk}/add/", {"q": agent.email})
     assert response.url == f"/centers/{center.pk}/upgrade/{agent.pk}/"
     page = client.get(response.url).content.decode()
-    assert "+12025550123" in page and "1 additional number" in page
+    assert "+1 202-555-0123" in page and "1 additional number" in page
     # choosing nothing says what is missing
     page = client.post(response.url, {}).content.decode()
     assert "Choose Ai Contact Center or Ai Sales" in page
@@ -119,7 +119,7 @@ def test_a_supervisor_may_not_edit_settings_or_members_but_a_center_admin_may(
         {
             "name": "Support EU",
             "routing_type": "fixed_order",
-            "open_days": "01234",
+            "open_days": list("01234"),  # one checkbox per weekday
             "after_hours": "voicemail",
             "always_open": "on",
         },
@@ -147,6 +147,7 @@ def test_supervisor_sets_alerts_and_requests_coaching(client, center, company, a
     sup = AgentFactory(companies=[company])
     member(center, sup, Role.SUPERVISOR)
     member(center, agent)
+    live_call(center, agent)  # coaching joins a live call
     client.force_login(sup)
     client.post(f"/centers/{center.pk}/dashboard/", {"alert_min_available": "2"})
     center.refresh_from_db()

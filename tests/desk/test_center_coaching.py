@@ -5,7 +5,7 @@ import pytest
 
 from agents.centers.models import CenterMembership, CoachingRequest
 from agents.centers.permissions import can_coach
-from tests.agents.factories_centers import ContactCenterFactory
+from tests.agents.factories_centers import ContactCenterFactory, live_call
 from tests.agents.test_centers_pages import member
 from tests.factories import AgentFactory
 
@@ -18,6 +18,7 @@ BUTTONS = ("Listen in", "Barge in", "Take over")
 def center(company, agent):
     center = ContactCenterFactory(company=company, name="Sales")
     member(center, agent)
+    live_call(center, agent)  # Andy is on a call: there is something to listen in on
     return center
 
 
