@@ -1,10 +1,11 @@
 """Your devices (issue 20.1): Ring this device saves under the strict CSP, with or without
-JavaScript (the browser side: tests/browser/test_centers.py)."""
+JavaScript (the browser side: tests/browser/test_centers.py); the upgrade step's numbers
+read as people write them (20.11)."""
 
 import pytest
 
-from agents.centers.models import Device
-from tests.agents.factories_centers import DeviceFactory
+from agents.centers.models import AgentLine, Device, License
+from tests.agents.factories_centers import ContactCenterFactory, DeviceFactory, PhoneNumberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,3 +38,15 @@ def test_the_save_button_saves_an_unticked_box_as_not_ringing(login, agent):
     client.post("/centers/my-devices/", {"device": device.pk, "ring": "on", "save_ring": "1"})
     device.refresh_from_db()
     assert device.ring
+
+
+def test_the_upgrade_step_shows_the_users_numbers_readably(login, company_admin, company, agent):
+    # given an Ai Voice user with a direct number stored in E.164
+    center = ContactCenterFactory(company=company, name="Support")
+    AgentLine.objects.create(agent=agent, license=License.AI_VOICE)
+    PhoneNumberFactory(company=company, agent=agent, number="+12025550191")
+    # when the admin opens the upgrade step
+    page = login(company_admin).get(f"/centers/{center.pk}/upgrade/{agent.pk}/").content.decode()
+    # then the number reads as a person writes it, not as stored
+    assert "+1 202-555-0191" in page
+    assert "+12025550191" not in page

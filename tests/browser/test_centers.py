@@ -27,7 +27,7 @@ def test_admin_upgrades_an_ai_voice_user_into_a_center_and_they_supervise_it(
     admin_page.press("#member-search", "Enter")
     # then the upgrade step asks for the license and shows the billing of kept numbers
     admin_page.wait_for_url(f"**/centers/{center.pk}/upgrade/{nora.pk}/")
-    assert "+12025550150" in admin_page.inner_text("#upgrade")
+    assert "+1 202-555-0150" in admin_page.inner_text("#upgrade")  # readable, not E.164
     assert "1 additional number" in admin_page.inner_text("#upgrade")
     screenshot(admin_page, "centers-upgrade-step")
     admin_page.check("input[name=to_license][value=ai_contact_center]")
