@@ -281,3 +281,16 @@ def addable_agents(*, center: ContactCenter, term: str) -> QuerySet[Agent]:
 
 def call_types(*, center: ContactCenter) -> QuerySet[CallType]:
     return CallType.objects.filter(center=center)
+
+
+def center_rank_grid(*, center: ContactCenter) -> tuple[list[CallType], dict[int, dict[int, int]]]:
+    """The center's call types and each membership's ranks for them (membership id →
+    call type id → rank; no entry = no rank), in two queries whatever the members."""
+    types = list(call_types(center=center))
+    grid: dict[int, dict[int, int]] = {}
+    rows = SkillRank.objects.filter(
+        membership__center=center, call_type__center=center
+    ).values_list("membership_id", "call_type_id", "rank")
+    for membership_id, call_type_id, rank in rows:
+        grid.setdefault(membership_id, {})[call_type_id] = rank
+    return types, grid

@@ -23,6 +23,7 @@ from .models import (
     MAX_CENTERS_PER_AGENT,
     UPGRADE_TARGETS,
     AgentLine,
+    CallType,
     CenterMembership,
     CoachingRequest,
     ContactCenter,
@@ -32,6 +33,7 @@ from .models import (
     PhoneNumber,
     QueueItem,
     RingEvent,
+    SkillRank,
 )
 from .permissions import COACH_REFUSED, can_coach
 
@@ -351,6 +353,57 @@ def membership_set_role(*, membership: CenterMembership, role: str) -> CenterMem
         membership.save(update_fields=["role"])
         _sync_role_perms(membership)
     return membership
+
+
+# --- Skill ranks -----------------------------------------------------------------------------
+def _rank_message(call_type: CallType) -> str:
+    return (
+        f"A rank for {call_type} is a whole number from 1 to 100; leave it empty for no rank "
+        f"(then {call_type} calls do not ring them)."
+    )
+
+
+def skill_rank_parse(*, call_type: CallType, raw: str) -> int | None:
+    """A rank typed on the members page: empty = no rank; else 1..100 (a clear error)."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 100:
+        raise ValidationError(_rank_message(call_type), code="rank")
+    return int(raw)
+
+
+def skill_rank_set(
+    *, membership: CenterMembership, call_type: CallType, rank: int | None
+) -> SkillRank | None:
+    """Set a member's proficiency (1..100) for one of their center's call types; None
+    removes it. Skills-based routing rings a member for a call type only with a rank for it."""
+    if call_type.center_id != membership.center_id:
+        raise ValidationError(f"{call_type} is not a call type of {membership.center}.")
+    if rank is None:
+        SkillRank.objects.filter(membership=membership, call_type=call_type).delete()
+        return None
+    if not isinstance(rank, int) or not 1 <= rank <= 100:
+        raise ValidationError(_rank_message(call_type), code="rank")
+    skill_rank, _ = SkillRank.objects.update_or_create(
+        membership=membership, call_type=call_type, defaults={"rank": rank}
+    )
+    return skill_rank
+
+
+def membership_set_ranks(*, membership: CenterMembership, ranks: dict[CallType, str]) -> None:
+    """The members page's row of ranks, as typed: all saved, or none (every error named)."""
+    parsed, errors = {}, []
+    for call_type, raw in ranks.items():
+        try:
+            parsed[call_type] = skill_rank_parse(call_type=call_type, raw=raw)
+        except ValidationError as error:
+            errors.extend(error.messages)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        for call_type, rank in parsed.items():
+            skill_rank_set(membership=membership, call_type=call_type, rank=rank)
 
 
 # --- Coaching, ring outcomes -----------------------------------------------------------------

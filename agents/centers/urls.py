@@ -14,5 +14,6 @@ urlpatterns = [
     path("<int:pk>/add/suggest/", views.center_suggest, name="suggest"),
     path("<int:pk>/upgrade/<int:agent_pk>/", views.center_upgrade, name="upgrade"),
     path("<int:pk>/members/<int:member_pk>/", views.member_role, name="member_role"),
+    path("<int:pk>/members/<int:member_pk>/ranks/", views.member_ranks, name="member_ranks"),
     path("<int:pk>/settings/", views.center_settings, name="settings"),
 ]

@@ -54,7 +54,13 @@ def center_list(request: HttpRequest) -> HttpResponse:
 
 def _detail_context(request, center, **extra) -> dict:
     members = list(selectors.center_members(center=center))
+    call_types, grid = selectors.center_rank_grid(center=center)
+    for m in members:
+        # Each member's rank per call type, in the call types' order (None = no rank).
+        mine = grid.get(m.pk, {})
+        m.rank_cells = [(t, mine.get(t.pk)) for t in call_types]
     return {
+        "call_types": call_types,
         "title": center.name,
         "center": center,
         "members": members,
@@ -154,6 +160,28 @@ def center_upgrade(request: HttpRequest, pk: int, agent_pk: int) -> HttpResponse
         "billing_remove": services.upgrade_billing(keep_numbers=False, numbers=numbers),
     }
     return render(request, "agents/centers/upgrade.html", context)
+
+
+@require_POST
+@lead_center_people
+def member_ranks(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    """A member's skill ranks, one per call type (center admins; empty = no rank)."""
+    center = center_for_request(request, pk)
+    require(request.user, "edit_center_settings", center)
+    membership = (
+        CenterMembership.objects.filter(center=center, pk=member_pk).select_related("agent").first()
+    )
+    if membership is None:
+        messages.error(request, "Choose a member of this center.")
+        return redirect(center)
+    typed = {t: request.POST.get(f"rank_{t.pk}", "") for t in selectors.call_types(center=center)}
+    try:
+        services.membership_set_ranks(membership=membership, ranks=typed)
+    except ValidationError as error:
+        _error(request, error)
+    else:
+        messages.success(request, f"Skill ranks of {membership.agent} saved.")
+    return redirect(center)
 
 
 @require_POST
