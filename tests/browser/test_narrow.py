@@ -107,3 +107,68 @@ def test_on_a_wide_screen_the_navigation_shows_without_a_menu_button(page, super
     page.wait_for_url("**/workload/")
     assert page.locator(".topnav").is_visible()
     assert not page.locator("#nav-toggle").is_visible()
+
+
+# --- Issue 20.12: the center dashboard, Agents & Admins and the Leads Agent Report ----------
+def _center_with_long_names(company):
+    from agents.centers.models import CenterMembership
+    from agents.centers.services import center_add_members, membership_set_role
+    from tests.agents.factories_centers import ContactCenterFactory, live_call
+
+    center = ContactCenterFactory(company=company, name="Customer Support Europe")
+    people = [
+        online(AgentFactory(companies=[company], full_name=name, email=email))
+        for name, email in [
+            ("Bartholomew Featherstonehaugh-Smythe", "bartholomew.featherstonehaugh@acme.test"),
+            ("Ava Patel", "ava.patel.with.a.long.address@acme.test"),
+        ]
+    ]
+    center_add_members(center=center, agents=people, actor=None)
+    live_call(center, people[0])  # coaching buttons show beside a live call
+    return center, CenterMembership, membership_set_role
+
+
+def test_the_center_dashboard_fits_a_phone(phone, company, supervisor, screenshot):
+    center, CenterMembership, set_role = _center_with_long_names(company)
+    from agents.centers.services import center_add_member
+
+    set_role(
+        membership=center_add_member(center=center, agent=supervisor, actor=None), role="supervisor"
+    )
+    browser_login(phone, supervisor.email)
+    phone.goto(f"/centers/{center.pk}/dashboard/")
+    phone.wait_for_selector("#dashboard")
+    screenshot(phone, "narrow-center-dashboard")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    # the coaching buttons are reachable (inside the table's own scroll box)
+    assert phone.locator("button:has-text('Listen in')").count() == 1
+
+
+def test_the_centers_agents_and_admins_fits_a_phone(phone, company, company_admin, screenshot):
+    center, _, _ = _center_with_long_names(company)
+    browser_login(phone, company_admin.email)
+    phone.goto(f"/centers/{center.pk}/")
+    phone.wait_for_selector("#members")
+    screenshot(phone, "narrow-center-members")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_the_leads_agent_report_fits_a_phone(phone, company, leads_agent, screenshot):
+    from agents.centers.models import ContactCenter, Disposition
+    from leads.services import lead_assign
+    from tests.browser.test_leads import _customer
+
+    center = ContactCenter.objects.create(company=company, name="Sales floor")
+    Disposition.objects.create(center=center, name="Viewing booked", is_sales=True)
+    for n, name in enumerate(["Olivia Nguyen-Featherstonehaugh", "Liam Garcia"]):
+        lead_assign(
+            company=company,
+            contact=_customer(company, name, 1001 + n),
+            agent=leads_agent,
+            actor=None,
+        )
+    browser_login(phone, leads_agent.email)
+    phone.wait_for_url("**/leads/report/")
+    phone.wait_for_selector("#leads")
+    screenshot(phone, "narrow-leads-report")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
