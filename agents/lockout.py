@@ -52,18 +52,27 @@ class LoginLockoutHandler(AxesDatabaseHandler):
 
 
 def lockout_message(request: HttpRequest | None = None) -> str:
-    if getattr(request, "lockout_by_address", False):
-        start = "Too many failed logins from your address, with several emails: "
-        unlock = "ask an admin to unlock your address"
-    else:
-        start = "Too many failed attempts to log in with this email from your address: "
-        unlock = "ask an admin to unlock your login"
     cool_off = get_cool_off(request)
+    if getattr(request, "lockout_by_address", False):
+        # A company's admin sees only their own people's rows, never an address's others.
+        start = "Too many failed logins from your address, with several emails: "
+        operator = (
+            "only the operator of this site can unlock your address sooner "
+            "(your company admin cannot)."
+        )
+        if not cool_off:
+            return start + operator[0].upper() + operator[1:]
+        return start + f"try again in {_minutes(cool_off)}; {operator}"
+    start = "Too many failed attempts to log in with this email from your address: "
+    unlock = "ask an admin to unlock your login"
     if not cool_off:
         return start + unlock + "."
+    return start + f"try again in {_minutes(cool_off)} or {unlock}."
+
+
+def _minutes(cool_off) -> str:
     minutes = max(1, math.ceil(cool_off.total_seconds() / 60))
-    plural = "s" if minutes != 1 else ""
-    return start + f"try again in {minutes} minute{plural} or {unlock}."
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def login_username(request: HttpRequest, credentials: dict | None = None) -> str:
@@ -77,16 +86,25 @@ def login_username(request: HttpRequest, credentials: dict | None = None) -> str
 def client_address(request: HttpRequest) -> str | None:
     """The address a lockout counts by: the connection's, or behind our proxy
     (``BEHIND_PROXY=1``) the one it appended last to X-Forwarded-For (earlier entries are
-    whatever the client sent). Anything that is not an IP address is not trusted."""
+    whatever the client sent). Anything that is not an IP address is not trusted.
+
+    An IPv6 address counts as its /64 (written as the network's first address,
+    ``2001:db8:1:2::``): one subscriber usually holds a whole /64 and can pick a new address
+    in it for every try. An IPv4-mapped IPv6 address counts as the IPv4 address."""
     candidate = request.META.get("REMOTE_ADDR")
     if settings.BEHIND_PROXY:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
         candidate = forwarded or candidate
     try:
-        return str(ipaddress.ip_address(candidate or ""))
+        address = ipaddress.ip_address(candidate or "")
     except ValueError:
         remote = request.META.get("REMOTE_ADDR")
         return remote if remote and remote != candidate else None
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False).network_address)
+    return str(address)
 
 
 def lockout_response(

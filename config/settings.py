@@ -242,9 +242,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Password guessing (django-axes, see agents/lockout.py): after LOGIN_FAILURE_LIMIT wrong
-# passwords for one email from one address, that pair is refused for LOGIN_LOCKOUT_MINUTES
-# (each further try starts the wait again); after LOGIN_ADDRESS_FAILURE_LIMIT from one address,
-# whatever the emails, the address is; an admin unlocks it sooner in the admin.
+# passwords for one email from one address, that pair is refused for LOGIN_LOCKOUT_MINUTES;
+# after LOGIN_ADDRESS_FAILURE_LIMIT from one address, whatever the emails, the address is
+# (IPv6 addresses count by their /64, agents.lockout.client_address); an admin unlocks a
+# login sooner in the admin, an operator (superuser) an address.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
@@ -256,6 +257,10 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "agents.lockout.login_username"
 AXES_LOCKOUT_CALLABLE = "agents.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
+# A try refused because of a lockout is not a failure: counted, the right password of
+# someone behind a locked address would lock their own email too, and every refused try
+# would start the wait again.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "agents.lockout.client_address"
 
 # Presence: an agent not seen for this long counts as offline whatever they last chose.

@@ -2,6 +2,7 @@
 passes LOGIN_ADDRESS_FAILURE_LIMIT, although no single email reached LOGIN_FAILURE_LIMIT."""
 
 import pytest
+from axes.models import AccessAttempt
 from django.test import Client
 
 from tests.factories import PASSWORD
@@ -35,7 +36,7 @@ def test_one_address_spraying_many_emails_is_locked_out(client, company_admin, p
     assert response.status_code == 429
     text = response.content.decode()
     assert BY_ADDRESS in text
-    assert "try again in 15 minutes or ask an admin to unlock your address" in text
+    assert "try again in 15 minutes; only the operator of this site can unlock your address" in text
     # and even a real person with the right password is refused from that address
     refused = _try(Client(), company_admin.email, PASSWORD, page=page)
     assert refused.status_code == 429
@@ -65,3 +66,39 @@ def test_one_email_still_locks_out_first_with_its_own_message(client, agent, sup
     assert response.status_code == 429
     assert BY_EMAIL in response.content.decode()
     assert _try(Client(), supervisor.email, PASSWORD).status_code == 302
+
+
+def test_refusals_during_an_address_lockout_are_not_counted_against_the_email(
+    client, company_admin
+):
+    # given an address locked by a spray of eight emails
+    for i in range(8):
+        _try(client, f"person{i}@acme.test", "Spring2024!")
+    # when the admin tries five times with the right password from that address
+    for _ in range(5):
+        assert _try(Client(), company_admin.email, PASSWORD).status_code == 429
+    # then none of those refusals is a failure for the admin's email
+    assert not AccessAttempt.objects.filter(username=company_admin.email).exists()
+    # and once the spray's rows are removed (the address unlocked), the admin logs in
+    AccessAttempt.objects.filter(ip_address=SPRAYER).delete()
+    assert _try(Client(), company_admin.email, PASSWORD).status_code == 302
+
+
+def test_the_address_message_says_who_can_unlock_it(client):
+    for i in range(8):
+        response = _try(client, f"person{i}@acme.test", "guess")
+    text = response.content.decode()
+    assert "only the operator of this site can unlock your address sooner" in text
+    assert "your company admin cannot" in text
+
+
+def test_ipv6_addresses_of_one_64_network_count_together(client, agent):
+    # given wrong passwords from eight addresses of one IPv6 /64 (one device rotating them)
+    for i in range(8):
+        _try(Client(), f"person{i}@acme.test", "guess", address=f"2001:db8:1:2::{i + 1:x}")
+    # then the /64 is locked: a right password from a ninth address of it is refused
+    response = _try(Client(), agent.email, PASSWORD, address="2001:db8:1:2:ffff::9")
+    assert response.status_code == 429
+    assert BY_ADDRESS in response.content.decode()
+    # while a neighbouring /64 logs in
+    assert _try(Client(), agent.email, PASSWORD, address="2001:db8:1:3::1").status_code == 302
