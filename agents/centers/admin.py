@@ -9,8 +9,10 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
+from agents.phone import normalise_phone
+
 from ..permissions import CompanyScopedAdmin, ReadOnlyCompanyScopedAdmin
-from . import services
+from . import devices, licenses, services
 from .models import (
     AgentLine,
     CallType,
@@ -230,7 +232,7 @@ class PhoneNumberAdminForm(forms.ModelForm):
                 company = self.instance.company
             else:  # a superuser picks the company on the form
                 company = data.get("company") or self.company_of_request
-            data["number"] = services.phone_number_clean(
+            data["number"] = devices.phone_number_clean(
                 company=company, number=data["number"], phone_number=self.instance
             )
         return data
@@ -253,10 +255,10 @@ class PhoneNumberAdmin(CompanyScopedAdmin):
         # Through the services: a number taken between the form's check and this save is
         # refused (the admin shows the message) instead of escaping as an IntegrityError.
         if change:
-            services.phone_number_update(phone_number=obj, number=obj.number, agent=obj.agent)
+            devices.phone_number_update(phone_number=obj, number=obj.number, agent=obj.agent)
             return
         company = obj.company if request.user.is_superuser else request.company
-        added = services.phone_number_add(company=company, number=obj.number, agent=obj.agent)
+        added = devices.phone_number_add(company=company, number=obj.number, agent=obj.agent)
         obj.pk = added.pk  # the admin's history entry and redirect name the new row
 
 
@@ -300,7 +302,7 @@ def _clean_device(self):
     number = data.get("number") or ""
     try:
         if number:
-            data["number"] = services.normalise_phone(number)
+            data["number"] = normalise_phone(number)
         elif data.get("kind") == Device.Kind.FORWARDING:
             raise ValidationError({"number": "A forwarding number needs the number to forward to."})
     except ValidationError as error:
@@ -319,9 +321,9 @@ class AgentLineForm(forms.ModelForm):
         license = self.cleaned_data["license"]
         agent = self.instance.agent if self.instance.pk else None
         if license == License.AI_VOICE_CC_ADDON and (
-            agent is None or services.agent_license(agent) != License.AI_VOICE_CC_ADDON
+            agent is None or licenses.agent_license(agent) != License.AI_VOICE_CC_ADDON
         ):
-            raise ValidationError(services.DISCONTINUED_MESSAGE)
+            raise ValidationError(licenses.DISCONTINUED_MESSAGE)
         return license
 
 

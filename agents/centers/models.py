@@ -239,7 +239,8 @@ class CallType(models.Model):
 
 
 class SkillRank(models.Model):
-    """An agent's proficiency for one call type of a center; without a row it is 100."""
+    """An agent's proficiency for one call type of a center. Only ranked members ring for a
+    call of that type in a skills-based center (highest rank first); without a row, none."""
 
     membership = models.ForeignKey(CenterMembership, on_delete=models.CASCADE, related_name="ranks")
     call_type = models.ForeignKey(CallType, on_delete=models.CASCADE, related_name="ranks")

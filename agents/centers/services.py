@@ -1,5 +1,6 @@
-"""Every write of contact centers: members and roles (with their per-center rights),
-licenses and upgrades, devices, numbers, coaching requests, ring outcomes.
+"""Writes of contact centers: the centers, members and roles (with their per-center rights),
+skill ranks, coaching requests, ring outcomes. Licenses and upgrades: ``licenses.py``;
+devices and numbers: ``devices.py``.
 
 Lock order (one, for every service here): agent rows first, in pk order, then the center
 row. The 100-center limit is checked under the agent's row lock, so two admins adding the
@@ -13,24 +14,20 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from agents.phone import normalise_phone
-
 from ..locks import lock_agents, lock_center
 from ..models import Agent
 from .facts import round_robin_after
+from .licenses import agent_license, agent_upgrade_license
 from .models import (
     CENTER_LICENSES,
     MAX_CENTERS_PER_AGENT,
-    UPGRADE_TARGETS,
     AgentLine,
     CallType,
     CenterMembership,
     CoachingRequest,
     ContactCenter,
-    Device,
     License,
     LicenseUpgrade,
-    PhoneNumber,
     QueueItem,
     RingEvent,
     SkillRank,
@@ -49,100 +46,7 @@ ROLE_PERMS: dict[str, list[str]] = {
 ALL_CENTER_PERMS = ROLE_PERMS[Role.ADMIN]
 
 
-# --- Licenses --------------------------------------------------------------------------------
-def agent_license(agent: Agent) -> str:
-    line = AgentLine.objects.filter(agent=agent).first()
-    return line.license if line else License.AI_CONTACT_CENTER
-
-
-DISCONTINUED_MESSAGE = (
-    "Ai Voice with Call Center Add-On is discontinued: users who have it keep it, but it "
-    "cannot be given to anyone else. Choose Ai Contact Center or Ai Sales."
-)
-
-
-def license_check_assignable(*, agent: Agent | None, license: str) -> None:
-    """Refuse the discontinued license to anyone who doesn't already hold it."""
-    if license != License.AI_VOICE_CC_ADDON:
-        return
-    if agent is None or agent.pk is None or agent_license(agent) != License.AI_VOICE_CC_ADDON:
-        raise ValidationError(DISCONTINUED_MESSAGE, code="discontinued_license")
-
-
-def agent_set_license(*, agent: Agent, license: str) -> AgentLine:
-    license = License(license)
-    license_check_assignable(agent=agent, license=license)
-    line, _ = AgentLine.objects.update_or_create(agent=agent, defaults={"license": license})
-    return line
-
-
-def upgrade_billing(*, keep_numbers: bool, numbers: list[str]) -> str:
-    """The billing consequence of an upgrade, as shown before it and recorded with it."""
-    if keep_numbers and numbers:
-        return "Billed for 1 additional number on this user's line (numbers kept)."
-    if numbers:
-        return (
-            "No additional number billed: the user's numbers are removed; they can place "
-            "outbound calls only from the contact center."
-        )
-    return "No additional number billed: the user has no direct number."
-
-
-def agent_upgrade_license(
-    *,
-    agent: Agent,
-    to_license: str,
-    keep_numbers: bool,
-    actor: Agent,
-    center: ContactCenter | None = None,
-) -> LicenseUpgrade:
-    """Upgrade an Ai Voice user to Ai Contact Center or Ai Sales, instantly, and record it."""
-    if to_license not in UPGRADE_TARGETS:
-        raise ValidationError("Upgrade to Ai Contact Center or Ai Sales.", code="upgrade_target")
-    with transaction.atomic():
-        lock_agents([agent.pk])
-        from_license = agent_license(agent)
-        if from_license != License.AI_VOICE:
-            raise ValidationError(
-                f"{agent} holds {License(from_license).label}: only Ai Voice users are upgraded.",
-                code="not_ai_voice",
-            )
-        numbers = list(
-            PhoneNumber.objects.filter(agent=agent)
-            .order_by("number")
-            .values_list("number", flat=True)
-        )
-        if not keep_numbers:
-            PhoneNumber.objects.filter(agent=agent).update(agent=None)
-        AgentLine.objects.update_or_create(agent=agent, defaults={"license": to_license})
-        return LicenseUpgrade.objects.create(
-            agent=agent,
-            upgraded_by=actor,
-            center=center,
-            from_license=from_license,
-            to_license=to_license,
-            numbers_kept=keep_numbers,
-            numbers=numbers,
-            billing=upgrade_billing(keep_numbers=keep_numbers, numbers=numbers),
-        )
-
-
-def agent_upgrade_license_and_join(
-    *, agent: Agent, to_license: str, keep_numbers: bool, actor: Agent, center: ContactCenter
-) -> LicenseUpgrade:
-    """The center's upgrade step: upgrade the Ai Voice user and add them, both or neither."""
-    with transaction.atomic():
-        upgrade = agent_upgrade_license(
-            agent=agent,
-            to_license=to_license,
-            keep_numbers=keep_numbers,
-            actor=actor,
-            center=center,
-        )
-        center_add_member(center=center, agent=agent, actor=actor)
-    return upgrade
-
-
+# --- Centers ---------------------------------------------------------------------------------
 def _name_taken(name: str) -> ValidationError:
     return ValidationError(
         {"name": f"Your company already has a contact center named “{name}”: choose another name."},
@@ -355,6 +259,22 @@ def membership_set_role(*, membership: CenterMembership, role: str) -> CenterMem
     return membership
 
 
+def agent_upgrade_license_and_join(
+    *, agent: Agent, to_license: str, keep_numbers: bool, actor: Agent, center: ContactCenter
+) -> LicenseUpgrade:
+    """The center's upgrade step: upgrade the Ai Voice user and add them, both or neither."""
+    with transaction.atomic():
+        upgrade = agent_upgrade_license(
+            agent=agent,
+            to_license=to_license,
+            keep_numbers=keep_numbers,
+            actor=actor,
+            center=center,
+        )
+        center_add_member(center=center, agent=agent, actor=actor)
+    return upgrade
+
+
 # --- Skill ranks -----------------------------------------------------------------------------
 def _rank_message(call_type: CallType) -> str:
     return (
@@ -457,83 +377,3 @@ def center_record_ring_outcome(
         if outcome == RingEvent.Outcome.ANSWERED:
             AgentLine.objects.update_or_create(agent=agent, defaults={"idle_since": at})
         return RingEvent.objects.create(center=locked, agent=agent, outcome=outcome, at=at)
-
-
-# --- Devices and numbers ---------------------------------------------------------------------
-def _clean_number(raw: str, company) -> str:
-    region = getattr(company, "default_region", "US") if company else "US"
-    return normalise_phone(raw, region=region)
-
-
-def device_save(
-    *,
-    agent: Agent,
-    kind: str,
-    label: str = "",
-    number: str = "",
-    ring: bool = True,
-    device: Device | None = None,
-) -> Device:
-    kind = Device.Kind(kind)
-    company = agent.companies.first()
-    number = _clean_number(number, company) if number else ""
-    if kind == Device.Kind.FORWARDING and not number:
-        raise ValidationError({"number": "A forwarding number needs the number to forward to."})
-    device = device or Device(agent=agent)
-    device.kind, device.label, device.number, device.ring = kind, label.strip(), number, ring
-    device.full_clean()
-    device.save()
-    return device
-
-
-def device_set_ring(*, device: Device, ring: bool) -> Device:
-    device.ring = ring
-    device.save(update_fields=["ring"])
-    return device
-
-
-def _number_taken(number: str) -> ValidationError:
-    return ValidationError({"number": f"{number} is already taken."}, code="number_taken")
-
-
-def phone_number_clean(*, company, number: str, phone_number: PhoneNumber | None = None) -> str:
-    """``number`` in E.164, or a ``ValidationError`` keyed by ``number``: unreadable, or
-    held already (in any spelling, by any company: a number rings in one place). Saving
-    ``phone_number`` again under its own number is not a clash."""
-    try:
-        number = _clean_number(number, company)
-    except ValidationError as error:
-        raise ValidationError({"number": error.messages}) from None
-    if not number:
-        raise ValidationError({"number": "Enter the number."}, code="required")
-    taken = PhoneNumber.objects.filter(number=number)
-    if phone_number is not None and phone_number.pk is not None:
-        taken = taken.exclude(pk=phone_number.pk)
-    if taken.exists():
-        raise _number_taken(number)
-    return number
-
-
-def _phone_number_save(phone_number: PhoneNumber, *, company, number: str) -> PhoneNumber:
-    phone_number.number = phone_number_clean(
-        company=company, number=number, phone_number=phone_number
-    )
-    try:
-        with transaction.atomic():  # a savepoint: the caller's transaction goes on
-            phone_number.save()
-    except IntegrityError:  # taken a moment ago, by someone else
-        raise _number_taken(phone_number.number) from None
-    return phone_number
-
-
-def phone_number_add(*, company, number: str, agent: Agent | None = None) -> PhoneNumber:
-    return _phone_number_save(
-        PhoneNumber(company=company, agent=agent), company=company, number=number
-    )
-
-
-def phone_number_update(
-    *, phone_number: PhoneNumber, number: str, agent: Agent | None
-) -> PhoneNumber:
-    phone_number.agent = agent
-    return _phone_number_save(phone_number, company=phone_number.company, number=number)

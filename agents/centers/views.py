@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from ..permissions import access_level_required, parse_pk
 from ..phone import format_phone
 from ..selectors import LEAD_CENTER_LEVELS
-from . import selectors, services
+from . import devices, licenses, selectors, services
 from .forms import CenterSettingsForm, DeviceForm, UpgradeForm
 from .models import CenterMembership, Device, License
 from .permissions import can, center_for_request, require
@@ -156,8 +156,8 @@ def center_upgrade(request: HttpRequest, pk: int, agent_pk: int) -> HttpResponse
         "agent": agent,
         "numbers": [format_phone(n) for n in numbers],  # +1 202-555-0191, not E.164
         "form": form,
-        "billing_keep": services.upgrade_billing(keep_numbers=True, numbers=numbers),
-        "billing_remove": services.upgrade_billing(keep_numbers=False, numbers=numbers),
+        "billing_keep": licenses.upgrade_billing(keep_numbers=True, numbers=numbers),
+        "billing_remove": licenses.upgrade_billing(keep_numbers=False, numbers=numbers),
     }
     return render(request, "agents/centers/upgrade.html", context)
 
@@ -265,7 +265,7 @@ def my_devices(request: HttpRequest) -> HttpResponse:
         if request.POST.get("add"):
             if form.is_valid():
                 try:
-                    services.device_save(agent=user, **form.cleaned_data)
+                    devices.device_save(agent=user, **form.cleaned_data)
                 except ValidationError as error:
                     _error(request, error)
                 else:
@@ -277,7 +277,7 @@ def my_devices(request: HttpRequest) -> HttpResponse:
             return redirect("centers:my_devices")
         elif device is not None:
             # An unticked box sends nothing: its absence means "does not ring".
-            services.device_set_ring(device=device, ring=request.POST.get("ring") == "on")
+            devices.device_set_ring(device=device, ring=request.POST.get("ring") == "on")
             state = "rings" if device.ring else "does not ring"
             messages.success(request, f"{device} {state} now.")
             return redirect("centers:my_devices")

@@ -3,6 +3,11 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from agents.centers.licenses import (
+    agent_set_license,
+    agent_upgrade_license,
+    license_check_assignable,
+)
 from agents.centers.models import (
     MAX_CENTERS_PER_AGENT,
     CenterMembership,
@@ -13,13 +18,10 @@ from agents.centers.models import (
 )
 from agents.centers.services import (
     agent_set_centers,
-    agent_set_license,
-    agent_upgrade_license,
     center_add_member,
     center_add_members,
     center_remove_member,
     coaching_request,
-    license_check_assignable,
     membership_set_role,
 )
 from agents.models import AccessLevel

@@ -120,7 +120,7 @@ def test_a_superuser_picks_the_company_and_is_refused_a_taken_number_too(client,
 def test_the_service_refuses_a_number_held_in_another_spelling(company):
     from django.core.exceptions import ValidationError
 
-    from agents.centers.services import phone_number_add
+    from agents.centers.devices import phone_number_add
 
     # given
     phone_number_add(company=company, number="+12025550100")

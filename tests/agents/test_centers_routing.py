@@ -5,13 +5,12 @@ from django.core import mail
 from django.utils import timezone
 
 from agents.centers.alerts import center_alerts_evaluate
+from agents.centers.devices import device_save, device_set_ring
 from agents.centers.models import CallType, CenterAlertState, Device, QueueItem, SkillRank
 from agents.centers.selectors import center_ring_facts
 from agents.centers.services import (
     center_add_member,
     center_record_ring_outcome,
-    device_save,
-    device_set_ring,
     membership_set_role,
 )
 from agents.centers.tasks import evaluate_center_alerts
