@@ -90,7 +90,8 @@ def lock_taken(level: Level, keys: Iterable = ()) -> None:
     """Record that the current transaction takes (or is about to take) ``level``'s locks on
     ``keys`` (the rows' pks, when known), and with ``LOCK_ORDER_CHECK`` on fail if the order
     forbids it: a level below one already taken, unless every key is already held at that
-    level; an ``ALONE`` level with any other lock in the same transaction."""
+    level; rows of a level below a row of that level already held (rows in pk order); an
+    ``ALONE`` level with any other lock in the same transaction."""
     if not getattr(settings, "LOCK_ORDER_CHECK", False):
         return
     current = _transaction()
@@ -124,6 +125,12 @@ def lock_taken(level: Level, keys: Iterable = ()) -> None:
                 f"transaction ({' → '.join(ORDER)}); take {level} first."
             )
         return
+    new = keys - held
+    if new and held and min(new) < max(held):
+        raise LockOrderViolation(
+            f"Lock order: {level} rows {sorted(new)[:5]} requested after row {max(held)} in the "
+            "same transaction; take the rows of one level in primary-key order."
+        )
     held |= keys
     if taken.highest is None or RANK[level] > RANK[taken.highest]:
         taken.highest = level

@@ -60,6 +60,19 @@ def test_the_order_forwards_and_one_level_twice_are_fine(company, agent):
         _take(Level.LEAD, Level.PRIMARY_LOAD)
 
 
+def test_rows_of_one_level_out_of_pk_order_fail(company, agent):
+    # given a transaction holding the contact with the higher pk
+    low, high = sorted(ContactFactory.create_batch(2, company=company), key=lambda c: c.pk)
+    with transaction.atomic():
+        lock_contact(high.pk)
+        # when it then asks for the lower one, a wait that can close a cycle
+        # then the check refuses it and says to take rows in pk order
+        with pytest.raises(LockOrderViolation, match="primary-key order"):
+            lock_contact(low.pk)
+        # and the row it already holds may be asked for again
+        lock_contact(high.pk)
+
+
 def test_rows_already_held_may_be_locked_again_after_a_higher_level(company, agent):
     # given a transaction holding a group, then a contact
     contact = ContactFactory(company=company)
