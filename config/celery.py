@@ -9,12 +9,14 @@ Two things here keep a broker outage from turning into a worse failure (docs/ope
 
 - ``RedisTransport``: the worker rides out a Redis restart instead of exiting.
 - ``Task``: a message sent after commit that the broker does not take is logged, never
-  raised into the request that committed; the periodic sweeps send it again.
+  raised into the request that committed; the periodic sweeps send it again (``SWEPT_BY``).
+  Any other error, and every error in eager mode (the tests), propagates.
 """
 
 import functools
 import logging
 import os
+import socket
 
 from celery import Celery
 from celery.contrib.django.task import DjangoTask
@@ -63,17 +65,43 @@ class RedisTransport(kombu_redis.Transport):
 
 
 # --- Sending after commit never fails the request ------------------------------------------------
-# What a publish raises when the broker (or the Redis result store, which subscribes to every
-# task's result as it is sent) cannot be reached; the result store's "retry limit exceeded"
-# comes as a RuntimeError.
-PUBLISH_ERRORS = (OperationalError, RedisError, OSError, RuntimeError)
+# What a publish raises when the broker, or the Redis result store (which subscribes to every
+# task's result as it is sent), cannot be reached: kombu's and redis-py's connection errors,
+# and the socket's own (refused, reset, timed out, host not found).
+BROKER_UNREACHABLE = (
+    OperationalError,
+    RedisError,
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+)
+# The sweep that sends each task again when its message never reached the broker. A task
+# sent on commit that is missing here is lost if its publish fails (the log says so).
+SWEPT_BY = {
+    "routing.expire_round": "routing.sweep_rounds",
+    "routing.send_offer_email": "routing.send_unsent_offer_emails",
+    "contacts.send_assignment_email": "contacts.resend_stuck_assignment_emails",
+    "leads.send_lead_email": "leads.resend_stuck_lead_emails",
+    "campaigns.run_list_import": "campaigns.sweep_list_imports",
+}
+
+
+def broker_unreachable(error: BaseException) -> bool:
+    """Whether a publish failed because the broker or result store cannot be reached. The
+    result store's "retry limit exceeded" is a bare ``RuntimeError``, raised from the
+    connection error it gave up on: only that one counts, never another RuntimeError."""
+    if isinstance(error, BROKER_UNREACHABLE):
+        return True
+    return isinstance(error, RuntimeError) and isinstance(error.__cause__, BROKER_UNREACHABLE)
 
 
 class Task(DjangoTask):
     """Every task of the app. ``delay_on_commit`` and ``apply_async_on_commit`` send after
     the transaction commits; when the broker is unreachable then, the change is already
     committed, so the error is logged and swallowed: the periodic sweep that owns the task
-    (docs/operations.md lists them) sends it again, and the request answers its success."""
+    (``SWEPT_BY``; docs/operations.md lists them) sends it again, and the request answers
+    its success. Anything else raised is a bug and propagates, and so does everything in
+    eager mode (the tests), where the send runs the task's body."""
 
     def delay_on_commit(self, *args, **kwargs) -> None:
         self._on_commit(functools.partial(self.delay, *args, **kwargs))
@@ -85,14 +113,30 @@ class Task(DjangoTask):
         transaction.on_commit(functools.partial(self._send_after_commit, send))
 
     def _send_after_commit(self, send) -> None:
+        if self.app.conf.task_always_eager:
+            send()
+            return
         try:
             send()
-        except PUBLISH_ERRORS as error:
-            logger.warning(
-                "Could not queue %s after commit (%r); its periodic sweep sends it again.",
-                self.name,
-                error,
-            )
+        except Exception as error:
+            if not broker_unreachable(error):
+                raise
+            sweep = SWEPT_BY.get(self.name)
+            if sweep:
+                logger.warning(
+                    "Could not queue %s after commit (the broker is unreachable); "
+                    "the periodic sweep %s sends it again.",
+                    self.name,
+                    sweep,
+                    exc_info=True,
+                )
+            else:
+                logger.error(
+                    "Could not queue %s after commit (the broker is unreachable); "
+                    "no sweep sends it again: it is lost.",
+                    self.name,
+                    exc_info=True,
+                )
 
 
 app = Celery("switchboard", task_cls=Task)
