@@ -298,8 +298,11 @@ class Interaction(models.Model):
                 condition=Q(handled_by__isnull=False),
                 name="interaction_handled_by",
             ),
+            # A center's calls, newest first (its dashboard); also the FK's index.
             models.Index(
-                fields=["center"], condition=Q(center__isnull=False), name="interaction_center"
+                fields=["center", "-created_at"],
+                condition=Q(center__isnull=False),
+                name="interaction_center_recent",
             ),
             models.Index(
                 fields=["queue_item"],

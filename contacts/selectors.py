@@ -212,3 +212,26 @@ def held_book_count(*, company: Company, agent: Agent) -> int:
     return Contact.objects.filter(
         company=company, primary_agent=agent, reassign_hold__isnull=False
     ).count()
+
+
+# --- A center's calls (its dashboard) --------------------------------------
+def center_recent_calls(*, center, limit: int = 20) -> list[Interaction]:
+    """The center's latest calls and chats, with the ring list each computed and who took it
+    (one query: the index on ``center, -created_at``). Ring outcomes (``RingEvent``) exist only
+    once someone answers; a call that rang and still waits is here all the same."""
+    return list(
+        Interaction.objects.filter(center=center)
+        .select_related("contact", "taken_by")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def center_live_call_agents(*, center, agent_ids=None) -> set[int]:
+    """Members with a call or chat of this center in hand now: they took it and it is not
+    handled yet (one query). Only they can be listened in on, barged in on or taken over."""
+    live = Interaction.objects.filter(
+        center=center, status=Interaction.Status.OPEN, taken_by__isnull=False
+    )
+    if agent_ids is not None:
+        live = live.filter(taken_by_id__in=list(agent_ids))
+    return set(live.values_list("taken_by_id", flat=True).distinct())

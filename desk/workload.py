@@ -21,7 +21,6 @@ from agents.permissions import STAFF_LEVELS, access_level_required, parse_pk
 from agents.selectors import LEAD_CENTER_LEVELS
 from campaigns.selectors import pending_records_by_agent
 from contacts import selectors
-from contacts.models import Interaction
 from leads.selectors import leads_agents, open_leads_by_agent
 
 
@@ -82,29 +81,6 @@ def _leads_load(company) -> list[tuple]:
     return [(agent, open_leads.get(agent.pk, 0)) for agent in leads_agents(company=company)]
 
 
-# --- A center's calls, as the contacts app keeps them --------------------------------------
-def center_recent_calls(*, center, limit: int = 20) -> list[Interaction]:
-    """The center's latest calls and chats, with the ring list each computed and who took it
-    (one query: the partial index on ``center``). Ring outcomes (``RingEvent``) exist only
-    once someone answers; a call that rang and still waits is here all the same."""
-    return list(
-        Interaction.objects.filter(center=center)
-        .select_related("contact", "taken_by")
-        .order_by("-created_at", "-pk")[:limit]
-    )
-
-
-def center_live_call_agents(*, center, agent_ids=None) -> set[int]:
-    """Members with a call or chat of this center in hand now: they took it and it is not
-    handled yet (one query). Only they can be listened in on, barged in on or taken over."""
-    live = Interaction.objects.filter(
-        center=center, status=Interaction.Status.OPEN, taken_by__isnull=False
-    )
-    if agent_ids is not None:
-        live = live.filter(taken_by_id__in=list(agent_ids))
-    return set(live.values_list("taken_by_id", flat=True).distinct())
-
-
 @access_level_required(*LEAD_CENTER_LEVELS)
 def center_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     """Members with presence, role and load; the queue; ring activity; alerts.
@@ -134,7 +110,7 @@ def center_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     rows = [(m, load.get(m.agent_id)) for m in members]
     available = sum(1 for m in members if m.presence_now == "available")
     coach = can_coach(request.user, center)
-    calls = center_recent_calls(center=center)
+    calls = selectors.center_recent_calls(center=center)
     # Until the page is pushed live, it says when it was read (the company's clock).
     updated_at = zones.local(timezone.now(), request.company.time_zone)
     return render(
@@ -148,7 +124,7 @@ def center_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
             "queue": center_selectors.center_queue(center=center),
             "calls": calls,
             "rung_calls": sum(1 for call in calls if call.ring),
-            "on_call": center_live_call_agents(center=center),
+            "on_call": selectors.center_live_call_agents(center=center),
             "updated_at": updated_at,
             "alert_states": list(CenterAlertState.objects.filter(center=center, breached=True)),
             "alerts_form": alerts_form,
@@ -178,7 +154,8 @@ def center_coach(request: HttpRequest, pk: int) -> HttpResponse:
             supervisor=request.user,
             agent=agent,
             action=action,
-            on_live_call=agent.pk in center_live_call_agents(center=center, agent_ids=[agent.pk]),
+            on_live_call=agent.pk
+            in selectors.center_live_call_agents(center=center, agent_ids=[agent.pk]),
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
