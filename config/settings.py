@@ -212,6 +212,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Claim windows end on time even if their expiry message was lost.
     "sweep-rounds": {"task": "routing.sweep_rounds", "schedule": 5.0},
+    # Offer emails whose message never reached the broker (routing/tasks.py).
+    "send-unsent-offer-emails": {"task": "routing.send_unsent_offer_emails", "schedule": 60.0},
     # Contact-center alerts; emails go out only when a breach starts or clears.
     "evaluate-center-alerts": {"task": "agents.evaluate_center_alerts", "schedule": 60.0},
     # List imports whose worker (or command) stopped: queued again or failed with a reason;

@@ -1,4 +1,5 @@
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
@@ -51,8 +52,9 @@ def sweep_rounds() -> int:
 
 @shared_task(name="routing.send_offer_email", acks_late=True)
 def send_offer_email(offer_id: int) -> str:
-    """Tell an agent about an offer, exactly once: the offer row is locked and marked sent in
-    the transaction that sends, so a redelivered message finds it sent."""
+    """Tell an agent about an offer, once: the offer row is locked and marked sent in the
+    transaction that sends, so a redelivered message (or the sweep) finds it sent. At most
+    one duplicate, only on a crash between the send and the commit."""
     with transaction.atomic():
         offer = lock_offer(offer_id)
         if offer is None or offer.status != Offer.Status.OPEN:
@@ -75,3 +77,40 @@ def send_offer_email(offer_id: int) -> str:
         )
         Offer.objects.filter(pk=offer.pk).update(email_sent_at=timezone.now())
     return "sent"
+
+
+# An offer's email is queued on commit; one older than this and still unsent lost its message.
+OFFER_EMAIL_GRACE = timedelta(minutes=1)
+OFFER_EMAIL_SWEEP_BATCH = 500
+
+
+@shared_task(name="routing.send_unsent_offer_emails")
+def send_unsent_offer_emails() -> int:
+    """Periodic: send the email of every open offer whose message never reached the broker
+    (no sent time a minute after it was made), through ``send_offer_email``'s exactly-once
+    path; an offer whose window has ended is left alone. One that fails is logged and left
+    for the next sweep."""
+    now = timezone.now()
+    offer_ids = list(
+        Offer.objects.filter(
+            status=Offer.Status.OPEN,
+            email_sent_at__isnull=True,
+            created_at__lt=now - OFFER_EMAIL_GRACE,
+            expires_at__gt=now,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:OFFER_EMAIL_SWEEP_BATCH]
+    )
+    sent = 0
+    for offer_id in offer_ids:
+        try:
+            outcome = send_offer_email(offer_id)
+        except Exception:
+            logger.exception(
+                "The email of offer %s could not be sent; the next sweep tries again.", offer_id
+            )
+        else:
+            sent += outcome == "sent"
+    if sent:
+        logger.info("Sweep sent %d offer email(s) that were never queued.", sent)
+    return sent
