@@ -155,3 +155,33 @@ def test_without_javascript_the_save_button_saves_ring_this_device(
         screenshot(page, "centers-devices-no-js")
     finally:
         context.close()
+
+
+def test_add_agent_suggests_people_by_name_as_the_admin_types(
+    new_page, company, company_admin, screenshot
+):
+    # given a center and two people of the company whose names start alike
+    center = ContactCenterFactory(company=company, name="Support")
+    AgentFactory(companies=[company], email="priya@acme.test", full_name="Priya Patel")
+    AgentFactory(companies=[company], email="pria@acme.test", full_name="Pria Quinn")
+    page = new_page()
+    violations = watch_csp(page)
+    browser_login(page, company_admin.email)
+    page.wait_for_url("**/admin/")
+    page.goto(f"/centers/{center.pk}/")
+    # when the admin types part of a name
+    page.fill("#member-search", "")
+    page.type("#member-search", "Pri", delay=50)
+    # then the suggestions list both people by name and email
+    # (no wait_for_function: the strict CSP forbids the eval it uses)
+    options = page.locator("#member-suggestions option")
+    options.nth(1).wait_for(state="attached")
+    labels = [options.nth(n).get_attribute("label") for n in range(options.count())]
+    assert sorted(labels) == ["Pria Quinn · pria@acme.test", "Priya Patel · priya@acme.test"]
+    # and picking one puts the email in the box, and Enter adds that person
+    page.fill("#member-search", "priya@acme.test")
+    screenshot(page, "centers-add-agent-suggestions")
+    page.press("#member-search", "Enter")
+    page.wait_for_selector("#members tr[data-agent='priya@acme.test']")
+    assert not violations
+    assert CenterMembership.objects.filter(center=center, agent__email="priya@acme.test").exists()
