@@ -343,10 +343,13 @@ class CampaignAdmin(CompanyScopedAdmin):
             else [obj.contact_list]
         )
 
+        company = obj.company if obj is not None else getattr(request, "company", None)
+
         class Form(base):
             def __init__(self, *args, **kw):
                 kw.setdefault("lists", lists)
                 super().__init__(*args, **kw)
+                self.company = company
                 if "queue" in self.fields:
                     self.fields["queue"].queryset = scope_to_company(
                         ContactCenter.objects.all(), request

@@ -5,7 +5,7 @@ from agents.centers.models import Disposition
 
 from .csv_reader import HEAD_BYTES, Refused, check_start
 from .models import MAX_SORT_COLUMNS, Campaign, ContactList
-from .services import contact_list_clean
+from .services import campaign_clean, campaign_create_clean, contact_list_clean
 
 
 class DispositionForm(forms.Form):
@@ -102,6 +102,7 @@ class CampaignForm(forms.ModelForm):
     list's columns (grouped by list until one is picked)."""
 
     agent_column = forms.ChoiceField(label="Agent-owned column")
+    company = None  # set by the admin (the company is no field of the form)
 
     class Meta:
         model = Campaign
@@ -130,9 +131,42 @@ class CampaignForm(forms.ModelForm):
                 self.initial[f"direction_{i}"] = direction
 
     def sort_value(self) -> list[list[str]]:
+        return [item for item in self._sort_items() if item[0]]
+
+    def _sort_items(self) -> list[list[str]]:
+        """The four sort fields as they are (empty ones included: the service keys its
+        errors by position, ``sort_<n>``)."""
         data = self.cleaned_data
         return [
-            [data[f"sort_{i}"], data.get(f"direction_{i}") or "asc"]
+            [data.get(f"sort_{i}") or "", data.get(f"direction_{i}") or "asc"]
             for i in range(1, MAX_SORT_COLUMNS + 1)
-            if data.get(f"sort_{i}")
         ]
+
+    def clean(self):
+        """The service's checks, each error by its field (``Sort 1`` for sorting by the agent
+        column), so the page shows the form again with everything else kept."""
+        data = super().clean()
+        if self.company is None or "sort_1" not in self.fields or self.errors:
+            return data
+        try:
+            if self.instance.pk:
+                campaign_clean(
+                    company=self.company,
+                    queue=self.instance.queue,
+                    contact_list=self.instance.contact_list,
+                    agent_column=self.instance.agent_column,
+                    sort=self._sort_items(),
+                )
+            else:
+                campaign_create_clean(
+                    company=self.company,
+                    name=data.get("name", ""),
+                    queue=data["queue"],
+                    contact_list=data["contact_list"],
+                    agent_column=data.get("agent_column", ""),
+                    sort=self._sort_items(),
+                )
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                self.add_error(name if name in self.fields else None, messages)
+        return data

@@ -137,7 +137,11 @@ def campaign_clean(
     agent_column: str,
     sort: list,
 ) -> list[list[str]]:
-    """Check a campaign's settings; return the sorting in its stored form."""
+    """Check a campaign's settings; return the sorting in its stored form.
+
+    Errors are keyed by the form's fields: ``queue``, ``contact_list``, ``agent_column``, and
+    ``sort_<n>`` for the n-th item of ``sort`` (1-based; empty items count, so a form passes
+    its four sort fields as they are and each error lands by its own field)."""
     errors: dict[str, list[str]] = {}
     if queue.company_id != company.pk:
         errors["queue"] = ["Pick a contact center of this company."]
@@ -153,25 +157,71 @@ def campaign_clean(
     elif agent_column not in contact_list.columns:
         errors["agent_column"] = [f"“{agent_column}” is not a column of “{contact_list}”."]
     cleaned = []
-    for item in sort or []:
+    seen: set[str] = set()
+    for n, item in enumerate(sort or [], start=1):
         column, direction = (list(item) + ["asc"])[:2]
         if not column:
             continue
+        key = f"sort_{n}"
         if column == agent_column:
-            errors.setdefault("sort", []).append(
+            errors.setdefault(key, []).append(
                 "Records cannot be sorted by the agent column: each agent gets their own "
                 "records in the order of the other columns."
             )
         elif column not in (contact_list.columns or []):
-            errors.setdefault("sort", []).append(f"“{column}” is not a column of the list.")
+            errors.setdefault(key, []).append(f"“{column}” is not a column of the list.")
+        elif column in seen:
+            errors.setdefault(key, []).append("Each column can be used once in the sorting.")
+        seen.add(column)
         cleaned.append([column, "desc" if direction == "desc" else "asc"])
     if len(cleaned) > MAX_SORT_COLUMNS:
         errors.setdefault("sort", []).append(f"Sort by at most {MAX_SORT_COLUMNS} columns.")
-    if len({c for c, _ in cleaned}) != len(cleaned):
-        errors.setdefault("sort", []).append("Each column can be used once in the sorting.")
     if errors:
         raise ValidationError(errors)
     return cleaned
+
+
+def campaign_create_clean(
+    *,
+    company: Company,
+    name: str,
+    queue: ContactCenter,
+    contact_list: ContactList,
+    agent_column: str,
+    sort: list,
+) -> tuple[str, list[list[str]]]:
+    """Every check of ``campaign_create``, keyed by field (the admin's form runs it in its
+    ``clean``, so an error stands by its field with the rest of the form kept): the name
+    (given, free in the company), the settings (``campaign_clean``) and the 200 agents
+    (``agent_column``). Returns the stripped name and the stored sorting."""
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = ["Give the campaign a name."]
+    elif Campaign.objects.filter(company=company, name=name).exists():
+        errors["name"] = ["Another campaign already has this name."]
+    cleaned: list[list[str]] = []
+    try:
+        cleaned = campaign_clean(
+            company=company,
+            queue=queue,
+            contact_list=contact_list,
+            agent_column=agent_column,
+            sort=sort,
+        )
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if not errors:
+        probe = Campaign(
+            company=company, queue=queue, contact_list=contact_list, agent_column=agent_column
+        )
+        try:
+            too_many_agents(agents_named(probe))
+        except ValidationError as error:
+            errors["agent_column"] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    return name, cleaned
 
 
 @transaction.atomic
@@ -185,8 +235,9 @@ def campaign_create(
     sort: list | None = None,
     actor: Agent | None = None,
 ) -> Campaign:
-    cleaned = campaign_clean(
+    name, cleaned = campaign_create_clean(
         company=company,
+        name=name,
         queue=queue,
         contact_list=contact_list,
         agent_column=agent_column,
@@ -194,22 +245,19 @@ def campaign_create(
     )
     campaign = Campaign(
         company=company,
-        name=name.strip(),
+        name=name,
         queue=queue,
         contact_list=contact_list,
         agent_column=agent_column,
         sort=cleaned,
         created_by=actor,
     )
-    if Campaign.objects.filter(company=company, name=campaign.name).exists():
-        raise ValidationError({"name": ["Another campaign already has this name."]})
-    _check_agents(campaign)
-    campaign.save()
+    try:
+        with transaction.atomic():
+            campaign.save()
+    except IntegrityError:  # the same name, created a moment ago by someone else
+        raise ValidationError({"name": ["Another campaign already has this name."]}) from None
     return campaign
-
-
-def _check_agents(campaign: Campaign) -> None:
-    too_many_agents(agents_named(campaign))
 
 
 @transaction.atomic

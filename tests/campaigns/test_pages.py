@@ -188,3 +188,43 @@ def test_next_record_of_a_paused_campaign_says_nothing_more(login, company, ava)
     assert page.redirect_chain[-1][0] == reverse("campaigns:work", args=[campaign.pk])
     assert b"Nothing more in your queue for now." in page.content
     assert not Entry.objects.filter(state=Entry.State.RESERVED).exists()
+
+
+def test_sorting_by_the_agent_column_is_an_error_by_sort_1_and_the_form_keeps_its_input(
+    login, company_admin, company, ava
+):
+    # given an admin on the new campaign form
+    queue = queue_with(company, ava)
+    seed = make_campaign(company, queue, [("ava@acme.test", "1")], name="Seed")
+    client = login(company_admin)
+    url = reverse("admin:campaigns_campaign_add") + f"?contact_list={seed.contact_list_id}"
+    form = {"name": "New", "queue": queue.pk, "contact_list": seed.contact_list_id,
+            "agent_column": "Agent", "sort_1": "Agent", "direction_1": "asc"}  # fmt: skip
+    # when they save it sorted by the agent column
+    page = client.post(url, form)
+    # then the same form comes back (no redirect) with the error by Sort 1
+    assert page.status_code == 200
+    bound = page.context["adminform"].form
+    assert bound.errors["sort_1"] == [
+        "Records cannot be sorted by the agent column: each agent gets their own records in "
+        "the order of the other columns."
+    ]
+    assert set(bound.errors) == {"sort_1"}
+    # and name, queue and agent column are still filled in
+    html = page.content.decode()
+    assert 'name="name" value="New"' in html
+    assert f'<option value="{queue.pk}" selected>' in html
+    assert '<option value="Agent" selected>' in html
+    assert not Campaign.objects.filter(name="New").exists()
+
+
+def test_a_taken_campaign_name_is_an_error_by_the_name(login, company_admin, company, ava):
+    queue = queue_with(company, ava)
+    seed = make_campaign(company, queue, [("ava@acme.test", "1")], name="Seed")
+    url = reverse("admin:campaigns_campaign_add")
+    form = {"name": "Seed", "queue": queue.pk, "contact_list": seed.contact_list_id,
+            "agent_column": "Agent", "sort_1": "Balance", "direction_1": "asc"}  # fmt: skip
+    page = login(company_admin).post(url, form)
+    assert page.status_code == 200
+    errors = page.context["adminform"].form.errors
+    assert errors["name"] == ["Another campaign already has this name."]
