@@ -290,7 +290,7 @@ def my_devices(request: HttpRequest) -> HttpResponse:
             "devices": selectors.agent_devices(agent=user),
             "form": form,
             "license": License(license).label,
-            "numbers": numbers,
+            "numbers": [format_phone(n) for n in numbers],  # readable, not E.164
             "centers": CenterMembership.objects.filter(agent=user).select_related("center"),
             "back": reverse("landing"),
         },

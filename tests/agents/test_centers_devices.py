@@ -50,3 +50,13 @@ def test_the_upgrade_step_shows_the_users_numbers_readably(login, company_admin,
     # then the number reads as a person writes it, not as stored
     assert "+1 202-555-0191" in page
     assert "+12025550191" not in page
+
+
+def test_your_line_shows_direct_numbers_as_people_write_them(login, company, agent):
+    # given an agent with a direct number
+    PhoneNumberFactory(company=company, agent=agent, number="+12025550191")
+    # when they open their devices page
+    page = login(agent).get("/centers/my-devices/").content.decode()
+    # then the number reads as people write it, not as E.164
+    assert "+1 202-555-0191" in page
+    assert "+12025550191" not in page
