@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
@@ -89,6 +89,8 @@ class ApiFastPathMiddleware:
         try:
             response = match.func(request, *match.args, **match.kwargs)
         except DATABASE_DOWN as error:
+            if not database_unreachable(error):
+                raise  # a deadlock, a timeout, a bug: Django's 500, logged with its traceback
             response = database_unavailable(error)
         for header, value in API_SECURITY_HEADERS.items():
             response.headers.setdefault(header, value)
@@ -96,17 +98,38 @@ class ApiFastPathMiddleware:
 
 
 # What the database driver raises when PostgreSQL cannot be reached (refused, restarting,
-# a dropped connection); also deadlocks and serialization failures, worth a retry too.
+# a dropped connection), among other things: ``database_unreachable`` tells which.
 DATABASE_DOWN = (OperationalError, InterfaceError)
+# SQLSTATEs of a lost or refused connection: class 08 (connection exception), and the server
+# shutting down or starting up (57P01 admin_shutdown, 57P02 crash_shutdown, 57P03
+# cannot_connect_now). A deadlock (40P01), a serialization failure (40001) or a statement
+# timeout (57014) is not one: the database answered.
+CONNECTION_LOST_SQLSTATES = ("57P01", "57P02", "57P03")
 # How long a client should wait before sending again.
 DATABASE_RETRY_AFTER = 5
+
+
+def database_unreachable(error: DatabaseError) -> bool:
+    """Whether ``error`` means the connection to the database is gone (or never came up),
+    rather than a query the database refused. Without an SQLSTATE (psycopg sets none when
+    it could not connect or the server vanished mid-query) the connection is asked."""
+    if isinstance(error, InterfaceError):
+        return True  # "connection already closed"
+    if not isinstance(error, OperationalError):
+        return False
+    sqlstate = getattr(error.__cause__, "sqlstate", None)
+    if sqlstate:
+        return sqlstate.startswith("08") or sqlstate in CONNECTION_LOST_SQLSTATES
+    if not hasattr(error.__cause__, "sqlstate"):
+        return False  # not psycopg's: SQLite's "database is locked", "no such table"
+    return not connection.is_usable()
 
 
 def database_unavailable(error: DatabaseError) -> JsonResponse:
     """The API's answer when the database is unreachable: 503 with the webhook's error
     shape (``{"error": ...}``) and ``Retry-After``, instead of an HTML 500. Nothing was
     stored, so the sender retries (with its ``Idempotency-Key``, if it sent one)."""
-    logger.error("The database is unreachable; answered 503: %r", error)
+    logger.error("The database is unreachable; answered 503.", exc_info=error)
     response = JsonResponse(
         {"error": "The service is briefly unavailable; nothing was stored. Try again shortly."},
         status=503,
@@ -128,7 +151,7 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if request.path_info.startswith(API_PREFIX) and isinstance(exception, DATABASE_DOWN):
+        if request.path_info.startswith(API_PREFIX) and database_unreachable(exception):
             return database_unavailable(exception)
         return None
 

@@ -4,6 +4,7 @@ not store answers 503 JSON."""
 
 import json
 import time
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -111,3 +112,31 @@ def test_the_webhook_answers_503_json_while_the_database_is_unreachable(client, 
     assert response["Retry-After"] == "5"
     # and nothing was stored
     assert not Interaction.objects.exists()
+
+
+def test_a_statement_timeout_is_a_500_not_the_unreachable_503(client, company, caplog):
+    # given the webhook, whose work hits PostgreSQL's statement timeout (the database answers)
+    from django.core.signals import got_request_exception
+    from django.db import transaction
+
+    company_set_webhook_token(company=company, token=TOKEN)
+
+    def slow_query(**kwargs):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = 1")
+            cursor.execute("SELECT pg_sleep(1)")
+
+    # this 500 is the point of the test, not a bug for the suite's no-500 guard to report
+    got_request_exception.disconnect(dispatch_uid="tests.no_server_errors")
+    client.raise_request_exception = False
+    with mock.patch("routing.webhook.inbound_receive", side_effect=slow_query):
+        response = client.post(
+            "/api/inbound/",
+            data=json.dumps({"channel": "text", "phone": "+12025550199", "body": "Hi"}),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+    # then it is Django's 500 with the traceback logged, not "the database is unreachable"
+    assert response.status_code == 500
+    assert "The database is unreachable" not in caplog.text
+    assert "canceling statement due to statement timeout" in caplog.text
