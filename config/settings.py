@@ -142,10 +142,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 
 if REDIS_URL:
+    # A Redis that drops packets must not hold a request (the webhook's wrong-token count,
+    # sessions are in the database): connecting and each reply are bounded, then the caller's
+    # fallback answers (docs/operations.md, "When things fail").
+    CACHE_SOCKET_TIMEOUT = 1.0  # seconds
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": CACHE_SOCKET_TIMEOUT,
+                "socket_timeout": CACHE_SOCKET_TIMEOUT,
+            },
         }
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -329,7 +337,8 @@ LIST_IMPORT_STALE_SECONDS = env.int("LIST_IMPORT_STALE_SECONDS", default=120)
 LIST_IMPORT_MAX_ATTEMPTS = env.int("LIST_IMPORT_MAX_ATTEMPTS", default=3)
 # The inbound webhook refuses bodies above this (413).
 WEBHOOK_MAX_REQUEST_BYTES = env.int("WEBHOOK_MAX_REQUEST_BYTES", default=65_536)
-# Token guessing: after WEBHOOK_TOKEN_FAILURE_LIMIT missing or wrong tokens from one address
+# Wrong tokens (noise and load from a misconfigured or hostile sender; a 256-bit token
+# cannot be guessed): after WEBHOOK_TOKEN_FAILURE_LIMIT missing or wrong tokens from one address
 # within a window of WEBHOOK_TOKEN_FAILURE_WINDOW_SECONDS, that address's wrong tokens get 429
 # with Retry-After until the window ends (counted in the cache; the right token always works).
 # 0 turns it off.

@@ -140,3 +140,40 @@ def test_a_statement_timeout_is_a_500_not_the_unreachable_503(client, company, c
     assert response.status_code == 500
     assert "The database is unreachable" not in caplog.text
     assert "canceling statement due to statement timeout" in caplog.text
+
+
+@pytest.fixture
+def silent_redis_cache(settings):
+    """The cache as configured, at a Redis that accepts connections and never answers (a
+    host dropping packets looks the same to the client)."""
+    import socket
+
+    from django.core.cache.backends.redis import RedisCache
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    host, port = listener.getsockname()
+    params = dict(settings.CACHES["default"])
+    yield RedisCache(f"redis://{host}:{port}/0", params)
+    listener.close()
+
+
+def test_a_wrong_token_answers_401_quickly_while_redis_does_not_answer(
+    client, company, silent_redis_cache
+):
+    # given the webhook, and a cache whose Redis takes connections but never replies
+    company_set_webhook_token(company=company, token=TOKEN)
+    with mock.patch("routing.webhook.cache", silent_redis_cache):
+        # when a sender with a wrong token calls
+        response, took = _timed(
+            lambda: client.post(
+                "/api/inbound/",
+                data=json.dumps({"channel": "text", "phone": "+12025550199", "body": "Hi"}),
+                content_type="application/json",
+                headers={"Authorization": "Bearer sbw_wrong"},
+            )
+        )
+    # then it gets its plain 401, within the cache's socket timeout, not a hung request
+    assert response.status_code == 401
+    assert took < QUICKLY, f"took {took:.1f} s"
