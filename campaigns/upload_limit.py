@@ -7,29 +7,54 @@ the multipart framing), without reading a byte of it. Below that, it puts
 ``LimitedUploadHandler`` first among the request's upload handlers: it counts each file's
 bytes as they arrive and stops reading the request at the limit (a ``Content-Length`` that
 lies, or none), and the form says why by its file field (``request.upload_refused``).
-Django's own ``DATA_UPLOAD_MAX_MEMORY_SIZE`` leaves files out."""
+Django's own ``DATA_UPLOAD_MAX_MEMORY_SIZE`` leaves files out.
+
+The contact-list limit is for the pages that take a list (``LIST_UPLOAD_VIEWS``), posted by
+someone logged in as staff; every other multipart request, and an anonymous one anywhere
+(CSRF reads the body before any view checks who sent it), gets ``UPLOAD_MAX_BYTES``, so
+nobody can make the server spool hundreds of megabytes by posting to any address."""
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.urls import Resolver404, resolve
 
 from .uploads import too_big_message
 
 FORM_ALLOWANCE = 64 * 1024
+# The admin's pages that upload a contact list: a new list, and rows appended to one.
+LIST_UPLOAD_VIEWS = frozenset(
+    {"admin:campaigns_contactlist_add", "admin:campaigns_contactlist_append"}
+)
 
 
-def _limit() -> int:
-    return settings.CONTACT_LIST_MAX_UPLOAD_BYTES
+def _takes_a_list(request: HttpRequest) -> bool:
+    try:
+        view_name = resolve(request.path_info).view_name
+    except Resolver404:
+        return False
+    if view_name not in LIST_UPLOAD_VIEWS:
+        return False
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and user.is_staff)
+
+
+def upload_limit(request: HttpRequest) -> int:
+    """The largest file ``request`` may upload."""
+    if _takes_a_list(request):
+        return settings.CONTACT_LIST_MAX_UPLOAD_BYTES
+    return settings.UPLOAD_MAX_BYTES
 
 
 class LimitedUploadHandler(FileUploadHandler):
     """Stops the upload once a file passes the limit: the rest is not read (the connection
     is closed after the answer), and ``request.upload_refused`` says why."""
 
-    def __init__(self, request=None):
+    def __init__(self, request=None, limit: int | None = None):
         super().__init__(request)
         self.received = 0
+        self.limit = limit if limit is not None else settings.UPLOAD_MAX_BYTES
 
     def new_file(self, *args, **kwargs):
         super().new_file(*args, **kwargs)
@@ -37,9 +62,9 @@ class LimitedUploadHandler(FileUploadHandler):
 
     def receive_data_chunk(self, raw_data, start):
         self.received += len(raw_data)
-        if self.received > _limit():
+        if self.received > self.limit:
             if self.request is not None:
-                self.request.upload_refused = too_big_message(self.received, _limit())
+                self.request.upload_refused = too_big_message(self.received, self.limit)
             raise StopUpload(connection_reset=True)
         return raw_data
 
@@ -60,17 +85,18 @@ class UploadLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method == "POST" and request.content_type == "multipart/form-data":
+            limit = upload_limit(request)
             length = _content_length(request)
-            if length is not None and length > _limit() + FORM_ALLOWANCE:
-                return self._too_big(request, length)
-            request.upload_handlers.insert(0, LimitedUploadHandler(request))
+            if length is not None and length > limit + FORM_ALLOWANCE:
+                return self._too_big(request, length, limit)
+            request.upload_handlers.insert(0, LimitedUploadHandler(request, limit))
         return self.get_response(request)
 
-    def _too_big(self, request: HttpRequest, length: int) -> HttpResponse:
+    def _too_big(self, request: HttpRequest, length: int, limit: int) -> HttpResponse:
         response = HttpResponse(
             render_to_string(
                 "campaigns/upload_too_big.html",
-                {"message": too_big_message(length, _limit()), "back": request.path},
+                {"message": too_big_message(length, limit), "back": request.path},
                 request=request,
             ),
             status=413,

@@ -330,6 +330,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Contact-list CSV uploads (campaigns) above this many bytes are refused with a message.
 CONTACT_LIST_MAX_UPLOAD_BYTES = env.int("CONTACT_LIST_MAX_UPLOAD_BYTES", default=300 * 1_048_576)
+# Every other upload (and any from someone not logged in as staff) is refused above this
+# (campaigns/upload_limit.py).
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=10 * 1_048_576)
 # A list import whose run has given no sign of life for this long is taken for stopped (its
 # worker or command killed) by the sweep: queued again, up to LIST_IMPORT_MAX_ATTEMPTS runs
 # in all, then failed with a reason (docs/operations.md, "An import whose worker died").
