@@ -1,4 +1,5 @@
-"""Exactly-once emails, one mechanism for every kind (assignment emails, lead emails).
+"""Emails sent once, one mechanism for every kind (assignment emails, lead emails): at most
+one duplicate, only on a crash between the send and the commit.
 
 Each such email is a row with ``status`` (pending / sent / cancelled), ``assigned_at``,
 ``sent_at``, ``attempts``, ``last_attempt_at`` and ``last_error`` (``agents.models
@@ -7,7 +8,10 @@ message is composed; everything else is here, the same for all kinds:
 
 - ``outbox_send`` locks the row, drops it when it is no longer pending, composes the message
   (None: nothing left to tell, the row is cancelled), sends it and marks it sent, all in one
-  transaction, so a task run twice (or a sweep racing a retry) sends it once;
+  transaction, so a task run twice (or a sweep racing a retry) sends it once. The mail
+  server accepts the message before the row's "sent" commits: a crash (or a lost database)
+  between the two leaves the row pending, and the retry or sweep sends it again. That
+  window is the only duplicate; a message is never lost;
 - ``outbox_deliver`` is the body of a kind's Celery task: a failed try is counted and retried
   with backoff;
 - ``outbox_resend_stuck`` is the body of a kind's periodic sweep: it re-queues the pending rows
@@ -35,7 +39,8 @@ MAX_ATTEMPTS = 10
 
 @dataclass(frozen=True)
 class OutboxKind:
-    """One kind of exactly-once email.
+    """One kind of email sent once (at most one duplicate, only on a crash between the send
+    and the commit).
 
     - ``model``: its concrete ``OutboxEmail`` model;
     - ``lock``: locks one row by pk inside the sending transaction, skipping a row another
