@@ -7,6 +7,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from .forms import LimitedPasswordChangeForm
 from .middleware import SESSION_KEY
 from .models import AccessLevel
 from .permissions import parse_pk
@@ -49,6 +50,8 @@ class PasswordChange(auth_views.PasswordChangeView):
     stays logged in; other sessions of the person end."""
 
     template_name = "registration/password_change_form.html"
+    # Wrong current passwords are limited per person (axes only counts logins).
+    form_class = LimitedPasswordChangeForm
     success_url = reverse_lazy("landing")
     extra_context = {"title": "Change your password"}
 
