@@ -10,9 +10,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from agents.centers.models import ContactCenter
@@ -23,6 +25,11 @@ from .csv_reader import Refused, csv_safe
 from .forms import CampaignForm, ContactListForm, UploadForm
 from .models import Campaign, ContactList, ListImport
 from .permissions import import_in_scope
+
+# The agent-owned icon, the same inline SVG as on the campaign pages' list (read once).
+AGENT_OWNED_ICON = mark_safe(  # noqa: S308 - our own template, no user input
+    render_to_string("campaigns/_agent_owned_icon.svg.html").strip()
+)
 
 
 def _start_import(request, contact_list: ContactList, upload, kind: str) -> ListImport:
@@ -393,11 +400,13 @@ class CampaignAdmin(CompanyScopedAdmin):
     def agent_owned_icon(self, obj):
         if not obj.agent_owned:
             return ""
+        # An inline SVG, not an emoji (an emoji without a font for it is an empty box).
         return format_html(
             '<a class="agent-owned-icon" href="{}" title="Agent-owned records: errors" '
-            'aria-label="Errors of {}">👤 errors</a>',
+            'aria-label="Errors of {}">{} errors</a>',
             reverse("campaigns:errors", args=[obj.pk]),
             obj.name,
+            AGENT_OWNED_ICON,
         )
 
     @admin.display(description="Dashboard")

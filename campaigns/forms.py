@@ -9,7 +9,12 @@ from .services import campaign_clean, campaign_create_clean, contact_list_clean
 
 
 class DispositionForm(forms.Form):
-    disposition = forms.ModelChoiceField(queryset=Disposition.objects.none(), empty_label=None)
+    # No disposition is preselected: the agent picks one (the empty choice is refused).
+    disposition = forms.ModelChoiceField(
+        queryset=Disposition.objects.none(),
+        empty_label="— Pick a disposition —",
+        error_messages={"required": "Pick a disposition before saving."},
+    )
     callback_at = forms.DateTimeField(
         label="Call back at (optional)",
         required=False,

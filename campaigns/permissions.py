@@ -1,5 +1,6 @@
 """Who may see and work which campaign pages (company scoping included)."""
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
 from agents.models import AccessLevel
@@ -13,6 +14,18 @@ WORKING = (AccessLevel.AGENT, AccessLevel.SUPERVISOR, AccessLevel.ADMIN)
 
 def supervises(user) -> bool:
     return user.is_superuser or user.access_level in SUPERVISING
+
+
+def can_manage(user, campaign: Campaign) -> bool:
+    """Pause, resume and recycle from the dashboard: the company's supervisors and admins
+    (those who watch its progress there; the campaign is the current company's, checked by
+    ``campaign_in_scope``). Agents never."""
+    return supervises(user)
+
+
+def require_manage(user, campaign: Campaign) -> None:
+    if not can_manage(user, campaign):
+        raise PermissionDenied("Only supervisors and admins may pause, resume or recycle.")
 
 
 def campaign_in_scope(request: HttpRequest, pk) -> Campaign:

@@ -1,6 +1,6 @@
 """Reads for the campaign pages, the workload page and the import progress."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from agents.centers.models import CenterMembership
 from agents.models import Agent, Company
+from agents.phone import format_phone
 
 from .models import (
     AgentKey,
@@ -18,6 +19,7 @@ from .models import (
     RejectedRow,
 )
 from .progress import progress_file
+from .work import NAME_COLUMNS
 
 S = Entry.State
 OPEN = [S.QUEUED, S.RESERVED, S.CALLED]
@@ -75,37 +77,60 @@ def campaigns_for_company(company: Company) -> QuerySet[Campaign]:
     return Campaign.objects.filter(company=company).select_related("queue", "contact_list")
 
 
+def progress_counts(now=None) -> dict:
+    """The one definition of a queue's progress, as aggregates over entries (the agent's
+    queue page, the campaign list and the dashboard all count with it):
+
+    - **total**: the records delivered (every entry but those not delivered: errors, and
+      errors fixed by an append, whose record is counted by the appended entry);
+    - **handled**: closed with a disposition and no callback pending (state *handled*);
+    - **skipped**: skipped in this cycle;
+    - **done** = handled + skipped (``progress_finish``); **remaining** = total − done:
+      queued, being previewed or called. A record with a callback pending is *not* done (it
+      comes back at its time) and is counted under **callbacks**;
+    - after a recycle the counts are the current cycle's: a restarted record is remaining
+      again, even if it was handled before (**handled_before**, shown as such).
+    """
+    now = now or timezone.now()
+    return {
+        "total": Count("pk", filter=~Q(state__in=[S.ERROR, S.FIXED])),
+        "handled": Count("pk", filter=Q(state=S.HANDLED)),
+        "skipped": Count("pk", filter=Q(state=S.SKIPPED)),
+        "remaining": Count("pk", filter=Q(state__in=OPEN)),
+        "callbacks": Count("pk", filter=Q(state=S.QUEUED, callback_at__isnull=False)),
+        "callbacks_due": Count("pk", filter=Q(state=S.QUEUED, callback_at__lte=now)),
+        "handled_before": Count(
+            "pk",
+            filter=Q(state__in=OPEN, handled_at__isnull=False, callback_at__isnull=True),
+        ),
+    }
+
+
+def progress_finish(row: dict) -> dict:
+    """Add ``done`` (total − remaining, i.e. handled + skipped) and ``percent`` to a row of
+    ``progress_counts``."""
+    total = row.get("total") or 0
+    row["done"] = total - (row.get("remaining") or 0)
+    row["percent"] = round(100 * row["done"] / total) if total else 0
+    return row
+
+
 def agent_campaigns(*, agent: Agent, company: Company) -> list[dict]:
     """The running campaigns with records in the agent's queue, with their progress."""
     counts = (
         Entry.objects.filter(agent=agent, campaign__company=company, campaign__status__in=ACTIVE)
         .values("campaign_id")
-        .annotate(
-            total=Count("*"),
-            remaining=Count("pk", filter=Q(state__in=OPEN)),
-            handled=Count("pk", filter=Q(handled_at__isnull=False)),
-        )
+        .annotate(**progress_counts())
         .order_by()
     )
-    by_id = {row["campaign_id"]: row for row in counts}
+    by_id = {row["campaign_id"]: progress_finish(row) for row in counts}
     campaigns = Campaign.objects.filter(pk__in=by_id).order_by("name")
     return [{"campaign": c, **by_id[c.pk]} for c in campaigns]
 
 
 def agent_progress(*, campaign: Campaign, agent: Agent) -> dict:
-    now = timezone.now()
-    row = Entry.objects.filter(campaign=campaign, agent=agent).aggregate(
-        total=Count("pk", filter=~Q(state__in=[S.ERROR, S.FIXED])),
-        remaining=Count("pk", filter=Q(state__in=OPEN)),
-        handled=Count("pk", filter=Q(handled_at__isnull=False)),
-        skipped=Count("pk", filter=Q(state=S.SKIPPED)),
-        callbacks=Count("pk", filter=Q(state=S.QUEUED, callback_at__isnull=False)),
-        callbacks_due=Count("pk", filter=Q(state=S.QUEUED, callback_at__lte=now)),
-    )
-    total = row["total"] or 0
-    row["done"] = total - row["remaining"]
-    row["percent"] = round(100 * row["done"] / total) if total else 0
-    return row
+    row = Entry.objects.filter(campaign=campaign, agent=agent).aggregate(**progress_counts())
+    return progress_finish(row)
 
 
 @dataclass
@@ -114,29 +139,32 @@ class DashboardRow:
     total: int = 0
     handled: int = 0
     skipped: int = 0
-    callbacks_due: int = 0
     remaining: int = 0
+    callbacks: int = 0
+    callbacks_due: int = 0
+    handled_before: int = 0
+    done: int = 0
+    percent: int = 0
     errors: int = 0
-    pending_changes: int = 0
     in_queue: bool = True
-    bars: dict = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.done} of {self.total} done"
+
+
+COUNTED = ("total", "handled", "skipped", "remaining", "callbacks", "callbacks_due",
+           "handled_before")  # fmt: skip
 
 
 def dashboard(campaign: Campaign) -> dict:
-    """Per agent: total, handled, skipped, callbacks due, remaining, errors; and totals.
-    Two grouped queries over the entries (one index) and one for the pending changes."""
-    now = timezone.now()
+    """Per agent and for the campaign: the counts of ``progress_counts`` and the errors.
+    One grouped query over the entries (one index), one for the queue's members, one for the
+    agents, one for the orphaned callbacks and one for the pending changes."""
     counts = (
         Entry.objects.filter(campaign=campaign)
         .values("agent_id")
-        .annotate(
-            total=Count("pk", filter=~Q(state__in=[S.ERROR, S.FIXED])),
-            handled=Count("pk", filter=Q(handled_at__isnull=False)),
-            skipped=Count("pk", filter=Q(state=S.SKIPPED)),
-            callbacks_due=Count("pk", filter=Q(state=S.QUEUED, callback_at__lte=now)),
-            remaining=Count("pk", filter=Q(state__in=OPEN)),
-            errors=Count("pk", filter=Q(state=S.ERROR)),
-        )
+        .annotate(**progress_counts(), errors=Count("pk", filter=Q(state=S.ERROR)))
         .order_by()
     )
     members = set(
@@ -151,34 +179,27 @@ def dashboard(campaign: Campaign) -> dict:
         if r["agent_id"] is None:
             unassigned_errors += r["errors"]
             continue
+        progress_finish(r)
         rows.append(
             DashboardRow(
                 agent=agents[r["agent_id"]],
-                **{k: r[k] for k in ("total", "handled", "skipped", "callbacks_due")},
-                remaining=r["remaining"],
-                errors=r["errors"],
+                **{k: r[k] for k in (*COUNTED, "done", "percent", "errors")},
                 in_queue=r["agent_id"] in members,
             )
         )
-    for row in rows:
-        done = row.total - row.remaining
-        row.bars = {
-            "done": round(100 * done / row.total, 1) if row.total else 0,
-            "label": f"{done} of {row.total}",
-        }
     rows.sort(key=lambda r: (r.agent.full_name or r.agent.email).lower())
-    totals = {
-        key: sum(getattr(r, key) for r in rows)
-        for key in ("total", "handled", "skipped", "callbacks_due", "remaining", "errors")
-    }
-    totals["errors"] += unassigned_errors
+    totals = progress_finish({key: sum(getattr(r, key) for r in rows) for key in COUNTED})
+    totals["errors"] = sum(r.errors for r in rows) + unassigned_errors
     totals["errors"] += orphaned_callbacks(campaign).count()
-    done = totals["total"] - totals["remaining"]
-    totals["percent"] = round(100 * done / totals["total"]) if totals["total"] else 0
     totals["pending_changes"] = OwnerChange.objects.filter(
         campaign=campaign, applied_at__isnull=True
     ).count()
     return {"rows": rows, "totals": totals}
+
+
+# The error page lists records by their line in the file (the list's first file, then each
+# append), not by their place in the queues (the sorting's order: lines 13, 15, 14…).
+BY_LINE = ("record__list_import_id", "record__line", "pk")
 
 
 def orphaned_callbacks(campaign: Campaign) -> QuerySet[Entry]:
@@ -190,6 +211,7 @@ def orphaned_callbacks(campaign: Campaign) -> QuerySet[Entry]:
         )
         .filter(~Exists(member))
         .select_related("agent", "record")
+        .order_by(*BY_LINE)
     )
 
 
@@ -197,7 +219,7 @@ def error_entries(campaign: Campaign) -> QuerySet[Entry]:
     return (
         Entry.objects.filter(campaign=campaign, state=S.ERROR)
         .select_related("record", "agent")
-        .order_by("position")
+        .order_by(*BY_LINE)
     )
 
 
@@ -205,7 +227,7 @@ def fixed_entries(campaign: Campaign) -> QuerySet[Entry]:
     return (
         Entry.objects.filter(campaign=campaign, state=S.FIXED)
         .select_related("record", "fixed_by__record", "fixed_by__agent")
-        .order_by("position")
+        .order_by(*BY_LINE)
     )
 
 
@@ -236,3 +258,15 @@ def entry_for_agent(*, campaign: Campaign, agent: Agent, pk: int) -> Entry | Non
 
 def record_cells(entry: Entry) -> list[tuple[str, str]]:
     return list(zip(entry.record.contact_list.columns, entry.record.cells, strict=False))
+
+
+def record_title(record) -> str:
+    """How a record is named to the agent: its name cell (the first column called like a
+    name), else its phone, formatted."""
+    columns = [c.lower() for c in record.contact_list.columns]
+    cells = record.cells
+    for name in NAME_COLUMNS:
+        at = columns.index(name) if name in columns else len(cells)
+        if at < len(cells) and (value := cells[at].strip()):
+            return value
+    return format_phone(record.phone)

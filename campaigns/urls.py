@@ -9,6 +9,10 @@ urlpatterns = [
     path("<int:pk>/work/", views.work, name="work"),
     path("<int:pk>/work/<int:entry_pk>/", views.entry, name="entry"),
     path("<int:pk>/dashboard/", views.dashboard, name="dashboard"),
+    *(
+        path(f"<int:pk>/{action}/", views.manage, {"action": action}, name=action)
+        for action in ("pause", "resume", "recycle")
+    ),
     path("<int:pk>/errors/", views.errors, name="errors"),
     path("<int:pk>/errors/owner/", views.change_owner, name="change_owner"),
 ]

@@ -14,8 +14,15 @@ from contacts.selectors import contact_timeline
 from . import selectors
 from .forms import DispositionForm, OwnerChangeForm
 from .models import Campaign, Record
-from .permissions import SUPERVISING, WORKING, campaign_in_scope, supervises
-from .services import record_change_owner
+from .permissions import (
+    SUPERVISING,
+    WORKING,
+    campaign_in_scope,
+    can_manage,
+    require_manage,
+    supervises,
+)
+from .services import campaign_pause, campaign_recycle, campaign_resume, record_change_owner
 from .work import entry_call, entry_disposition, entry_next, entry_next_by_id, entry_skip
 
 working = access_level_required(*WORKING)
@@ -101,7 +108,13 @@ def entry(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
                             raise
                         form.add_error(None, error)  # by its field, on the page (200)
                     else:
-                        return _next(request, campaign, "Saved.")
+                        return _next(
+                            request,
+                            campaign,
+                            f"Saved: {form.cleaned_data['disposition']} for "
+                            f"{selectors.record_title(found.record)}.",
+                            saved=True,
+                        )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect("campaigns:entry", pk=campaign.pk, entry_pk=found.pk)
@@ -125,11 +138,16 @@ def entry(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
     )
 
 
-def _next(request: HttpRequest, campaign: Campaign, note: str) -> HttpResponse:
+def _next(request: HttpRequest, campaign: Campaign, note: str, saved: bool = False) -> HttpResponse:
+    """Reserve the agent's next record and say what was done (``saved``: as a success)."""
+    say = messages.success if saved else messages.info
     following = entry_next(campaign=campaign, agent=request.user)
     if following is None:
-        messages.info(request, f"{note} Nothing more in your queue for now.")
+        say(request, f"{note} Nothing more in your queue for now.")
         return redirect("campaigns:work", pk=campaign.pk)
+    if saved:
+        note = f"{note} Next record: {selectors.record_title(following.record)}."
+        say(request, note)
     return redirect("campaigns:entry", pk=campaign.pk, entry_pk=following.pk)
 
 
@@ -139,8 +157,48 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "campaigns/dashboard.html",
-        {"campaign": campaign, **selectors.dashboard(campaign)},
+        {
+            "campaign": campaign,
+            "can_manage": can_manage(request.user, campaign),
+            **selectors.dashboard(campaign),
+        },
     )
+
+
+@supervising
+@require_POST
+def manage(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """The dashboard's Pause, Resume and Recycle: the campaign services, then a message."""
+    campaign = campaign_in_scope(request, pk)
+    require_manage(request.user, campaign)
+    if action == "recycle" and request.POST.get("confirm") != "yes":
+        messages.error(
+            request,
+            "Tick “Start the unfinished lists again” to recycle: nothing was changed.",
+        )
+        return redirect("campaigns:dashboard", pk=campaign.pk)
+    try:
+        if action == "pause":
+            campaign_pause(campaign=campaign, actor=request.user)
+            note = "Paused: no records are handed out until you resume."
+        elif action == "resume":
+            campaign_resume(campaign=campaign, actor=request.user)
+            note = "Resumed: the agents get their next records again."
+        elif action == "recycle":
+            applied = campaign_recycle(campaign=campaign, actor=request.user)
+            note = (
+                "Recycled: the unfinished lists start again from the beginning (records "
+                "handled before show it and can be skipped)"
+                + (f"; {applied} owner change{'s' if applied != 1 else ''} applied." if applied
+                   else ".")
+            )  # fmt: skip
+        else:
+            raise Http404("No such action.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, note)
+    return redirect("campaigns:dashboard", pk=campaign.pk)
 
 
 @supervising

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -228,3 +230,77 @@ def test_a_taken_campaign_name_is_an_error_by_the_name(login, company_admin, com
     assert page.status_code == 200
     errors = page.context["adminform"].form.errors
     assert errors["name"] == ["Another campaign already has this name."]
+
+
+def test_the_error_page_lists_lines_in_order_with_readable_phones(login, company, supervisor, ava):
+    # given three records in error, sorted by balance so the queue's order is 3, 4, 2
+    queue = queue_with(company, ava)
+    rows = [("bad@", "3"), ("bad@", "1"), ("bad@", "2"), ("ava@acme.test", "0")]
+    campaign = make_campaign(company, queue, rows, sort=[["Balance", "asc"]])
+    campaign_start(campaign=campaign)
+    # when a supervisor opens the error page
+    page = login(supervisor).get(reverse("campaigns:errors", args=[campaign.pk])).content.decode()
+    # then the lines come in the file's order, the phones as people read them
+    table = page[page.index('id="errors"') :]
+    lines = re.findall(r'<tr><td class="num">(\d+)</td>', table)
+    assert lines == ["2", "3", "4"]
+    assert "+1 212-555-0100" in table and "+12125550100" not in table
+
+
+def test_the_agent_owned_icon_is_an_inline_svg_not_an_emoji(login, company, company_admin, ava):
+    queue = queue_with(company, ava)
+    make_campaign(company, queue, [("ava@acme.test", "1")])
+    client = login(company_admin)
+    for url in (reverse("campaigns:list"), reverse("admin:campaigns_campaign_changelist")):
+        page = client.get(url).content.decode()
+        icon = page[page.index('class="agent-owned-icon"') :]
+        assert icon.index("<svg") < icon.index("</a>")
+        assert "\N{BUST IN SILHOUETTE}" not in page
+
+
+def test_no_disposition_is_preselected_and_saving_without_one_is_refused(login, company, ava):
+    queue = queue_with(company, ava)
+    campaign = make_campaign(company, queue, [("ava@acme.test", "1"), ("ava@acme.test", "2")])
+    campaign_start(campaign=campaign)
+    client = login(ava)
+    url = client.post(reverse("campaigns:work", args=[campaign.pk])).url
+    page = client.post(url, {"action": "call"}, follow=True).content.decode()
+    # the dispositions start on the empty choice, and the field is required
+    select = page[page.index('<select name="disposition"') :]
+    select = select[: select.index("</select>")]
+    assert "required" in select.split(">")[0]
+    assert '<option value="" selected>— Pick a disposition —</option>' in select
+    assert select.count("selected") == 1
+    # when she saves without picking one
+    refused = client.post(url, {"action": "disposition"})
+    # then the page says so by the field and the record is still hers, called
+    assert refused.status_code == 200
+    assert "Pick a disposition before saving." in refused.content.decode()
+    assert Entry.objects.filter(state=Entry.State.CALLED).count() == 1
+
+
+def test_saving_a_disposition_confirms_it_and_names_the_next_record(login, company, ava):
+    queue = queue_with(company, ava)
+    campaign = make_campaign(company, queue, [("ava@acme.test", "1"), ("ava@acme.test", "2")])
+    campaign_start(campaign=campaign)
+    client = login(ava)
+    url = client.post(reverse("campaigns:work", args=[campaign.pk])).url
+    client.post(url, {"action": "call"})
+    disposition = Disposition.objects.get(center=queue, name="Promise to pay")
+    # when she saves a disposition
+    page = client.post(url, {"action": "disposition", "disposition": disposition.pk}, follow=True)
+    # then the next record's page confirms what was saved, for whom, and what is next
+    assert (
+        '<li class="success">Saved: Promise to pay for Person 0. Next record: Person 1.</li>'
+        in page.content.decode()
+    )
+    # and on the last record, that nothing more is queued
+    client.post(page.redirect_chain[-1][0], {"action": "call"})
+    last = client.post(
+        page.redirect_chain[-1][0],
+        {"action": "disposition", "disposition": disposition.pk},
+        follow=True,
+    )
+    assert "Saved: Promise to pay for Person 1. Nothing more in your queue for now." in (
+        last.content.decode()
+    )
