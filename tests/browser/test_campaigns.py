@@ -7,11 +7,13 @@ import time
 import pytest
 from django.db import connections, transaction
 
-from campaigns import admin as campaigns_admin
+from agents.centers.models import Disposition
+from campaigns import services as campaigns_services
 from campaigns.models import Campaign
+from campaigns.services import campaign_start
 from campaigns.tasks import run_list_import
 from tests.browser.csp import watch_csp
-from tests.campaigns.helpers import phone, queue_with
+from tests.campaigns.helpers import make_campaign, phone, queue_with
 from tests.conftest import browser_login
 from tests.factories import AgentFactory, online
 
@@ -47,7 +49,7 @@ def test_upload_start_work_and_watch_the_dashboard(
 ):
     ava = online(AgentFactory(email="ava@acme.test", full_name="Ava Agent", companies=[company]))
     queue_with(company, ava)
-    monkeypatch.setattr(campaigns_admin, "run_list_import", _Worker)
+    monkeypatch.setattr(campaigns_services, "run_list_import", _Worker)
     rows = ["Name,Phone,Agent,Balance"] + [
         f"Person {i},{phone(1000 + i)},ava@acme.test,{i % 97}" for i in range(6000)
     ]
@@ -125,4 +127,109 @@ def test_upload_start_work_and_watch_the_dashboard(
     screenshot(boss, "campaign-dashboard")
     boss.goto(f"/campaigns/{campaign.pk}/errors/")
     screenshot(boss, "campaign-errors")
+    assert violations == []
+
+
+def _narrow(page) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+
+
+def _fits(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_an_error_by_sort_1_keeps_the_new_campaign_form(
+    new_page, company, company_admin, screenshot
+):
+    # given a loaded list and a queue
+    ava = online(AgentFactory(email="ava@acme.test", full_name="Ava Agent", companies=[company]))
+    queue = queue_with(company, ava)
+    seed = make_campaign(company, queue, [("ava@acme.test", "1")], name="Seed")
+    admin = new_page()
+    violations = watch_csp(admin)
+    browser_login(admin, company_admin.email)
+    admin.goto(f"/admin/campaigns/campaign/add/?contact_list={seed.contact_list_id}")
+    # when the admin picks the agent column as Sort 1 and saves
+    admin.fill("#id_name", "Autumn calls")
+    admin.select_option("#id_queue", label="Collections")
+    admin.select_option("#id_agent_column", "Agent")
+    admin.select_option("#id_sort_1", "Agent")
+    admin.click("input[name=_save]")
+    # then the error stands by Sort 1 and the rest of the form is kept
+    admin.wait_for_selector(".field-sort_1 .errorlist")
+    assert "cannot be sorted by the agent column" in admin.inner_text(".field-sort_1 .errorlist")
+    assert admin.locator(".errorlist").count() == 1  # Sort 1's own, no other
+    assert "Please correct the error below." in admin.inner_text(".errornote")
+    assert admin.input_value("#id_name") == "Autumn calls"
+    assert admin.input_value("#id_queue") == str(queue.pk)
+    assert admin.input_value("#id_agent_column") == "Agent"
+    assert admin.input_value("#id_contact_list") == str(seed.contact_list_id)
+    screenshot(admin, "campaign-add-sort-error")
+    _narrow(admin)
+    screenshot(admin, "campaign-add-sort-error-390")
+    admin.set_viewport_size({"width": 1366, "height": 860})
+    # when they pick another column for Sort 1 and save again, then it is created
+    admin.select_option("#id_sort_1", "Balance")
+    admin.click("input[name=_save]")
+    admin.wait_for_selector(".messagelist")
+    assert "was added successfully" in admin.inner_text(".messagelist")
+    assert Campaign.objects.get(name="Autumn calls").sort == [["Balance", "asc"]]
+    assert violations == []
+
+
+def test_the_preview_page_confirms_a_disposition_and_the_dashboard_pauses_and_recycles(
+    new_page, company, supervisor, screenshot
+):
+    # given Ava's running campaign of three records
+    ava = online(AgentFactory(email="ava@acme.test", full_name="Ava Agent", companies=[company]))
+    queue = queue_with(company, ava)
+    Disposition.objects.create(center=queue, name="Not interested")
+    rows = [("ava@acme.test", str(i)) for i in range(3)]
+    campaign = make_campaign(company, queue, rows, name="Winter calls")
+    campaign_start(campaign=campaign)
+    agent = new_page()
+    violations = watch_csp(agent)
+    browser_login(agent, ava.email)
+    agent.goto(f"/campaigns/{campaign.pk}/work/")
+    agent.click("#next-record")
+    agent.click("#call")
+    agent.wait_for_selector("#disposition-form")
+    # no disposition is preselected
+    assert agent.input_value("#id_disposition") == ""
+    screenshot(agent, "campaign-preview-disposition")
+    _narrow(agent)
+    screenshot(agent, "campaign-preview-disposition-390")
+    assert _fits(agent)
+    agent.set_viewport_size({"width": 1366, "height": 860})
+    # when she saves one, the next record's page confirms it
+    agent.select_option("#id_disposition", label="Promise to pay")
+    agent.click("#save-disposition")
+    agent.wait_for_selector(".messages .success")
+    assert agent.inner_text(".messages .success") == (
+        "Saved: Promise to pay for Person 0. Next record: Person 1."
+    )
+    assert "1 of 3 done" in agent.inner_text("#agent-progress")
+    screenshot(agent, "campaign-preview-saved")
+
+    # the supervisor pauses, resumes and recycles from the dashboard
+    boss = new_page()
+    violations += watch_csp(boss)
+    browser_login(boss, supervisor.email)
+    boss.goto(f"/campaigns/{campaign.pk}/dashboard/")
+    boss.click("#pause")
+    boss.wait_for_selector(".messages .success")
+    assert "Paused" in boss.inner_text(".messages")
+    assert boss.inner_text("#campaign-status") == "Paused"
+    boss.click("#resume")
+    boss.wait_for_selector("#pause")
+    boss.check("#recycle-confirm")
+    boss.click("#recycle")
+    boss.wait_for_selector(".messages .success")
+    assert "Recycled" in boss.inner_text(".messages")
+    row = boss.locator("tr[data-agent='ava@acme.test']")
+    assert row.locator(".remaining").inner_text() == "3"
+    assert "1 handled before the recycle" in row.inner_text()
+    screenshot(boss, "campaign-dashboard-recycled")
+    _narrow(boss)
+    screenshot(boss, "campaign-dashboard-recycled-390")
     assert violations == []
