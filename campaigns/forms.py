@@ -5,7 +5,8 @@ from agents.centers.models import Disposition
 
 from .csv_reader import HEAD_BYTES, Refused, check_start
 from .models import MAX_SORT_COLUMNS, Campaign, ContactList
-from .services import campaign_clean, campaign_create_clean, contact_list_clean
+from .services import campaign_clean, campaign_create_clean
+from .contact_lists import contact_list_clean
 
 
 class DispositionForm(forms.Form):
@@ -37,7 +38,7 @@ class OwnerChangeForm(forms.Form):
 def _checked_file(form, upload):
     """The uploaded file, refused by the field when the upload was cut at the size limit
     (``upload_limit``) or when its start would be refused by the load (the same check as
-    ``services.list_import_start``'s)."""
+    ``contact_lists.list_import_start``'s)."""
     refused = getattr(form.request, "upload_refused", "") if form.request else ""
     if refused:
         raise forms.ValidationError(refused)
@@ -67,7 +68,7 @@ class UploadForm(forms.Form):
 
 
 class ContactListForm(forms.ModelForm):
-    """The admin's new list: a name (unique in the company: ``services.contact_list_clean``)
+    """The admin's new list: a name (unique in the company: ``contact_lists.contact_list_clean``)
     and its first file. ``request`` and ``company`` are set by the admin."""
 
     file = forms.FileField(

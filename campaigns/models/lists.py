@@ -191,7 +191,7 @@ class Record(models.Model):
     # instead (``ListImport.first_record_id``; ``Record.objects.of_list``,
     # ``records_of_list_sql``).
     # Only the import writes records, holding its list's lock, and a list is deleted under
-    # that lock with its records (``services.contact_list_delete``; on_delete is DO_NOTHING
+    # that lock with its records (``contact_lists.contact_list_delete``; on_delete is DO_NOTHING
     # so that Django's collector does not look for them without an index). The contact
     # with the record's phone is linked in a table of its own (``RecordContact``).
     contact_list = models.ForeignKey(

@@ -8,7 +8,7 @@ import pytest
 from django.db import connections, transaction
 
 from agents.centers.models import Disposition
-from campaigns import services as campaigns_services
+from campaigns import contact_lists as campaigns_lists
 from campaigns.models import Campaign
 from campaigns.services import campaign_start
 from campaigns.tasks import run_list_import
@@ -49,7 +49,7 @@ def test_upload_start_work_and_watch_the_dashboard(
 ):
     ava = online(AgentFactory(email="ava@acme.test", full_name="Ava Agent", companies=[company]))
     queue_with(company, ava)
-    monkeypatch.setattr(campaigns_services, "run_list_import", _Worker)
+    monkeypatch.setattr(campaigns_lists, "run_list_import", _Worker)
     rows = ["Name,Phone,Agent,Balance"] + [
         f"Person {i},{phone(1000 + i)},ava@acme.test,{i % 97}" for i in range(6000)
     ]

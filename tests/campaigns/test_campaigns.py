@@ -17,16 +17,8 @@ from campaigns.models import (
     Record,
     RecordContact,
 )
-from campaigns.services import (
-    campaign_create,
-    campaign_pause,
-    campaign_recycle,
-    campaign_resume,
-    campaign_start,
-    campaign_update,
-    contact_list_delete,
-    record_change_owner,
-)
+from campaigns.services import campaign_create, campaign_pause, campaign_recycle, campaign_resume, campaign_start, campaign_update, record_change_owner
+from campaigns.contact_lists import contact_list_delete
 from campaigns.work import entry_call, entry_disposition, entry_next, entry_skip
 from contacts.models import Contact, TimelineEntry
 from tests.campaigns.helpers import load_list, make_campaign, phone, queue_with

@@ -1,4 +1,4 @@
-"""``services.list_import_start``: the upload stored, its import created and queued; nothing
+"""``contact_lists.list_import_start``: the upload stored, its import created and queued; nothing
 left on disk when its transaction rolls back."""
 
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 
-from campaigns import services
+from campaigns import contact_lists as services
 from campaigns.csv_reader import Refused
 from campaigns.models import ContactList, ListImport
 from campaigns.uploads import upload_dir

@@ -20,7 +20,7 @@ from campaigns.csv_reader import Refused
 from campaigns.importing import list_import_run
 from campaigns.models import ContactList, ListImport
 from campaigns.recovery import list_import_discard
-from campaigns.services import contact_list_create, contact_list_delete, list_import_start
+from campaigns.contact_lists import contact_list_create, contact_list_delete, list_import_start
 from campaigns.uploads import remove_upload
 
 

@@ -1,7 +1,4 @@
-"""Contact lists (upload, progress, rejected rows, append) and campaigns in the admin.
-
-A campaign's dialing mode, queue, list and agent-owned column are read-only once it exists
-(the service refuses a change too); state changes are admin actions calling the services."""
+"""Contact lists in the admin: upload, progress, rejected rows, append, retry and discard."""
 
 import csv
 
@@ -10,30 +7,22 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from agents.centers.models import ContactCenter
-from agents.permissions import CompanyScopedAdmin, scope_to_company
+from agents.permissions import CompanyScopedAdmin
 
-from . import recovery, selectors, services
-from .csv_reader import Refused, csv_safe
-from .forms import CampaignForm, ContactListForm, UploadForm
-from .models import Campaign, ContactList, ListImport
-from .permissions import import_in_scope
-
-# The agent-owned icon, the same inline SVG as on the campaign pages' list (read once).
-AGENT_OWNED_ICON = mark_safe(  # noqa: S308 - our own template, no user input
-    render_to_string("campaigns/_agent_owned_icon.svg.html").strip()
-)
+from .. import contact_lists, recovery, selectors
+from ..csv_reader import Refused, csv_safe
+from ..forms import ContactListForm, UploadForm
+from ..models import ContactList, ListImport
+from ..permissions import import_in_scope
 
 
 def _start_import(request, contact_list: ContactList, upload, kind: str) -> ListImport:
-    return services.list_import_start(
+    return contact_lists.list_import_start(
         contact_list=contact_list,
         chunks=upload.chunks(),
         file_name=upload.name,
@@ -105,7 +94,7 @@ class ContactListAdmin(CompanyScopedAdmin):
             return
         # Through the service: the name is checked in the company (the form's own
         # uniqueness check never runs, the company being no field of it).
-        created = services.contact_list_create(
+        created = contact_lists.contact_list_create(
             company=obj.company if obj.company_id else request.company,
             name=obj.name,
             actor=request.user,
@@ -124,11 +113,11 @@ class ContactListAdmin(CompanyScopedAdmin):
         return HttpResponseRedirect(self._new_import.get_absolute_url())
 
     def delete_model(self, request, obj):
-        services.contact_list_delete(contact_list=obj)
+        contact_lists.contact_list_delete(contact_list=obj)
 
     def delete_queryset(self, request, queryset):
         for contact_list in queryset.order_by("pk"):
-            services.contact_list_delete(contact_list=contact_list)
+            contact_lists.contact_list_delete(contact_list=contact_list)
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -271,146 +260,4 @@ class ContactListAdmin(CompanyScopedAdmin):
                 "contact_list": contact_list,
                 "form": form,
             },
-        )
-
-
-@admin.action(description="Start the selected campaigns (build the agents' queues)")
-def start(modeladmin, request, queryset):
-    _each(modeladmin, request, queryset, services.campaign_start, "started")
-
-
-@admin.action(description="Pause the selected campaigns")
-def pause(modeladmin, request, queryset):
-    _each(modeladmin, request, queryset, services.campaign_pause, "paused")
-
-
-@admin.action(description="Resume the selected campaigns")
-def resume(modeladmin, request, queryset):
-    _each(modeladmin, request, queryset, services.campaign_resume, "resumed")
-
-
-@admin.action(description="Recycle the selected campaigns (unfinished lists start again)")
-def recycle(modeladmin, request, queryset):
-    _each(modeladmin, request, queryset, services.campaign_recycle, "recycled")
-
-
-@admin.action(description="Complete the selected campaigns")
-def complete(modeladmin, request, queryset):
-    _each(modeladmin, request, queryset, services.campaign_complete, "completed")
-
-
-def _each(modeladmin, request, queryset, service, done: str) -> None:
-    for campaign in queryset.order_by("pk"):
-        try:
-            service(campaign=campaign, actor=request.user)
-        except ValidationError as error:
-            modeladmin.message_user(
-                request, f"{campaign}: {' '.join(error.messages)}", messages.ERROR
-            )
-        else:
-            modeladmin.message_user(request, f"{campaign}: {done}.", messages.SUCCESS)
-
-
-@admin.register(Campaign)
-class CampaignAdmin(CompanyScopedAdmin):
-    form = CampaignForm
-    list_display = ["name", "agent_owned_icon", "status", "queue", "contact_list", "dashboard"]
-    list_select_related = ["queue", "contact_list"]
-    list_filter = ["status"]
-    actions = [start, pause, resume, recycle, complete]
-    readonly_fields = ["dialing_mode", "agent_owned", "status", "queue", "contact_list",
-                       "agent_column", "recycle_count"]  # fmt: skip
-
-    def get_readonly_fields(self, request, obj=None):
-        if obj is None:
-            return ["dialing_mode", "agent_owned"]
-        return [*self.readonly_fields, *super().get_readonly_fields(request, obj)]
-
-    def get_fields(self, request, obj=None):
-        sort = [f"{p}_{i}" for i in range(1, 5) for p in ("sort", "direction")]
-        if obj is None:
-            return ["name", "dialing_mode", "agent_owned", "queue", "contact_list",
-                    "agent_column", *sort]  # fmt: skip
-        editable_sort = sort if obj.status == Campaign.Status.DRAFT else []
-        return ["name", "status", "dialing_mode", "agent_owned", "queue", "contact_list",
-                "agent_column", *editable_sort, "recycle_count"]  # fmt: skip
-
-    def get_form(self, request, obj=None, **kwargs):
-        kwargs["fields"] = [
-            f
-            for f in self.get_fields(request, obj)
-            if f not in self.get_readonly_fields(request, obj)
-        ]
-        base = super().get_form(request, obj, **{**kwargs, "fields": [
-            f for f in kwargs["fields"] if f in ("name", "queue", "contact_list", "agent_column")
-        ]})  # fmt: skip
-        lists = list(
-            scope_to_company(ContactList.objects.exclude(columns=[]), request)
-            if obj is None
-            else [obj.contact_list]
-        )
-
-        company = obj.company if obj is not None else getattr(request, "company", None)
-
-        class Form(base):
-            def __init__(self, *args, **kw):
-                kw.setdefault("lists", lists)
-                super().__init__(*args, **kw)
-                self.company = company
-                if "queue" in self.fields:
-                    self.fields["queue"].queryset = scope_to_company(
-                        ContactCenter.objects.all(), request
-                    )
-                if "contact_list" in self.fields:
-                    self.fields["contact_list"].queryset = scope_to_company(
-                        ContactList.objects.exclude(columns=[]), request
-                    )
-
-        return Form
-
-    def get_changeform_initial_data(self, request):
-        initial = super().get_changeform_initial_data(request)
-        if "contact_list" in initial:
-            initial["contact_list"] = (
-                ContactList.objects.filter(pk=initial["contact_list"]).first()
-                if str(initial["contact_list"]).isdigit()
-                else None
-            )  # noqa: E501
-        return initial
-
-    def save_model(self, request, obj, form, change):
-        sort = form.sort_value() if "sort_1" in form.fields else obj.sort
-        if change:
-            services.campaign_update(campaign=obj, actor=request.user, name=obj.name, sort=sort)
-            return
-        company = obj.company if request.user.is_superuser else request.company
-        created = services.campaign_create(
-            company=company,
-            name=obj.name,
-            queue=obj.queue,
-            contact_list=obj.contact_list,
-            agent_column=obj.agent_column,
-            sort=sort,
-            actor=request.user,
-        )
-        obj.pk = created.pk
-        obj.company = created.company
-
-    @admin.display(description="Agent-owned")
-    def agent_owned_icon(self, obj):
-        if not obj.agent_owned:
-            return ""
-        # An inline SVG, not an emoji (an emoji without a font for it is an empty box).
-        return format_html(
-            '<a class="agent-owned-icon" href="{}" title="Agent-owned records: errors" '
-            'aria-label="Errors of {}">{} errors</a>',
-            reverse("campaigns:errors", args=[obj.pk]),
-            obj.name,
-            AGENT_OWNED_ICON,
-        )
-
-    @admin.display(description="Dashboard")
-    def dashboard(self, obj):
-        return format_html(
-            '<a href="{}">Dashboard</a>', reverse("campaigns:dashboard", args=[obj.pk])
         )
