@@ -3,10 +3,10 @@ from django.core.exceptions import ValidationError
 
 from agents.centers.models import Disposition
 
+from .contact_lists import contact_list_clean
 from .csv_reader import HEAD_BYTES, Refused, check_start
 from .models import MAX_SORT_COLUMNS, Campaign, ContactList
 from .services import campaign_clean, campaign_create_clean
-from .contact_lists import contact_list_clean
 
 
 class DispositionForm(forms.Form):

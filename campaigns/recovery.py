@@ -33,10 +33,10 @@ from django.utils import timezone
 
 from agents.models import Agent
 
+from .contact_lists import contact_list_delete
 from .locks import lock_contact_list, lock_contact_list_unless_loading
 from .models import ContactList, ListImport
 from .progress import progress_dir, progress_file
-from .contact_lists import contact_list_delete
 from .tasks import run_list_import
 from .uploads import remove_stored, upload_dir
 

@@ -2,7 +2,6 @@
 recycle, complete; owner changes stored while it runs and honoured at the next recycle.
 Contact lists (uploads, names, deletion): ``contact_lists.py``."""
 
-
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone

@@ -4,10 +4,10 @@ error, so the preview page, the dashboard and the error page all show something.
 
 from agents.centers.models import ContactCenter
 from agents.models import Agent, Company
+from campaigns.contact_lists import list_import_start
 from campaigns.importing import list_import_run
 from campaigns.models import Campaign, ContactList, ListImport
 from campaigns.services import campaign_create, campaign_start
-from campaigns.contact_lists import list_import_start
 from campaigns.uploads import remove_upload
 
 LIST_NAME = "Spring valuations"

@@ -8,6 +8,7 @@ from django.utils import timezone
 from agents.centers.models import Disposition
 from agents.centers.services import center_add_members, center_remove_member
 from campaigns import selectors
+from campaigns.contact_lists import contact_list_delete
 from campaigns.models import (
     AgentKey,
     Campaign,
@@ -17,8 +18,15 @@ from campaigns.models import (
     Record,
     RecordContact,
 )
-from campaigns.services import campaign_create, campaign_pause, campaign_recycle, campaign_resume, campaign_start, campaign_update, record_change_owner
-from campaigns.contact_lists import contact_list_delete
+from campaigns.services import (
+    campaign_create,
+    campaign_pause,
+    campaign_recycle,
+    campaign_resume,
+    campaign_start,
+    campaign_update,
+    record_change_owner,
+)
 from campaigns.work import entry_call, entry_disposition, entry_next, entry_skip
 from contacts.models import Contact, TimelineEntry
 from tests.campaigns.helpers import load_list, make_campaign, phone, queue_with

@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from campaigns import copy_text, csv_reader, importing
+from campaigns.contact_lists import contact_list_delete
 from campaigns.importing import list_import_create, list_import_run
 from campaigns.models import ContactList, ListImport, Record, RecordContact, RejectedRow
-from campaigns.contact_lists import contact_list_delete
 from campaigns.uploads import store_upload
 from tests.campaigns.helpers import at_once, cells, load_list, phone
 from tests.factories import ContactFactory

@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns import csv_reader
+from campaigns.contact_lists import contact_list_create, list_import_start
 from campaigns.models import ContactList, Entry, ListImport, Record
 from campaigns.services import campaign_start
-from campaigns.contact_lists import contact_list_create, list_import_start
 from campaigns.upload_limit import UploadLimitMiddleware
 from campaigns.uploads import upload_dir
 from campaigns.work import entry_call, entry_next

@@ -16,11 +16,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from agents.models import Company
+from campaigns.contact_lists import contact_list_create, contact_list_delete, list_import_start
 from campaigns.csv_reader import Refused
 from campaigns.importing import list_import_run
 from campaigns.models import ContactList, ListImport
 from campaigns.recovery import list_import_discard
-from campaigns.contact_lists import contact_list_create, contact_list_delete, list_import_start
 from campaigns.uploads import remove_upload
 
 
