@@ -257,7 +257,16 @@ def entry_for_agent(*, campaign: Campaign, agent: Agent, pk: int) -> Entry | Non
 
 
 def record_cells(entry: Entry) -> list[tuple[str, str]]:
-    return list(zip(entry.record.contact_list.columns, entry.record.cells, strict=False))
+    """The record's cells under their column names; phone columns (stored in E.164) read
+    as people write them."""
+    contact_list = entry.record.contact_list
+    phones = set(contact_list.phone_columns)
+    return [
+        (name, format_phone(value) if n in phones and value else value)
+        for n, (name, value) in enumerate(
+            zip(contact_list.columns, entry.record.cells, strict=False)
+        )
+    ]
 
 
 def record_title(record) -> str:

@@ -304,3 +304,18 @@ def test_saving_a_disposition_confirms_it_and_names_the_next_record(login, compa
     assert "Saved: Promise to pay for Person 1. Nothing more in your queue for now." in (
         last.content.decode()
     )
+
+
+def test_the_preview_page_shows_the_records_phones_as_people_write_them(login, company, ava):
+    # given a record of Ava's whose phone column is stored as E.164
+    queue = queue_with(company, ava)
+    campaign = make_campaign(company, queue, [("ava@acme.test", "1")])
+    campaign_start(campaign=campaign)
+    client = login(ava)
+    # when she opens her next record
+    response = client.post(reverse("campaigns:work", args=[campaign.pk]))
+    page = client.get(response.url).content.decode()
+    cells = page[page.index('id="record-cells"') : page.index("</dl>")]
+    # then the phone cell reads as people write it, the other cells as they are
+    assert "+1 212-555-0100" in cells and "+12125550100" not in cells
+    assert "Person 0" in cells and "ava@acme.test" in cells

@@ -323,3 +323,17 @@ def test_the_workload_page_shows_each_leads_agents_open_leads(
     assert 'id="leads-workload"' in body
     load = dict(login(supervisor).get("/workload/").context["leads_load"])
     assert load == {leads_agent: 3, leads_agent_2: 0}
+
+
+def test_totals_read_with_thousands_separators_as_in_the_timeline(
+    login, company, leads_agent, make_customer, make_order
+):
+    # given a lead whose latest order totals 1,200.00 (twelve at 100.00)
+    lead = _lead(company, leads_agent, make_customer, make_order, "Olivia Big")
+    make_order(lead.contact, quantity=12)
+    # when the agent opens the report and the customer's page
+    report = login(leads_agent).get(REPORT).content.decode()
+    customer = login(leads_agent).get(reverse("leads:customer", args=[lead.contact.pk]))
+    # then the total reads "1,200.00 USD" on both, as the timeline writes it
+    assert "1,200.00 USD" in report and "1200.00 USD" not in report
+    assert "1,200.00 USD" in customer.content.decode()
