@@ -58,6 +58,14 @@ class Outcome:
     def counts(self) -> dict[Skip, int]:
         return dict(Counter(self.skipped.values()))
 
+    def skipped_by_reason(self) -> list[tuple[Skip, list[int]]]:
+        """The customers left alone, grouped by reason, in ``Skip``'s order (how every
+        page that reports a batch lists them)."""
+        by_reason: dict[Skip, list[int]] = {}
+        for pk, why in self.skipped.items():
+            by_reason.setdefault(why, []).append(pk)
+        return [(why, by_reason[why]) for why in Skip if why in by_reason]
+
 
 def leads_agent_check(*, company: Company, agent: Agent | None) -> Agent:
     """Refuse anyone but an active Leads Agent of the company (a ValidationError on

@@ -33,7 +33,7 @@ from .permissions import (
     orders_in_scope,
     restricted_ids,
 )
-from .services import Outcome, Skip, lead_resolve, leads_assign_bulk
+from .services import Outcome, lead_resolve, leads_assign_bulk
 
 leads_required = access_level_required(*LEADS_PAGE_LEVELS)
 REPORT_PAGE_SIZE = 25
@@ -284,27 +284,15 @@ def orders(request: HttpRequest) -> HttpResponse:
 
 # Order Details' batch update posts at most a page's worth of orders (a page has 50).
 ASSIGN_MAX_ORDERS = 500
-REFUSAL_ORDER = [
-    Skip.NOT_PARTIAL,
-    Skip.ALREADY_ASSIGNED,
-    Skip.UNCHANGED,
-    Skip.RESOLVED,
-    Skip.MISSING,
-]
 NAMES_SHOWN = 10
 
 
 def _refusals(outcome: Outcome) -> list[str]:
     """One line per reason: the customers left unassigned and why (the first 10 named)."""
-    by_reason: dict[Skip, list[int]] = {}
-    for pk, why in outcome.skipped.items():
-        by_reason.setdefault(why, []).append(pk)
     names = dict(Contact.objects.filter(pk__in=list(outcome.skipped)).values_list("pk", "name"))
     lines = []
-    for why in REFUSAL_ORDER:
-        ids = sorted(by_reason.get(why, []), key=lambda pk: (names.get(pk) or "", pk))
-        if not ids:
-            continue
+    for why, ids in outcome.skipped_by_reason():
+        ids = sorted(ids, key=lambda pk: (names.get(pk) or "", pk))
         shown = ", ".join(names.get(pk) or f"customer #{pk}" for pk in ids[:NAMES_SHOWN])
         more = f" and {len(ids) - NAMES_SHOWN} more" if len(ids) > NAMES_SHOWN else ""
         n = len(ids)

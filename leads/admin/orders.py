@@ -15,7 +15,7 @@ from agents.permissions import ReadOnlyCompanyScopedAdmin, agents_in_scope, pars
 from leads import selectors
 from leads.exports import orders_csv_response
 from leads.models import Order, OrderItem
-from leads.services import Skip, leads_assign_bulk
+from leads.services import leads_assign_bulk
 
 
 class OrderItemInline(admin.TabularInline):
@@ -35,9 +35,10 @@ class _PickedFilter(admin.SimpleListFilter):
 
     filter_field = ""  # the OrderFilters field the picked row goes in
     most: int | None = None  # how many options the sidebar lists
+    pickable = staticmethod(selectors.company_products)  # (company=) -> the options
 
     def options(self, request) -> QuerySet:
-        raise NotImplementedError
+        return self.pickable(company=request.company)
 
     def lookups(self, request, model_admin):
         return [(str(row.pk), str(row)) for row in self.options(request)[: self.most]]
@@ -61,17 +62,12 @@ class ProductFilter(_PickedFilter):
     filter_field = "product"
     most = 200
 
-    def options(self, request):
-        return selectors.company_products(company=request.company)
-
 
 class LeadsAgentFilter(_PickedFilter):
     title = "leads agent"
     parameter_name = "leads_agent"
     filter_field = "agent"
-
-    def options(self, request):
-        return selectors.leads_agents(company=request.company)
+    pickable = staticmethod(selectors.leads_agents)
 
 
 class ShowLeadsAgentColumn(admin.SimpleListFilter):
@@ -218,16 +214,7 @@ def assign_result_message(outcome, agent: Agent) -> str:
 
 def assign_refusals(outcome) -> list[str]:
     """One line per reason: how many customers were not assigned, and why."""
-    counts = outcome.counts()
-    order = [
-        Skip.NOT_PARTIAL,
-        Skip.ALREADY_ASSIGNED,
-        Skip.UNCHANGED,
-        Skip.RESOLVED,
-        Skip.MISSING,
-    ]
     return [
-        f"Not assigned: {counts[why]} customer{'' if counts[why] == 1 else 's'} — {why}."
-        for why in order
-        if counts.get(why)
+        f"Not assigned: {len(ids)} customer{'' if len(ids) == 1 else 's'} — {why}."
+        for why, ids in outcome.skipped_by_reason()
     ]
