@@ -5,9 +5,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 
 from agents.models import Agent, Company
+from agents.unique import refuse_taken, taken_as
 
 from .csv_reader import HEAD_BYTES, check_start
 from .importing import list_import_create
@@ -21,6 +22,8 @@ from .models import (
 )
 from .tasks import run_list_import
 from .uploads import remove_stored, store_upload
+
+NAME_TAKEN = "Another contact list already has this name."
 
 
 def list_import_start(
@@ -74,19 +77,17 @@ def contact_list_clean(*, company: Company, name: str) -> str:
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": ["Give the list a name."]})
-    if ContactList.objects.filter(company=company, name=name).exists():
-        raise ValidationError({"name": ["Another contact list already has this name."]})
+    refuse_taken(
+        ContactList.objects.filter(company=company), field="name", value=name, message=NAME_TAKEN
+    )
     return name
 
 
 def contact_list_create(*, company: Company, name: str, actor: Agent | None = None) -> ContactList:
     """A new, empty list (its rows come with its first import)."""
     name = contact_list_clean(company=company, name=name)
-    try:
-        with transaction.atomic():
-            return ContactList.objects.create(company=company, name=name, created_by=actor)
-    except IntegrityError:  # the same name, created a moment ago by someone else
-        raise ValidationError({"name": ["Another contact list already has this name."]}) from None
+    with taken_as(field="name", message=NAME_TAKEN):
+        return ContactList.objects.create(company=company, name=name, created_by=actor)
 
 
 @transaction.atomic

@@ -3,11 +3,12 @@ recycle, complete; owner changes stored while it runs and honoured at the next r
 Contact lists (uploads, names, deletion): ``contact_lists.py``."""
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from agents.centers.models import ContactCenter
 from agents.models import Agent, Company
+from agents.unique import refuse_taken, taken_as
 
 from .distribution import (
     agents_named,
@@ -31,6 +32,7 @@ from .models import (
 IMMUTABLE = ("dialing_mode", "agent_owned", "queue", "contact_list", "agent_column")
 EDITABLE = ("name", "sort")
 S = Campaign.Status
+NAME_TAKEN = "Another campaign already has this name."
 
 
 def campaign_clean(
@@ -103,7 +105,7 @@ def campaign_create_clean(
     if not name:
         errors["name"] = ["Give the campaign a name."]
     elif Campaign.objects.filter(company=company, name=name).exists():
-        errors["name"] = ["Another campaign already has this name."]
+        errors["name"] = [NAME_TAKEN]
     cleaned: list[list[str]] = []
     try:
         cleaned = campaign_clean(
@@ -156,11 +158,8 @@ def campaign_create(
         sort=cleaned,
         created_by=actor,
     )
-    try:
-        with transaction.atomic():
-            campaign.save()
-    except IntegrityError:  # the same name, created a moment ago by someone else
-        raise ValidationError({"name": ["Another campaign already has this name."]}) from None
+    with taken_as(field="name", message=NAME_TAKEN):
+        campaign.save()
     return campaign
 
 
@@ -196,8 +195,13 @@ def campaign_update(*, campaign: Campaign, actor: Agent | None = None, **fields)
         )
     if "name" in fields:
         name = fields["name"].strip()
-        if Campaign.objects.filter(company=locked.company, name=name).exclude(pk=locked.pk):
-            raise ValidationError({"name": ["Another campaign already has this name."]})
+        refuse_taken(
+            Campaign.objects.filter(company=locked.company),
+            field="name",
+            value=name,
+            instance=locked,
+            message=NAME_TAKEN,
+        )
         locked.name = name
     locked.save(update_fields=["name", "sort"])
     return locked

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from agents.models import Agent, Company
+from agents.unique import refuse_taken, taken_as
 from contacts import timeline
 from contacts.models import Contact
 from contacts.timeline import timeline_write
@@ -131,20 +132,19 @@ def order_create(
 # --- Products ---------------------------------------------------------------------------------
 def product_clean(*, company: Company, name: str, product: Product | None = None) -> None:
     """Refuse (by the name field) a product name the company's catalogue already has."""
-    others = Product.objects.filter(company=company, name=name)
-    if product is not None and product.pk is not None:
-        others = others.exclude(pk=product.pk)
-    if others.exists():
-        raise ValidationError({"name": f"A product named {name} already exists."})
+    refuse_taken(
+        Product.objects.filter(company=company),
+        field="name",
+        value=name,
+        instance=product,
+        message=f"A product named {name} already exists.",
+    )
 
 
 def product_save(*, product: Product) -> Product:
     """Store a product of its company's catalogue, refusing a name it has already (also one
     another admin saved a moment ago: the database's constraint, said the same way)."""
     product_clean(company=product.company, name=product.name, product=product)
-    try:
-        with transaction.atomic():
-            product.save()
-    except IntegrityError:
-        raise ValidationError({"name": f"A product named {product.name} already exists."}) from None
+    with taken_as(field="name", message=f"A product named {product.name} already exists."):
+        product.save()
     return product

@@ -10,12 +10,13 @@ same agent to two centers at once are serialised and the second sees the first's
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from ..locks import lock_agents, lock_center
 from ..models import Agent
+from ..unique import refuse_taken, taken_as
 from .facts import round_robin_after
 from .licenses import agent_license, agent_upgrade_license
 from .models import (
@@ -47,30 +48,27 @@ ALL_CENTER_PERMS = ROLE_PERMS[Role.ADMIN]
 
 
 # --- Centers ---------------------------------------------------------------------------------
-def _name_taken(name: str) -> ValidationError:
-    return ValidationError(
-        {"name": f"Your company already has a contact center named “{name}”: choose another name."},
-        code="name_taken",
-    )
+def _name_taken(name: str) -> str:
+    return f"Your company already has a contact center named “{name}”: choose another name."
 
 
 def center_name_check(*, company, name: str, center: ContactCenter | None = None) -> None:
     """Refuse a name another center of ``company`` has (a ``ValidationError`` keyed by
     ``name``). The forms don't check it: the company is not one of their fields."""
-    taken = ContactCenter.objects.filter(company=company, name=name)
-    if center is not None and center.pk is not None:
-        taken = taken.exclude(pk=center.pk)
-    if taken.exists():
-        raise _name_taken(name)
+    refuse_taken(
+        ContactCenter.objects.filter(company=company),
+        field="name",
+        value=name,
+        instance=center,
+        message=_name_taken(name),
+        code="name_taken",
+    )
 
 
 def _center_save(center: ContactCenter, **save_kwargs) -> None:
     center_name_check(company=center.company, name=center.name, center=center)
-    try:
-        with transaction.atomic():  # a savepoint: the caller's transaction goes on
-            center.save(**save_kwargs)
-    except IntegrityError:  # the name was taken a moment ago, by someone else
-        raise _name_taken(center.name) from None
+    with taken_as(field="name", message=_name_taken(center.name), code="name_taken"):
+        center.save(**save_kwargs)
 
 
 def center_create(*, center: ContactCenter) -> ContactCenter:
