@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean schema
 
 $(VENV)/.installed: requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Switchboard needs Python 3.11; set PYTHON=/path/to/python3.11")'
@@ -26,6 +26,11 @@ run: install
 # Redis and worker tests; without them those skip, saying why.
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The public API's OpenAPI schema, generated from the code and committed (tests/api/test_schema.py
+# fails when they differ).
+schema: install
+	DJANGO_SETTINGS_MODULE=config.settings_test $(BIN)/python manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
 
 lint: install
 	$(BIN)/ruff check .

@@ -88,6 +88,9 @@ class ApiFastPathMiddleware:
         timezone.deactivate()
         try:
             response = match.func(request, *match.args, **match.kwargs)
+            # The API's (DRF) answers render late, as Django's handler would render them.
+            if hasattr(response, "render") and callable(response.render):
+                response = response.render()
         except DATABASE_DOWN as error:
             if not database_unreachable(error):
                 raise  # a deadlock, a timeout, a bug: Django's 500, logged with its traceback

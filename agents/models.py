@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Value
 from django.utils import timezone
 
 from .access import is_company_admin, sync_agent_groups, sync_routing_permission
@@ -41,6 +42,15 @@ class Company(models.Model):
     webhook_token_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     webhook_token_hint = models.CharField(max_length=8, blank=True, editable=False)
     webhook_token_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The event types some enabled outbound endpoint of the company hears (kept by the events
+    # app when endpoints change): a change whose type nobody hears writes no event, and the
+    # webhook's hot path learns it from the company row it reads anyway.
+    outbound_event_types = models.JSONField(
+        default=list,
+        db_default=Value([], output_field=models.JSONField()),
+        blank=True,
+        editable=False,
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

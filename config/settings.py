@@ -55,13 +55,21 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "guardian",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "agents",
+    # Outbound webhooks: the event outbox, endpoints and deliveries (below contacts, which
+    # writes events in the transaction of each change).
+    "events",
     "contacts",
     "routing",
     "campaigns",
     "leads",
     # Pages and admin screens that compose several apps; above them all (docs/architecture.md).
     "desk",
+    # The public REST API (/api/v1/): keys, idempotency, the resources; above every app.
+    "api",
     "demo",
 ]
 
@@ -227,6 +235,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     # List imports whose worker (or command) stopped: queued again or failed with a reason;
     # orphan upload files removed (campaigns/recovery.py).
     "sweep-list-imports": {"task": "campaigns.sweep_list_imports", "schedule": 60.0},
+    # The API's Idempotency-Key answers past API_IDEMPOTENCY_HOURS.
+    "sweep-idempotency-keys": {"task": "api.sweep_idempotency_keys", "schedule": 3600.0},
+    # --- Outbound webhooks (events/): entries below are the events app's ---
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -386,3 +397,47 @@ LOGGING = {
 # What the worker's code prints (the console email backend writes each email to stdout)
 # goes to its log as INFO, not as Celery's default WARNING.
 CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
+
+# --- The public API (/api/v1/, docs/api.md) ---------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerKeyThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.IdCursorPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+    "PAGE_SIZE": 50,
+}
+# Requests per minute for one API key (429 with Retry-After above it).
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=1200)
+# An Idempotency-Key's answer is replayed for this long.
+API_IDEMPOTENCY_HOURS = env.int("API_IDEMPOTENCY_HOURS", default=24)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Switchboard API",
+    "DESCRIPTION": (
+        "Contacts and their primary agent, timelines, interactions, agents and presence, "
+        "reassignment and routing dry runs, contact centers, campaigns and leads. "
+        "Authenticate with `Authorization: Bearer <API key>`; see docs/api.md."
+    ),
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_problems",
+    ],
+}
+
+# --- Outbound webhooks (events/, docs/api.md "Events") ----------------------------------
+# Endpoints on private, loopback or link-local addresses are refused unless allowed here
+# (tests and local development allow loopback: WEBHOOK_ALLOW_LOOPBACK=1).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=DEBUG)

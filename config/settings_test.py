@@ -26,3 +26,5 @@ SECURE_SSL_REDIRECT = False
 # Every test checks the one lock order (agents/lockorder.py): a transaction that goes back
 # down the order raises.
 LOCK_ORDER_CHECK = True
+# The tests' receivers listen on 127.0.0.1.
+WEBHOOK_ALLOW_LOOPBACK = True

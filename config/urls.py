@@ -32,6 +32,7 @@ urlpatterns = [
     path("company/", agent_views.switch_company, name="switch_company"),
     path("workload/", workload.workload, name="workload"),
     path("api/inbound/", webhook.inbound, name="inbound"),
+    path("api/v1/", include("api.urls")),
     path("lead-center/", include(desk_urls.lead_center_urls)),
     path("leads/", include("leads.urls")),
     path("campaigns/", include("campaigns.urls")),

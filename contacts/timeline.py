@@ -17,6 +17,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from agents.actors import current_key
 from agents.bulk import copy_insert
 from agents.models import Agent
 from agents.rawsql import insert_one
@@ -27,11 +28,13 @@ Kind = TimelineEntry.Kind
 
 
 def _who(actor: Agent | None) -> str:
-    return str(actor) if actor else "Switchboard"
+    # No person: the API key of the request (agents.actors), else Switchboard itself.
+    return str(actor or current_key() or "Switchboard")
 
 
 def _by(actor: Agent | None) -> str:
-    return f" by {actor}" if actor else ""
+    who = actor or current_key()
+    return f" by {who}" if who else ""
 
 
 def _with_reason(text: str, reason: str) -> str:
