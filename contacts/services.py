@@ -26,6 +26,9 @@ from .ownership import contact_assign_primary_agent, primary_load_apply
 from .timeline import timeline_write
 
 CONTACT_FIELDS = ("name", "phone", "email", "source")
+TAGS_MAX = Contact._meta.get_field("tags").max_length
+# Changed only when given (the forms have no tags field; the API sets them).
+OPTIONAL_FIELDS = ("tags",)
 
 
 class DuplicatePhone(ValidationError):
@@ -42,10 +45,12 @@ def contact_clean(
     source: str = "",
     exclude_pk: int | None = None,
     check_duplicate: bool = True,
+    tags: str | None = None,
 ) -> dict[str, str]:
     """Normalise and check a contact's fields; raise ``ValidationError`` keyed by field
     (``DuplicatePhone`` when the number is another contact's, unless ``check_duplicate`` is
-    off: then the unique constraint is the check)."""
+    off: then the unique constraint is the check). ``tags`` (comma-separated) is cleaned and
+    returned only when given."""
     errors: dict[str, list[str]] = {}
     cleaned = {
         # One line each: names go into email subjects and list rows.
@@ -54,7 +59,16 @@ def contact_clean(
         "source": " ".join((source or "").split()),
         "phone": "",
     }
-    for field, limit in (("name", NAME_MAX), ("email", EMAIL_MAX), ("source", SOURCE_MAX)):
+    if tags is not None:
+        cleaned["tags"] = tags_clean(tags)
+    for field, limit in (
+        ("name", NAME_MAX),
+        ("email", EMAIL_MAX),
+        ("source", SOURCE_MAX),
+        ("tags", TAGS_MAX),
+    ):
+        if field not in cleaned:
+            continue
         if len(cleaned[field]) > limit:
             errors[field] = [f"At most {limit} characters (this has {len(cleaned[field])})."]
     raw_phone = (phone or "").strip()
@@ -92,6 +106,17 @@ def contact_clean(
     return cleaned
 
 
+def tags_clean(tags: str) -> str:
+    """Tags as stored: each one trimmed and on one line, empty ones and repeats (in any case)
+    dropped, joined by ", "."""
+    kept: dict[str, str] = {}
+    for tag in tags.split(","):
+        tag = " ".join(tag.split())
+        if tag and tag.lower() not in kept:
+            kept[tag.lower()] = tag
+    return ", ".join(kept.values())
+
+
 def _duplicate_phone_error() -> ValidationError:
     return DuplicatePhone({"phone": ["Another contact of this company already has this number."]})
 
@@ -105,8 +130,11 @@ def contact_create(
     phone: str = "",
     email: str = "",
     source: str = "",
+    tags: str = "",
 ) -> Contact:
-    cleaned = contact_clean(company=company, name=name, phone=phone, email=email, source=source)
+    cleaned = contact_clean(
+        company=company, name=name, phone=phone, email=email, source=source, tags=tags
+    )
     try:
         # A savepoint, so a lost race on the phone number leaves the caller's
         # transaction usable and turns into a message, not a 500.
@@ -147,8 +175,9 @@ def _record_created(*, contact: Contact, actor: Agent | None) -> None:
 
 @transaction.atomic
 def contact_update(*, contact: Contact, actor: Agent | None, **fields: str) -> Contact:
-    """Change a contact's details; one timeline row lists what changed."""
-    unknown = set(fields) - set(CONTACT_FIELDS)
+    """Change a contact's details (and its tags, when given); one timeline row lists what
+    changed."""
+    unknown = set(fields) - set(CONTACT_FIELDS) - set(OPTIONAL_FIELDS)
     if unknown:
         raise TypeError(f"contact_update() got unexpected fields {sorted(unknown)}")
     contact = lock_contact(contact.pk)
