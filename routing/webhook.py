@@ -154,7 +154,8 @@ def token_failures_clear(address: str) -> None:
     cache.delete(_failure_key(address, time.time()))
 
 
-def _answer(interaction: Interaction) -> dict:
+def inbound_answer(interaction: Interaction) -> dict:
+    """The answer's body (201, or 200 for a replay); the API's inbound endpoint sends it too."""
     answer = {
         "interaction": interaction.pk,
         "contact": interaction.contact_id,
@@ -204,6 +205,28 @@ def inbound(request: HttpRequest) -> JsonResponse:
         return _error(400, "The body is not valid JSON.")
     if not isinstance(data, dict):
         return _error(400, "The body must be a JSON object.")
+    key = request.headers.get("Idempotency-Key", "").strip()
+    form, errors = inbound_check(data, idempotency_key=key)
+    if errors:
+        return _error(400, "Some fields are not right.", errors)
+    try:
+        interaction, replayed = inbound_receive(
+            company=company, idempotency_key=key, **form.cleaned_data
+        )
+    except IdempotencyKeyReused as error:
+        return _error(422, error.messages[0])
+    except ValidationError as error:
+        return _error(400, "Some fields are not right.", error.message_dict)
+    response = JsonResponse(inbound_answer(interaction), status=200 if replayed else 201)
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def inbound_check(data: dict, *, idempotency_key: str) -> tuple[InboundForm, dict]:
+    """The body's fields and the Idempotency-Key checked: the form and the errors by field
+    (none: ``form.cleaned_data`` is what ``inbound_receive`` takes). The API's inbound
+    endpoint checks with it too."""
     unknown = sorted(set(data) - set(InboundForm.base_fields))
     # JSON may spell a lone surrogate ("\ud800"): Python keeps it, no database can store it.
     unstorable = {
@@ -224,23 +247,9 @@ def inbound(request: HttpRequest) -> JsonResponse:
         errors[key] = [UNSTORABLE_TEXT]
     if unknown:
         errors["__all__"] = [f"Unknown fields: {', '.join(unknown)}."]
-    key = request.headers.get("Idempotency-Key", "").strip()
-    if len(key) > 255:
+    if len(idempotency_key) > 255:
         errors["Idempotency-Key"] = ["At most 255 characters."]
-    elif not key.isprintable():
+    elif not idempotency_key.isprintable():
         # A NUL byte would reach the database (PostgreSQL refuses it in text).
         errors["Idempotency-Key"] = ["Only printable characters (no NUL or control characters)."]
-    if errors:
-        return _error(400, "Some fields are not right.", errors)
-    try:
-        interaction, replayed = inbound_receive(
-            company=company, idempotency_key=key, **form.cleaned_data
-        )
-    except IdempotencyKeyReused as error:
-        return _error(422, error.messages[0])
-    except ValidationError as error:
-        return _error(400, "Some fields are not right.", error.message_dict)
-    response = JsonResponse(_answer(interaction), status=200 if replayed else 201)
-    if replayed:
-        response["Idempotent-Replayed"] = "true"
-    return response
+    return form, errors
