@@ -20,6 +20,10 @@ from django.utils import timezone
 
 from agents.models import Agent, Company
 from agents.selectors import eligible_primary_agents
+from events import payloads
+from events.emit import event_emit, event_emit_many, heard
+from events.models import EventType
+from events.payloads import Mass, OwnerMethod, owner_method
 
 from . import timeline
 from .locks import lock_contacts, lock_primary_load, lock_primary_load_table
@@ -144,6 +148,8 @@ def contacts_set_primary_agent(
     reason: str | Mapping[int, str] = "",
     expected_owner: Agent | None | _Anyone = ANYONE,
     hold: int | None = None,
+    method: OwnerMethod | str | None = None,
+    mass: Mass | str = "",
 ) -> Outcome:
     """Give each contact of ``targets`` (contact id -> new primary agent, or None to clear)
     its new primary agent.
@@ -155,11 +161,20 @@ def contacts_set_primary_agent(
     - ``hold``: the id of the distribution holding the contacts (*Re-Assign in progress*):
       only it may change them, and it releases its hold here. Contacts held by another are
       skipped as ``HELD``.
+    - ``method``: how the change is made, said by its ``contact.owner_changed`` events
+      (``events.payloads.OwnerMethod``): "rule", "group", "handover" from routing; none
+      given, "api" when an API key makes it, else "manual".
+    - ``mass``: the mass change this is ("handover"); a change of more than one contact is
+      a "bulk_assign" otherwise. Its events are written in one ``COPY`` and sent in batches.
+
+    Writes one ``contact.owner_changed`` event per changed contact (none for a skipped one)
+    when some endpoint of the company hears it, in this transaction.
 
     Raises ``ValidationError`` when a target agent cannot own the company's contacts.
     """
     primary_agents_check(company=company, agents=targets.values())
     expected = expected_owner.pk if isinstance(expected_owner, Agent) else expected_owner
+    method = owner_method(method)
     outcome = Outcome()
     names: dict[int, Agent] = {a.pk: a for a in targets.values() if a is not None}
     deltas: dict[int, int] = {}
@@ -227,7 +242,64 @@ def contacts_set_primary_agent(
         _schedule_assignment_email(
             company_id=company.pk, agent=names[agent_id], actor=actor, contacts=contacts
         )
+    _emit_owner_changed(
+        company=company, outcome=outcome, names=names, actor=actor, method=method, mass=mass
+    )
     return outcome
+
+
+def _emit_owner_changed(
+    *,
+    company: Company,
+    outcome: Outcome,
+    names: Mapping[int, Agent],
+    actor: Agent | None,
+    method: OwnerMethod,
+    mass: str,
+) -> None:
+    """One ``contact.owner_changed`` per timeline row of the change (nothing, and no query,
+    when nobody hears it)."""
+    if not outcome.entries or not heard(company, EventType.CONTACT_OWNER_CHANGED):
+        return
+    ids = [entry.contact_id for entry in outcome.entries]
+    contacts: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(ids), 2000):
+        rows = Contact.objects.filter(pk__in=ids[start : start + 2000]).values_list(
+            "pk", "name", "phone"
+        )
+        contacts.update((pk, (name, phone)) for pk, name, phone in rows)
+    items = []
+    for entry in outcome.entries:
+        pk, details = entry.contact_id, entry.details
+        name, phone = contacts[pk]
+        version = outcome.versions[pk]
+        data = payloads.owner_changed(
+            contact=payloads.contact_ref(id=pk, name=name, phone=phone),
+            old=names.get(details["from"]) if details["from"] else None,
+            new=names.get(details["to"]) if details["to"] else None,
+            method=method,
+            reason=details["reason"],
+            version=version,
+        )
+        items.append((pk, version, data))
+    if len(items) == 1 and not mass:
+        pk, version, data = items[0]
+        event_emit(
+            company=company,
+            type=EventType.CONTACT_OWNER_CHANGED,
+            data=data,
+            actor=actor,
+            contact_id=pk,
+            version=version,
+        )
+        return
+    event_emit_many(
+        company=company,
+        type=EventType.CONTACT_OWNER_CHANGED,
+        items=items,
+        actor=actor,
+        mass=mass or Mass.BULK_ASSIGN,
+    )
 
 
 def _refusal(outcome: Outcome, pk: int) -> ValidationError:
@@ -252,6 +324,7 @@ def contact_assign_primary_agent(
     reason: str = "",
     expected_owner: Agent | None | _Anyone = ANYONE,
     hold: int | None = None,
+    method: OwnerMethod | str | None = None,
 ) -> TimelineEntry | None:
     """Set (or, with ``agent=None``, clear) one contact's primary agent.
 
@@ -264,6 +337,7 @@ def contact_assign_primary_agent(
         reason=reason,
         expected_owner=expected_owner,
         hold=hold,
+        method=method,
     )
     if outcome.entries:
         contact.primary_agent = agent
@@ -282,13 +356,18 @@ def contacts_assign_primary_agent_bulk(
     agent: Agent | None,
     actor: Agent | None,
     reason: str = "",
+    method: OwnerMethod | str | None = None,
 ) -> int:
     """Give many contacts one primary agent (or none), all or nothing: refused (and nothing
     changed) when any of them is being re-assigned. Returns how many changed. (The admin's
     actions call ``contacts_set_primary_agent`` instead, to change the others and say which
     were left out.)"""
     outcome = contacts_set_primary_agent(
-        company=company, targets=dict.fromkeys(contact_ids, agent), actor=actor, reason=reason
+        company=company,
+        targets=dict.fromkeys(contact_ids, agent),
+        actor=actor,
+        reason=reason,
+        method=method,
     )
     held = [pk for pk, why in outcome.skipped.items() if why is Skip.HELD]
     if held:

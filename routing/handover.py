@@ -8,6 +8,7 @@ from contacts import timeline
 from contacts.locks import lock_book
 from contacts.models import Contact
 from contacts.ownership import contacts_set_primary_agent
+from events.payloads import Mass, OwnerMethod
 
 from . import engine
 from .locks import lock_group
@@ -74,7 +75,13 @@ def agent_book_handover(
             targets[contact_id] = target
             reasons[contact_id] = reason
     outcome = contacts_set_primary_agent(
-        company=company, targets=targets, actor=actor, reason=reasons, expected_owner=agent
+        company=company,
+        targets=targets,
+        actor=actor,
+        reason=reasons,
+        expected_owner=agent,
+        method=OwnerMethod.HANDOVER,
+        mass=Mass.HANDOVER,
     )
     for decision in decisions:
         # Whoever did not get the contact after all is not counted as having had it.

@@ -25,6 +25,7 @@ from contacts.models import Contact
 from contacts.ownership import contact_assign_primary_agent, contact_hold_release, contact_hold_set
 from contacts.services import HoldsChanged, contacts_delete_without_rounds
 from contacts.timeline import timeline_write
+from events.payloads import OwnerMethod
 
 from . import engine
 from .locks import lock_round, lock_rounds, lock_source, lock_source_of_round, lock_sources
@@ -188,6 +189,14 @@ def _make_offers(round_: Round, agent_ids: list[int], deadline: datetime) -> Non
 
 
 # --- End ------------------------------------------------------------------------------------
+def _owner_method(round_: Round) -> OwnerMethod:
+    """How a round's change is reported: a handover of the owner's book, a routing rule's
+    round, or a group's (picked, claimed or the default assignee)."""
+    if round_.excludes_owner:
+        return OwnerMethod.HANDOVER
+    return OwnerMethod.RULE if round_.rule_id is not None else OwnerMethod.GROUP
+
+
 def _finish(round_: Round, *, agent: Agent | None, status: str, reason: str) -> None:
     """Close the round, its offers and the contact's hold; give the contact to ``agent``."""
     now = timezone.now()
@@ -203,7 +212,12 @@ def _finish(round_: Round, *, agent: Agent | None, status: str, reason: str) -> 
     entry = None
     if agent is not None:
         entry = contact_assign_primary_agent(
-            contact=contact, agent=agent, actor=None, reason=reason, hold=round_.pk
+            contact=contact,
+            agent=agent,
+            actor=None,
+            reason=reason,
+            hold=round_.pk,
+            method=_owner_method(round_),
         )
     if entry is None:
         contact_hold_release(contact_id=contact.pk, hold=round_.pk)

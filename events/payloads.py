@@ -1,0 +1,264 @@
+"""Every outbound event's ``data``: one builder per event type, in one module (as
+``contacts/timeline.py`` words every timeline row), so the services of every app send the same
+shapes and docs/api.md ("Events") describes one place.
+
+Builders only shape plain values: the bulk paths (a handover's 100,000 events) call them per
+contact. This module sits in ``events``, below contacts, so what it needs of a contact, a
+round, a lead or a campaign comes in as plain values or duck-typed objects (``pk``, ``name``,
+``phone``); agents are the ground floor's ``Agent``. ``events.emit`` adds the ``actor``.
+"""
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from agents.actors import current_key
+from agents.models import Agent
+
+
+class OwnerMethod(enum.StrEnum):
+    """How a contact's primary agent changed (``contact.owner_changed``'s ``method``)."""
+
+    MANUAL = "manual"  # a person in the admin or the Lead Center
+    RULE = "rule"  # a routing rule's round for a new contact
+    GROUP = "group"  # a reassignment group's round: picked, claimed, or the default assignee
+    HANDOVER = "handover"  # the handover of a leaving agent's book
+    DEADLINE = "deadline"  # an ownership deadline (reserved: no path sets it yet)
+    API = "api"  # the public API (a key, no person)
+
+
+def owner_method(method: OwnerMethod | str | None) -> OwnerMethod:
+    """The method a change was given, else "api" when an API key makes it, else "manual"."""
+    if method:
+        return OwnerMethod(method)
+    return OwnerMethod.API if current_key() is not None else OwnerMethod.MANUAL
+
+
+class Mass(enum.StrEnum):
+    """The mass changes whose events are batched (``event_emit_many``'s ``mass``)."""
+
+    HANDOVER = "handover"
+    BULK_ASSIGN = "bulk_assign"
+
+
+# --- References -------------------------------------------------------------------------------
+def agent_ref(agent: Agent | None) -> dict[str, Any] | None:
+    if agent is None:
+        return None
+    return {"id": agent.pk, "email": agent.email, "name": str(agent)}
+
+
+def contact_ref(*, id: int, name: str, phone: str) -> dict[str, Any]:
+    return {"id": id, "name": name, "phone": phone}
+
+
+def contact_ref_of(contact: Any) -> dict[str, Any]:
+    """The reference of a contact (anything with ``pk``, ``name`` and ``phone``)."""
+    return contact_ref(id=contact.pk, name=contact.name, phone=contact.phone)
+
+
+def _when(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+# --- Contacts ---------------------------------------------------------------------------------
+def owner_changed(
+    *,
+    contact: dict[str, Any],
+    old: Agent | None,
+    new: Agent | None,
+    method: OwnerMethod,
+    reason: str,
+    version: int,
+) -> dict[str, Any]:
+    """``contact.owner_changed``: ``contact`` is a ``contact_ref``; ``reason`` the timeline
+    row's; ``version`` the contact's ownership version after the change."""
+    return {
+        "contact": contact,
+        "from": agent_ref(old),
+        "to": agent_ref(new),
+        "method": str(method),
+        "reason": reason,
+        "version": version,
+    }
+
+
+def contact_created(*, contact: Any) -> dict[str, Any]:
+    """``contact.created``: the contact as stored (it has no primary agent yet, or the one
+    the same change gives it, reported by its own ``contact.owner_changed``)."""
+    return {
+        "contact": {
+            **contact_ref_of(contact),
+            "email": contact.email,
+            "source": contact.source,
+        }
+    }
+
+
+def contact_deleted(*, contact: dict[str, Any], primary_agent: Agent | None) -> dict[str, Any]:
+    """``contact.deleted``: who owned it when it went."""
+    return {"contact": contact, "primary_agent": agent_ref(primary_agent)}
+
+
+# --- Reassignment (routing's rounds) ----------------------------------------------------------
+def round_source(*, kind: str, id: int | None, name: str, method: str) -> dict[str, Any]:
+    """What distributes a round: ``kind`` "group" or "rule" (a deleted one: id None)."""
+    return {"type": kind, "id": id, "name": name, "method": method}
+
+
+def reassignment_started(
+    *,
+    contact: dict[str, Any],
+    round_id: int,
+    source: dict[str, Any],
+    owner: Agent | None,
+    handover: bool,
+) -> dict[str, Any]:
+    """``reassignment.started``: a round began for a contact (``owner``: its primary agent
+    then; ``handover``: part of the handover of that agent's book)."""
+    return {
+        "round": {"id": round_id},
+        "contact": contact,
+        "source": source,
+        "from": agent_ref(owner),
+        "handover": handover,
+    }
+
+
+def reassignment_finished(
+    *,
+    contact: dict[str, Any],
+    round_id: int,
+    source: dict[str, Any] | None,
+    outcome: str,
+    agent: Agent | None,
+    reason: str,
+) -> dict[str, Any]:
+    """``reassignment.finished``: ``outcome`` the round's status ("assigned", "claimed",
+    "fallback": the default assignee, "unassigned": nobody); ``agent`` who got the contact
+    (picked, claimed or the default), None when nobody did; ``reason`` why (the timeline's)."""
+    return {
+        "round": {"id": round_id},
+        "contact": contact,
+        "source": source,
+        "outcome": outcome,
+        "agent": agent_ref(agent),
+        "default_assignee": outcome == "fallback",
+        "reason": reason,
+    }
+
+
+# --- Inbound interactions ---------------------------------------------------------------------
+def routed_to_owner(agent: Agent | None, agent_id: int | None = None) -> dict[str, Any]:
+    ref = agent_ref(agent) or {"id": agent_id}
+    return {"type": "owner", "agent": ref}
+
+
+def routed_to_pool(pool: str) -> dict[str, Any]:
+    return {"type": "pool", "pool": pool}
+
+
+def routed_to_ring_list(*, center_id: int, center_name: str, ring: list[dict]) -> dict[str, Any]:
+    """A contact center's ring list (``ring``: the interaction's, agents by email in order)."""
+    return {
+        "type": "ring_list",
+        "center": {"id": center_id, "name": center_name},
+        "agents": [{"email": e["agent"], "name": e["name"], "order": e["order"]} for e in ring],
+    }
+
+
+def interaction_routed(
+    *,
+    interaction_id: int,
+    contact: dict[str, Any],
+    channel: str,
+    to: dict[str, Any],
+    reason: str,
+    created_contact: bool,
+) -> dict[str, Any]:
+    """``interaction.routed``: ``to`` is ``routed_to_owner`` / ``routed_to_pool`` /
+    ``routed_to_ring_list``."""
+    return {
+        "interaction": {"id": interaction_id, "channel": channel},
+        "contact": contact,
+        "to": to,
+        "reason": reason,
+        "new_contact": created_contact,
+    }
+
+
+# --- Leads ------------------------------------------------------------------------------------
+def lead_assigned(
+    *, contact: dict[str, Any], lead_id: int, agent: Agent, reason: str
+) -> dict[str, Any]:
+    return {
+        "lead": {"id": lead_id},
+        "contact": contact,
+        "agent": agent_ref(agent),
+        "reason": reason,
+    }
+
+
+def lead_unassigned(
+    *, contact: dict[str, Any], lead_id: int, agent: Agent | None, reason: str
+) -> dict[str, Any]:
+    return {
+        "lead": {"id": lead_id},
+        "contact": contact,
+        "agent": agent_ref(agent),
+        "reason": reason,
+    }
+
+
+def lead_resolved(
+    *,
+    contact: dict[str, Any],
+    lead_id: int,
+    agent: Agent | None,
+    reason: str,
+    disposition: Any = None,
+    order: Any = None,
+) -> dict[str, Any]:
+    """``lead.resolved``: ``outcome`` "resolved" (with a sales ``disposition``) or "won" (by a
+    Complete ``order``)."""
+    return {
+        "lead": {"id": lead_id},
+        "contact": contact,
+        "agent": agent_ref(agent),
+        "outcome": "won" if order is not None else "resolved",
+        "disposition": (
+            {"id": disposition.pk, "name": disposition.name} if disposition is not None else None
+        ),
+        "order": {"id": order.pk, "number": order.number} if order is not None else None,
+        "reason": reason,
+    }
+
+
+# --- Campaign records -------------------------------------------------------------------------
+def campaign_record_handled(
+    *,
+    contact: dict[str, Any],
+    campaign_id: int,
+    campaign_name: str,
+    entry_id: int,
+    record_id: int,
+    agent: Agent,
+    action: str,
+    disposition: Any = None,
+    callback_at: datetime | None = None,
+) -> dict[str, Any]:
+    """``campaign.record_handled``: ``action`` "called", "skipped" or "dispositioned" (then
+    the ``disposition``, and the ``callback_at`` the record comes back at, if any)."""
+    return {
+        "campaign": {"id": campaign_id, "name": campaign_name},
+        "record": {"id": record_id, "entry": entry_id},
+        "contact": contact,
+        "agent": agent_ref(agent),
+        "action": action,
+        "disposition": (
+            {"id": disposition.pk, "name": disposition.name, "sales": disposition.is_sales}
+            if disposition is not None
+            else None
+        ),
+        "callback_at": _when(callback_at),
+    }
