@@ -146,7 +146,7 @@ def contacts_set_primary_agent(
     targets: Mapping[int, Agent | None],
     actor: Agent | None,
     reason: str | Mapping[int, str] = "",
-    expected_owner: Agent | None | _Anyone = ANYONE,
+    expected_owner: Agent | None | _Anyone | Mapping[int, int | None | _Anyone] = ANYONE,
     hold: int | None = None,
     method: OwnerMethod | str | None = None,
     mass: Mass | str = "",
@@ -157,7 +157,8 @@ def contacts_set_primary_agent(
     - ``reason``: one for all, or one per contact id; it ends each timeline row.
     - ``expected_owner``: change only contacts still owned by that agent (None: unowned);
       the others are skipped as ``OWNER_MOVED`` (a handover never overwrites a change that
-      committed after it read the book).
+      committed after it read the book). Or one per contact id (an agent id, None or
+      ``ANYONE``; a contact left out: ``ANYONE``), as the API's bulk set takes them.
     - ``hold``: the id of the distribution holding the contacts (*Re-Assign in progress*):
       only it may change them, and it releases its hold here. Contacts held by another are
       skipped as ``HELD``.
@@ -173,7 +174,11 @@ def contacts_set_primary_agent(
     Raises ``ValidationError`` when a target agent cannot own the company's contacts.
     """
     primary_agents_check(company=company, agents=targets.values())
-    expected = expected_owner.pk if isinstance(expected_owner, Agent) else expected_owner
+    if isinstance(expected_owner, Mapping):
+        expected_of = {pk: expected_owner.get(pk, ANYONE) for pk in targets}
+    else:
+        expected = expected_owner.pk if isinstance(expected_owner, Agent) else expected_owner
+        expected_of = dict.fromkeys(targets, expected)
     method = owner_method(method)
     outcome = Outcome()
     names: dict[int, Agent] = {a.pk: a for a in targets.values() if a is not None}
@@ -198,6 +203,7 @@ def contacts_set_primary_agent(
                 outcome.skipped[row.pk] = Skip.HELD
                 outcome.held_by[row.pk] = row.reassign_hold_label
                 continue
+            expected = expected_of[row.pk]
             if expected is not ANYONE and row.primary_agent_id != expected:
                 outcome.skipped[row.pk] = Skip.OWNER_MOVED
                 continue
