@@ -17,6 +17,9 @@ from contacts import timeline
 from contacts.models import Contact
 from contacts.services import DuplicatePhone, contact_create
 from contacts.timeline import timeline_write
+from events import payloads
+from events.emit import event_emit, heard
+from events.models import EventType
 
 from .locks import lock_entry, reserve_next_entry
 from .models import Campaign, Entry, Record, RecordContact
@@ -90,9 +93,10 @@ def record_contact(*, record: Record, company_id: int, actor: Agent) -> Contact:
     return contact
 
 
-def _history(entry: Entry, agent: Agent, build, **values) -> None:
+def _history(entry: Entry, agent: Agent, build, action: str, **values) -> None:
     """Write the handled record's row on its contact's timeline: ``build`` is the
-    ``contacts.timeline`` builder of the row's kind, given the contact, campaign and entry."""
+    ``contacts.timeline`` builder of the row's kind, given the contact, campaign and entry;
+    and its ``campaign.record_handled`` event (``action``: called, skipped, dispositioned)."""
     record = Record.objects.select_related("contact_list__company", "contact_link__contact").get(
         pk=entry.record_id
     )
@@ -108,6 +112,26 @@ def _history(entry: Entry, agent: Agent, build, **values) -> None:
             **values,
         )
     )
+    company = record.contact_list.company
+    if heard(company, EventType.CAMPAIGN_RECORD_HANDLED):
+        event_emit(
+            company=company,
+            type=EventType.CAMPAIGN_RECORD_HANDLED,
+            data=payloads.campaign_record_handled(
+                contact=payloads.contact_ref_of(contact),
+                campaign_id=campaign.pk,
+                campaign_name=campaign.name,
+                entry_id=entry.pk,
+                record_id=record.pk,
+                agent=agent,
+                action=action,
+                disposition=values.get("disposition"),
+                callback_at=values.get("callback_at"),
+            ),
+            actor=agent,
+            contact_id=contact.pk,
+            version=contact.ownership_version,
+        )
 
 
 @transaction.atomic
@@ -116,7 +140,7 @@ def entry_call(*, entry_id: int, agent: Agent) -> Entry:
     entry.state = Entry.State.CALLED
     entry.called_at = timezone.now()
     entry.save(update_fields=["state", "called_at"])
-    _history(entry, agent, timeline.campaign_called)
+    _history(entry, agent, timeline.campaign_called, "called")
     return entry
 
 
@@ -126,7 +150,7 @@ def entry_skip(*, entry_id: int, agent: Agent) -> Entry:
     entry.state = Entry.State.SKIPPED
     entry.reserved_until = None
     entry.save(update_fields=["state", "reserved_until"])
-    _history(entry, agent, timeline.campaign_skipped)
+    _history(entry, agent, timeline.campaign_skipped, "skipped")
     return entry
 
 
@@ -164,6 +188,7 @@ def entry_disposition(
         entry,
         agent,
         timeline.campaign_dispositioned,
+        "dispositioned",
         disposition=disposition,
         callback_at=callback_at,
     )

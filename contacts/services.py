@@ -12,6 +12,9 @@ from django.db import IntegrityError, transaction
 from agents.models import Agent, Company
 from agents.phone import normalise_phone
 from agents.rawsql import insert_pair
+from events import payloads
+from events.emit import event_emit, event_emit_many, heard
+from events.models import EventType
 
 from . import timeline
 from .locks import lock_contact, lock_contacts
@@ -166,11 +169,28 @@ def contact_create_in_retried_transaction(
     contact = Contact(company=company, **cleaned)
     # The contact and its first timeline row in one statement (on PostgreSQL).
     insert_pair(contact, timeline.contact_created(contact=contact, actor=None), link="contact")
+    _emit_created(contact=contact, actor=None)
     return contact
 
 
 def _record_created(*, contact: Contact, actor: Agent | None) -> None:
     timeline_write(timeline.contact_created(contact=contact, actor=actor))
+    _emit_created(contact=contact, actor=actor)
+
+
+def _emit_created(*, contact: Contact, actor: Agent | None) -> None:
+    # (nothing, not even a payload, when nobody hears it: the webhook's hot path creates
+    # contacts)
+    if not heard(contact.company, EventType.CONTACT_CREATED):
+        return
+    event_emit(
+        company=contact.company,
+        type=EventType.CONTACT_CREATED,
+        data=payloads.contact_created(contact=contact),
+        actor=actor,
+        contact_id=contact.pk,
+        version=contact.ownership_version,
+    )
 
 
 @transaction.atomic
@@ -234,7 +254,11 @@ class HoldsChanged(Exception):
 
 @transaction.atomic
 def contacts_delete_without_rounds(
-    *, company: Company, contact_ids: list[int], holds: set[int] | None = None
+    *,
+    company: Company,
+    contact_ids: list[int],
+    holds: set[int] | None = None,
+    actor: Agent | None = None,
 ) -> int:
     """Delete contacts of the company, taking them off their primary agents' counts — without
     touching their rounds. Call ``routing.rounds.contacts_delete`` instead: it locks the open
@@ -242,7 +266,8 @@ def contacts_delete_without_rounds(
 
     Locks the contacts (and then the counters), in the lock order. A contact that is being
     re-assigned must have its round locked by the caller first, which passes the round ids as
-    ``holds``: a hold outside them raises ``HoldsChanged``."""
+    ``holds``: a hold outside them raises ``HoldsChanged``. Writes a ``contact.deleted``
+    event per contact (if some endpoint hears it), by ``actor``."""
     owners: dict[int, int] = {}
     ids: list[int] = []
     for rows in lock_contacts(company_id=company.pk, ids=contact_ids):
@@ -252,6 +277,43 @@ def contacts_delete_without_rounds(
             ids.append(row.pk)
             if row.primary_agent_id:
                 owners[row.primary_agent_id] = owners.get(row.primary_agent_id, 0) - 1
+    _emit_deleted(company=company, ids=ids, actor=actor)
     Contact.objects.filter(pk__in=ids).delete()
     primary_load_apply(company_id=company.pk, deltas=owners)
     return len(ids)
+
+
+def _emit_deleted(*, company: Company, ids: list[int], actor: Agent | None) -> None:
+    """``contact.deleted`` for the locked contacts about to go (read before they do)."""
+    if not ids or not heard(company, EventType.CONTACT_DELETED):
+        return
+    items = []
+    for start in range(0, len(ids), 2000):
+        rows = (
+            Contact.objects.filter(pk__in=ids[start : start + 2000])
+            .select_related("primary_agent")
+            .only("pk", "name", "phone", "ownership_version", "primary_agent")
+            .order_by("pk")
+        )
+        items.extend(
+            (
+                row.pk,
+                row.ownership_version,
+                payloads.contact_deleted(
+                    contact=payloads.contact_ref_of(row), primary_agent=row.primary_agent
+                ),
+            )
+            for row in rows
+        )
+    if len(items) == 1:
+        pk, version, data = items[0]
+        event_emit(
+            company=company,
+            type=EventType.CONTACT_DELETED,
+            data=data,
+            actor=actor,
+            contact_id=pk,
+            version=version,
+        )
+    else:
+        event_emit_many(company=company, type=EventType.CONTACT_DELETED, items=items, actor=actor)

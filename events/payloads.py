@@ -159,11 +159,13 @@ def routed_to_pool(pool: str) -> dict[str, Any]:
 
 
 def routed_to_ring_list(*, center_id: int, center_name: str, ring: list[dict]) -> dict[str, Any]:
-    """A contact center's ring list (``ring``: the interaction's, agents by email in order)."""
+    """A contact center's ring list (``ring``: the interaction's, agents by email in order;
+    empty: nobody to ring, it waits in the center's queue)."""
     return {
         "type": "ring_list",
         "center": {"id": center_id, "name": center_name},
         "agents": [{"email": e["agent"], "name": e["name"], "order": e["order"]} for e in ring],
+        "queued": not ring,
     }
 
 

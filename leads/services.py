@@ -25,6 +25,10 @@ from agents.models import AccessLevel, Agent, Company
 from contacts import timeline
 from contacts.models import Contact
 from contacts.timeline import timeline_write_many
+from events import payloads
+from events.emit import event_emit, event_emit_many, heard
+from events.models import EventType
+from events.payloads import Mass
 
 from .locks import lock_customers, lock_open_leads
 from .models import Lead, LeadEmail, Order
@@ -158,7 +162,10 @@ def leads_change(
         only_agent = actor
     outcome = Outcome()
     wanted = sorted(set(contact_ids))
-    locked = {row.pk for row in lock_customers(company_id=company.pk, ids=wanted)}
+    versions = {
+        row.pk: row.ownership_version for row in lock_customers(company_id=company.pk, ids=wanted)
+    }
+    locked = set(versions)
     for pk in wanted:
         if pk not in locked:
             outcome.skipped[pk] = Skip.MISSING
@@ -198,7 +205,7 @@ def leads_change(
         contacts = {
             c.pk: c
             for c in Contact.objects.filter(pk__in=[lead.contact_id for lead in created]).only(
-                "pk", "company_id"
+                "pk", "company_id", "name", "phone"
             )
         }
         # One row per lead, inserted in bulk (a batch assigns 10,000 in seconds).
@@ -211,6 +218,17 @@ def leads_change(
                 reason=reason,
             )
             for lead in created
+        )
+        _emit(
+            company=company,
+            type=EventType.LEAD_ASSIGNED,
+            leads=created,
+            contacts=contacts,
+            versions=versions,
+            actor=actor,
+            build=lambda lead, contact: payloads.lead_assigned(
+                contact=contact, lead_id=lead.pk, agent=agent, reason=reason
+            ),
         )
         outcome.changed = created
         if created:
@@ -254,7 +272,7 @@ def leads_change(
     contacts = {
         c.pk: c
         for c in Contact.objects.filter(pk__in=[lead.contact_id for lead in closing]).only(
-            "pk", "company_id"
+            "pk", "company_id", "name", "phone"
         )
     }
     entries = []
@@ -276,8 +294,65 @@ def leads_change(
         else:
             entries.append(timeline.lead_won(**about, order=order))
     timeline_write_many(entries)
+    if change is Change.UNASSIGN:
+        _emit(
+            company=company,
+            type=EventType.LEAD_UNASSIGNED,
+            leads=closing,
+            contacts=contacts,
+            versions=versions,
+            actor=actor,
+            build=lambda lead, contact: payloads.lead_unassigned(
+                contact=contact, lead_id=lead.pk, agent=lead.agent, reason=reason
+            ),
+        )
+    else:
+        # "won" is a resolve whose outcome is "won" (by the Complete order).
+        _emit(
+            company=company,
+            type=EventType.LEAD_RESOLVED,
+            leads=closing,
+            contacts=contacts,
+            versions=versions,
+            actor=actor,
+            build=lambda lead, contact: payloads.lead_resolved(
+                contact=contact,
+                lead_id=lead.pk,
+                agent=lead.agent,
+                reason=reason,
+                disposition=disposition if change is Change.RESOLVE else None,
+                order=order if change is Change.WIN else None,
+            ),
+        )
     outcome.changed = closing
     return outcome
+
+
+def _emit(*, company, type, leads, contacts, versions, actor, build) -> None:
+    """One event per changed lead, in this transaction (nothing when nobody hears ``type``);
+    a batch of several is a bulk assignment, sent in batches."""
+    if not leads or not heard(company, type):
+        return
+    items = [
+        (
+            lead.contact_id,
+            versions[lead.contact_id],
+            build(lead, payloads.contact_ref_of(contacts[lead.contact_id])),
+        )
+        for lead in leads
+    ]
+    if len(items) == 1:
+        contact_id, version, data = items[0]
+        event_emit(
+            company=company,
+            type=type,
+            data=data,
+            actor=actor,
+            contact_id=contact_id,
+            version=version,
+        )
+    else:
+        event_emit_many(company=company, type=type, items=items, actor=actor, mass=Mass.BULK_ASSIGN)
 
 
 def _refusal(outcome: Outcome, contact: Contact) -> ValidationError:

@@ -17,6 +17,9 @@ from contacts.interactions import interaction_record
 from contacts.locks import lock_contact_for_inbound
 from contacts.models import Contact, Interaction
 from contacts.services import DuplicatePhone, contact_create_in_retried_transaction, contact_update
+from events import payloads
+from events.emit import event_emit, heard
+from events.models import EventType
 
 from . import engine
 from .engine.centers import SKILLS
@@ -176,6 +179,7 @@ def _inbound_once(
     # the caller's mistake (400), whatever the channel — after the replay check, so a retry
     # still replays if the center was renamed since.
     center = find_center(company=company, name_or_id=contact_center) if contact_center else None
+    created = contact is None
     if contact is None:
         # No savepoint: a parallel request that created this number first makes the insert
         # fail, and ``inbound_receive`` runs the whole attempt again to find its contact.
@@ -233,4 +237,41 @@ def _inbound_once(
         and interaction.routed_to_id == contact.primary_agent_id
     ):
         interaction.routed_to = contact.primary_agent  # the answer names them: no query
+    # (the company row is read anyway: no query at all when nobody hears it)
+    if heard(company, EventType.INTERACTION_ROUTED):
+        _emit_routed(company=company, contact=contact, interaction=interaction, created=created)
     return interaction, False
+
+
+def _emit_routed(
+    *, company: Company, contact: Contact, interaction: Interaction, created: bool
+) -> None:
+    """``interaction.routed``: to the owner, the *Active* pool or a center's ring list."""
+    if interaction.center is not None:
+        to = payloads.routed_to_ring_list(
+            center_id=interaction.center.pk,
+            center_name=interaction.center.name,
+            ring=interaction.ring,
+        )
+    elif interaction.routed_to_id is not None:
+        owner = contact.primary_agent
+        to = payloads.routed_to_owner(
+            owner if owner is not None and owner.pk == interaction.routed_to_id else None,
+            agent_id=interaction.routed_to_id,
+        )
+    else:
+        to = payloads.routed_to_pool(interaction.pool)
+    event_emit(
+        company=company,
+        type=EventType.INTERACTION_ROUTED,
+        data=payloads.interaction_routed(
+            interaction_id=interaction.pk,
+            contact=payloads.contact_ref_of(contact),
+            channel=interaction.channel,
+            to=to,
+            reason=interaction.route_reason,
+            created_contact=created,
+        ),
+        contact_id=contact.pk,
+        version=contact.ownership_version,
+    )

@@ -25,6 +25,9 @@ from contacts.models import Contact
 from contacts.ownership import contact_assign_primary_agent, contact_hold_release, contact_hold_set
 from contacts.services import HoldsChanged, contacts_delete_without_rounds
 from contacts.timeline import timeline_write
+from events import payloads
+from events.emit import event_emit, heard
+from events.models import EventType
 from events.payloads import OwnerMethod
 
 from . import engine
@@ -45,6 +48,14 @@ def source_label(source: ReassignmentGroup | RoutingRule) -> str:
 
 def _source_of(round_: Round) -> ReassignmentGroup | RoutingRule | None:
     return round_.group or round_.rule
+
+
+def _source_ref(source: ReassignmentGroup | RoutingRule | None) -> dict | None:
+    """The round's group or rule as events name it (None: it was deleted)."""
+    if source is None:
+        return None
+    kind = "group" if isinstance(source, ReassignmentGroup) else "rule"
+    return payloads.round_source(kind=kind, id=source.pk, name=source.name, method=source.method)
 
 
 def _record(round_: Round, *, pick, chosen: Agent | None, reason: str, names) -> None:
@@ -129,6 +140,21 @@ def round_start(
         excludes_owner=leaving is not None,
     )
     label = source_label(source)
+    if heard(locked.company, EventType.REASSIGNMENT_STARTED):
+        event_emit(
+            company=locked.company,
+            type=EventType.REASSIGNMENT_STARTED,
+            data=payloads.reassignment_started(
+                contact=payloads.contact_ref_of(locked),
+                round_id=round_.pk,
+                source=_source_ref(source),
+                owner=locked.primary_agent,
+                handover=leaving is not None,
+            ),
+            actor=actor,
+            contact_id=locked.pk,
+            version=locked.ownership_version,
+        )
     if is_group:
         timeline_write(
             timeline.reassign_started(
@@ -223,6 +249,22 @@ def _finish(round_: Round, *, agent: Agent | None, status: str, reason: str) -> 
         contact_hold_release(contact_id=contact.pk, hold=round_.pk)
         timeline_write(
             timeline.reassign_finished(contact=contact, round_id=round_.pk, reason=reason)
+        )
+    if heard(contact.company, EventType.REASSIGNMENT_FINISHED):
+        # After the contact's owner_changed, at its new version; by Switchboard, as the change.
+        event_emit(
+            company=contact.company,
+            type=EventType.REASSIGNMENT_FINISHED,
+            data=payloads.reassignment_finished(
+                contact=payloads.contact_ref_of(contact),
+                round_id=round_.pk,
+                source=_source_ref(_source_of(round_)),
+                outcome=status,
+                agent=agent,
+                reason=reason,
+            ),
+            contact_id=contact.pk,
+            version=contact.ownership_version,
         )
     # Next up: a member who claimed had their turn (a fallback to the default assignee is
     # nobody's turn, so the rotation stays). The source is locked already.
@@ -367,7 +409,7 @@ def group_member_removed(
 
 
 # --- Deleting contacts ----------------------------------------------------------------------
-def contacts_delete(*, company: Company, contact_ids: list[int]) -> int:
+def contacts_delete(*, company: Company, contact_ids: list[int], actor: Agent | None = None) -> int:
     """Delete contacts, their open rounds included, taking the locks in the one order:
     the rounds' groups or rules, the rounds, then the contacts and their agents' counters
     (``contacts.services.contacts_delete_without_rounds``). The one way to delete contacts.
@@ -387,7 +429,10 @@ def contacts_delete(*, company: Company, contact_ids: list[int]) -> int:
                 )
                 lock_rounds(pk for pk, _, _ in rounds)
                 return contacts_delete_without_rounds(
-                    company=company, contact_ids=contact_ids, holds={pk for pk, _, _ in rounds}
+                    company=company,
+                    contact_ids=contact_ids,
+                    holds={pk for pk, _, _ in rounds},
+                    actor=actor,
                 )
         except HoldsChanged:
             continue

@@ -336,7 +336,7 @@ class ContactAdmin(CompanyScopedAdmin):
         )
 
     def delete_model(self, request, obj):
-        contacts_delete(company=obj.company, contact_ids=[obj.pk])
+        contacts_delete(company=obj.company, contact_ids=[obj.pk], actor=request.user)
 
     def delete_queryset(self, request, queryset):
         for company_id in set(queryset.order_by().values_list("company_id", flat=True)):
@@ -345,6 +345,7 @@ class ContactAdmin(CompanyScopedAdmin):
                 contact_ids=list(
                     queryset.filter(company_id=company_id).values_list("pk", flat=True)
                 ),
+                actor=request.user,
             )
 
     @admin.display(description="Re-Assign")

@@ -5,6 +5,7 @@ import pytest
 from django.db import transaction
 
 from agents.actors import KeyActor, acting_key
+from contacts.models import Contact
 from contacts.ownership import (
     contact_assign_primary_agent,
     contacts_assign_primary_agent_bulk,
@@ -316,3 +317,32 @@ def test_a_routing_rule_for_a_new_contact_is_method_rule(listening, team):
     (event,) = _owner_events()
     assert event.contact_id == contact.pk
     assert (event.data["method"], event.data["to"]) == ("rule", _ref(ben))
+
+
+@pytest.mark.postgres
+def test_a_large_handover_writes_its_events_through_copy_one_per_contact(listening, team):
+    # given Ava's book of 450 contacts (past COPY_FROM: the events go through COPY)
+    ava, ben, chloe = team
+    contacts = Contact.objects.bulk_create(
+        Contact(company=listening, name=f"Client {k}", phone=f"+1202556{k:04d}") for k in range(450)
+    )
+    contacts_set_primary_agent(company=listening, targets={c.pk: ava for c in contacts}, actor=None)
+    group = _group(listening, [ben, chloe])
+    Event.objects.all().delete()
+
+    # when the book is handed over
+    moved = agent_book_handover(company=listening, agent=ava, group=group, actor=None)
+
+    # then 450 events, one per contact, each a handover with its contact and version
+    assert moved == 450
+    events = _owner_events()
+    assert len(events) == len({e.contact_id for e in events}) == 450
+    assert {e.version for e in events} == {e.data["version"] for e in events} == {2}
+    assert {e.data["mass_change"] for e in events} == {"handover"}
+    assert len({e.uid for e in events}) == 450
+    first = next(e for e in events if e.contact_id == contacts[0].pk)
+    assert first.data["contact"] == {
+        "id": contacts[0].pk,
+        "name": "Client 0",
+        "phone": "+12025560000",
+    }
