@@ -129,6 +129,29 @@ def workload_since(*, company: Company, period: str) -> datetime:
     return start_of_today(company) if back is None else timezone.now() - back
 
 
+def load_annotations(*, company: Company) -> dict:
+    """An agent queryset's annotations for what they carry in ``company`` (the workload
+    page's numbers): ``presence_now`` (effective presence), ``primary_count`` (primary
+    contacts) and ``open_count`` (open interactions routed to them); no query of their own."""
+    return {
+        "presence_now": effective_presence_expression(),
+        "primary_count": Coalesce(
+            Subquery(
+                PrimaryLoad.objects.filter(company=company, agent=OuterRef("pk")).values(
+                    "contacts"
+                )[:1]
+            ),
+            Value(0),
+        ),
+        "open_count": _count(
+            Interaction.objects.filter(
+                company=company, routed_to=OuterRef("pk"), status=Interaction.Status.OPEN
+            ),
+            "routed_to",
+        ),
+    }
+
+
 def workload(*, company: Company, sort: str = "name", period: str = "today") -> list[WorkloadRow]:
     """One row per agent of the company, in one query whatever the number of agents."""
     key = sort.lstrip("-")
@@ -137,21 +160,7 @@ def workload(*, company: Company, sort: str = "name", period: str = "today") -> 
     order = [f"-{fields[0]}" if descending else fields[0], *fields[1:]]
     since = workload_since(company=company, period=period)
     agents = eligible_primary_agents(company=company).annotate(
-        presence_now=effective_presence_expression(),
-        primary_count=Coalesce(
-            Subquery(
-                PrimaryLoad.objects.filter(company=company, agent=OuterRef("pk")).values(
-                    "contacts"
-                )[:1]
-            ),
-            Value(0),
-        ),
-        open_count=_count(
-            Interaction.objects.filter(
-                company=company, routed_to=OuterRef("pk"), status=Interaction.Status.OPEN
-            ),
-            "routed_to",
-        ),
+        **load_annotations(company=company),
         taken_today=_count(
             Interaction.objects.filter(
                 company=company, taken_by=OuterRef("pk"), taken_at__gte=start_of_today(company)
