@@ -136,6 +136,11 @@ class TooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
+def printable(text: str | None) -> str:
+    # A file name may carry control characters (NUL included), which PostgreSQL refuses.
+    return "".join(ch for ch in (text or "") if ch.isprintable())
+
+
 def company_lists(company):
     return ContactList.objects.filter(company=company)
 
@@ -177,11 +182,12 @@ class ContactListCollection(ApiListView):
                 "the list's name in “name”.",
             )
         if isinstance(exc, RequestDataTooBig):
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
             # With an Idempotency-Key the request's body is read whole to compare payloads.
             exc = TooLarge(
                 "With an Idempotency-Key an upload is read into memory, so it may be at most "
-                f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1_048_576:.1f} MB: send this file "
-                "without the header."
+                f"{limit / 1_048_576:.1f} MB ({limit:,} bytes): send this file without the "
+                "header."
             )
         response = super().handle_exception(exc)
         if isinstance(exc, TooLarge):
@@ -228,7 +234,7 @@ class ContactListCollection(ApiListView):
                 contact_list.new_import = contact_lists.list_import_start(
                     contact_list=contact_list,
                     chunks=upload.chunks(),
-                    file_name=upload.name or "list.csv",
+                    file_name=printable(upload.name)[:255] or "list.csv",
                     kind=ListImport.Kind.INITIAL,
                     actor=None,
                 )

@@ -418,3 +418,29 @@ def test_another_company_s_key_gets_404_on_every_url_and_cannot_use_our_objects(
     }
     assert Campaign.objects.count() == 1
     assert Campaign.objects.get().status == "draft"
+
+
+def test_an_upload_with_an_idempotency_key_is_made_once_and_replayed(api):
+    # when the same upload is sent twice with one key
+    first = _upload(api, CSV, HTTP_IDEMPOTENCY_KEY="spring-1")
+    again = _upload(api, CSV, HTTP_IDEMPOTENCY_KEY="spring-1")
+    # then one list is made, and the second answer replays the first
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert ContactList.objects.count() == 1
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1024)
+def test_an_upload_too_big_to_compare_for_its_idempotency_key_is_413_saying_why(api):
+    # given a file larger than what a request's body may hold in memory
+    data = b"Name,Phone\n" + b"".join(f"P{i},{phone(i)}\n".encode() for i in range(100))
+    # when it is sent with an Idempotency-Key
+    response = _upload(api, data, HTTP_IDEMPOTENCY_KEY="spring-2")
+    # then 413 with the reason and the way out, and nothing made
+    assert response.status_code == 413
+    assert response.json()["detail"] == (
+        "With an Idempotency-Key an upload is read into memory, so it may be at most 0.0 MB "
+        "(1,024 bytes): send this file without the header."
+    )
+    assert not ContactList.objects.exists()
