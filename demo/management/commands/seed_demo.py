@@ -1,4 +1,5 @@
-"""Load the demo company: an admin, a supervisor, five agents, a leads agent, 50 contacts.
+"""Load the demo company: an admin, a supervisor, five agents, a leads agent, 50 contacts,
+an API key with every scope (no outbound webhook endpoint: nothing is sent anywhere).
 
 Safe to run again: it creates what is missing and changes nothing else.
 """
@@ -14,6 +15,7 @@ from agents.services import company_set_webhook_token
 from contacts.models import Contact
 from contacts.ownership import contacts_assign_primary_agent_bulk
 from contacts.services import contact_create
+from demo.api import seed_demo_api_key
 from demo.campaigns import seed_campaigns
 from demo.centers import seed_centers
 from demo.leads import seed_leads
@@ -61,6 +63,12 @@ def demo_contacts() -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+def demo_api_curl(api_key: str) -> str:
+    """The one ``curl`` line that ``seed_demo`` and ``make run`` print."""
+    url = django_settings.SITE_URL + "/api/v1/contacts/?limit=5"
+    return f"curl -H 'Authorization: Bearer {api_key}' '{url}'"
 
 
 class Command(BaseCommand):
@@ -164,6 +172,7 @@ class Command(BaseCommand):
         seed_leads(company, people)
         seed_campaigns(company, people)
         company_set_webhook_token(company=company, token=DEMO_WEBHOOK_TOKEN)
+        api_key, _ = seed_demo_api_key(company, created_by=admin)
         for n, (phone, body, channel) in enumerate(DEMO_INBOUND, start=1):
             inbound_receive(
                 company=company,
@@ -208,3 +217,9 @@ class Command(BaseCommand):
             """-d '{"channel": "call", "phone": "+1 202 555 0101", """
             """"contact_center": "Northwind Support", "call_type": "billing"}'"""
         )
+        self.stdout.write("")
+        self.stdout.write(
+            f"API key of {company.name} (every scope; kept in var/demo-api-key): {api_key}"
+        )
+        self.stdout.write("List the first five contacts through the API (docs/api.md):")
+        self.stdout.write(f"  {demo_api_curl(api_key)}")
