@@ -141,13 +141,13 @@ def test_setting_presence_away_takes_the_owner_out_of_routing_and_back(api, comp
 
 
 def test_presence_needs_the_routing_scope_and_a_known_value(company, ava):
-    # given a read-and-write key without routing
-    api = client_for(company, scopes=[Scope.READ, Scope.WRITE])
     url = f"/api/v1/agents/{ava.pk}/presence/"
-    # when / then
-    refused = api.put(url, {"presence": "away"}, format="json")
-    assert refused.status_code == 403
-    assert "“routing”" in refused.json()["detail"]
+    # given a read-only key, and a read-and-write key, neither with routing
+    for scopes in ([Scope.READ], [Scope.READ, Scope.WRITE]):
+        # when / then
+        refused = client_for(company, scopes=scopes).put(url, {"presence": "away"}, format="json")
+        assert refused.status_code == 403
+        assert "“routing”" in refused.json()["detail"]
     ava.refresh_from_db()
     assert ava.presence == Presence.AVAILABLE
     wrong = client_for(company).put(url, {"presence": "busy"}, format="json")
