@@ -44,9 +44,22 @@ class Level(StrEnum):
     OFFER_EMAIL = "offer_email"  # routing.locks.lock_offer
     ASSIGNMENT_EMAIL = "assignment_email"  # contacts.locks.lock_assignment_email
     LEAD_EMAIL = "lead_email"  # leads.locks.lock_lead_email
+    # events.locks.lock_company_events: the company row (FOR NO KEY UPDATE), taken by the
+    # outbound webhooks' dispatch and endpoint changes, after the change they report committed.
+    COMPANY_EVENTS = "company_events"
+    ENDPOINT_EMAIL = "endpoint_email"  # events.locks.lock_endpoint_email
 
 
-ALONE = frozenset({Level.ALERT_STATE, Level.OFFER_EMAIL, Level.ASSIGNMENT_EMAIL, Level.LEAD_EMAIL})
+ALONE = frozenset(
+    {
+        Level.ALERT_STATE,
+        Level.OFFER_EMAIL,
+        Level.ASSIGNMENT_EMAIL,
+        Level.LEAD_EMAIL,
+        Level.COMPANY_EVENTS,
+        Level.ENDPOINT_EMAIL,
+    }
+)
 ORDER = tuple(level for level in Level if level not in ALONE)
 RANK = {level: n for n, level in enumerate(ORDER)}
 

@@ -83,6 +83,9 @@ SWEPT_BY = {
     "contacts.send_assignment_email": "contacts.resend_stuck_assignment_emails",
     "leads.send_lead_email": "leads.resend_stuck_lead_emails",
     "campaigns.run_list_import": "campaigns.sweep_list_imports",
+    "events.dispatch_events": "events.sweep_outbound",
+    "events.send_deliveries": "events.sweep_outbound",
+    "events.send_endpoint_disabled_email": "events.resend_stuck_endpoint_emails",
 }
 
 

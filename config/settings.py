@@ -238,6 +238,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     # The API's Idempotency-Key answers past API_IDEMPOTENCY_HOURS.
     "sweep-idempotency-keys": {"task": "api.sweep_idempotency_keys", "schedule": 3600.0},
     # --- Outbound webhooks (events/): entries below are the events app's ---
+    # Events an after-commit message missed are dispatched; deliveries due (retries after
+    # their backoff, runs a killed worker left) are sent (events/delivery.py, sweep).
+    "sweep-outbound-webhooks": {"task": "events.sweep_outbound", "schedule": 5.0},
+    "resend-stuck-endpoint-emails": {
+        "task": "events.resend_stuck_endpoint_emails",
+        "schedule": 60.0,
+    },
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -441,3 +448,16 @@ SPECTACULAR_SETTINGS = {
 # (tests and local development allow loopback: WEBHOOK_ALLOW_LOOPBACK=1).
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
 WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=DEBUG)
+# One request's time limit (connect at most 5 s of it); redirects are never followed.
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Retries: the wait doubles from the base up to the maximum (with jitter), for
+# WEBHOOK_RETRY_FOR_SECONDS from the first try; then the delivery is given up (failed).
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=5.0)
+WEBHOOK_RETRY_MAX_DELAY_SECONDS = env.float("WEBHOOK_RETRY_MAX_DELAY_SECONDS", default=3600.0)
+WEBHOOK_RETRY_FOR_SECONDS = env.float("WEBHOOK_RETRY_FOR_SECONDS", default=86_400.0)
+# An endpoint whose every delivery failed for this long is disabled; its admins are emailed.
+WEBHOOK_DISABLE_AFTER_SECONDS = env.float("WEBHOOK_DISABLE_AFTER_SECONDS", default=86_400.0)
+# One sender per endpoint holds a lease this long (renewed while it sends); a sender run
+# gives its worker back after WEBHOOK_SENDER_MAX_SECONDS (the sweep starts the next run).
+WEBHOOK_LEASE_SECONDS = env.float("WEBHOOK_LEASE_SECONDS", default=60.0)
+WEBHOOK_SENDER_MAX_SECONDS = env.float("WEBHOOK_SENDER_MAX_SECONDS", default=120.0)

@@ -7,7 +7,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-from agents.models import Company
+from agents.models import Company, OutboxEmail
 
 
 class EventType(models.TextChoices):
@@ -107,6 +107,9 @@ class Delivery(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
+    # When this run of attempts began (created, resent, or its endpoint re-enabled): it is
+    # retried for WEBHOOK_RETRY_FOR_SECONDS from here, then given up.
+    retry_from = models.DateTimeField(default=timezone.now)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
@@ -129,3 +132,22 @@ class Delivery(models.Model):
     @staticmethod
     def new_msg_id() -> str:
         return "msg_" + secrets.token_hex(12)
+
+
+class EndpointDisabledEmail(OutboxEmail):
+    """The email telling a company admin that an endpoint failing for a day was disabled
+    (one per admin; sent once by ``agents.outbox``)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        CANCELLED = "cancelled", "Cancelled (endpoint enabled again or removed)"
+
+    endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "assigned_at"], name="endpoint_email_pending")]
+
+    def __str__(self) -> str:
+        return f"Endpoint disabled email to {self.agent} ({self.get_status_display()})"

@@ -21,6 +21,7 @@ LOCK_MODULES = {
     "routing/locks.py",
     "leads/locks.py",
     "campaigns/locks.py",
+    "events/locks.py",
 }
 
 

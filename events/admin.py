@@ -1,0 +1,360 @@
+"""Outbound webhooks in the admin, for a company's admins only: endpoints (the secret shown
+once, *Rotate secret*, enable / disable) and deliveries (status, attempts, the last answer,
+*Resend*). Every write goes through ``events.services``."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
+
+from agents.access import is_company_admin
+from agents.permissions import CompanyScopedAdmin, scope_to_company
+
+from .models import Delivery, Endpoint, EventType
+from .services import (
+    delivery_resend,
+    endpoint_clean,
+    endpoint_create,
+    endpoint_delete,
+    endpoint_disable,
+    endpoint_enable,
+    endpoint_rotate_secret,
+    endpoint_update,
+)
+
+# The new endpoint's secret, kept in the session between the save and the page showing it.
+NEW_SECRET = "events.new_endpoint_secret"  # noqa: S105 - a session key
+RECENT = 20
+
+
+def _when(moment) -> str:
+    return date_format(localtime(moment), "Y-m-d H:i:s") if moment else "—"
+
+
+class AdminsOnly:
+    """Only a company's admins (and superusers) see outbound webhooks: they hold the
+    secrets and decide where the company's data goes."""
+
+    def has_module_permission(self, request):
+        return is_company_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_company_admin(request.user)
+
+    def has_add_permission(self, request):
+        return is_company_admin(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_company_admin(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_company_admin(request.user)
+
+
+class EndpointForm(forms.ModelForm):
+    url = forms.URLField(
+        label="URL",
+        max_length=500,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"size": 60, "placeholder": "https://"}),
+        help_text="Where events are POSTed (http or https; no private, loopback or "
+        "link-local address). Redirects are not followed.",
+    )
+    event_types = forms.MultipleChoiceField(
+        choices=EventType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="What this endpoint hears. Each event is sent once, signed; a mass change "
+        "(a handover) in batches of up to 100.",
+    )
+
+    class Meta:
+        model = Endpoint
+        fields = ["url", "description", "event_types", "enabled"]
+        help_texts = {
+            "enabled": "A disabled endpoint gets nothing new; what waits for it is sent, in "
+            "order, when it is enabled again.",
+        }
+
+    def clean(self):
+        data = super().clean()
+        if "url" in data and "event_types" in data:
+            try:
+                data["url"], data["event_types"] = endpoint_clean(
+                    url=data["url"], event_types=data["event_types"]
+                )
+            except ValidationError as error:
+                for name, problems in error.message_dict.items():
+                    for problem in problems:
+                        self.add_error(name, problem)
+        return data
+
+
+@admin.register(Endpoint)
+class EndpointAdmin(AdminsOnly, CompanyScopedAdmin):
+    form = EndpointForm
+    list_display = ["url", "description", "types", "enabled", "state", "deliveries_link"]
+    list_filter = ["enabled"]
+    search_fields = ["url", "description"]
+    readonly_fields = ["signing_secret", "state", "recent_deliveries"]
+    actions = ["enable_selected", "disable_selected"]
+
+    def get_fields(self, request, obj=None):
+        fields = ["url", "description", "event_types", "enabled"]
+        if obj is not None:
+            fields += ["signing_secret", "state", "recent_deliveries"]
+        if request.user.is_superuser and obj is None:
+            fields.insert(0, "company")
+        return fields
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/secret/",
+                self.admin_site.admin_view(self.new_secret_view),
+                name="events_endpoint_secret",
+            ),
+            path(
+                "<int:pk>/rotate-secret/",
+                self.admin_site.admin_view(self.rotate_secret_view),
+                name="events_endpoint_rotate_secret",
+            ),
+            *super().get_urls(),
+        ]
+
+    # --- Columns and read-only fields ---
+    @admin.display(description="Event types")
+    def types(self, obj: Endpoint) -> str:
+        return ", ".join(obj.event_types) or "—"
+
+    @admin.display(description="State")
+    def state(self, obj: Endpoint) -> str:
+        if not obj.enabled:
+            return obj.disabled_reason or "Disabled."
+        if obj.failing_since:
+            return f"Failing since {_when(obj.failing_since)}; retrying."
+        return "Sending."
+
+    @admin.display(description="Deliveries")
+    def deliveries_link(self, obj: Endpoint) -> str:
+        url = reverse("admin:events_delivery_changelist") + f"?endpoint__id__exact={obj.pk}"
+        return format_html('<a href="{}">Deliveries</a>', url)
+
+    @admin.display(description="Signing secret")
+    def signing_secret(self, obj: Endpoint) -> str:
+        url = reverse("admin:events_endpoint_rotate_secret", args=[obj.pk])
+        return format_html(
+            "Shown once, when the endpoint was created (or its secret rotated). Verify each "
+            "request's <code>webhook-signature</code> with it (Standard Webhooks).<br>"
+            '<a class="button" href="{}">Rotate secret…</a>',
+            url,
+        )
+
+    @admin.display(description="Latest deliveries")
+    def recent_deliveries(self, obj: Endpoint) -> str:
+        rows = list(obj.deliveries.order_by("-pk")[:RECENT])
+        if not rows:
+            return "None yet."
+        body = format_html_join(
+            "",
+            "<tr><td><a href='{}'>{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            "<td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    reverse("admin:events_delivery_change", args=[d.pk]),
+                    d.msg_id,
+                    d.get_status_display(),
+                    len(d.events),
+                    d.attempts,
+                    d.last_status_code or "—",
+                    _when(d.last_attempt_at),
+                    d.last_error or "—",
+                )
+                for d in rows
+            ),
+        )
+        more = reverse("admin:events_delivery_changelist") + f"?endpoint__id__exact={obj.pk}"
+        return format_html(
+            '<table id="recent-deliveries"><thead><tr><th>Delivery</th><th>Status</th>'
+            "<th>Events</th><th>Attempts</th><th>Last answer</th><th>Last attempt</th>"
+            "<th>Last error</th></tr></thead><tbody>{}</tbody></table>"
+            '<p><a href="{}">All deliveries of this endpoint (Resend from there)</a></p>',
+            body,
+            more,
+        )
+
+    # --- Writes, through the services ---
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            endpoint_update(
+                endpoint=obj,
+                url=data["url"],
+                event_types=data["event_types"],
+                description=data.get("description", ""),
+                enabled=data.get("enabled", obj.enabled),
+            )
+            return
+        company = data.get("company") if request.user.is_superuser else request.company
+        endpoint, secret = endpoint_create(
+            company=company,
+            url=data["url"],
+            event_types=data["event_types"],
+            description=data.get("description", ""),
+            enabled=data.get("enabled", True),
+        )
+        obj.pk, obj.company, obj.secret = endpoint.pk, endpoint.company, secret
+        obj._state.adding = False
+        request.session[NEW_SECRET] = {"pk": endpoint.pk, "secret": secret}
+
+    def save_related(self, request, form, formsets, change):
+        pass  # no relations; the service saved everything
+
+    def delete_model(self, request, obj):
+        endpoint_delete(endpoint=obj)
+
+    def delete_queryset(self, request, queryset):
+        for endpoint in queryset:
+            endpoint_delete(endpoint=endpoint)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return HttpResponseRedirect(reverse("admin:events_endpoint_secret", args=[obj.pk]))
+
+    @admin.action(description="Enable selected endpoints (what waits for them is sent)")
+    def enable_selected(self, request, queryset):
+        for endpoint in queryset:
+            endpoint_enable(endpoint=endpoint)
+        self.message_user(request, f"Enabled {queryset.count()} endpoint(s).", messages.SUCCESS)
+
+    @admin.action(description="Disable selected endpoints")
+    def disable_selected(self, request, queryset):
+        for endpoint in queryset:
+            endpoint_disable(endpoint=endpoint)
+        self.message_user(request, f"Disabled {queryset.count()} endpoint(s).", messages.SUCCESS)
+
+    # --- The secret, shown once ---
+    def _endpoint_or_403(self, request, pk: int) -> Endpoint:
+        endpoint = self.get_queryset(request).filter(pk=pk).first()
+        if endpoint is None or not self.has_change_permission(request, endpoint):
+            raise PermissionDenied
+        return endpoint
+
+    def _secret_page(self, request, endpoint: Endpoint, **extra) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Signing secret of {endpoint.url}",
+            "opts": self.model._meta,
+            "endpoint": endpoint,
+            **extra,
+        }
+        return TemplateResponse(request, "admin/events/endpoint/secret.html", context)
+
+    def new_secret_view(self, request, pk: int):
+        endpoint = self._endpoint_or_403(request, pk)
+        kept = request.session.get(NEW_SECRET) or {}
+        secret = None
+        if kept.get("pk") == endpoint.pk:
+            secret = kept["secret"]
+            del request.session[NEW_SECRET]
+        return self._secret_page(request, endpoint, secret=secret, created=True)
+
+    def rotate_secret_view(self, request, pk: int):
+        endpoint = self._endpoint_or_403(request, pk)
+        if request.method == "POST":
+            secret = endpoint_rotate_secret(endpoint=endpoint)
+            self.log_change(request, endpoint, "Rotated the signing secret.")
+            return self._secret_page(request, endpoint, secret=secret, rotated=True)
+        return self._secret_page(request, endpoint, confirm=True)
+
+
+class EndpointFilter(admin.SimpleListFilter):
+    """The company's endpoints (a plain related filter would list every company's)."""
+
+    title = "endpoint"
+    parameter_name = "endpoint__id__exact"
+
+    def lookups(self, request, model_admin):
+        endpoints = scope_to_company(Endpoint.objects.all(), request).only("pk", "url")
+        return [(str(e.pk), e.url) for e in endpoints]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(endpoint_id=int(value))
+        return queryset
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(AdminsOnly, CompanyScopedAdmin):
+    company_field = "endpoint__company"
+    list_display = [
+        "msg_id",
+        "endpoint",
+        "status",
+        "event_count",
+        "mass",
+        "attempts",
+        "last_status_code",
+        "last_attempt",
+        "last_error",
+        "next_attempt",
+    ]
+    list_filter = ["status", EndpointFilter]
+    list_select_related = ["endpoint"]
+    search_fields = ["msg_id"]
+    show_full_result_count = False
+    actions = ["resend"]
+    fields = [
+        "endpoint",
+        "msg_id",
+        "status",
+        "mass",
+        "event_count",
+        "attempts",
+        "last_status_code",
+        "last_attempt",
+        "last_error",
+        "next_attempt",
+        "delivered_at",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Written only by the sender; the list's Resend action is the one change.
+        return False
+
+    @admin.display(description="Events")
+    def event_count(self, obj: Delivery) -> int:
+        return len(obj.events)
+
+    @admin.display(description="Last attempt", ordering="last_attempt_at")
+    def last_attempt(self, obj: Delivery) -> str:
+        return _when(obj.last_attempt_at)
+
+    @admin.display(description="Next attempt")
+    def next_attempt(self, obj: Delivery) -> str:
+        return _when(obj.next_attempt_at) if obj.status == Delivery.Status.PENDING else "—"
+
+    @admin.action(description="Resend selected deliveries")
+    def resend(self, request, queryset):
+        count = 0
+        waiting = 0
+        for delivery in queryset.select_related("endpoint"):
+            delivery_resend(delivery=delivery)
+            count += 1
+            waiting += not delivery.endpoint.enabled
+        text = f"Queued {count} deliver{'y' if count == 1 else 'ies'} to be sent again."
+        if waiting:
+            text += f" {waiting} wait for their disabled endpoint to be enabled."
+        self.message_user(request, text, messages.SUCCESS)
