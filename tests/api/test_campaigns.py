@@ -4,7 +4,9 @@ company scoping on every URL."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from api.models import Scope
 from campaigns.models import Campaign, ContactList, Entry, ListImport
@@ -444,3 +446,22 @@ def test_an_upload_too_big_to_compare_for_its_idempotency_key_is_413_saying_why(
         "(1,024 bytes): send this file without the header."
     )
     assert not ContactList.objects.exists()
+
+
+def test_the_campaign_lists_cost_the_same_queries_for_few_rows_or_many(api, company, ava):
+    def cost(url) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get(url).status_code == 200
+        return len(queries)
+
+    api.get("/api/v1/campaigns/")  # the key's last use is written once a while: not counted
+    # given a campaign with one error, then one with four, and one campaign then two
+    queue = queue_with(company, ava)
+    small = make_campaign(company, queue, [("nobody@acme.test", "1")], name="Small")
+    campaign_start(campaign=small)
+    few = (cost("/api/v1/campaigns/"), cost(f"/api/v1/campaigns/{small.pk}/errors/"))
+    big = make_campaign(company, queue, [(f"n{i}@acme.test", "1") for i in range(4)], name="Big")
+    campaign_start(campaign=big)
+    many = (cost("/api/v1/campaigns/"), cost(f"/api/v1/campaigns/{big.pk}/errors/"))
+    # then the lists and the error pages take as many queries
+    assert many == few

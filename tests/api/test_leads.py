@@ -5,6 +5,8 @@ messages), unassign, resolve with a sales disposition, the list per agent; the t
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from agents.centers.models import ContactCenter, Disposition
 from api.models import Scope
@@ -239,3 +241,20 @@ def test_another_company_s_key_gets_404_and_cannot_use_our_customers_agents_or_d
     }
     assert Lead.objects.get(pk=lead.pk).status == Lead.Status.OPEN
     assert Lead.objects.get(pk=their_lead.pk).status == Lead.Status.OPEN
+
+
+def test_the_lead_list_costs_the_same_queries_for_one_lead_or_many(api, company, leads_agent):
+    def cost() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get("/api/v1/leads/", {"agent": leads_agent.pk}).status_code == 200
+        return len(queries)
+
+    api.get("/api/v1/leads/")  # the key's last use is written once a while: not counted
+    # given one lead, then four
+    lead_assign(company=company, contact=_customer(company, "A", 1), agent=leads_agent, actor=None)
+    one = cost()
+    for n in range(2, 5):
+        contact = _customer(company, f"C{n}", n)
+        lead_assign(company=company, contact=contact, agent=leads_agent, actor=None)
+    # then the page reads them in as many queries (key, rate limit, filter check, one page)
+    assert cost() == one
