@@ -101,8 +101,8 @@ def load_context(company: Company) -> dict:
 
 class AgentList(ApiListView):
     """The company's agents, oldest first (cursor-paginated), with presence, working state
-    and load. Five queries per page whatever its size: the key, the page (load annotated),
-    open leads, pending campaign records, and the key's last use."""
+    and load. Four queries per page whatever its size: the key and its company, the page
+    (load annotated), open leads, pending campaign records."""
 
     serializer_class = AgentSerializer
 
