@@ -118,7 +118,7 @@ class ContactListDetailSerializer(ContactListSerializer):
 
 
 class ContactListUploadSerializer(serializers.Serializer):
-    name = serializers.CharField(allow_blank=True, required=False, default="")
+    name = serializers.CharField(allow_blank=True, required=False, default="", max_length=120)
     file = serializers.FileField(
         help_text="The CSV file: UTF-8 or Windows-1252; comma, semicolon or tab; at least one "
         "phone column; at most CONTACT_LIST_MAX_UPLOAD_BYTES (300 MB by default)."

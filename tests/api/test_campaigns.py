@@ -125,6 +125,9 @@ def test_a_taken_name_a_missing_file_and_json_are_refused_clearly(api, company):
     assert bare.json()["errors"]["file"] == [
         "Attach the list as a CSV file in the form field “file”."
     ]
+    # a name past the column's 120 characters is refused by its field
+    long = _upload(api, CSV, name="x" * 121)
+    assert long.json()["errors"]["name"] == ["Ensure this field has no more than 120 characters."]
     # and JSON is not an upload
     as_json = api.post("/api/v1/contact-lists/", {"name": "Other"}, format="json")
     assert as_json.status_code == 415
