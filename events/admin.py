@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.cache import patch_cache_control
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
@@ -251,7 +252,10 @@ class EndpointAdmin(AdminsOnly, CompanyScopedAdmin):
             "endpoint": endpoint,
             **extra,
         }
-        return TemplateResponse(request, "admin/events/endpoint/secret.html", context)
+        response = TemplateResponse(request, "admin/events/endpoint/secret.html", context)
+        # A page with a secret is kept by no cache, and the back button shows it no more.
+        patch_cache_control(response, no_store=True, no_cache=True, private=True)
+        return response
 
     def new_secret_view(self, request, pk: int):
         endpoint = self._endpoint_or_403(request, pk)

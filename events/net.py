@@ -43,7 +43,7 @@ def _resolve(hostname: str, port: int) -> list[str]:
 
 
 def address_refusal(address: IPAddress) -> str | None:
-    """Why ``address`` may not be sent to, or None when it may."""
+    """Why ``address`` may not be sent to ("a private address"), or None when it may."""
     if isinstance(address, ipaddress.IPv6Address):
         mapped = address.ipv4_mapped or address.sixtofour or (address.teredo or (None, None))[1]
         if mapped is None and address in NAT64:
@@ -54,7 +54,7 @@ def address_refusal(address: IPAddress) -> str | None:
     if address.is_loopback:
         if allow_private or settings.WEBHOOK_ALLOW_LOOPBACK:
             return None
-        return f"{address} is a loopback address (this machine)"
+        return "a loopback address (this machine)"
     if allow_private:
         return None
     for kind, flag in (
@@ -65,9 +65,9 @@ def address_refusal(address: IPAddress) -> str | None:
         ("a reserved", address.is_reserved),
     ):
         if flag:
-            return f"{address} is {kind} address"
+            return f"{kind} address"
     if not address.is_global:
-        return f"{address} is not a public internet address"
+        return "not a public internet address"
     return None
 
 
@@ -92,9 +92,10 @@ def _parse(url: str) -> tuple[str, str, int, str, str]:
     return scheme, hostname, port, host_header, path
 
 
-def _addresses(hostname: str, port: int) -> list[IPAddress]:
+def _addresses(hostname: str, port: int) -> tuple[list[IPAddress], bool]:
+    """The addresses to check, and whether the host was one (a literal)."""
     try:
-        return [ipaddress.ip_address(hostname)]
+        return [ipaddress.ip_address(hostname)], True
     except ValueError:
         pass
     try:
@@ -107,20 +108,22 @@ def _addresses(hostname: str, port: int) -> list[IPAddress]:
         addresses.append(ipaddress.ip_address(text.split("%", 1)[0]))
     if not addresses:
         raise Refused(f"The host {hostname} could not be found.")
-    return addresses
+    return addresses, False
 
 
 def resolve_target(url: str) -> Target:
     """Check ``url`` and resolve its host once: every address it resolves to must be
     allowed (a name that also points inside is refused); the sender connects to the first."""
     scheme, hostname, port, host_header, path = _parse(url)
-    addresses = _addresses(hostname, port)
+    addresses, literal = _addresses(hostname, port)
     for address in addresses:
         why = address_refusal(address)
         if why:
-            if str(address) == hostname:
-                raise Refused(f"Webhooks are not sent to {why}.")
-            raise Refused(f"Webhooks are not sent to {hostname}: {why}.")
+            if literal:
+                raise Refused(f"Webhooks are not sent to {hostname}: it is {why}.")
+            raise Refused(
+                f"Webhooks are not sent to {hostname}: it resolves to {address}, which is {why}."
+            )
     return Target(
         scheme=scheme,
         hostname=hostname,
