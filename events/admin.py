@@ -180,9 +180,11 @@ class EndpointAdmin(AdminsOnly, CompanyScopedAdmin):
         )
         more = reverse("admin:events_delivery_changelist") + f"?endpoint__id__exact={obj.pk}"
         return format_html(
-            '<table id="recent-deliveries"><thead><tr><th>Delivery</th><th>Status</th>'
+            # The admin's inline-group scrolls sideways on a phone, not the page.
+            '<div class="inline-group"><table id="recent-deliveries"><thead><tr>'
+            "<th>Delivery</th><th>Status</th>"
             "<th>Events</th><th>Attempts</th><th>Last answer</th><th>Last attempt</th>"
-            "<th>Last error</th></tr></thead><tbody>{}</tbody></table>"
+            "<th>Last error</th></tr></thead><tbody>{}</tbody></table></div>"
             '<p><a href="{}">All deliveries of this endpoint (Resend from there)</a></p>',
             body,
             more,
