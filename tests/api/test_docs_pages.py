@@ -2,11 +2,19 @@
 public, served offline (no address outside this site), under a strict policy of their own:
 no inline script, inline styles only with the answer's nonce."""
 
+import base64
+import json
 import re
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
+from drf_spectacular.generators import SchemaGenerator
+from standardwebhooks.webhooks import Webhook
 
+from api.models import Scope
+from events.models import EventType
 from tests.browser.csp import watch_csp
 
 PAGES = ["/api/v1/docs/", "/api/v1/redoc/"]
@@ -137,3 +145,43 @@ def test_redoc_lists_the_operations_styled_with_no_csp_violation(page, screensho
     # refused, as everything from elsewhere is; the docs stay offline.)
     assert [v for v in violations if "cdn.redoc.ly/redoc/logo-mini.svg" not in v] == []
     assert errors == []
+
+
+# --- docs/api.md stays true ------------------------------------------------------------------
+API_MD = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+
+
+def test_docs_api_md_names_every_path_scope_and_event_type():
+    # given the operations the API serves
+    doc = API_MD.read_text()
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    # then the page documents each one, every scope and every event type
+    missing = [p for p in paths if p.removeprefix("/api/v1") not in doc]
+    assert missing == [], f"document these in docs/api.md: {missing}"
+    for scope in Scope.values:
+        assert f"| `{scope}` |" in doc
+    for event_type in EventType.values:
+        assert f"`{event_type}`" in doc
+
+
+def test_the_signature_example_of_docs_api_md_accepts_a_delivery_and_refuses_a_forgery():
+    # given the page's Python example, with the endpoint's secret, and a body signed as
+    # events.delivery signs each delivery
+    code = re.search(r"```python\n(.*?)```", API_MD.read_text(), re.S).group(1)
+    secret = "whsec_" + base64.b64encode(b"k" * 24).decode()
+    seen, handled = set(), []
+    namespace = {"already_seen": lambda i: i in seen, "handle": handled.append}
+    exec(code.replace('"whsec_..."', repr(secret)), namespace)  # noqa: S102 - our own page
+    body = json.dumps({"id": "e1", "type": "contact.created", "data": {}}).encode()
+    now = datetime.now(UTC)
+    headers = {
+        "webhook-id": "msg_1",
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(secret).sign("msg_1", now, body.decode()),
+    }
+    # when the receiver gets it, then a forged body
+    accepted = namespace["receive"](body, headers)
+    forged = namespace["receive"](body.replace(b"created", b"deleted"), headers)
+    # then the delivery is handled and the forgery refused
+    assert (accepted, forged) == (200, 400)
+    assert [event["type"] for event in handled] == ["contact.created"]
