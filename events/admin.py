@@ -37,24 +37,30 @@ def _when(moment) -> str:
     return date_format(localtime(moment), "Y-m-d H:i:s") if moment else "—"
 
 
+def _admin(request) -> bool:
+    """A logged-in company admin or superuser (the login page asks for an anonymous user)."""
+    user = request.user
+    return user.is_authenticated and user.is_active and is_company_admin(user)
+
+
 class AdminsOnly:
     """Only a company's admins (and superusers) see outbound webhooks: they hold the
     secrets and decide where the company's data goes."""
 
     def has_module_permission(self, request):
-        return is_company_admin(request.user)
+        return _admin(request)
 
     def has_view_permission(self, request, obj=None):
-        return is_company_admin(request.user)
+        return _admin(request)
 
     def has_add_permission(self, request):
-        return is_company_admin(request.user)
+        return _admin(request)
 
     def has_change_permission(self, request, obj=None):
-        return is_company_admin(request.user)
+        return _admin(request)
 
     def has_delete_permission(self, request, obj=None):
-        return is_company_admin(request.user)
+        return _admin(request)
 
 
 class EndpointForm(forms.ModelForm):

@@ -214,3 +214,16 @@ def test_disabling_an_endpoint_from_the_list_stops_its_events(
     company.refresh_from_db()
     assert not a.enabled and a.disabled_reason == "Disabled by an admin."
     assert company.outbound_event_types == ["lead.assigned"]
+
+
+def test_the_admin_asks_nothing_of_a_visitor_not_logged_in(rf):
+    # the admin's login page asks every app whether the visitor may see it (anonymous too)
+    from django.contrib import admin
+    from django.contrib.auth.models import AnonymousUser
+
+    request = rf.get("/admin/login/")
+    request.user = AnonymousUser()
+    for model in (Endpoint, Delivery):
+        model_admin = admin.site._registry[model]
+        assert model_admin.has_module_permission(request) is False
+        assert model_admin.has_view_permission(request) is False
