@@ -58,6 +58,8 @@ class AgentRefSerializer(serializers.Serializer):
 
 
 class ContactSerializer(serializers.ModelSerializer):
+    # A plain string: a contact may have no email (""), which no "email" format allows.
+    email = serializers.CharField(read_only=True, help_text="Empty when it has none.")
     primary_agent = AgentRefSerializer(allow_null=True, read_only=True)
     reassign_in_progress = serializers.SerializerMethodField()
 
