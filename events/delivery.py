@@ -10,12 +10,12 @@ disable an endpoint that fails for a day. The bodies of the tasks in ``events/ta
   its row lock, so their ids follow its ownership versions, and so do the deliveries' ids.
 - **Send** (``send_endpoint``): a run takes the endpoint's lease (a compare-and-set on
   ``lease_until``, never a lock held across HTTP), then sends its pending deliveries in id
-  order over one kept-alive connection to the address it checked (``events.net``), each
-  signed once as Standard Webhooks say. It stops at the first delivery that is not due or
-  fails (strictly first in, first out: a later delivery never overtakes it), and when the
-  lease is lost or the endpoint disabled. The sweep (``sweep``) starts runs that are due
-  and dispatches what an after-commit message missed, so a worker that died mid-run loses
-  nothing: its lease runs out and the rows are still pending.
+  order over one kept-alive connection to the address it checked (``events.connection``,
+  ``events.net``), each signed once as Standard Webhooks say. It stops at the first delivery
+  that is not due or fails (strictly first in, first out: a later delivery never overtakes
+  it), and when the lease is lost or the endpoint disabled. The sweep (``sweep``) starts
+  the runs that are due and dispatches what an after-commit message missed, so a worker
+  that died mid-run loses nothing: its lease runs out and the rows are still pending.
 """
 
 import json
@@ -25,8 +25,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import certifi
-import urllib3
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, OuterRef, Q, Subquery
@@ -36,7 +34,7 @@ from standardwebhooks import Webhook
 from agents.bulk import copy_insert
 from agents.models import Company
 
-from . import net
+from .connection import Answer, Connection
 from .locks import lock_company_events
 from .models import Delivery, Endpoint, Event
 from .services import endpoint_disable_failing
@@ -50,8 +48,6 @@ BATCH = 100
 DISPATCH_CHUNK = 2000
 # Deliveries read per query by a sender run.
 SEND_CHUNK = 50
-# What is kept of a receiver's answer (the rest is not read; the connection is dropped).
-MAX_ANSWER_BYTES = 65_536
 USER_AGENT = "Switchboard-Webhooks/1"
 
 
@@ -157,108 +153,6 @@ def delivery_body(delivery: Delivery) -> str:
         # Its event is gone (it cannot be, short of a hand-made delete): say so, don't crash.
         payload = {"type": "missing", "timestamp": iso(delivery.created_at), "data": {}}
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-
-
-# --- One connection per run ----------------------------------------------------------------------
-@dataclass
-class Answer:
-    status: int | None
-    error: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
-
-
-class Connection:
-    """Posts to one endpoint URL: resolved and checked once (``events.net``), then every
-    request goes to that address over one kept-alive connection; redirects are answers,
-    never followed."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.target: net.Target | None = None
-        self.pool: urllib3.HTTPConnectionPool | None = None
-
-    def _open(self) -> urllib3.HTTPConnectionPool:
-        self.target = target = net.resolve_target(self.url)
-        seconds = settings.WEBHOOK_TIMEOUT_SECONDS
-        timeout = urllib3.Timeout(connect=min(5.0, seconds), read=seconds)
-        if target.scheme == "https":
-            return urllib3.HTTPSConnectionPool(
-                target.address,
-                target.port,
-                timeout=timeout,
-                maxsize=1,
-                retries=False,
-                cert_reqs="CERT_REQUIRED",
-                ca_certs=certifi.where(),
-                assert_hostname=target.hostname,
-                server_hostname=target.hostname,
-            )
-        return urllib3.HTTPConnectionPool(
-            target.address, target.port, timeout=timeout, maxsize=1, retries=False
-        )
-
-    def post(self, body: bytes, headers: dict[str, str]) -> Answer:
-        try:
-            if self.pool is None:
-                self.pool = self._open()
-            response = self.pool.urlopen(
-                "POST",
-                self.target.path,
-                body=body,
-                headers={**headers, "Host": self.target.host_header},
-                redirect=False,
-                retries=False,
-                assert_same_host=False,
-                preload_content=False,
-            )
-        except net.Refused as error:
-            return Answer(None, f"Refused: {error}")
-        except (urllib3.exceptions.HTTPError, OSError) as error:
-            self.close()
-            return Answer(None, describe_error(error))
-        try:
-            response.read(MAX_ANSWER_BYTES)
-            rest = response.read(1)
-        except (urllib3.exceptions.HTTPError, OSError):
-            rest = b"?"
-        if rest:
-            response.close()  # an answer too long to read: drop this connection
-        else:
-            response.release_conn()
-        status = response.status
-        if 300 <= status < 400:
-            where = response.headers.get("Location", "")[:120]
-            return Answer(status, f"HTTP {status}: redirect to {where or '?'} not followed")
-        if not 200 <= status < 300:
-            return Answer(status, f"HTTP {status}")
-        return Answer(status)
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.close()
-            self.pool = None
-
-
-def describe_error(error: BaseException) -> str:
-    """A failed request, in words for the admin's delivery list."""
-    timeout = settings.WEBHOOK_TIMEOUT_SECONDS
-    if isinstance(error, urllib3.exceptions.NewConnectionError):
-        # Before ConnectTimeoutError, which urllib3 makes its base class.
-        if isinstance(error.__cause__, TimeoutError) or "timed out" in str(error):
-            return "Timed out connecting"
-        return "Connection refused or unreachable"
-    if isinstance(error, urllib3.exceptions.ConnectTimeoutError):
-        return "Timed out connecting"
-    if isinstance(error, urllib3.exceptions.ReadTimeoutError | TimeoutError):
-        return f"No answer within {timeout:g} s"
-    if isinstance(error, urllib3.exceptions.SSLError):
-        return f"TLS error: {error}"[:300]
-    if isinstance(error, urllib3.exceptions.ProtocolError):
-        return "The connection was closed without an answer"
-    return f"{type(error).__name__}: {error}"[:300]
 
 
 # --- Retry ---------------------------------------------------------------------------------------
