@@ -53,6 +53,11 @@ class ApiKeyForm(forms.ModelForm):
         return cleaned
 
 
+def _is_admin(user) -> bool:
+    # The admin asks before anyone logs in too (the login page lists no apps): no level then.
+    return user.is_authenticated and user.is_active and is_company_admin(user)
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(CompanyScopedAdmin):
     form = ApiKeyForm
@@ -73,16 +78,16 @@ class ApiKeyAdmin(CompanyScopedAdmin):
 
     # Only a company's admins (and superusers) see the keys, whatever their groups grant.
     def has_module_permission(self, request):
-        return is_company_admin(request.user)
+        return _is_admin(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return is_company_admin(request.user)
+        return _is_admin(request.user)
 
     def has_add_permission(self, request):
-        return is_company_admin(request.user)
+        return _is_admin(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return is_company_admin(request.user) and (obj is None or obj.revoked_at is None)
+        return _is_admin(request.user) and (obj is None or obj.revoked_at is None)
 
     def has_delete_permission(self, request, obj=None):
         return False  # revoke instead: the key's name stays on the timeline rows it wrote

@@ -228,3 +228,14 @@ def test_a_new_key_belongs_to_the_admins_current_company(login, company, other_c
     raw = _raw_key_on(response.content.decode())
     assert ApiKey.objects.get().company == other_company
     assert _api_with(raw).get("/api/v1/contacts/").status_code == 200
+
+
+def test_someone_not_logged_in_gets_the_login_page_not_the_keys(client, company):
+    # given a key
+    api_key_create(company=company, name="CRM", scopes=["read"], created_by=None)
+    # when someone not logged in opens the admin's login page and the keys
+    login_page = client.get("/admin/login/")
+    keys = client.get(LIST)
+    # then the login page opens, and the keys send them to it
+    assert login_page.status_code == 200
+    assert keys.status_code == 302 and "/login/" in keys["Location"]
