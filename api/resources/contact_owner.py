@@ -24,6 +24,7 @@ from .contact_serializers import (
     NO_OWNER_MESSAGE,
     AgentRefSerializer,
     ContactSerializer,
+    Id,
     StrictSerializer,
     Text,
     company_contacts,
@@ -46,10 +47,8 @@ class Reason(Text):
 
 
 class PrimaryAgentSetSerializer(StrictSerializer):
-    agent = serializers.IntegerField(
-        allow_null=True, help_text="The new primary agent's id, or null to clear it."
-    )
-    expected_agent = serializers.IntegerField(
+    agent = Id(allow_null=True, help_text="The new primary agent's id, or null to clear it.")
+    expected_agent = Id(
         required=False,
         allow_null=True,
         help_text="Change only if this is still the primary agent (null: only if it has "
@@ -174,17 +173,15 @@ class ContactPrimaryAgent(ApiGenericView):
 
 
 class ClearParamsSerializer(serializers.Serializer):
-    expected_agent = serializers.IntegerField(required=False, min_value=1)
+    expected_agent = Id(required=False)
     reason = Reason()
 
 
 # --- Bulk ----------------------------------------------------------------------------------
 class BulkItemSerializer(StrictSerializer):
-    contact = serializers.IntegerField(help_text="A contact id.")
-    agent = serializers.IntegerField(
-        allow_null=True, help_text="The new primary agent's id, or null to clear it."
-    )
-    expected_agent = serializers.IntegerField(
+    contact = Id(help_text="A contact id.")
+    agent = Id(allow_null=True, help_text="The new primary agent's id, or null to clear it.")
+    expected_agent = Id(
         required=False,
         allow_null=True,
         help_text="Change only if this is still its primary agent (null: only if none).",

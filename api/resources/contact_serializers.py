@@ -27,6 +27,13 @@ class Text(serializers.CharField):
         super().__init__(**kwargs)
 
 
+class Id(serializers.IntegerField):
+    """An object's id: a positive 64-bit integer (anything else is a 400, not a query)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=2**63 - 1, **kwargs)
+
+
 class StrictSerializer(serializers.Serializer):
     """Refuses fields it does not know (nothing sent is silently dropped)."""
 

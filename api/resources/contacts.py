@@ -32,6 +32,7 @@ from ..problems import problem
 from . import contact_owner
 from .contact_serializers import (
     ContactSerializer,
+    Id,
     InteractionSerializer,
     StrictSerializer,
     Text,
@@ -49,7 +50,7 @@ class ContactCreateSerializer(StrictSerializer):
     email = Text()
     source = Text(help_text="Where the contact came from, e.g. website (routing rules read it).")
     tags = Text(help_text="Comma-separated, e.g. “buyer, vip” (routing rules read them).")
-    primary_agent = serializers.IntegerField(
+    primary_agent = Id(
         required=False,
         allow_null=True,
         help_text="An agent id. Left out or null: the routing rules for new contacts apply.",
@@ -134,15 +135,21 @@ class ContactList(ApiListView):
             if owner.strip().lower() == "none":
                 queryset = queryset.filter(primary_agent__isnull=True)
             elif owner.strip().isascii() and owner.strip().isdigit():
-                queryset = queryset.filter(primary_agent_id=int(owner))
+                agent_id = int(owner)
+                # An id past 64 bits belongs to nobody (and is no query parameter).
+                queryset = (
+                    queryset.filter(primary_agent_id=agent_id)
+                    if agent_id < 2**63
+                    else queryset.none()
+                )
             else:
                 raise _list_problem(
                     "primary_agent", f"“{owner[:40]}” is not an agent id: give an id or “none”."
                 )
         tag = params.get("tag")
         if tag and tag.strip():
-            if "," in tag:
-                raise _list_problem("tag", "Give one tag (no commas).")
+            if "," in tag or not tag.isprintable():
+                raise _list_problem("tag", "Give one tag (no commas or control characters).")
             queryset = queryset.filter(tags__iregex=tag_pattern(tag))
         since = params.get("updated_since")
         if since:

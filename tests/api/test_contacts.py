@@ -334,3 +334,21 @@ def test_a_key_of_another_company_gets_404_on_every_contact_url(other_api, compa
     assert ids(other_api.get(URL, {"phone": contact.phone})) == []
     contact.refresh_from_db()
     assert contact.primary_agent == agent and contact.name != "x"
+
+
+def test_odd_filter_values_are_answered_not_failed(api, company):
+    # given
+    ContactFactory(company=company, tags="vip")
+    # when / then
+    assert ids(api.get(URL, {"primary_agent": "9" * 30})) == []
+    assert api.get(URL, {"tag": "vip\x00"}).status_code == 400
+    assert api.get(URL, {"tag": "vip, buyer"}).json()["errors"]["tag"]
+    assert ids(api.get(URL, {"tag": "c++ (gold)"})) == []
+
+
+def test_ids_past_64_bits_are_a_400(api, company):
+    # when
+    response = api.post(URL, {"phone": "+12025550142", "primary_agent": 2**64}, format="json")
+    # then
+    assert response.status_code == 400
+    assert "primary_agent" in response.json()["errors"]
