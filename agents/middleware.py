@@ -61,6 +61,23 @@ API_SECURITY_HEADERS = {
 }
 
 
+def api_not_found(path: str) -> JsonResponse:
+    """An address under /api/ that names nothing (an id that is no number, a missing slash):
+    problem details, as the API answers everything, not the HTML 404 page."""
+    detail = "Nothing is at this address."
+    try:
+        resolve(path + "/")
+        detail += f" Did you mean {path}/ (with the slash)?"
+    except Resolver404:
+        pass
+    body = {"type": "urn:switchboard:problem:not-found", "title": "Not found", "status": 404}
+    response = JsonResponse(body | {"detail": detail}, status=404)
+    response["Content-Type"] = "application/problem+json"
+    for header, value in API_SECURITY_HEADERS.items():
+        response.headers.setdefault(header, value)
+    return response
+
+
 class ApiFastPathMiddleware:
     """``/api/`` views run straight after the security middleware, without the browser's
     middleware: no session read, no user or company lookup (and no ``last_seen_at`` write),
@@ -68,8 +85,9 @@ class ApiFastPathMiddleware:
     webhook is the hot path (docs/performance.md); it authenticates by bearer token.
 
     Only views marked ``csrf_exempt`` (which say they authenticate otherwise) take this path;
-    anything else under /api/, and an address that resolves to no view, goes through the
-    whole stack as before. Such views get neither ``request.user`` nor ``request.session``."""
+    anything else under /api/ goes through the whole stack as before; an address under
+    /api/ that resolves to no view is a problem-details 404 (``api_not_found``). Such views get
+    neither ``request.user`` nor ``request.session``."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -80,7 +98,7 @@ class ApiFastPathMiddleware:
         try:
             match = resolve(request.path_info)
         except Resolver404:
-            return self.get_response(request)
+            return api_not_found(request.path_info)
         if not getattr(match.func, "csrf_exempt", False):
             return self.get_response(request)
         request.resolver_match = match

@@ -17,7 +17,7 @@ from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
 from .models import IdempotencyRecord
-from .problems import problem, validation_problem
+from .problems import CONTENT_TYPE, problem, validation_problem
 
 HEADER = "Idempotency-Key"
 
@@ -83,6 +83,9 @@ def _replay(record: IdempotencyRecord):
     from rest_framework.response import Response
 
     response = Response(record.body, status=record.status)
+    if record.status >= 400:
+        # A refusal replays as it was first answered: problem details.
+        response.content_type = CONTENT_TYPE
     response["Idempotent-Replayed"] = "true"
     return response
 

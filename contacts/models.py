@@ -78,6 +78,9 @@ class Contact(models.Model):
             models.Index(fields=["company", "name"], name="contact_company_name"),
             models.Index(fields=["company", "email"], name="contact_company_email"),
             models.Index(fields=["company", "primary_agent"], name="contact_company_primary"),
+            # The API's lists page by id within a company (api/pagination.py): a range of this
+            # index, whatever the size of the other companies.
+            models.Index(fields=["company", "id"], name="contact_company_id"),
             # An agent's contacts (their book, deleting an agent): new numbers from the
             # webhook have none, and index nothing here.
             models.Index(

@@ -76,3 +76,52 @@ def test_the_rate_limit_answers_429_with_retry_after(company):
     assert response.status_code == 429
     assert int(response["Retry-After"]) >= 1
     assert response.json()["type"] == "urn:switchboard:problem:rate-limited"
+
+
+def test_a_cursor_or_limit_that_cannot_be_read_is_a_400_naming_it(company):
+    api = client_for(company)
+    bad_cursor = api.get("/api/v1/contacts/", {"cursor": "zzz"})
+    assert bad_cursor.status_code == 400
+    assert "cursor" in bad_cursor.json()["errors"]
+    for limit in ("0", "-1", "abc"):
+        answer = api.get("/api/v1/contacts/", {"limit": limit})
+        assert answer.status_code == 400, limit
+        assert answer.json()["errors"]["limit"] == ["A whole number from 1 to 200."]
+
+
+def test_a_limit_above_the_maximum_gives_the_maximum(company):
+    for n in range(3):
+        ContactFactory(company=company)
+    page = client_for(company).get("/api/v1/contacts/", {"limit": "100000"})
+    assert page.status_code == 200 and len(page.json()["results"]) == 3
+
+
+def test_an_address_under_the_api_that_names_nothing_is_a_problem_404(company):
+    api = client_for(company)
+    for path in ("/api/v1/contacts/null/", "/api/v1/contacts/-5/", "/api/v1/nothing/"):
+        answer = api.get(path)
+        assert answer.status_code == 404, path
+        assert answer["Content-Type"] == "application/problem+json"
+        assert answer.json()["title"] == "Not found"
+    missing_slash = api.get("/api/v1/contacts")
+    assert "Did you mean /api/v1/contacts/" in missing_slash.json()["detail"]
+
+
+def test_a_refusal_replayed_by_its_idempotency_key_is_still_problem_details(company):
+    # given a contact owned by Ava, and a compare-and-set that expects Ben (refused: 409)
+    from tests.factories import AgentFactory
+
+    ava, ben = AgentFactory(companies=[company]), AgentFactory(companies=[company])
+    contact = ContactFactory(company=company, primary_agent=ava)
+    api = client_for(company)
+    url = f"/api/v1/contacts/{contact.pk}/primary-agent/"
+    body = {"agent": ben.pk, "expected_agent": ben.pk}
+    first = api.put(url, body, format="json", HTTP_IDEMPOTENCY_KEY="cas-1")
+    assert first.status_code == 409
+    # when the same request is sent again with the same key
+    again = api.put(url, body, format="json", HTTP_IDEMPOTENCY_KEY="cas-1")
+    # then it replays the refusal, as problem details
+    assert again.status_code == 409
+    assert again["Idempotent-Replayed"] == "true"
+    assert again["Content-Type"] == "application/problem+json"
+    assert again.json() == first.json()

@@ -91,6 +91,17 @@ def _handler(receiver: Receiver):
     return Handler
 
 
+def serve(made: Receiver) -> ThreadingHTTPServer:
+    """Start ``made`` on a free port of 127.0.0.1 (also used by bench/bench_api.py); the caller
+    shuts the server down."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(made))
+    server.daemon_threads = True
+    made.port = server.server_address[1]
+    made.url = f"http://127.0.0.1:{made.port}/hooks"
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    return server
+
+
 @pytest.fixture
 def receiver():
     """``receiver(**options)``: a started receiver (stopped at the end of the test)."""
@@ -98,12 +109,7 @@ def receiver():
 
     def _start(**options) -> Receiver:
         made = Receiver(**options)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(made))
-        server.daemon_threads = True
-        made.port = server.server_address[1]
-        made.url = f"http://127.0.0.1:{made.port}/hooks"
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-        servers.append(server)
+        servers.append(serve(made))
         return made
 
     yield _start
