@@ -27,6 +27,7 @@ COMMON = {
     "429": "Too many requests with this key (see `Retry-After`).",
 }
 WRITE_ONLY = {
+    "415": "The body is not of the media type this operation reads.",
     "422": "The Idempotency-Key was used before with another request.",
 }
 WITH_ID = {"404": "No such object in the key's company."}
