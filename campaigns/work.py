@@ -14,12 +14,14 @@ from django.utils import timezone
 from agents.centers.models import Disposition
 from agents.models import Agent
 from contacts import timeline
+from contacts.locks import lock_contacts
 from contacts.models import Contact
 from contacts.services import DuplicatePhone, contact_create
 from contacts.timeline import timeline_write
 from events import payloads
 from events.emit import event_emit, heard
 from events.models import EventType
+from events.payloads import Method
 
 from .locks import lock_entry, reserve_next_entry
 from .models import Campaign, Entry, Record, RecordContact
@@ -80,6 +82,7 @@ def record_contact(*, record: Record, company_id: int, actor: Agent) -> Contact:
                 name=name[:200],
                 phone=record.phone,
                 source=f"campaign list {record.contact_list.name}"[:100],
+                method=Method.CAMPAIGN,
             )
         except DuplicatePhone:  # created a moment ago by someone else
             contact = Contact.objects.get(company_id=company_id, phone=record.phone)
@@ -93,15 +96,31 @@ def record_contact(*, record: Record, company_id: int, actor: Agent) -> Contact:
     return contact
 
 
+def _locked_version(*, company_id: int, contact_id: int) -> int:
+    """The contact's ownership version, read under its row lock (held until commit)."""
+    for rows in lock_contacts(company_id=company_id, ids=[contact_id]):
+        for row in rows:
+            return row.ownership_version
+    raise ValidationError("This record's contact was deleted a moment ago; try again.")
+
+
 def _history(entry: Entry, agent: Agent, build, action: str, **values) -> None:
     """Write the handled record's row on its contact's timeline: ``build`` is the
     ``contacts.timeline`` builder of the row's kind, given the contact, campaign and entry;
-    and its ``campaign.record_handled`` event (``action``: called, skipped, dispositioned)."""
+    and its ``campaign.record_handled`` event (``action``: called, skipped, dispositioned).
+
+    When someone hears the event, the contact is locked (after the entry, in the lock order)
+    before its version is read: an ownership change committing in between would otherwise
+    carry a higher version than this event, written after it."""
     record = Record.objects.select_related("contact_list__company", "contact_link__contact").get(
         pk=entry.record_id
     )
     campaign = Campaign.objects.only("name", "company_id").get(pk=entry.campaign_id)
     contact = record_contact(record=record, company_id=campaign.company_id, actor=agent)
+    company = record.contact_list.company
+    listening = heard(company, EventType.CAMPAIGN_RECORD_HANDLED)
+    if listening:
+        version = _locked_version(company_id=campaign.company_id, contact_id=contact.pk)
     timeline_write(
         build(
             contact=contact,
@@ -112,8 +131,7 @@ def _history(entry: Entry, agent: Agent, build, action: str, **values) -> None:
             **values,
         )
     )
-    company = record.contact_list.company
-    if heard(company, EventType.CAMPAIGN_RECORD_HANDLED):
+    if listening:
         event_emit(
             company=company,
             type=EventType.CAMPAIGN_RECORD_HANDLED,
@@ -125,12 +143,13 @@ def _history(entry: Entry, agent: Agent, build, action: str, **values) -> None:
                 record_id=record.pk,
                 agent=agent,
                 action=action,
+                method=Method.MANUAL,
                 disposition=values.get("disposition"),
                 callback_at=values.get("callback_at"),
             ),
             actor=agent,
             contact_id=contact.pk,
-            version=contact.ownership_version,
+            version=version,
         )
 
 

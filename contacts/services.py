@@ -15,6 +15,7 @@ from agents.rawsql import insert_pair
 from events import payloads
 from events.emit import event_emit, event_emit_many, heard
 from events.models import EventType
+from events.payloads import Mass, Method, method_of
 
 from . import timeline
 from .locks import lock_contact, lock_contacts
@@ -134,7 +135,12 @@ def contact_create(
     email: str = "",
     source: str = "",
     tags: str = "",
+    method: Method | str | None = None,
 ) -> Contact:
+    """Create a contact (and its *Contact created* row). ``method`` (its ``contact.created``
+    event's): "campaign" from a campaign's record; none given, "api" when an API key makes
+    it, else "manual"."""
+    method = method_of(method)
     cleaned = contact_clean(
         company=company, name=name, phone=phone, email=email, source=source, tags=tags
     )
@@ -145,7 +151,7 @@ def contact_create(
             contact = Contact.objects.create(company=company, **cleaned)
     except IntegrityError:
         raise _duplicate_phone_error() from None
-    _record_created(contact=contact, actor=actor)
+    _record_created(contact=contact, actor=actor, method=method)
     return contact
 
 
@@ -153,9 +159,9 @@ def contact_create_in_retried_transaction(
     *, company: Company, name: str = "", phone: str = "", email: str = "", source: str = ""
 ) -> Contact:
     """``contact_create`` for a caller that runs its whole transaction again when it fails
-    (the inbound webhook): no duplicate check and no savepoint. A number another request
-    created meanwhile makes the insert raise ``IntegrityError``, which spoils the
-    transaction; the caller rolls back and runs again, and then finds that contact."""
+    (an inbound interaction: method "inbound"): no duplicate check and no savepoint. A number
+    another request created meanwhile makes the insert raise ``IntegrityError``, which spoils
+    the transaction; the caller rolls back and runs again, and then finds that contact."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("contact_create_in_retried_transaction needs the caller's transaction")
     cleaned = contact_clean(
@@ -169,16 +175,16 @@ def contact_create_in_retried_transaction(
     contact = Contact(company=company, **cleaned)
     # The contact and its first timeline row in one statement (on PostgreSQL).
     insert_pair(contact, timeline.contact_created(contact=contact, actor=None), link="contact")
-    _emit_created(contact=contact, actor=None)
+    _emit_created(contact=contact, actor=None, method=Method.INBOUND)
     return contact
 
 
-def _record_created(*, contact: Contact, actor: Agent | None) -> None:
+def _record_created(*, contact: Contact, actor: Agent | None, method: Method) -> None:
     timeline_write(timeline.contact_created(contact=contact, actor=actor))
-    _emit_created(contact=contact, actor=actor)
+    _emit_created(contact=contact, actor=actor, method=method)
 
 
-def _emit_created(*, contact: Contact, actor: Agent | None) -> None:
+def _emit_created(*, contact: Contact, actor: Agent | None, method: Method) -> None:
     # (nothing, not even a payload, when nobody hears it: the webhook's hot path creates
     # contacts)
     if not heard(contact.company, EventType.CONTACT_CREATED):
@@ -186,7 +192,7 @@ def _emit_created(*, contact: Contact, actor: Agent | None) -> None:
     event_emit(
         company=contact.company,
         type=EventType.CONTACT_CREATED,
-        data=payloads.contact_created(contact=contact),
+        data=payloads.contact_created(contact=contact, method=method),
         actor=actor,
         contact_id=contact.pk,
         version=contact.ownership_version,
@@ -259,6 +265,7 @@ def contacts_delete_without_rounds(
     contact_ids: list[int],
     holds: set[int] | None = None,
     actor: Agent | None = None,
+    method: Method | str | None = None,
 ) -> int:
     """Delete contacts of the company, taking them off their primary agents' counts — without
     touching their rounds. Call ``routing.rounds.contacts_delete`` instead: it locks the open
@@ -267,7 +274,10 @@ def contacts_delete_without_rounds(
     Locks the contacts (and then the counters), in the lock order. A contact that is being
     re-assigned must have its round locked by the caller first, which passes the round ids as
     ``holds``: a hold outside them raises ``HoldsChanged``. Writes a ``contact.deleted``
-    event per contact (if some endpoint hears it), by ``actor``."""
+    event per contact (if some endpoint hears it), by ``actor``, with ``method`` (none given:
+    "api" when an API key makes it, else "manual"); several are one mass change,
+    "bulk_delete"."""
+    method = method_of(method)
     owners: dict[int, int] = {}
     ids: list[int] = []
     for rows in lock_contacts(company_id=company.pk, ids=contact_ids):
@@ -277,13 +287,13 @@ def contacts_delete_without_rounds(
             ids.append(row.pk)
             if row.primary_agent_id:
                 owners[row.primary_agent_id] = owners.get(row.primary_agent_id, 0) - 1
-    _emit_deleted(company=company, ids=ids, actor=actor)
+    _emit_deleted(company=company, ids=ids, actor=actor, method=method)
     Contact.objects.filter(pk__in=ids).delete()
     primary_load_apply(company_id=company.pk, deltas=owners)
     return len(ids)
 
 
-def _emit_deleted(*, company: Company, ids: list[int], actor: Agent | None) -> None:
+def _emit_deleted(*, company: Company, ids: list[int], actor: Agent | None, method: Method) -> None:
     """``contact.deleted`` for the locked contacts about to go (read before they do)."""
     if not ids or not heard(company, EventType.CONTACT_DELETED):
         return
@@ -300,7 +310,9 @@ def _emit_deleted(*, company: Company, ids: list[int], actor: Agent | None) -> N
                 row.pk,
                 row.ownership_version,
                 payloads.contact_deleted(
-                    contact=payloads.contact_ref_of(row), primary_agent=row.primary_agent
+                    contact=payloads.contact_ref_of(row),
+                    primary_agent=row.primary_agent,
+                    method=method,
                 ),
             )
             for row in rows
@@ -316,4 +328,10 @@ def _emit_deleted(*, company: Company, ids: list[int], actor: Agent | None) -> N
             version=version,
         )
     else:
-        event_emit_many(company=company, type=EventType.CONTACT_DELETED, items=items, actor=actor)
+        event_emit_many(
+            company=company,
+            type=EventType.CONTACT_DELETED,
+            items=items,
+            actor=actor,
+            mass=Mass.BULK_DELETE,
+        )

@@ -34,11 +34,44 @@ def owner_method(method: OwnerMethod | str | None) -> OwnerMethod:
     return OwnerMethod.API if current_key() is not None else OwnerMethod.MANUAL
 
 
+class Method(enum.StrEnum):
+    """How a change was made: every event's ``method`` (``contact.owner_changed`` uses the
+    values of ``OwnerMethod``, which are among these).
+
+    - ``contact.created``: manual, api, inbound, campaign
+    - ``contact.deleted``, ``lead.*``: manual, api
+    - ``contact.owner_changed``: manual, api, rule, group, handover (deadline reserved)
+    - ``reassignment.started`` / ``.finished``: rule, group, handover (the round's)
+    - ``interaction.routed``: inbound
+    - ``campaign.record_handled``: manual
+    """
+
+    MANUAL = "manual"  # a person in the pages or the admin
+    API = "api"  # the public API (a key, no person)
+    RULE = "rule"  # a routing rule's round for a new contact
+    GROUP = "group"  # a reassignment group's round: picked, claimed, or the default assignee
+    HANDOVER = "handover"  # the handover of a leaving agent's book
+    DEADLINE = "deadline"  # an ownership deadline (reserved: no path sets it yet)
+    INBOUND = "inbound"  # an inbound interaction (the webhook, or the API's inbound endpoint)
+    CAMPAIGN = "campaign"  # an agent handling a campaign list's record (its contact created)
+
+
+def method_of(method: Method | str | None) -> Method:
+    """The method a change was given, else "api" when an API key makes it, else "manual"
+    (a person; Switchboard's own changes name their method)."""
+    if method:
+        return Method(method)
+    return Method.API if current_key() is not None else Method.MANUAL
+
+
 class Mass(enum.StrEnum):
     """The mass changes whose events are batched (``event_emit_many``'s ``mass``)."""
 
     HANDOVER = "handover"
-    BULK_ASSIGN = "bulk_assign"
+    BULK_ASSIGN = "bulk_assign"  # many contacts' primary agent, or many leads assigned
+    BULK_DELETE = "bulk_delete"  # many contacts deleted at once
+    BULK_UNASSIGN = "bulk_unassign"  # many leads unassigned at once
+    BULK_RESOLVE = "bulk_resolve"  # many leads resolved (or won) at once
 
 
 # --- References -------------------------------------------------------------------------------
@@ -83,7 +116,7 @@ def owner_changed(
     }
 
 
-def contact_created(*, contact: Any) -> dict[str, Any]:
+def contact_created(*, contact: Any, method: Method | str, reason: str = "") -> dict[str, Any]:
     """``contact.created``: the contact as stored (it has no primary agent yet, or the one
     the same change gives it, reported by its own ``contact.owner_changed``)."""
     return {
@@ -91,13 +124,26 @@ def contact_created(*, contact: Any) -> dict[str, Any]:
             **contact_ref_of(contact),
             "email": contact.email,
             "source": contact.source,
-        }
+        },
+        "method": str(method),
+        "reason": reason,
     }
 
 
-def contact_deleted(*, contact: dict[str, Any], primary_agent: Agent | None) -> dict[str, Any]:
+def contact_deleted(
+    *,
+    contact: dict[str, Any],
+    primary_agent: Agent | None,
+    method: Method | str,
+    reason: str = "",
+) -> dict[str, Any]:
     """``contact.deleted``: who owned it when it went."""
-    return {"contact": contact, "primary_agent": agent_ref(primary_agent)}
+    return {
+        "contact": contact,
+        "primary_agent": agent_ref(primary_agent),
+        "method": str(method),
+        "reason": reason,
+    }
 
 
 # --- Reassignment (routing's rounds) ----------------------------------------------------------
@@ -113,15 +159,20 @@ def reassignment_started(
     source: dict[str, Any],
     owner: Agent | None,
     handover: bool,
+    method: Method | str,
+    reason: str = "",
 ) -> dict[str, Any]:
     """``reassignment.started``: a round began for a contact (``owner``: its primary agent
-    then; ``handover``: part of the handover of that agent's book)."""
+    then; ``handover``: part of the handover of that agent's book; ``method``: the round's,
+    "rule", "group" or "handover")."""
     return {
         "round": {"id": round_id},
         "contact": contact,
         "source": source,
         "from": agent_ref(owner),
         "handover": handover,
+        "method": str(method),
+        "reason": reason,
     }
 
 
@@ -133,10 +184,12 @@ def reassignment_finished(
     outcome: str,
     agent: Agent | None,
     reason: str,
+    method: Method | str,
 ) -> dict[str, Any]:
     """``reassignment.finished``: ``outcome`` the round's status ("assigned", "claimed",
     "fallback": the default assignee, "unassigned": nobody); ``agent`` who got the contact
-    (picked, claimed or the default), None when nobody did; ``reason`` why (the timeline's)."""
+    (picked, claimed or the default), None when nobody did; ``reason`` why (the timeline's);
+    ``method`` the round's, as its ``contact.owner_changed``."""
     return {
         "round": {"id": round_id},
         "contact": contact,
@@ -144,6 +197,7 @@ def reassignment_finished(
         "outcome": outcome,
         "agent": agent_ref(agent),
         "default_assignee": outcome == "fallback",
+        "method": str(method),
         "reason": reason,
     }
 
@@ -177,37 +231,47 @@ def interaction_routed(
     to: dict[str, Any],
     reason: str,
     created_contact: bool,
+    method: Method | str,
 ) -> dict[str, Any]:
     """``interaction.routed``: ``to`` is ``routed_to_owner`` / ``routed_to_pool`` /
-    ``routed_to_ring_list``."""
+    ``routed_to_ring_list``; ``method`` "inbound" (the webhook or the API's inbound
+    endpoint: the actor tells them apart)."""
     return {
         "interaction": {"id": interaction_id, "channel": channel},
         "contact": contact,
         "to": to,
-        "reason": reason,
         "new_contact": created_contact,
+        "method": str(method),
+        "reason": reason,
     }
 
 
 # --- Leads ------------------------------------------------------------------------------------
 def lead_assigned(
-    *, contact: dict[str, Any], lead_id: int, agent: Agent, reason: str
+    *, contact: dict[str, Any], lead_id: int, agent: Agent, method: Method | str, reason: str
 ) -> dict[str, Any]:
     return {
         "lead": {"id": lead_id},
         "contact": contact,
         "agent": agent_ref(agent),
+        "method": str(method),
         "reason": reason,
     }
 
 
 def lead_unassigned(
-    *, contact: dict[str, Any], lead_id: int, agent: Agent | None, reason: str
+    *,
+    contact: dict[str, Any],
+    lead_id: int,
+    agent: Agent | None,
+    method: Method | str,
+    reason: str,
 ) -> dict[str, Any]:
     return {
         "lead": {"id": lead_id},
         "contact": contact,
         "agent": agent_ref(agent),
+        "method": str(method),
         "reason": reason,
     }
 
@@ -217,6 +281,7 @@ def lead_resolved(
     contact: dict[str, Any],
     lead_id: int,
     agent: Agent | None,
+    method: Method | str,
     reason: str,
     disposition: Any = None,
     order: Any = None,
@@ -232,6 +297,7 @@ def lead_resolved(
             {"id": disposition.pk, "name": disposition.name} if disposition is not None else None
         ),
         "order": {"id": order.pk, "number": order.number} if order is not None else None,
+        "method": str(method),
         "reason": reason,
     }
 
@@ -246,8 +312,10 @@ def campaign_record_handled(
     record_id: int,
     agent: Agent,
     action: str,
+    method: Method | str,
     disposition: Any = None,
     callback_at: datetime | None = None,
+    reason: str = "",
 ) -> dict[str, Any]:
     """``campaign.record_handled``: ``action`` "called", "skipped" or "dispositioned" (then
     the ``disposition``, and the ``callback_at`` the record comes back at, if any)."""
@@ -263,4 +331,6 @@ def campaign_record_handled(
             else None
         ),
         "callback_at": _when(callback_at),
+        "method": str(method),
+        "reason": reason,
     }

@@ -28,7 +28,7 @@ from contacts.timeline import timeline_write_many
 from events import payloads
 from events.emit import event_emit, event_emit_many, heard
 from events.models import EventType
-from events.payloads import Mass
+from events.payloads import Mass, method_of
 
 from .locks import lock_customers, lock_open_leads
 from .models import Lead, LeadEmail, Order
@@ -150,7 +150,12 @@ def leads_change(
 ) -> Outcome:
     """The one path that changes leads. ``agent``: who gets them (assign). ``disposition``:
     the sales disposition (resolve). ``order``: the Complete order that wins them (win).
-    ``only_agent``: act only on leads of this agent (a Leads Agent acting on their own)."""
+    ``only_agent``: act only on leads of this agent (a Leads Agent acting on their own).
+
+    Its events' ``method``: "api" when an API key makes the change, else "manual"; several
+    leads at once are one mass change ("bulk_assign", "bulk_unassign", "bulk_resolve": a
+    resolve or a win)."""
+    method = method_of(None)
     if change is Change.ASSIGN:
         leads_agent_check(company=company, agent=agent)
     if change is Change.RESOLVE:
@@ -227,8 +232,9 @@ def leads_change(
             versions=versions,
             actor=actor,
             build=lambda lead, contact: payloads.lead_assigned(
-                contact=contact, lead_id=lead.pk, agent=agent, reason=reason
+                contact=contact, lead_id=lead.pk, agent=agent, method=method, reason=reason
             ),
+            mass=Mass.BULK_ASSIGN,
         )
         outcome.changed = created
         if created:
@@ -303,8 +309,9 @@ def leads_change(
             versions=versions,
             actor=actor,
             build=lambda lead, contact: payloads.lead_unassigned(
-                contact=contact, lead_id=lead.pk, agent=lead.agent, reason=reason
+                contact=contact, lead_id=lead.pk, agent=lead.agent, method=method, reason=reason
             ),
+            mass=Mass.BULK_UNASSIGN,
         )
     else:
         # "won" is a resolve whose outcome is "won" (by the Complete order).
@@ -319,18 +326,20 @@ def leads_change(
                 contact=contact,
                 lead_id=lead.pk,
                 agent=lead.agent,
+                method=method,
                 reason=reason,
                 disposition=disposition if change is Change.RESOLVE else None,
                 order=order if change is Change.WIN else None,
             ),
+            mass=Mass.BULK_RESOLVE,
         )
     outcome.changed = closing
     return outcome
 
 
-def _emit(*, company, type, leads, contacts, versions, actor, build) -> None:
+def _emit(*, company, type, leads, contacts, versions, actor, build, mass: Mass) -> None:
     """One event per changed lead, in this transaction (nothing when nobody hears ``type``);
-    a batch of several is a bulk assignment, sent in batches."""
+    several are one mass change ``mass``, sent in batches."""
     if not leads or not heard(company, type):
         return
     items = [
@@ -352,7 +361,7 @@ def _emit(*, company, type, leads, contacts, versions, actor, build) -> None:
             version=version,
         )
     else:
-        event_emit_many(company=company, type=type, items=items, actor=actor, mass=Mass.BULK_ASSIGN)
+        event_emit_many(company=company, type=type, items=items, actor=actor, mass=mass)
 
 
 def _refusal(outcome: Outcome, contact: Contact) -> ValidationError:

@@ -8,6 +8,7 @@ from contacts import timeline
 from contacts.locks import lock_book
 from contacts.models import Contact
 from contacts.ownership import contacts_set_primary_agent
+from events.emit import one_mass_change
 from events.payloads import Mass, OwnerMethod
 
 from . import engine
@@ -98,9 +99,13 @@ def agent_book_handover(
 def _handover_by_rounds(
     *, company: Company, agent: Agent, group: ReassignmentGroup, actor: Agent | None
 ) -> int:
+    """One round per contact of the book, all one mass change "handover": every event the
+    rounds write (started; owner changed and finished when a contact falls straight to the
+    default assignee) is sent in batches, not one request per contact."""
     ids = lock_book(company_id=company.pk, agent_id=agent.pk)
     started = 0
-    for contact in Contact.objects.filter(pk__in=ids).order_by("pk"):
-        if round_start(contact=contact, source=group, actor=actor, leaving=agent) is not None:
-            started += 1
+    with one_mass_change(Mass.HANDOVER):
+        for contact in Contact.objects.filter(pk__in=ids).order_by("pk"):
+            if round_start(contact=contact, source=group, actor=actor, leaving=agent) is not None:
+                started += 1
     return started

@@ -271,6 +271,7 @@ def _emit_routed(
             to=to,
             reason=interaction.route_reason,
             created_contact=created,
+            method=payloads.Method.INBOUND,
         ),
         contact_id=contact.pk,
         version=contact.ownership_version,

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from agents.actors import acting_key
 from agents.models import Agent, Company
 from contacts import timeline
 from contacts.locks import lock_contact
@@ -108,7 +109,26 @@ def round_start(
 
     ``leaving``: a handover of that agent's book — they are not offered their own contacts,
     and a contact they no longer own (changed since the book was read) is left alone
-    (returns None)."""
+    (returns None).
+
+    A routing rule's round is Switchboard's own doing, whoever created the contact: it runs
+    with no API key acting (``agents.actors``), so its events and timeline rows never name
+    the key of the request that created the contact. A group's round is started by
+    ``actor`` (or the request's key); what the round then decides is Switchboard's
+    (``_finish``)."""
+    if isinstance(source, RoutingRule):
+        with acting_key(None):
+            return _round_start(contact=contact, source=source, actor=actor, leaving=leaving)
+    return _round_start(contact=contact, source=source, actor=actor, leaving=leaving)
+
+
+def _round_start(
+    *,
+    contact: Contact,
+    source: ReassignmentGroup | RoutingRule,
+    actor: Agent | None,
+    leaving: Agent | None,
+) -> Round | None:
     source = lock_source(source)
     locked = lock_contact(contact.pk)
     if leaving is not None and locked.primary_agent_id != leaving.pk:
@@ -150,6 +170,7 @@ def round_start(
                 source=_source_ref(source),
                 owner=locked.primary_agent,
                 handover=leaving is not None,
+                method=_owner_method(round_),
             ),
             actor=actor,
             contact_id=locked.pk,
@@ -224,7 +245,15 @@ def _owner_method(round_: Round) -> OwnerMethod:
 
 
 def _finish(round_: Round, *, agent: Agent | None, status: str, reason: str) -> None:
-    """Close the round, its offers and the contact's hold; give the contact to ``agent``."""
+    """Close the round, its offers and the contact's hold; give the contact to ``agent``.
+
+    The round's decision (a pick, a claim, the default assignee) is Switchboard's: no API
+    key acts for it, even when the request that started the round was made with one."""
+    with acting_key(None):
+        _finish_as_switchboard(round_, agent=agent, status=status, reason=reason)
+
+
+def _finish_as_switchboard(round_: Round, *, agent: Agent | None, status: str, reason: str) -> None:
     now = timezone.now()
     round_.status = status
     round_.assigned_to = agent
@@ -262,6 +291,7 @@ def _finish(round_: Round, *, agent: Agent | None, status: str, reason: str) -> 
                 outcome=status,
                 agent=agent,
                 reason=reason,
+                method=_owner_method(round_),
             ),
             contact_id=contact.pk,
             version=contact.ownership_version,

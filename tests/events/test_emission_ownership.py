@@ -14,8 +14,8 @@ from contacts.ownership import (
 from contacts.services import contact_create
 from events.models import Event, EventType
 from routing.handover import agent_book_handover
-from routing.models import GroupMember, ReassignmentGroup, RoutingRule, RuleMember
-from routing.rounds import offer_claim, reassignment_start
+from routing.models import GroupMember, ReassignmentGroup, Round, RoutingRule, RuleMember
+from routing.rounds import offer_claim, reassignment_start, round_expire
 from routing.rules import contact_save_routed
 from tests.factories import AgentFactory, online
 
@@ -294,6 +294,49 @@ def test_a_claim_and_a_default_assignee_are_method_group(listening, team):
     # then the change is the group's, to Chloe
     event = _owner_events()[-1]
     assert (event.data["method"], event.data["to"]) == ("group", _ref(chloe))
+
+
+def test_a_default_assignee_after_nobody_claimed_is_method_group(listening, team):
+    # given a contact of Ava offered to Ben by a first-to-claim group defaulting to Chloe
+    ava, ben, chloe = team
+    (contact,) = _contacts(listening, 1, owner=ava)
+    group = _group(listening, [ben], "first_to_claim", default_assignee=chloe)
+    round_ = reassignment_start(contact=contact, group=group, actor=None)
+    Event.objects.all().delete()
+
+    # when the claim window passes unclaimed
+    Round.objects.filter(pk=round_.pk).update(deadline_at="2000-01-01T00:00:00Z")
+    round_expire(round_id=round_.pk)
+
+    # then the default assignee's change is the group's, to Chloe, saying why
+    (event,) = _owner_events()
+    assert (event.data["method"], event.data["to"]) == ("group", _ref(chloe))
+    assert "claimed it within" in event.data["reason"]
+
+
+def test_a_handover_through_a_claim_based_group_is_method_handover(listening, team):
+    # given Ava's book of two contacts and a first-to-claim group of Ben, and a default
+    # assignee Chloe for whatever nobody claims
+    ava, ben, chloe = team
+    first, second = _contacts(listening, 2, owner=ava)
+    group = _group(listening, [ben], "first_to_claim", default_assignee=chloe)
+    agent_book_handover(company=listening, agent=ava, group=group, actor=None)
+    rounds = {r.contact_id: r for r in Round.objects.filter(excludes_owner=True)}
+    Event.objects.all().delete()
+
+    # when Ben claims the first and the second's window passes
+    offer_claim(offer_id=rounds[first.pk].offers.get(agent=ben).pk, agent=ben)
+    Round.objects.filter(pk=rounds[second.pk].pk).update(deadline_at="2000-01-01T00:00:00Z")
+    round_expire(round_id=rounds[second.pk].pk)
+
+    # then both changes are the handover's, from Ava, a claim and the default assignee
+    events = _owner_events()
+    assert [(e.contact_id, e.data["method"]) for e in events] == [
+        (first.pk, "handover"),
+        (second.pk, "handover"),
+    ]
+    assert [e.data["to"] for e in events] == [_ref(ben), _ref(chloe)]
+    assert {e.data["from"]["id"] for e in events} == {ava.pk}
 
 
 def test_a_routing_rule_for_a_new_contact_is_method_rule(listening, team):
