@@ -68,12 +68,14 @@ def test_pages_still_get_the_whole_middleware(client, login, agent):
     assert "script-src 'self'" in response["Content-Security-Policy"]
 
 
-def test_an_api_address_without_its_view_goes_through_the_whole_stack(client):
-    # when the webhook's address is typed without its slash
-    response = client.get("/api/inbound")
-    # then CommonMiddleware still redirects it, as for any page
-    assert response.status_code == 301
-    assert response["Location"] == "/api/inbound/"
+def test_an_api_address_without_its_view_is_a_problem_404_naming_the_right_one(client):
+    # when the webhook's address is typed without its slash (a redirect would lose a POST's
+    # body, and an API client reads JSON, not the HTML 404 page)
+    response = client.post("/api/inbound", {}, content_type="application/json")
+    # then the answer says where it is, as problem details
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert "Did you mean /api/inbound/ (with the slash)?" in response.json()["detail"]
 
 
 def test_a_known_contact_text_takes_three_statements(
