@@ -45,7 +45,7 @@ def build_message(
     when = email_time(email.assigned_at, email.company.time_zone)
     context = {
         "agent": email.agent,
-        "actor": email.actor,
+        "actor": email.actor or email.actor_label or None,
         "company": email.company,
         "assigned_at": when,
         "count": total,

@@ -331,6 +331,9 @@ class AssignmentEmail(OutboxEmail):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     # [[contact id, ownership version], ...]: what the email is about, as it was assigned.
     contacts = models.JSONField(default=list)
+    # Who assigned when no person did: the API key of the request (“API key “CRM sync””), as
+    # the timeline row names it; empty for Switchboard itself.
+    actor_label = models.CharField(max_length=150, blank=True, default="")
 
     class Meta:
         indexes = [models.Index(fields=["status", "assigned_at"], name="assignment_email_pending")]

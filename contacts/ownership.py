@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
+from agents.actors import current_key
 from agents.models import Agent, Company
 from agents.selectors import eligible_primary_agents
 from events import payloads
@@ -132,8 +133,13 @@ def _schedule_assignment_email(
     *, company_id: int, agent: Agent, actor: Agent | None, contacts: list[tuple[int, int]]
 ) -> AssignmentEmail:
     """Record the email for (contact id, ownership version) pairs; queue it after commit."""
+    key = None if actor is not None else current_key()
     email = AssignmentEmail.objects.create(
-        company_id=company_id, agent=agent, actor=actor, contacts=[list(c) for c in contacts]
+        company_id=company_id,
+        agent=agent,
+        actor=actor,
+        actor_label=str(key) if key else "",
+        contacts=[list(c) for c in contacts],
     )
     send_assignment_email.delay_on_commit(email.pk)
     return email

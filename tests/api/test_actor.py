@@ -74,6 +74,10 @@ def test_a_bulk_change_names_the_key_on_every_row_and_emails_once_even_if_sent_a
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["ava@acme.test"]
     assert mail.outbox[0].subject == "3 contacts assigned to you"
+    # and the email names the key as the timeline does, not "Switchboard"
+    assert "API key “Territory sync” made you the primary agent of 3 contacts" in (
+        mail.outbox[0].body
+    )
 
 
 def test_each_key_is_named_for_its_own_change(company, ava):
