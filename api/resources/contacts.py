@@ -27,6 +27,7 @@ from routing.rounds import contacts_delete
 from routing.rules import contact_save_routed
 
 from ..base import ApiGenericView, ApiListView
+from ..models import Scope
 from ..pagination import NewestFirstPagination
 from ..problems import problem
 from . import contact_owner
@@ -53,7 +54,10 @@ class ContactCreateSerializer(StrictSerializer):
     primary_agent = Id(
         required=False,
         allow_null=True,
-        help_text="An agent id. Left out or null: the routing rules for new contacts apply.",
+        help_text=(
+            "An agent id (the key needs the `routing` scope too: it chooses who owns the "
+            "contact). Left out or null: the routing rules for new contacts apply."
+        ),
     )
 
 
@@ -74,7 +78,8 @@ class ContactList(ApiListView):
     does not match `vip-gold`) and `updated_since` (ISO 8601; without an offset, UTC).
 
     `POST` creates a contact (scope `write`): with no `primary_agent`, the company's routing
-    rules for new contacts apply, as when a contact is added in the admin."""
+    rules for new contacts apply, as when a contact is added in the admin. Giving a
+    `primary_agent` chooses who owns the contact, so it needs the `routing` scope too."""
 
     serializer_class = ContactSerializer
 
@@ -108,6 +113,17 @@ class ContactList(ApiListView):
         agent_id = values.pop("primary_agent", None)
         agent = None
         if agent_id is not None:
+            # Who owns a contact is the routing scope's (PUT …/primary-agent/ needs it): a
+            # write-only key must not choose it by creating the contact (or deleting and
+            # creating it again). Checked before the id, so no agent id is probed either.
+            if Scope.ROUTING not in request.auth.scopes:
+                return problem(
+                    403,
+                    "This API key lacks the “routing” scope this request needs: a "
+                    "primary_agent chooses who owns the contact (leave it out to let the "
+                    "routing rules choose).",
+                    kind="forbidden",
+                )
             try:
                 agent = eligible_owner(self.company, agent_id)
             except serializers.ValidationError as error:

@@ -140,6 +140,21 @@ def test_create_with_a_primary_agent_assigns_them_and_emails_them_once(
     assert PrimaryLoad.objects.get(agent=agent).contacts == 1
 
 
+def test_create_with_a_primary_agent_needs_the_routing_scope_too(company, agent):
+    # given a key that may write contacts but not choose who owns them
+    writer = client_for(company, scopes=[Scope.READ, Scope.WRITE])
+    # when
+    refused = writer.post(URL, {"phone": "+12025550142", "primary_agent": agent.pk}, "json")
+    unowned = writer.post(URL, {"phone": "+12025550143", "primary_agent": None}, "json")
+    # then: 403 naming the scope, nothing created; without an owner it may still create
+    assert refused.status_code == 403
+    assert refused["Content-Type"] == "application/problem+json"
+    assert "“routing”" in refused.json()["detail"]
+    assert not Contact.objects.filter(phone="+12025550142").exists()
+    assert unowned.status_code == 201
+    assert unowned.json()["primary_agent"] is None
+
+
 def test_create_without_a_primary_agent_applies_the_routing_rules(api, company):
     # given a catch-all round-robin rule of one available agent
     ava = online(AgentFactory(companies=[company], full_name="Ava Patel"))
