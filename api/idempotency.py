@@ -1,7 +1,7 @@
 """``Idempotency-Key`` on writes, with the inbound webhook's rules: the same key with the same
 payload replays the first answer (``Idempotent-Replayed: true``) and changes nothing; the same
-key with another payload is refused (422). Keys are per company, kept
-``API_IDEMPOTENCY_HOURS``.
+key with another payload is refused (422). Keys are per API key (each key of a company is its
+own namespace: it never replays another key's answer), kept ``API_IDEMPOTENCY_HOURS``.
 
 The key's row is inserted first, in the transaction of the write: a second request with the
 same key waits on the unique index until the first commits, then replays its answer. A write
@@ -41,7 +41,9 @@ def key_problem(key: str):
 
 
 def run_idempotent(request, company, handler):
-    """Run ``handler()`` (the write) once per key; replay its answer for the same payload."""
+    """Run ``handler()`` (the write) once per ``Idempotency-Key`` of the request's API key;
+    replay its answer for the same payload."""
+    api_key = request.auth
     key = request.headers.get(HEADER, "").strip()
     if not key:
         return handler()
@@ -53,10 +55,12 @@ def run_idempotent(request, company, handler):
         try:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(
-                    company=company, key=key, fingerprint=fingerprint, status=0
+                    company=company, api_key=api_key, key=key, fingerprint=fingerprint, status=0
                 )
         except IntegrityError:
-            record = IdempotencyRecord.objects.filter(company=company, key=key).first()
+            record = IdempotencyRecord.objects.filter(
+                company=company, api_key=api_key, key=key
+            ).first()
             if record is None:  # expired and swept in between: run as new
                 return handler()
             if record.fingerprint != fingerprint:

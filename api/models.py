@@ -66,9 +66,12 @@ class ApiKey(models.Model):
 
 class IdempotencyRecord(models.Model):
     """The answer to a write sent with an ``Idempotency-Key``: the same key and payload
-    replay it; the same key with another payload is refused (422)."""
+    replay it; the same key with another payload is refused (422). Each API key is its own
+    namespace: another key of the company never replays this answer (nor learns, from a
+    422, which key strings this one used)."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
     # SHA-256 of method, path, query and body.
     fingerprint = models.CharField(max_length=64)
@@ -78,7 +81,9 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["company", "key"], name="api_idempotency_unique")
+            models.UniqueConstraint(
+                fields=["company", "api_key", "key"], name="api_idempotency_unique_per_key"
+            )
         ]
         indexes = [models.Index(fields=["created_at"], name="api_idempotency_age")]
 

@@ -98,6 +98,31 @@ def test_keys_are_per_company(company, other_company):
     assert Contact.objects.filter(company=other_company).count() == 1
 
 
+@pytest.mark.django_db
+def test_keys_are_per_api_key_so_two_keys_of_one_company_each_run(company):
+    # given two integrations of one company, each with its own API key
+    crm, shop = client_for(company, name="CRM sync"), client_for(company, name="Shop")
+    first = crm.post(URL, {"phone": "+12025550142"}, format="json", **key("order-1"))
+    # when the other key sends the same Idempotency-Key, with the same and another payload
+    same = shop.post(URL, {"phone": "+12025550142"}, format="json", **key("order-1"))
+    other = shop.post(URL, {"phone": "+12025550143"}, format="json", **key("order-2"))
+    crm_other = crm.post(URL, {"phone": "+12025550143"}, format="json", **key("order-2"))
+    # then each key's request runs (no replay of the other key's answer, no 422 telling it
+    # which key strings the other used): the same number is now a duplicate of the first
+    assert first.status_code == 201
+    assert same.status_code == 400
+    assert "Idempotent-Replayed" not in same
+    assert "phone" in same.json()["errors"]
+    assert other.status_code == 201
+    assert crm_other.status_code == 400
+    assert "Idempotent-Replayed" not in crm_other
+    assert Contact.objects.filter(company=company).count() == 2
+    # and a key still replays its own answer
+    again = crm.post(URL, {"phone": "+12025550142"}, format="json", **key("order-1"))
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_requests_at_once_with_one_key_create_one_contact(company, monkeypatch):
