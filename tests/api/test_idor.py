@@ -221,6 +221,10 @@ OPERATIONS: dict[str, Op] = {
         ROUTING, {"id": lambda w: w.spare.pk}, body=lambda c, t: {"group": c.group.pk}, ok=(201,)
     ),
     "reassignments_read": Op(READ, {"id": lambda w: w.round.pk}),
+    "groups_list": Op(READ, cross=(200,)),
+    "groups_read": Op(READ, {"id": lambda w: w.group.pk}),
+    "rules_list": Op(READ, cross=(200,)),
+    "rules_read": Op(READ, {"id": lambda w: w.rule.pk}),
     "routing_dry_run": Op(
         READ,
         body=lambda c, t: {"group": t.group.pk, "contact": t.spare.pk},
