@@ -448,7 +448,12 @@ SPECTACULAR_SETTINGS = {
 # (tests and local development allow loopback: WEBHOOK_ALLOW_LOOPBACK=1).
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
 WEBHOOK_ALLOW_LOOPBACK = env.bool("WEBHOOK_ALLOW_LOOPBACK", default=DEBUG)
-# One request's time limit (connect at most 5 s of it); redirects are never followed.
+# The ports an endpoint may use (any port on loopback when it is allowed, for tests' receivers).
+WEBHOOK_ALLOWED_PORTS = env.list("WEBHOOK_ALLOWED_PORTS", cast=int, default=[80, 443, 8080, 8443])
+# Only https:// endpoints (on behind TLS, off in local development and the tests).
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=HTTPS and not DEBUG)
+# One request's time limit, all of it: connecting (at most 5 s), TLS, sending, the answer's
+# headers and body. Redirects are never followed.
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 # Retries: the wait doubles from the base up to the maximum (with jitter), for
 # WEBHOOK_RETRY_FOR_SECONDS from the first try; then the delivery is given up (failed).
@@ -457,7 +462,8 @@ WEBHOOK_RETRY_MAX_DELAY_SECONDS = env.float("WEBHOOK_RETRY_MAX_DELAY_SECONDS", d
 WEBHOOK_RETRY_FOR_SECONDS = env.float("WEBHOOK_RETRY_FOR_SECONDS", default=86_400.0)
 # An endpoint whose every delivery failed for this long is disabled; its admins are emailed.
 WEBHOOK_DISABLE_AFTER_SECONDS = env.float("WEBHOOK_DISABLE_AFTER_SECONDS", default=86_400.0)
-# One sender per endpoint holds a lease this long (renewed while it sends); a sender run
-# gives its worker back after WEBHOOK_SENDER_MAX_SECONDS (the sweep starts the next run).
+# One sender per endpoint holds a lease this long (renewed while it sends; never less than
+# twice WEBHOOK_TIMEOUT_SECONDS + 30 s, so it outlives any request); a sender run gives its
+# worker back after WEBHOOK_SENDER_MAX_SECONDS (the sweep starts the next run).
 WEBHOOK_LEASE_SECONDS = env.float("WEBHOOK_LEASE_SECONDS", default=60.0)
 WEBHOOK_SENDER_MAX_SECONDS = env.float("WEBHOOK_SENDER_MAX_SECONDS", default=120.0)

@@ -3,9 +3,9 @@ once, *Rotate secret*, enable / disable) and deliveries (status, attempts, the l
 *Resend*). Every write goes through ``events.services``."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import patch_cache_control
@@ -28,8 +28,6 @@ from .services import (
     endpoint_update,
 )
 
-# The new endpoint's secret, kept in the session between the save and the page showing it.
-NEW_SECRET = "events.new_endpoint_secret"  # noqa: S105 - a session key
 RECENT = 20
 
 
@@ -72,6 +70,10 @@ class EndpointForm(forms.ModelForm):
         help_text="Where events are POSTed (http or https; no private, loopback or "
         "link-local address). Redirects are not followed.",
     )
+    HTTPS_ONLY_HELP = (
+        "Where events are POSTed (https only; no private, loopback or link-local address; "
+        "port 443 or another allowed port). Redirects are not followed."
+    )
     event_types = forms.MultipleChoiceField(
         choices=EventType.choices,
         widget=forms.CheckboxSelectMultiple,
@@ -86,6 +88,11 @@ class EndpointForm(forms.ModelForm):
             "enabled": "A disabled endpoint gets nothing new; what waits for it is sent, in "
             "order, when it is enabled again.",
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if settings.WEBHOOK_REQUIRE_HTTPS:
+            self.fields["url"].help_text = self.HTTPS_ONLY_HELP
 
     def clean(self):
         data = super().clean()
@@ -218,7 +225,8 @@ class EndpointAdmin(AdminsOnly, CompanyScopedAdmin):
         )
         obj.pk, obj.company, obj.secret = endpoint.pk, endpoint.company, secret
         obj._state.adding = False
-        request.session[NEW_SECRET] = {"pk": endpoint.pk, "secret": secret}
+        # For response_add, this request only: the secret is never kept (no session).
+        request._endpoint_secret = secret
 
     def save_related(self, request, form, formsets, change):
         pass  # no relations; the service saved everything
@@ -231,7 +239,11 @@ class EndpointAdmin(AdminsOnly, CompanyScopedAdmin):
             endpoint_delete(endpoint=endpoint)
 
     def response_add(self, request, obj, post_url_continue=None):
-        return HttpResponseRedirect(reverse("admin:events_endpoint_secret", args=[obj.pk]))
+        """The save's own answer shows the new secret (never cached, kept nowhere else)."""
+        secret = getattr(request, "_endpoint_secret", None)
+        if secret is None:
+            return super().response_add(request, obj, post_url_continue)
+        return self._secret_page(request, obj, secret=secret, created=True)
 
     @admin.action(description="Enable selected endpoints (what waits for them is sent)")
     def enable_selected(self, request, queryset):
@@ -266,13 +278,9 @@ class EndpointAdmin(AdminsOnly, CompanyScopedAdmin):
         return response
 
     def new_secret_view(self, request, pk: int):
+        """The secret was shown by the save's answer; here it is only said to be gone."""
         endpoint = self._endpoint_or_403(request, pk)
-        kept = request.session.get(NEW_SECRET) or {}
-        secret = None
-        if kept.get("pk") == endpoint.pk:
-            secret = kept["secret"]
-            del request.session[NEW_SECRET]
-        return self._secret_page(request, endpoint, secret=secret, created=True)
+        return self._secret_page(request, endpoint, secret=None, created=True)
 
     def rotate_secret_view(self, request, pk: int):
         endpoint = self._endpoint_or_403(request, pk)

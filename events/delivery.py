@@ -218,17 +218,33 @@ class Run:
     codes: list[int | None] = field(default_factory=list)
 
 
+# Room a lease keeps beyond one request's time limit: building the body, recording the
+# answer, and clocks of workers a little apart.
+LEASE_MARGIN_SECONDS = 30.0
+
+
+def lease_seconds() -> float:
+    """How long a lease lasts: ``WEBHOOK_LEASE_SECONDS``, but never less than twice a whole
+    request and its margin, so that a lease renewed before a request (``Lease.renew``)
+    outlives it, whatever the settings say: the sweep never starts a second run for an
+    endpoint while its run still waits on an answer."""
+    request = settings.WEBHOOK_TIMEOUT_SECONDS + LEASE_MARGIN_SECONDS
+    return max(settings.WEBHOOK_LEASE_SECONDS, 2 * request)
+
+
 class Lease:
     """One sender per endpoint: ``lease_until`` taken by compare-and-set, renewed while the
-    run lasts, given back at its end. A run whose lease was taken over stops."""
+    run lasts (before each request, when a few seconds have passed or less than a request
+    and its margin is left), given back at its end. A run whose lease was taken over stops."""
 
     def __init__(self, endpoint_id: int) -> None:
         self.endpoint_id = endpoint_id
         self.until: datetime | None = None
         self.renewed = 0.0
+        self.length = lease_seconds()
 
     def _length(self) -> timedelta:
-        return timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+        return timedelta(seconds=self.length)
 
     def take(self) -> bool:
         now = timezone.now()
@@ -245,7 +261,10 @@ class Lease:
     def renew(self) -> bool:
         """Keep the lease (at most every few seconds); False when it was lost or the
         endpoint disabled meanwhile."""
-        if time.monotonic() - self.renewed < min(5.0, settings.WEBHOOK_LEASE_SECONDS / 4):
+        held = time.monotonic() - self.renewed
+        left = self.length - held
+        request = settings.WEBHOOK_TIMEOUT_SECONDS + LEASE_MARGIN_SECONDS
+        if held < min(5.0, self.length / 4) and left > request:
             return True
         until = timezone.now() + self._length()
         kept = Endpoint.objects.filter(

@@ -3,6 +3,10 @@ unspecified address (IPv4 or IPv6, IPv4-mapped IPv6 included), by literal or by 
 host name resolves to, unless ``WEBHOOK_ALLOW_PRIVATE_ADDRESSES`` (loopback alone:
 ``WEBHOOK_ALLOW_LOOPBACK``, the tests and local development).
 
+Only the ports of ``WEBHOOK_ALLOWED_PORTS`` (any port on loopback when it is allowed), and only
+https:// when ``WEBHOOK_REQUIRE_HTTPS``. A refusal never names the address a name resolved
+to (that would answer "what is inside.example?" for anyone who may save an endpoint).
+
 Checked when an endpoint is saved (``url_refusal``: a sentence for the form) and again at
 every send (``resolve_target``): the sender connects to the address it checked, so a name
 that resolves elsewhere a moment later (DNS rebinding) changes nothing."""
@@ -81,6 +85,8 @@ def _parse(url: str) -> tuple[str, str, int, str, str]:
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise Refused("Use an http:// or https:// URL.")
+    if scheme == "http" and settings.WEBHOOK_REQUIRE_HTTPS:
+        raise Refused("Use an https:// URL: webhooks are sent only over HTTPS.")
     if parts.username is not None or parts.password is not None:
         raise Refused("Leave the user name and password out of the URL.")
     hostname = (parts.hostname or "").rstrip(".")
@@ -111,9 +117,29 @@ def _addresses(hostname: str, port: int) -> tuple[list[IPAddress], bool]:
     return addresses, False
 
 
+def _loopback(address: IPAddress) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def _port_refusal(port: int, addresses: list[IPAddress]) -> str | None:
+    allowed = sorted(set(settings.WEBHOOK_ALLOWED_PORTS))
+    if port in allowed:
+        return None
+    if settings.WEBHOOK_ALLOW_LOOPBACK and all(_loopback(a) for a in addresses):
+        return None  # the tests' and local development's receivers, on any port
+    if not allowed:
+        return "Webhooks cannot be sent to any port (WEBHOOK_ALLOWED_PORTS is empty)."
+    ports = ", ".join(str(p) for p in allowed[:-1])
+    ports = f"{ports} or {allowed[-1]}" if ports else str(allowed[-1])
+    return f"Webhooks are sent only to port {ports}; this URL uses port {port}."
+
+
 def resolve_target(url: str) -> Target:
     """Check ``url`` and resolve its host once: every address it resolves to must be
-    allowed (a name that also points inside is refused); the sender connects to the first."""
+    allowed (a name that also points inside is refused), and its port; the sender connects
+    to the first address."""
     scheme, hostname, port, host_header, path = _parse(url)
     addresses, literal = _addresses(hostname, port)
     for address in addresses:
@@ -121,9 +147,13 @@ def resolve_target(url: str) -> Target:
         if why:
             if literal:
                 raise Refused(f"Webhooks are not sent to {hostname}: it is {why}.")
-            raise Refused(
-                f"Webhooks are not sent to {hostname}: it resolves to {address}, which is {why}."
-            )
+            # Not which address: the refusal would tell what an internal name points to.
+            if why.startswith("not "):
+                why = f"an address that is {why}"
+            raise Refused(f"Webhooks are not sent to {hostname}: it resolves to {why}.")
+    why = _port_refusal(port, addresses)
+    if why:
+        raise Refused(why)
     return Target(
         scheme=scheme,
         hostname=hostname,

@@ -227,3 +227,71 @@ def test_the_admin_asks_nothing_of_a_visitor_not_logged_in(rf):
         model_admin = admin.site._registry[model]
         assert model_admin.has_module_permission(request) is False
         assert model_admin.has_view_permission(request) is False
+
+
+def _session_values(client) -> str:
+    """Everything the client's session holds, as text."""
+    from django.contrib.sessions.models import Session
+
+    return " ".join(str(s.get_decoded()) for s in Session.objects.all()) + str(
+        dict(client.session.items())
+    )
+
+
+def test_the_new_secret_is_in_the_saves_own_answer_and_never_in_the_session(
+    login, company, company_admin, receiver
+):
+    # given the company's admin
+    client = login(company_admin)
+
+    # when they save a new endpoint (no redirect followed)
+    response = client.post(
+        ADD, {"url": receiver().url, "event_types": ["contact.created"], "enabled": "on"}
+    )
+
+    # then that answer itself shows the secret, kept by no cache
+    endpoint = Endpoint.objects.get()
+    assert response.status_code == 200
+    assert _secret_on(response.content.decode()) == endpoint.secret
+    assert "no-store" in response["Cache-Control"]
+    # and the session never held it
+    assert endpoint.secret not in _session_values(client)
+
+
+def test_a_rotated_secret_is_in_the_answer_to_the_rotation_and_never_in_the_session(
+    login, company, company_admin, receiver
+):
+    # given an endpoint and its admin
+    endpoint, _ = endpoint_create(
+        company=company, url=receiver().url, event_types=[EventType.CONTACT_CREATED]
+    )
+    client = login(company_admin)
+
+    # when they rotate its secret
+    response = client.post(f"{ENDPOINTS}{endpoint.pk}/rotate-secret/")
+
+    # then the answer shows the new one, kept by no cache and not in the session
+    endpoint.refresh_from_db()
+    assert _secret_on(response.content.decode()) == endpoint.secret
+    assert "no-store" in response["Cache-Control"]
+    assert endpoint.secret not in _session_values(client)
+
+
+def test_an_http_url_is_refused_by_the_form_when_https_is_required(
+    login, company, company_admin, settings
+):
+    # given HTTPS required (production behind TLS)
+    settings.WEBHOOK_REQUIRE_HTTPS = True
+    client = login(company_admin)
+
+    # when the admin saves a plain http:// endpoint
+    form_page = client.get(ADD).content.decode()
+    response = client.post(
+        ADD, {"url": "http://127.0.0.1:8000/x", "event_types": ["contact.created"]}
+    )
+
+    # then the form says so by the URL, and nothing was saved
+    assert "https only" in form_page
+    errors = response.context["adminform"].form.errors
+    assert errors["url"] == ["Use an https:// URL: webhooks are sent only over HTTPS."]
+    assert not Endpoint.objects.exists()

@@ -352,7 +352,7 @@ def test_a_receiver_that_is_down_is_a_failed_attempt_with_a_reason(
     # then the attempt is counted with its reason
     delivery = Delivery.objects.get()
     assert delivery.attempts == 1 and delivery.last_status_code is None
-    assert delivery.last_error == "Connection refused or unreachable"
+    assert delivery.last_error == "Could not connect, or the connection closed without an answer"
 
 
 def test_the_signature_covers_the_exact_body_sent(company, listening_endpoint):
