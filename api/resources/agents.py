@@ -37,8 +37,10 @@ def problem_answer(status: int, description: str) -> dict:
 
 @extend_schema_field({"type": "string", "enum": list(Presence.values)})
 class WorkingStateField(serializers.CharField):
-    """Effective presence (available, away or offline), in the schema inline: the enum is
-    Presence's, already named by ``presence``."""
+    """What presence means now: available, away or offline (offline also when not seen
+    lately or deactivated)."""
+
+    # Inline in the schema: the enum is Presence's, already named by `presence`.
 
 
 class LoadSerializer(serializers.Serializer):
@@ -101,8 +103,10 @@ def load_context(company: Company) -> dict:
 
 class AgentList(ApiListView):
     """The company's agents, oldest first (cursor-paginated), with presence, working state
-    and load. Four queries per page whatever its size: the key and its company, the page
-    (load annotated), open leads, pending campaign records."""
+    and load (the workload page's numbers)."""
+
+    # Four queries per page whatever its size: the key and its company, the page (load
+    # annotated), open leads, pending campaign records.
 
     serializer_class = AgentSerializer
 
@@ -157,8 +161,8 @@ class PresenceSerializer(serializers.Serializer):
 
 
 class AgentPresence(ApiGenericView):
-    """Set an agent's presence, as the agent does in the Lead Center (``agent_set_presence``):
-    it also counts as seen now, so *available* makes them available to routing (owner-first
+    """Set an agent's presence, as the agent does in the Lead Center: it also counts as seen
+    now, so *available* makes them available to routing (owner-first
     texts, groups, rules, claims, ring lists) until they are not seen for
     PRESENCE_OFFLINE_AFTER_MINUTES, like a presence set on the page. A deactivated agent's
     presence cannot change (409): they are offline to routing whatever it says."""

@@ -48,7 +48,7 @@ class OfferSerializer(serializers.Serializer):
 
 
 class WhySerializer(serializers.Serializer):
-    """One why-log entry (``routing.why``): who could have had the contact, who was passed
+    """One why-log entry: who could have had the contact, who was passed
     over and why, who got it, and the sentence that ends the timeline row."""
 
     candidates = serializers.ListField(
