@@ -1,11 +1,21 @@
-"""``Authorization: Bearer <API key>``: the key names the company the request sees."""
+"""``Authorization: Bearer <API key>``: the key names the company the request sees.
+
+Wrong keys (unknown, malformed, revoked, expired) are counted per address, as the inbound
+webhook counts wrong tokens (``routing.webhook.count_address_failure``: the same limit and
+window, a count of their own): past the limit that address's wrong keys get 429 with
+``Retry-After`` until the window ends. The key is looked up first, so a right key always
+works, even from a throttled address; a request with no key at all is not counted."""
 
 from datetime import timedelta
 
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from routing.webhook import count_address_failure
+
 from .models import ApiKey
+
+FAILURES_KEY = "api:key-failures:{address}:{window}"
 
 # last_used_at is written at most this often per key (not once per request).
 TOUCH_EVERY = timedelta(seconds=60)
@@ -29,6 +39,29 @@ class KeyPrincipal:
         return str(self.key)
 
 
+class TooManyWrongKeys(exceptions.Throttled):
+    """429 for an address past the limit of wrong keys (``Retry-After``: its window's end)."""
+
+    def __init__(self, *, wait: int):
+        super().__init__(wait=wait)
+        # DRF's Throttled would append its own "Expected available in …" sentence.
+        self.detail = exceptions.ErrorDetail(
+            "Too many wrong API keys from your address: try again in "
+            f"{wait} seconds with Authorization: Bearer <API key>.",
+            code=self.default_code,
+        )
+
+
+def refused(request, message: str) -> exceptions.APIException:
+    """The 401 for a wrong key, or 429 once its address sent too many."""
+    retry_after = count_address_failure(
+        getattr(request, "_request", request), key_format=FAILURES_KEY, what="API keys"
+    )
+    if retry_after is not None:
+        return TooManyWrongKeys(wait=retry_after)
+    return exceptions.AuthenticationFailed(message)
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
@@ -36,15 +69,13 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if scheme.lower() != "bearer" or not raw:
             return None  # 401 with WWW-Authenticate (authenticate_header)
         if len(raw) > 200 or not raw.isascii():
-            raise exceptions.AuthenticationFailed("This API key is not valid.")
+            raise refused(request, "This API key is not valid.")
         key = ApiKey.objects.select_related("company").filter(key_hash=ApiKey.hash(raw)).first()
         if key is None or key.revoked_at is not None:
-            raise exceptions.AuthenticationFailed("This API key is not valid (or was revoked).")
+            raise refused(request, "This API key is not valid (or was revoked).")
         now = timezone.now()
         if key.expires_at is not None and key.expires_at <= now:
-            raise exceptions.AuthenticationFailed(
-                f"This API key expired on {key.expires_at:%Y-%m-%d %H:%M} UTC."
-            )
+            raise refused(request, f"This API key expired on {key.expires_at:%Y-%m-%d %H:%M} UTC.")
         if key.last_used_at is None or now - key.last_used_at > TOUCH_EVERY:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
             key.last_used_at = now

@@ -122,21 +122,30 @@ def _window_seconds() -> int:
     return max(1, settings.WEBHOOK_TOKEN_FAILURE_WINDOW_SECONDS)
 
 
-def _failure_key(address: str, now: float) -> str:
+def _failure_key(address: str, now: float, key_format: str = FAILURES_KEY) -> str:
     # The window is in the key: a count never outlives its window, even without its expiry.
     window = int(now // _window_seconds())
-    return FAILURES_KEY.format(address=address, window=window)
+    return key_format.format(address=address, window=window)
 
 
 def _count_token_failure(request: HttpRequest) -> int | None:
     """Count a wrong or missing token from the request's address; over the limit, the
     seconds until its window ends (``Retry-After``), else None."""
+    return count_address_failure(request)
+
+
+def count_address_failure(
+    request: HttpRequest, *, key_format: str = FAILURES_KEY, what: str = "webhook tokens"
+) -> int | None:
+    """``_count_token_failure`` under another count (``key_format``, with ``{address}`` and
+    ``{window}``) and the same limit and window: the API's wrong keys (api/auth.py) are
+    counted with it, apart from the webhook's tokens."""
     limit = settings.WEBHOOK_TOKEN_FAILURE_LIMIT
     if limit <= 0:  # 0: not throttled
         return None
     span = _window_seconds()
     now = time.time()
-    key = _failure_key(_address(request), now)
+    key = _failure_key(_address(request), now, key_format)
     left = max(1, math.ceil(span - now % span))
     try:
         try:
@@ -144,7 +153,7 @@ def _count_token_failure(request: HttpRequest) -> int | None:
         except ValueError:  # the window's first failure (or two at once: one adds)
             failures = 1 if cache.add(key, 1, timeout=left + 1) else cache.incr(key)
     except Exception:  # noqa: BLE001 - the count is best effort: cache down, a plain 401
-        logger.warning("Wrong webhook tokens cannot be counted: the cache is unreachable.")
+        logger.warning("Wrong %s cannot be counted: the cache is unreachable.", what)
         return None
     return left if failures > limit else None
 
