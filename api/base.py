@@ -6,6 +6,7 @@ from rest_framework import generics, views
 from agents.actors import KeyActor, key_reset, key_set
 
 from .idempotency import run_idempotent
+from .parsers import JSONParser
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -16,6 +17,8 @@ class ApiMixin:
 
     # Writes need ``write`` unless ``scopes`` (method -> scope) says otherwise.
     scopes: dict[str, str] = {}
+    # JSON (DRF's, with a nesting too deep for Python a 400): an upload view sets its own.
+    parser_classes = [JSONParser]
     _key_token = None
 
     @property

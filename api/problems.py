@@ -1,7 +1,8 @@
 """Errors as RFC 9457 problem details (``application/problem+json``): ``type``, ``title``,
 ``status``, ``detail``, and for validation errors ``errors``: field -> messages."""
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -76,7 +77,23 @@ def validation_problem(errors: dict[str, list[str]]) -> Response:
     return problem(400, first, kind="validation", errors=errors)
 
 
+def too_big_problem() -> Response:
+    """413 for a body past ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (Django refuses to read it)."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    size = f"{limit:,} bytes" + (f" ({limit / 1_048_576:.1f} MB)" if limit >= 1_048_576 else "")
+    response = problem(
+        413,
+        f"The request body is too large: at most {size}.",
+        kind="too-large",
+        limit=limit,
+    )
+    response["Connection"] = "close"  # the body was not read
+    return response
+
+
 def problem_exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        return too_big_problem()
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
         return validation_problem(field_errors(detail))
@@ -93,7 +110,7 @@ def problem_exception_handler(exc, context):
     if isinstance(detail, dict | list):
         detail = "; ".join(m for ms in field_errors(detail).values() for m in ms)
     headers = {k: v for k, v in response.items() if k in ("Retry-After", "WWW-Authenticate")}
-    if isinstance(exc, exceptions.Throttled):
+    if type(exc) is exceptions.Throttled:  # the key's rate limit (api/throttling.py)
         detail = (
             "Too many requests with this API key: try again in "
             f"{exc.wait and int(exc.wait + 0.999) or 1} seconds."
