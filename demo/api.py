@@ -8,6 +8,7 @@ which is public: the derived key would have been the same on every demo installa
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -26,19 +27,31 @@ def demo_key_file() -> Path:
 
 def _kept_raw() -> str | None:
     try:
-        raw = demo_key_file().read_text().strip()
-    except OSError:
+        # Never through a symlink (ELOOP): one planted there is replaced, not read.
+        descriptor = os.open(demo_key_file(), os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(descriptor) as file:
+            raw = file.read().strip()
+    except (OSError, UnicodeDecodeError):
         return None
     # Only what ApiKey.generate makes: a file edited by hand is replaced, not trusted.
     return raw if raw.startswith("sbk_") and 20 <= len(raw) <= 100 and raw.isascii() else None
 
 
 def _keep(raw: str) -> None:
+    # A new file of mode 0600 (mkstemp: O_EXCL, never through a symlink) put in place with
+    # os.replace, which replaces a symlink there rather than following it: a file left 0644
+    # by hand, or a symlink to another file, never receives the key.
     path = demo_key_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(raw + "\n")
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w") as file:
+            os.fchmod(file.fileno(), 0o600)
+            file.write(raw + "\n")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def seed_demo_api_key(company: Company, created_by: Agent | None) -> tuple[str, bool]:

@@ -6,6 +6,7 @@ import os
 import re
 import shlex
 import signal
+import stat
 import subprocess
 import sys
 import urllib.request
@@ -18,6 +19,7 @@ from rest_framework.test import APIClient
 from agents.models import Company
 from api.keys import api_key_revoke
 from api.models import ApiKey
+from demo.api import seed_demo_api_key
 from demo.management.commands.seed_demo import DEMO_COMPANY
 from events.models import Endpoint
 from tests.test_run_demo import ROOT, _free_port, _running_in_session, _wait_for
@@ -184,3 +186,31 @@ def test_make_run_prints_the_demo_key_and_its_curl_line_works(tmp_path):
         os.killpg(demo.pid, signal.SIGINT)
         demo.wait(timeout=15)
         assert not _running_in_session(demo.pid)
+
+
+def test_the_kept_key_file_is_made_owner_only_even_if_it_was_left_readable(key_file, company):
+    # given a key file left readable by everyone (0644), holding no working key
+    key_file.write_text("edited by hand\n")
+    key_file.chmod(0o644)
+    # when the demo key is made
+    raw, made = seed_demo_api_key(company, None)
+    # then the file holds it, readable by its owner only
+    assert made
+    assert key_file.read_text() == raw + "\n"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+
+def test_the_kept_key_is_never_written_through_a_symlink(key_file, tmp_path, company):
+    # given the key file's name is a symlink to another file
+    victim = tmp_path / "elsewhere"
+    victim.write_text("someone else's file\n")
+    victim.chmod(0o644)
+    key_file.symlink_to(victim)
+    # when the demo key is made
+    raw, _ = seed_demo_api_key(company, None)
+    # then the other file is untouched; the key is in a file of its own, owner only
+    assert victim.read_text() == "someone else's file\n"
+    assert not key_file.is_symlink()
+    assert key_file.read_text() == raw + "\n"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo-api-key", "elsewhere"]
