@@ -463,7 +463,10 @@ WEBHOOK_RETRY_FOR_SECONDS = env.float("WEBHOOK_RETRY_FOR_SECONDS", default=86_40
 # An endpoint whose every delivery failed for this long is disabled; its admins are emailed.
 WEBHOOK_DISABLE_AFTER_SECONDS = env.float("WEBHOOK_DISABLE_AFTER_SECONDS", default=86_400.0)
 # One sender per endpoint holds a lease this long (renewed while it sends; never less than
-# twice WEBHOOK_TIMEOUT_SECONDS + 30 s, so it outlives any request); a sender run gives its
+# twice (WEBHOOK_TIMEOUT_SECONDS + 30 s), so it outlives any request); a sender run gives its
 # worker back after WEBHOOK_SENDER_MAX_SECONDS (the sweep starts the next run).
-WEBHOOK_LEASE_SECONDS = env.float("WEBHOOK_LEASE_SECONDS", default=60.0)
+WEBHOOK_LEASE_SECONDS = env.float("WEBHOOK_LEASE_SECONDS", default=90.0)
 WEBHOOK_SENDER_MAX_SECONDS = env.float("WEBHOOK_SENDER_MAX_SECONDS", default=120.0)
+# After Rotate secret, the replaced secret signs too (a second signature) for this long, so
+# receivers can switch without refusing anything; 0: it stops signing at once.
+WEBHOOK_SECRET_GRACE_SECONDS = env.float("WEBHOOK_SECRET_GRACE_SECONDS", default=86_400.0)

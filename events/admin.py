@@ -16,6 +16,7 @@ from django.utils.timezone import localtime
 from agents.access import is_company_admin
 from agents.permissions import CompanyScopedAdmin, scope_to_company
 
+from . import net
 from .models import Delivery, Endpoint, EventType
 from .services import (
     delivery_resend,
@@ -33,6 +34,19 @@ RECENT = 20
 
 def _when(moment) -> str:
     return date_format(localtime(moment), "Y-m-d H:i:s") if moment else "—"
+
+
+def _duration(seconds: float) -> str:
+    """A grace period in words ("24 hours", "30 minutes"); "" for none."""
+    if seconds <= 0:
+        return ""
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0 and (unit != "day" or seconds > 86_400):
+            count = int(seconds // size)
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    if seconds >= 3_600:
+        return f"{seconds / 3_600:g} hours"
+    return f"{seconds:g} seconds"
 
 
 def _admin(request) -> bool:
@@ -67,12 +81,6 @@ class EndpointForm(forms.ModelForm):
         max_length=500,
         assume_scheme="https",
         widget=forms.URLInput(attrs={"size": 60, "placeholder": "https://"}),
-        help_text="Where events are POSTed (http or https; no private, loopback or "
-        "link-local address). Redirects are not followed.",
-    )
-    HTTPS_ONLY_HELP = (
-        "Where events are POSTed (https only; no private, loopback or link-local address; "
-        "port 443 or another allowed port). Redirects are not followed."
     )
     event_types = forms.MultipleChoiceField(
         choices=EventType.choices,
@@ -91,8 +99,12 @@ class EndpointForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if settings.WEBHOOK_REQUIRE_HTTPS:
-            self.fields["url"].help_text = self.HTTPS_ONLY_HELP
+        # What the URL may be, from the settings of this installation.
+        schemes = "https only" if settings.WEBHOOK_REQUIRE_HTTPS else "http or https"
+        self.fields["url"].help_text = (
+            f"Where events are POSTed ({schemes}; port {net.allowed_ports()}; no private, "
+            "loopback or link-local address). Redirects are not followed."
+        )
 
     def clean(self):
         data = super().clean()
@@ -284,11 +296,21 @@ class EndpointAdmin(AdminsOnly, CompanyScopedAdmin):
 
     def rotate_secret_view(self, request, pk: int):
         endpoint = self._endpoint_or_403(request, pk)
+        grace = _duration(settings.WEBHOOK_SECRET_GRACE_SECONDS)
         if request.method == "POST":
             secret = endpoint_rotate_secret(endpoint=endpoint)
             self.log_change(request, endpoint, "Rotated the signing secret.")
-            return self._secret_page(request, endpoint, secret=secret, rotated=True)
-        return self._secret_page(request, endpoint, confirm=True)
+            return self._secret_page(
+                request,
+                endpoint,
+                secret=secret,
+                rotated=True,
+                grace=grace,
+                grace_until=_when(endpoint.previous_secret_until)
+                if endpoint.previous_secret_until
+                else "",
+            )
+        return self._secret_page(request, endpoint, confirm=True, grace=grace)
 
 
 class EndpointFilter(admin.SimpleListFilter):

@@ -287,9 +287,11 @@ def send_endpoint(*, endpoint_id: int, max_seconds: float | None = None) -> Run:
     if not lease.take():
         run.busy = True
         return run
-    endpoint = Endpoint.objects.only("pk", "url", "secret").get(pk=endpoint_id)
+    endpoint = Endpoint.objects.only(
+        "pk", "url", "secret", "previous_secret", "previous_secret_until"
+    ).get(pk=endpoint_id)
     connection = Connection(endpoint.url)
-    signer = Webhook(endpoint.secret)
+    signer = Signer(endpoint)
     deadline = time.monotonic() + (max_seconds or settings.WEBHOOK_SENDER_MAX_SECONDS)
     try:
         run.stopped = _send_pending(endpoint_id, connection, signer, lease, deadline, run)
@@ -340,7 +342,28 @@ def _send_pending(endpoint_id, connection, signer, lease, deadline, run: Run) ->
         after = batch[-1].pk
 
 
-def _attempt(delivery: Delivery, connection: Connection, signer: Webhook) -> Answer:
+class Signer:
+    """Signs with the endpoint's secret and, for the grace period after a rotation, with
+    the secret it replaced as well: ``webhook-signature`` then holds both signatures, space
+    separated (Standard Webhooks), and a receiver verifying with either accepts it."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.webhooks = [Webhook(endpoint.secret)]
+        until = endpoint.previous_secret_until
+        if endpoint.previous_secret and until is not None and until > timezone.now():
+            self.webhooks.append(Webhook(endpoint.previous_secret))
+            self.until = until
+        else:
+            self.until = None
+
+    def sign(self, msg_id: str, moment: datetime, body: str) -> str:
+        if self.until is not None and moment >= self.until:
+            del self.webhooks[1:]  # the grace period ended during the run
+            self.until = None
+        return " ".join(webhook.sign(msg_id, moment, body) for webhook in self.webhooks)
+
+
+def _attempt(delivery: Delivery, connection: Connection, signer: Signer) -> Answer:
     body = delivery_body(delivery)
     moment = datetime.now(UTC)
     headers = {

@@ -37,6 +37,10 @@ class Endpoint(models.Model):
     # The signing secret (Standard Webhooks: "whsec_" + base64). Shown once when created; kept,
     # since every delivery is signed with it.
     secret = models.CharField(max_length=100, editable=False)
+    # The secret before the last rotation: requests are signed with it too (a second
+    # signature) until ``previous_secret_until``, so receivers can switch without a gap.
+    previous_secret = models.CharField(max_length=100, blank=True, editable=False)
+    previous_secret_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # Set at the first failure of a run of failures, cleared by a success: an endpoint failing
     # for a day is disabled (and the company's admins told).

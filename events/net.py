@@ -131,9 +131,15 @@ def _port_refusal(port: int, addresses: list[IPAddress]) -> str | None:
         return None  # the tests' and local development's receivers, on any port
     if not allowed:
         return "Webhooks cannot be sent to any port (WEBHOOK_ALLOWED_PORTS is empty)."
-    ports = ", ".join(str(p) for p in allowed[:-1])
-    ports = f"{ports} or {allowed[-1]}" if ports else str(allowed[-1])
-    return f"Webhooks are sent only to port {ports}; this URL uses port {port}."
+    return f"Webhooks are sent only to port {allowed_ports()}; this URL uses port {port}."
+
+
+def allowed_ports() -> str:
+    """``WEBHOOK_ALLOWED_PORTS`` in words: "80, 443, 8080 or 8443"."""
+    allowed = [str(p) for p in sorted(set(settings.WEBHOOK_ALLOWED_PORTS))]
+    if len(allowed) < 2:
+        return "".join(allowed) or "none"
+    return f"{', '.join(allowed[:-1])} or {allowed[-1]}"
 
 
 def resolve_target(url: str) -> Target:

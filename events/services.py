@@ -8,7 +8,9 @@ event (``events.emit``), and one an endpoint hears is written from the commit on
 """
 
 from collections.abc import Iterable
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -184,12 +186,19 @@ def endpoint_delete(*, endpoint: Endpoint) -> None:
 @transaction.atomic
 def endpoint_rotate_secret(*, endpoint: Endpoint) -> str:
     """A new signing secret, used from the next request on (retries included); returns it
-    (shown to the admin once)."""
+    (shown to the admin once). The secret it replaces signs too, beside it, for
+    ``WEBHOOK_SECRET_GRACE_SECONDS`` (Standard Webhooks allow several signatures), so a
+    receiver still verifying with it goes on accepting until it switches."""
     _, current = _locked(endpoint)
     secret = Endpoint.new_secret()
+    grace = settings.WEBHOOK_SECRET_GRACE_SECONDS
+    current.previous_secret = current.secret if grace > 0 else ""
+    current.previous_secret_until = timezone.now() + timedelta(seconds=grace) if grace > 0 else None
     current.secret = secret
-    current.save(update_fields=["secret"])
+    current.save(update_fields=["secret", "previous_secret", "previous_secret_until"])
     endpoint.secret = secret
+    endpoint.previous_secret = current.previous_secret
+    endpoint.previous_secret_until = current.previous_secret_until
     return secret
 
 

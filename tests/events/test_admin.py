@@ -101,7 +101,8 @@ def test_rotating_the_secret_shows_the_new_one_which_signs_from_then_on(
     page = client.post(f"{ENDPOINTS}{endpoint.pk}/rotate-secret/").content.decode()
 
     # then the page shows the new secret once, and the next delivery is signed with it
-    assert "replaces the current one at once" in confirm
+    assert "For 24 hours the current one goes on signing too" in confirm
+    assert "each request also carries a second signature" in page
     new = _secret_on(page)
     assert new and new != old
     got.secret = new
@@ -291,7 +292,7 @@ def test_an_http_url_is_refused_by_the_form_when_https_is_required(
     )
 
     # then the form says so by the URL, and nothing was saved
-    assert "https only" in form_page
+    assert "(https only; port 80, 443, 8080 or 8443;" in form_page
     errors = response.context["adminform"].form.errors
     assert errors["url"] == ["Use an https:// URL: webhooks are sent only over HTTPS."]
     assert not Endpoint.objects.exists()
