@@ -28,3 +28,5 @@ SECURE_SSL_REDIRECT = False
 LOCK_ORDER_CHECK = True
 # The tests' receivers listen on 127.0.0.1.
 WEBHOOK_ALLOW_LOOPBACK = True
+# ...over plain HTTP, whatever HTTPS the environment sets.
+WEBHOOK_REQUIRE_HTTPS = False
