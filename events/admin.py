@@ -33,7 +33,8 @@ RECENT = 20
 
 
 def _when(moment) -> str:
-    return date_format(localtime(moment), "Y-m-d H:i:s") if moment else "—"
+    # In the company's zone (the admin activates it), saying which: the API answers in UTC.
+    return date_format(localtime(moment), "Y-m-d H:i:s T") if moment else "—"
 
 
 def _duration(seconds: float) -> str:
@@ -188,11 +189,12 @@ class EndpointAdmin(AdminsOnly, CompanyScopedAdmin):
         body = format_html_join(
             "",
             "<tr><td><a href='{}'>{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
-            "<td>{}</td><td>{}</td></tr>",
+            "<td>{}</td><td>{}</td><td>{}</td></tr>",
             (
                 (
                     reverse("admin:events_delivery_change", args=[d.pk]),
                     d.msg_id,
+                    d.event_type or "—",
                     d.get_status_display(),
                     len(d.events),
                     d.attempts,
@@ -207,7 +209,7 @@ class EndpointAdmin(AdminsOnly, CompanyScopedAdmin):
         return format_html(
             # The admin's inline-group scrolls sideways on a phone, not the page.
             '<div class="inline-group"><table id="recent-deliveries"><thead><tr>'
-            "<th>Delivery</th><th>Status</th>"
+            "<th>Delivery</th><th>Event</th><th>Status</th>"
             "<th>Events</th><th>Attempts</th><th>Last answer</th><th>Last attempt</th>"
             "<th>Last error</th></tr></thead><tbody>{}</tbody></table></div>"
             '<p><a href="{}">All deliveries of this endpoint (Resend from there)</a></p>',
@@ -336,6 +338,7 @@ class DeliveryAdmin(AdminsOnly, CompanyScopedAdmin):
     list_display = [
         "msg_id",
         "endpoint",
+        "event_type",
         "status",
         "event_count",
         "mass",
@@ -345,7 +348,7 @@ class DeliveryAdmin(AdminsOnly, CompanyScopedAdmin):
         "last_error",
         "next_attempt",
     ]
-    list_filter = ["status", EndpointFilter]
+    list_filter = ["status", "event_type", EndpointFilter]
     list_select_related = ["endpoint"]
     search_fields = ["msg_id"]
     show_full_result_count = False
@@ -353,6 +356,7 @@ class DeliveryAdmin(AdminsOnly, CompanyScopedAdmin):
     fields = [
         "endpoint",
         "msg_id",
+        "event_type",
         "status",
         "mass",
         "event_count",

@@ -121,6 +121,7 @@ def deliveries_for(endpoint: Endpoint, rows: list[tuple]) -> list[Delivery]:
             endpoint_id=endpoint.pk,
             msg_id=Delivery.new_msg_id(),
             events=[event_id],
+            event_type=type,
             mass=mass or "",
             next_attempt_at=now,
             retry_from=now,

@@ -106,6 +106,8 @@ class Delivery(models.Model):
     msg_id = models.CharField(max_length=40, unique=True, editable=False)
     # The Event ids carried, in order.
     events = models.JSONField(default=list)
+    # The type of its events (one per delivery: a batch holds one mass change of one type).
+    event_type = models.CharField(max_length=40, choices=EventType.choices, blank=True)
     # The mass change this batch belongs to ("handover", "bulk_assign"), said in the payload.
     mass = models.CharField(max_length=40, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)

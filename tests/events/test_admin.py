@@ -2,9 +2,11 @@
 once, Rotate secret), read their deliveries and resend them; nobody else sees them."""
 
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
+from django.utils.timezone import localtime
 from standardwebhooks import Webhook
 
 from events.delivery import sweep
@@ -141,6 +143,11 @@ def test_the_endpoint_page_lists_its_deliveries_and_resend_sends_one_again(
     # then the endpoint page showed it with its status, attempts and last answer
     assert delivery.msg_id in page and "Failed (given up)" in page and "HTTP 500" in page
     assert delivery.msg_id in listed
+    # with the type of its events, and times that say their zone (the company's)
+    assert delivery.event_type == "contact.created"
+    assert "contact.created" in page and "contact.created" in listed
+    zone = localtime(delivery.last_attempt_at, ZoneInfo(company.time_zone)).strftime("%Z")
+    assert f"{zone}</td>" in listed
     # and the resend delivered it, with the same webhook-id
     assert "Queued 1 delivery to be sent again." in response.content.decode()
     delivery.refresh_from_db()
