@@ -64,10 +64,17 @@ def refused(request, message: str) -> exceptions.APIException:
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
-        scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+        header = request.headers.get("Authorization", "").strip()
+        if not header:
+            return None  # 401 with WWW-Authenticate (authenticate_header)
+        scheme, _, raw = header.partition(" ")
         raw = raw.strip()
         if scheme.lower() != "bearer" or not raw:
-            return None  # 401 with WWW-Authenticate (authenticate_header)
+            # A key sent bare ("sbk_…"), or another scheme: say how to send it.
+            raise exceptions.AuthenticationFailed(
+                "Send the key as Authorization: Bearer <API key> (the word Bearer, a space, "
+                "then the key)."
+            )
         if len(raw) > 200 or not raw.isascii():
             raise refused(request, "This API key is not valid.")
         key = ApiKey.objects.select_related("company").filter(key_hash=ApiKey.hash(raw)).first()

@@ -12,3 +12,7 @@ class JSONParser(parsers.JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError(NESTED_TOO_DEEP) from None
+        except exceptions.ParseError as error:
+            # DRF's "JSON parse error - …", in the API's words (and its problem type).
+            reason = str(error.detail).removeprefix("JSON parse error - ")
+            raise exceptions.ParseError(f"The body is not valid JSON: {reason}.") from None

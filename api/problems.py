@@ -116,6 +116,7 @@ def problem_exception_handler(exc, context):
             f"{exc.wait and int(exc.wait + 0.999) or 1} seconds."
         )
     kind = {
+        status.HTTP_400_BAD_REQUEST: "bad-request",
         status.HTTP_401_UNAUTHORIZED: "not-authenticated",
         status.HTTP_403_FORBIDDEN: "forbidden",
         status.HTTP_404_NOT_FOUND: "not-found",

@@ -50,6 +50,15 @@ def add_problems(result, generator, request, public):
         for method, operation in operations.items():
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
+            if "summary" not in operation and operation.get("operationId"):
+                # A heading for Swagger UI and Redoc, from the operation's id
+                # ("contacts_primary_agent_set" -> "Contacts: primary agent set"): the
+                # descriptions are shared by a path's methods.
+                resource, _, action = operation["operationId"].partition("_")
+                resource = resource.replace("-", " ").capitalize()
+                operation["summary"] = (
+                    f"{resource}: {action.replace('_', ' ')}" if action else resource
+                )
             responses = operation.setdefault("responses", {})
             wanted = dict(COMMON)
             if method != "get":

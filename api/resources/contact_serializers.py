@@ -32,6 +32,12 @@ class Id(serializers.IntegerField):
 
     def __init__(self, **kwargs):
         super().__init__(min_value=1, max_value=2**63 - 1, **kwargs)
+        self.error_messages = {
+            **self.error_messages,
+            "invalid": "An id is a whole number (e.g. 42), not a name or an email.",
+            "min_value": "An id is a whole number from 1 up.",
+            "max_value": "No object has an id this large.",
+        }
 
 
 class StrictSerializer(serializers.Serializer):

@@ -19,7 +19,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from agents.phone import try_normalise_phone
+from agents.phone import normalise_phone
 from contacts.models import Contact, Interaction, TimelineEntry
 from contacts.selectors import contact_interactions, contact_timeline
 from contacts.services import contact_update
@@ -144,7 +144,11 @@ class ContactList(ApiListView):
         queryset = company_contacts(self.company)
         phone = params.get("phone")
         if phone:
-            e164 = try_normalise_phone(phone, region=self.company.default_region)
+            try:
+                e164 = normalise_phone(phone, region=self.company.default_region)
+            except ValidationError as error:
+                # Not a number at all ("hello"): say so, as for the other filters.
+                raise serializers.ValidationError({"phone": error.messages}) from None
             queryset = queryset.filter(phone=e164) if e164 else queryset.none()
         owner = params.get("primary_agent")
         if owner:

@@ -124,3 +124,25 @@ def test_a_refusal_replayed_by_its_idempotency_key_is_still_problem_details(comp
     assert again["Idempotent-Replayed"] == "true"
     assert again["Content-Type"] == "application/problem+json"
     assert again.json() == first.json()
+
+
+def test_a_key_sent_without_bearer_is_told_how_to_send_it(company):
+    raw = client_for(company).raw_key
+    from rest_framework.test import APIClient
+
+    answer = APIClient().get("/api/v1/contacts/", HTTP_AUTHORIZATION=raw)
+    assert answer.status_code == 401
+    assert answer.json()["detail"].startswith("Send the key as Authorization: Bearer <API key>")
+
+
+def test_broken_json_is_a_400_in_the_apis_words(company):
+    answer = client_for(company).post("/api/v1/contacts/", "{bad", content_type="application/json")
+    assert answer.status_code == 400
+    assert answer.json()["detail"].startswith("The body is not valid JSON: Expecting property")
+    assert answer.json()["type"] == "urn:switchboard:problem:bad-request"
+
+
+def test_a_phone_search_for_something_that_is_no_number_says_so(company):
+    answer = client_for(company).get("/api/v1/contacts/", {"phone": "hello"})
+    assert answer.status_code == 400
+    assert "phone" in answer.json()["errors"]
