@@ -59,7 +59,10 @@ def field_errors(detail) -> dict[str, list[str]]:
             name = "non_field_errors" if field in ("__all__", None) else str(field)
             if isinstance(value, dict):
                 for sub, messages in field_errors(value).items():
-                    flat[f"{name}.{sub}"] = messages
+                    # A list's errors come keyed by index ({1: {"agent": [...]}}): items[1].agent
+                    head, dot, rest = sub.partition(".")
+                    key = f"{name}[{head}]{dot}{rest}" if head.isdigit() else f"{name}.{sub}"
+                    flat[key] = messages
             elif isinstance(value, list) and value and isinstance(value[0], dict):
                 for index, item in enumerate(value):
                     for sub, messages in field_errors(item).items():

@@ -245,6 +245,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "events.resend_stuck_endpoint_emails",
         "schedule": 60.0,
     },
+    # Deliveries and events older than WEBHOOK_KEEP_DAYS (events/retention.py).
+    "prune-outbox": {"task": "events.prune_outbox", "schedule": 3600.0},
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -470,3 +472,5 @@ WEBHOOK_SENDER_MAX_SECONDS = env.float("WEBHOOK_SENDER_MAX_SECONDS", default=120
 # After Rotate secret, the replaced secret signs too (a second signature) for this long, so
 # receivers can switch without refusing anything; 0: it stops signing at once.
 WEBHOOK_SECRET_GRACE_SECONDS = env.float("WEBHOOK_SECRET_GRACE_SECONDS", default=86_400.0)
+# Delivered or given-up deliveries, and the events nothing pending needs, are kept this long.
+WEBHOOK_KEEP_DAYS = env.int("WEBHOOK_KEEP_DAYS", default=7)

@@ -81,6 +81,9 @@ class Contact(models.Model):
             # The API's lists page by id within a company (api/pagination.py): a range of this
             # index, whatever the size of the other companies.
             models.Index(fields=["company", "id"], name="contact_company_id"),
+            # The API's `updated_since` (an integration polling for changes): the few rows
+            # changed lately, not a scan of the company's contacts.
+            models.Index(fields=["company", "updated_at"], name="contact_company_updated"),
             # An agent's contacts (their book, deleting an agent): new numbers from the
             # webhook have none, and index nothing here.
             models.Index(

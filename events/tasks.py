@@ -2,7 +2,11 @@
 endpoint email's outbox) when it runs. Idempotent: run twice, nothing is done twice
 (``acks_late``)."""
 
+import logging
+
 from celery import shared_task
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="events.dispatch_events", ignore_result=True, acks_late=True)
@@ -49,3 +53,14 @@ def resend_stuck_endpoint_emails() -> int:
     from .emails import ENDPOINT_DISABLED_EMAIL
 
     return outbox_resend_stuck(ENDPOINT_DISABLED_EMAIL, send_endpoint_disabled_email)
+
+
+@shared_task(name="events.prune_outbox", ignore_result=True)
+def prune_outbox() -> tuple[int, int]:
+    """Periodic: forget deliveries and events older than WEBHOOK_KEEP_DAYS (events.retention)."""
+    from .retention import outbox_prune
+
+    deliveries, events = outbox_prune()
+    if deliveries or events:
+        logger.info("Forgot %s old deliveries and %s old events.", deliveries, events)
+    return deliveries, events
