@@ -6,7 +6,17 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import AllowAny
 
 from .docs import RedocDocs, SwaggerDocs
-from .resources import agents, campaigns, centers, contacts, distributions, inbound, leads, routing
+from .resources import (
+    agents,
+    campaigns,
+    centers,
+    contact_lists,
+    contacts,
+    distributions,
+    inbound,
+    leads,
+    routing,
+)
 
 public = {"authentication_classes": [], "permission_classes": [AllowAny], "throttle_classes": []}
 
@@ -21,6 +31,7 @@ urlpatterns = [
     path("", include(routing.urlpatterns)),
     path("", include(distributions.urlpatterns)),
     path("", include(centers.urlpatterns)),
+    path("", include(contact_lists.urlpatterns)),
     path("", include(campaigns.urlpatterns)),
     path("", include(leads.urlpatterns)),
 ]
