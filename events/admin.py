@@ -176,9 +176,10 @@ class EndpointAdmin(AdminsOnly, CompanyScopedAdmin):
     def signing_secret(self, obj: Endpoint) -> str:
         url = reverse("admin:events_endpoint_rotate_secret", args=[obj.pk])
         return format_html(
-            "Shown once, when the endpoint was created (or its secret rotated). Verify each "
-            "request's <code>webhook-signature</code> with it (Standard Webhooks).<br>"
-            '<a class="button" href="{}">Rotate secret…</a>',
+            # Two paragraphs: a button after a <br> overlaps the text on a phone.
+            "<p>Shown once, when the endpoint was created (or its secret rotated). Verify each "
+            "request's <code>webhook-signature</code> with it (Standard Webhooks).</p>"
+            '<p class="rotate-secret"><a class="button" href="{}">Rotate secret…</a></p>',
             url,
         )
 
