@@ -22,7 +22,7 @@ from agents.actors import current_key
 from agents.models import Agent, Company
 from agents.selectors import eligible_primary_agents
 from events import payloads
-from events.emit import event_emit, event_emit_many, heard
+from events.emit import event_emit_many, heard
 from events.models import EventType
 from events.payloads import Mass, OwnerMethod, owner_method
 
@@ -294,23 +294,13 @@ def _emit_owner_changed(
             version=version,
         )
         items.append((pk, version, data))
-    if len(items) == 1 and not mass:
-        pk, version, data = items[0]
-        event_emit(
-            company=company,
-            type=EventType.CONTACT_OWNER_CHANGED,
-            data=data,
-            actor=actor,
-            contact_id=pk,
-            version=version,
-        )
-        return
     event_emit_many(
         company=company,
         type=EventType.CONTACT_OWNER_CHANGED,
         items=items,
         actor=actor,
         mass=mass or Mass.BULK_ASSIGN,
+        one_is_mass=bool(mass),
     )
 
 

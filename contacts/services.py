@@ -317,21 +317,10 @@ def _emit_deleted(*, company: Company, ids: list[int], actor: Agent | None, meth
             )
             for row in rows
         )
-    if len(items) == 1:
-        pk, version, data = items[0]
-        event_emit(
-            company=company,
-            type=EventType.CONTACT_DELETED,
-            data=data,
-            actor=actor,
-            contact_id=pk,
-            version=version,
-        )
-    else:
-        event_emit_many(
-            company=company,
-            type=EventType.CONTACT_DELETED,
-            items=items,
-            actor=actor,
-            mass=Mass.BULK_DELETE,
-        )
+    event_emit_many(
+        company=company,
+        type=EventType.CONTACT_DELETED,
+        items=items,
+        actor=actor,
+        mass=Mass.BULK_DELETE,
+    )

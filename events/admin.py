@@ -245,7 +245,8 @@ class EndpointAdmin(AdminsOnly, CompanyScopedAdmin):
         request._endpoint_secret = secret
 
     def save_related(self, request, form, formsets, change):
-        pass  # no relations; the service saved everything
+        """Nothing more to save: the service saved the endpoint and it has no relations
+        (the default would call ``form.save_m2m``, which exists only after ``form.save``)."""
 
     def delete_model(self, request, obj):
         endpoint_delete(endpoint=obj)

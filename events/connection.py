@@ -8,6 +8,7 @@ alone bound each read, so a receiver dripping a byte now and then would hold the
 (and its worker) for as long as it likes; a watchdog (``Deadline``) shuts the connection's
 socket down when the limit passes, which ends whatever read or write is blocked on it."""
 
+import contextlib
 import os
 import socket
 import threading
@@ -76,12 +77,10 @@ class Deadline:
             if request != self.request or self.fd is None:
                 return  # that request is over, or no socket is open
             self.fired = True
-            try:
-                # A duplicate of the descriptor: shutting it down ends the connection itself.
-                with socket.socket(fileno=os.dup(self.fd)) as sock:
-                    sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed by the receiver
+            # A duplicate of the descriptor: shutting it down ends the connection itself
+            # (already closed by the receiver: nothing to end).
+            with contextlib.suppress(OSError), socket.socket(fileno=os.dup(self.fd)) as sock:
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 def _watched(base: type, deadline: Deadline) -> type:

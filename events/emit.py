@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from agents.actors import describe
@@ -134,13 +133,28 @@ def event_emit_many(
     items: Iterable[tuple[int | None, int | None, Mapping[str, Any]]],
     actor: Agent | None = None,
     mass: str = "",
+    one_is_mass: bool = False,
 ) -> int:
-    """Write one event per (contact id, version, data) of a change of many contacts, in one
+    """Write one event per (contact id, version, data) of a change of 1..N contacts, in one
     ``COPY``. ``mass`` names the mass change ("handover", "bulk_assign"): its events are sent
-    in batches of up to 100 per request and the payload says so. Returns how many were written
-    (inside ``one_mass_change``: held, of that mass change, and written when it ends)."""
+    in batches of up to 100 per request and the payload says so. A change that turned out to
+    touch one contact is a plain event (``event_emit``), unless ``one_is_mass`` (one contact of
+    a handover is still the handover's). Returns how many were written (inside
+    ``one_mass_change``: held, of that mass change, and written when it ends)."""
     if not heard(company, type):
         return 0
+    items = list(items)
+    if len(items) == 1 and not one_is_mass:
+        contact_id, version, data = items[0]
+        event_emit(
+            company=company,
+            type=type,
+            data=data,
+            actor=actor,
+            contact_id=contact_id,
+            version=version,
+        )
+        return 1
     held = _held.get()
     if held is not None:
         mass = held.mass
@@ -165,7 +179,3 @@ def event_emit_many(
     if rows:
         _dispatch_after_commit(company.pk)
     return len(rows)
-
-
-def in_transaction() -> bool:
-    return transaction.get_connection().in_atomic_block

@@ -26,7 +26,7 @@ from contacts import timeline
 from contacts.models import Contact
 from contacts.timeline import timeline_write_many
 from events import payloads
-from events.emit import event_emit, event_emit_many, heard
+from events.emit import event_emit_many, heard
 from events.models import EventType
 from events.payloads import Mass, method_of
 
@@ -350,18 +350,7 @@ def _emit(*, company, type, leads, contacts, versions, actor, build, mass: Mass)
         )
         for lead in leads
     ]
-    if len(items) == 1:
-        contact_id, version, data = items[0]
-        event_emit(
-            company=company,
-            type=type,
-            data=data,
-            actor=actor,
-            contact_id=contact_id,
-            version=version,
-        )
-    else:
-        event_emit_many(company=company, type=type, items=items, actor=actor, mass=mass)
+    event_emit_many(company=company, type=type, items=items, actor=actor, mass=mass)
 
 
 def _refusal(outcome: Outcome, contact: Contact) -> ValidationError:

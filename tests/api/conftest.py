@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from api.keys import api_key_create
 from api.models import Scope
+from tests.factories import AgentFactory, online
 
 ALL_SCOPES = [Scope.READ, Scope.WRITE, Scope.ROUTING]
 
@@ -41,3 +42,22 @@ def other_api(other_company):
 @pytest.fixture
 def make_api():
     return client_for
+
+
+@pytest.fixture
+def team(company):
+    """Ava, Ben and Chloe of ``company``, available."""
+    people = [
+        AgentFactory(
+            companies=[company], full_name=name, email=f"{name.split()[0].lower()}@acme.test"
+        )
+        for name in ("Ava Patel", "Ben Okafor", "Chloe Martin")
+    ]
+    online(*people)
+    return people
+
+
+@pytest.fixture
+def boss(company):
+    """A default assignee, available."""
+    return online(AgentFactory(companies=[company], full_name="Dana Default"))

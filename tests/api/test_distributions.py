@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def team(company):
+def routing_setup(company):
     ava = AgentFactory(companies=[company], full_name="Ava Patel", email="ava@acme.test")
     ben = AgentFactory(companies=[company], full_name="Ben Okafor", email="ben@acme.test")
     group = ReassignmentGroup.objects.create(
@@ -27,9 +27,9 @@ def team(company):
     return ava, ben, group, rule
 
 
-def test_groups_list_their_method_default_assignee_and_members(company, team):
+def test_groups_list_their_method_default_assignee_and_members(company, routing_setup):
     # given
-    ava, ben, group, _ = team
+    ava, ben, group, _ = routing_setup
     # when
     listed = client_for(company, scopes=[Scope.READ]).get("/api/v1/groups/").json()["results"]
     # then
@@ -49,8 +49,8 @@ def test_groups_list_their_method_default_assignee_and_members(company, team):
     ]
 
 
-def test_a_rule_reads_with_its_conditions(company, team):
-    _, _, _, rule = team
+def test_a_rule_reads_with_its_conditions(company, routing_setup):
+    _, _, _, rule = routing_setup
     answer = client_for(company, scopes=[Scope.READ]).get(f"/api/v1/rules/{rule.pk}/").json()
     assert answer["name"] == "Website leads"
     assert answer["method"] == "first_to_claim"
@@ -58,8 +58,8 @@ def test_a_rule_reads_with_its_conditions(company, team):
     assert [m["email"] for m in answer["members"]] == ["ava@acme.test"]
 
 
-def test_another_companys_key_sees_none_of_them(company, other_company, team):
-    _, _, group, rule = team
+def test_another_companys_key_sees_none_of_them(company, other_company, routing_setup):
+    _, _, group, rule = routing_setup
     theirs = client_for(other_company)
     assert theirs.get("/api/v1/groups/").json()["results"] == []
     assert theirs.get("/api/v1/rules/").json()["results"] == []
@@ -67,9 +67,9 @@ def test_another_companys_key_sees_none_of_them(company, other_company, team):
     assert theirs.get(f"/api/v1/rules/{rule.pk}/").status_code == 404
 
 
-def test_the_lists_take_the_same_queries_for_many_groups(company, team, django_assert_num_queries):
+def test_the_lists_take_the_same_queries_for_many_groups(company, routing_setup, django_assert_num_queries):
     # given ten more groups with members
-    ava, ben, _, _ = team
+    ava, ben, _, _ = routing_setup
     for n in range(10):
         g = ReassignmentGroup.objects.create(company=company, name=f"G{n}", method="next_up")
         GroupMember.objects.create(group=g, agent=ava)

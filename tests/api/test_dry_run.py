@@ -11,7 +11,6 @@ from events.models import Event
 from routing.inbound import inbound_receive
 from routing.models import (
     Decision,
-    GroupMember,
     Offer,
     ReassignmentGroup,
     Round,
@@ -19,36 +18,12 @@ from routing.models import (
     RuleMember,
 )
 from tests.api.conftest import client_for
-from tests.factories import AgentFactory, ContactFactory, online
+from tests.factories import ContactFactory, online
+from tests.routing.helpers import group_of
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/routing/dry-run/"
-
-
-@pytest.fixture
-def team(company):
-    people = [
-        AgentFactory(
-            companies=[company], full_name=name, email=f"{name.split()[0].lower()}@acme.test"
-        )
-        for name in ("Ava Patel", "Ben Okafor", "Chloe Martin")
-    ]
-    online(*people)
-    return people
-
-
-@pytest.fixture
-def boss(company):
-    return online(AgentFactory(companies=[company], full_name="Dana Default"))
-
-
-def make_group(company, members, method, boss=None, **kwargs):
-    group = ReassignmentGroup.objects.create(
-        company=company, name=f"{method} group", method=method, default_assignee=boss, **kwargs
-    )
-    GroupMember.objects.bulk_create(GroupMember(group=group, agent=a) for a in members)
-    return group
 
 
 def make_rule(company, members, method, position=0, **kwargs):
@@ -76,7 +51,7 @@ def test_a_group_dry_run_names_who_round_robin_would_pick_then_the_real_round_ag
     api, company, team, agent, django_capture_on_commit_callbacks
 ):
     # given Ava is away, so round robin would pass her over for Ben
-    group = make_group(company, team, "round_robin")
+    group = group_of(company, team, "round_robin")
     online(team[0], presence=Presence.AWAY)
     contact = ContactFactory(company=company, primary_agent=agent)
     before, pointer = counts(), rotations()
@@ -111,7 +86,7 @@ def test_first_to_claim_and_next_up_dry_runs_list_the_offers_the_real_round_make
 ):
     for method in ("first_to_claim", "next_up"):
         # given
-        group = make_group(company, team, method, boss=boss, claim_window_minutes=7)
+        group = group_of(company, team, method, default_assignee=boss, claim_window_minutes=7)
         contact = ContactFactory(company=company, primary_agent=team[2])
         # when
         body = api.post(URL, {"group": group.pk, "contact": contact.pk}, format="json").json()
@@ -137,7 +112,7 @@ def test_nobody_available_falls_to_the_default_assignee_as_the_real_round_does(
     api, company, team, agent, boss
 ):
     # given every member is offline
-    group = make_group(company, team, "least_loaded", boss=boss)
+    group = group_of(company, team, "least_loaded", default_assignee=boss)
     online(*team, presence=Presence.OFFLINE)
     contact = ContactFactory(company=company, primary_agent=agent)
     # when
@@ -153,7 +128,7 @@ def test_nobody_available_falls_to_the_default_assignee_as_the_real_round_does(
 
 
 def test_a_held_contact_is_409_as_a_real_start_would_be(api, company, team, agent):
-    group = make_group(company, team, "first_to_claim")
+    group = group_of(company, team, "first_to_claim")
     contact = ContactFactory(company=company, primary_agent=agent)
     api.post(f"/api/v1/contacts/{contact.pk}/reassignments/", {"group": group.pk}, format="json")
     answer = api.post(URL, {"group": group.pk, "contact": contact.pk}, format="json")
@@ -216,7 +191,7 @@ def test_a_rule_dry_run_says_when_another_rule_or_none_takes_the_contact(api, co
 
 
 def test_dry_run_bodies_that_cannot_be_answered_are_400(api, company, team):
-    group = make_group(company, team, "round_robin")
+    group = group_of(company, team, "round_robin")
     rule = make_rule(company, team, "round_robin")
     contact = ContactFactory(company=company)
     bad = [
@@ -236,7 +211,7 @@ def test_dry_run_bodies_that_cannot_be_answered_are_400(api, company, team):
 
 
 def test_a_read_key_may_dry_run_and_nothing_else_is_needed(company, team, agent):
-    group = make_group(company, team, "round_robin")
+    group = group_of(company, team, "round_robin")
     contact = ContactFactory(company=company, primary_agent=agent)
     read_only = client_for(company, scopes=[Scope.READ])
     answer = read_only.post(URL, {"group": group.pk, "contact": contact.pk}, format="json")
@@ -251,7 +226,7 @@ def test_another_company_cannot_dry_run_companys_groups_rules_or_contacts(
     other_api, other_company, company, team, agent
 ):
     # given company's group, rule and contact, and a contact of other_company
-    group = make_group(company, team, "round_robin")
+    group = group_of(company, team, "round_robin")
     rule = make_rule(company, team, "round_robin")
     contact = ContactFactory(company=company, primary_agent=agent)
     theirs = ContactFactory(company=other_company)

@@ -11,39 +11,14 @@ from django.utils import timezone
 from api.models import Scope
 from contacts.models import Contact, TimelineEntry
 from contacts.ownership import contact_assign_primary_agent
-from routing.models import Decision, GroupMember, Offer, ReassignmentGroup, Round
+from routing.models import Decision, Offer, ReassignmentGroup, Round
 from routing.rounds import offer_claim
 from routing.tasks import sweep_rounds
 from tests.api.conftest import client_for
-from tests.factories import AgentFactory, ContactFactory, online
+from tests.factories import ContactFactory, online
+from tests.routing.helpers import group_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def team(company):
-    people = [
-        AgentFactory(
-            companies=[company], full_name=name, email=f"{name.split()[0].lower()}@acme.test"
-        )
-        for name in ("Ava Patel", "Ben Okafor", "Chloe Martin")
-    ]
-    online(*people)
-    return people
-
-
-@pytest.fixture
-def boss(company):
-    return online(AgentFactory(companies=[company], full_name="Dana Default"))
-
-
-def make_group(company, members, method, boss=None, **kwargs):
-    group = ReassignmentGroup.objects.create(
-        company=company, name=f"{method} group", method=method, default_assignee=boss, **kwargs
-    )
-    for agent in members:
-        GroupMember.objects.create(group=group, agent=agent)
-    return group
 
 
 @pytest.fixture
@@ -65,7 +40,7 @@ def start(api, contact, group, **headers):
 def test_round_robin_over_the_api_reassigns_at_once_with_timeline_and_why(company, team, olivia):
     # given
     api = client_for(company, scopes=[Scope.READ, Scope.ROUTING], name="CRM sync")
-    group = make_group(company, team, "round_robin")
+    group = group_of(company, team, "round_robin")
     # when
     answer = start(api, olivia, group)
     # then
@@ -90,7 +65,9 @@ def test_first_to_claim_holds_the_contact_emails_offers_and_finishes_on_a_claim(
     api, company, team, olivia, boss, django_capture_on_commit_callbacks
 ):
     # given
-    group = make_group(company, team, "first_to_claim", boss=boss, claim_window_minutes=10)
+    group = group_of(
+        company, team, "first_to_claim", default_assignee=boss, claim_window_minutes=10
+    )
     # when
     with django_capture_on_commit_callbacks(execute=True):
         answer = start(api, olivia, group)
@@ -129,7 +106,7 @@ def test_an_api_round_finishes_like_one_started_from_the_contact_page(
 ):
     # given two contacts of the same owner, sent through the same first-to-claim group:
     # one from the contact page, one over the API
-    group = make_group(company, team, "first_to_claim", boss=boss, claim_window_minutes=5)
+    group = group_of(company, team, "first_to_claim", default_assignee=boss, claim_window_minutes=5)
     by_page = ContactFactory(company=company, primary_agent=agent)
     by_api = ContactFactory(company=company, primary_agent=agent)
     online(agent)
@@ -168,7 +145,7 @@ def test_another_companys_group_is_refused_like_a_missing_one(
     api, company, other_company, team, olivia
 ):
     # given a group of another company and an id that exists nowhere
-    theirs = make_group(other_company, [], "round_robin")
+    theirs = group_of(other_company, [], "round_robin")
     missing = ReassignmentGroup(pk=theirs.pk + 1000)
     # when
     refused = start(api, olivia, theirs)
@@ -192,7 +169,7 @@ def test_bad_bodies_are_400_with_the_field(api, olivia):
 
 
 def test_a_read_only_or_write_key_cannot_start_a_round(company, team, olivia):
-    group = make_group(company, team, "round_robin")
+    group = group_of(company, team, "round_robin")
     for scopes in ([Scope.READ], [Scope.READ, Scope.WRITE]):
         refused = start(client_for(company, scopes=scopes), olivia, group)
         assert refused.status_code == 403
@@ -204,7 +181,7 @@ def test_another_companys_key_gets_404_on_the_contact_and_the_round(
     api, other_api, company, team, olivia
 ):
     # given a round of company
-    group = make_group(company, team, "round_robin")
+    group = group_of(company, team, "round_robin")
     round_id = start(api, olivia, group).json()["id"]
     olivia.refresh_from_db()
     owner = olivia.primary_agent_id
@@ -216,7 +193,7 @@ def test_another_companys_key_gets_404_on_the_contact_and_the_round(
 
 
 def test_an_idempotency_key_starts_one_round_and_replays_it(api, company, team, olivia):
-    group = make_group(company, team, "first_to_claim")
+    group = group_of(company, team, "first_to_claim")
     first = start(api, olivia, group, HTTP_IDEMPOTENCY_KEY="start-1")
     again = start(api, olivia, group, HTTP_IDEMPOTENCY_KEY="start-1")
     assert first.status_code == again.status_code == 201
