@@ -79,24 +79,33 @@ def _content_length(request: HttpRequest) -> int | None:
         return None
 
 
+def upload_bound(request: HttpRequest, limit: int) -> str | None:
+    """Bound a multipart upload to ``limit`` bytes before its body is read: a declared length
+    past it is refused unread (the message returned); below it, the file is counted as it
+    arrives (``LimitedUploadHandler``). The pages (the middleware) and the API share it."""
+    length = _content_length(request)
+    if length is not None and length > limit + FORM_ALLOWANCE:
+        return too_big_message(length, limit)
+    request.upload_handlers.insert(0, LimitedUploadHandler(request, limit))
+    return None
+
+
 class UploadLimitMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method == "POST" and request.content_type == "multipart/form-data":
-            limit = upload_limit(request)
-            length = _content_length(request)
-            if length is not None and length > limit + FORM_ALLOWANCE:
-                return self._too_big(request, length, limit)
-            request.upload_handlers.insert(0, LimitedUploadHandler(request, limit))
+            refused = upload_bound(request, upload_limit(request))
+            if refused:
+                return self._too_big(request, refused)
         return self.get_response(request)
 
-    def _too_big(self, request: HttpRequest, length: int, limit: int) -> HttpResponse:
+    def _too_big(self, request: HttpRequest, message: str) -> HttpResponse:
         response = HttpResponse(
             render_to_string(
                 "campaigns/upload_too_big.html",
-                {"message": too_big_message(length, limit), "back": request.path},
+                {"message": message, "back": request.path},
                 request=request,
             ),
             status=413,

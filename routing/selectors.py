@@ -4,7 +4,7 @@ import functools
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from agents.models import Agent, Company
@@ -13,7 +13,16 @@ from agents.selectors import eligible_primary_agents
 from contacts.models import Contact, PrimaryLoad, TimelineEntry
 
 from . import engine
-from .models import Decision, Method, Offer, ReassignmentGroup, Round, RoutingRule
+from .models import (
+    Decision,
+    GroupMember,
+    Method,
+    Offer,
+    ReassignmentGroup,
+    Round,
+    RoutingRule,
+    RuleMember,
+)
 
 
 # --- Facts for the engine -------------------------------------------------------------------
@@ -166,6 +175,23 @@ def open_round(*, contact) -> Round | None:
 
 def company_groups(*, company) -> QuerySet[ReassignmentGroup]:
     return ReassignmentGroup.objects.filter(company=company).order_by("name")
+
+
+def _with_members(queryset, member_model):
+    members = member_model.objects.select_related("agent").order_by("added_at", "pk")
+    return queryset.select_related("default_assignee").prefetch_related(
+        Prefetch("members", queryset=members)
+    )
+
+
+def groups_with_members(*, company) -> QuerySet[ReassignmentGroup]:
+    """The company's groups with their default assignee and members (in the order added)."""
+    return _with_members(company_groups(company=company), GroupMember)
+
+
+def rules_with_members(*, company) -> QuerySet[RoutingRule]:
+    """The company's routing rules, in the order they are tried, with their members."""
+    return _with_members(RoutingRule.objects.filter(company=company), RuleMember)
 
 
 def company_group(*, company, pk: int | None) -> ReassignmentGroup | None:

@@ -21,7 +21,7 @@ from campaigns.csv_reader import Refused
 from campaigns.file_kinds import HEAD as NOT_CSV_HEAD
 from campaigns.file_kinds import refuse_not_csv
 from campaigns.models import ContactList, ListImport
-from campaigns.upload_limit import FORM_ALLOWANCE, LimitedUploadHandler
+from campaigns.upload_limit import upload_bound
 from campaigns.uploads import too_big_message
 
 from ..base import ApiGenericView, ApiListView
@@ -157,14 +157,9 @@ class ContactListCollection(ApiListView):
         super().initial(request, *args, **kwargs)
         if request.method != "POST":
             return
-        limit = settings.CONTACT_LIST_MAX_UPLOAD_BYTES
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or "")
-        except ValueError:
-            length = None
-        if length is not None and length > limit + FORM_ALLOWANCE:
-            raise TooLarge(too_big_message(length, limit))
-        request._request.upload_handlers.insert(0, LimitedUploadHandler(request._request, limit))
+        refused = upload_bound(request._request, settings.CONTACT_LIST_MAX_UPLOAD_BYTES)
+        if refused:
+            raise TooLarge(refused)
 
     def handle_exception(self, exc):
         if isinstance(exc, exceptions.UnsupportedMediaType):

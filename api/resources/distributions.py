@@ -1,14 +1,13 @@
 """Reassignment groups and routing rules, read-only: what the reassignment and the dry run
 name by id (they are edited in the admin, by people with the routing rule permission)."""
 
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from routing.models import GroupMember, ReassignmentGroup, RoutingRule, RuleMember
+from routing.selectors import groups_with_members, rules_with_members
 
 from ..base import ApiGenericView, ApiListView
 from .contact_serializers import AgentRefSerializer
@@ -39,24 +38,6 @@ class RuleSerializer(_DistributionSerializer):
     tag = serializers.CharField(help_text="The new contact must have this tag; empty: any.")
 
 
-def _groups(company):
-    members = GroupMember.objects.select_related("agent").order_by("added_at", "pk")
-    return (
-        ReassignmentGroup.objects.filter(company=company)
-        .select_related("default_assignee")
-        .prefetch_related(Prefetch("members", queryset=members))
-    )
-
-
-def _rules(company):
-    members = RuleMember.objects.select_related("agent").order_by("added_at", "pk")
-    return (
-        RoutingRule.objects.filter(company=company)
-        .select_related("default_assignee")
-        .prefetch_related(Prefetch("members", queryset=members))
-    )
-
-
 class GroupList(ApiListView):
     """The company's reassignment groups (cursor-paginated): method, default assignee and
     members. Start a round through one with `POST /contacts/{id}/reassignments/`."""
@@ -64,7 +45,7 @@ class GroupList(ApiListView):
     serializer_class = GroupSerializer
 
     def get_queryset(self):
-        return _groups(self.company)
+        return groups_with_members(company=self.company)
 
     @extend_schema(operation_id="groups_list")
     def get(self, request, *args, **kwargs):
@@ -78,7 +59,11 @@ class GroupDetail(ApiGenericView):
 
     @extend_schema(operation_id="groups_read")
     def get(self, request, pk: int):
-        return Response(self.get_serializer(get_object_or_404(_groups(self.company), pk=pk)).data)
+        return Response(
+            self.get_serializer(
+                get_object_or_404(groups_with_members(company=self.company), pk=pk)
+            ).data
+        )
 
 
 class RuleList(ApiListView):
@@ -88,7 +73,7 @@ class RuleList(ApiListView):
     serializer_class = RuleSerializer
 
     def get_queryset(self):
-        return _rules(self.company)
+        return rules_with_members(company=self.company)
 
     @extend_schema(operation_id="rules_list")
     def get(self, request, *args, **kwargs):
@@ -102,7 +87,11 @@ class RuleDetail(ApiGenericView):
 
     @extend_schema(operation_id="rules_read")
     def get(self, request, pk: int):
-        return Response(self.get_serializer(get_object_or_404(_rules(self.company), pk=pk)).data)
+        return Response(
+            self.get_serializer(
+                get_object_or_404(rules_with_members(company=self.company), pk=pk)
+            ).data
+        )
 
 
 urlpatterns = [
