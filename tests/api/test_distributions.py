@@ -67,7 +67,9 @@ def test_another_companys_key_sees_none_of_them(company, other_company, routing_
     assert theirs.get(f"/api/v1/rules/{rule.pk}/").status_code == 404
 
 
-def test_the_lists_take_the_same_queries_for_many_groups(company, routing_setup, django_assert_num_queries):
+def test_the_lists_take_the_same_queries_for_many_groups(
+    company, routing_setup, django_assert_num_queries
+):
     # given ten more groups with members
     ava, ben, _, _ = routing_setup
     for n in range(10):
