@@ -27,7 +27,7 @@ from django.db import connection
 
 
 class Level(StrEnum):
-    # The order (ORDER keeps the first eleven in this sequence):
+    # The order (ORDER keeps the first thirteen in this sequence):
     AGENT = "agent"  # agents.locks.lock_agents, pk order
     CENTER = "center"  # agents.locks.lock_center
     CONTACT_LIST = "contact_list"  # campaigns.locks
@@ -39,6 +39,10 @@ class Level(StrEnum):
     CONTACT = "contact"  # contacts.locks, pk order, in chunks
     LEAD = "lead"  # leads.locks: a customer's open leads, after its contact
     PRIMARY_LOAD = "primary_load"  # contacts.locks: the per-agent counters, agent order
+    # contacts.locks.lock_interactions: inbound items (the capacity queue, the deadline
+    # sweep), pk order; a take's or a handled mark's compare-and-set on one item alike.
+    INTERACTION = "interaction"
+    ITEM_LOAD = "item_load"  # agents.locks.lock_item_loads: open items vs capacity, agent order
     # Alone in their transaction:
     ALERT_STATE = "alert_state"  # agents.locks.lock_alert_state
     OFFER_EMAIL = "offer_email"  # routing.locks.lock_offer

@@ -47,3 +47,10 @@ def lock_email_row(model: type[M], *, level: Level, pk: int) -> M | None:
     if connection.features.has_select_for_update_skip_locked:
         queryset = queryset.select_for_update(skip_locked=True, of=("self",))
     return queryset.filter(pk=pk).first()
+
+
+def lock_item_loads(agent_ids: Iterable[int]) -> None:
+    """Record the open-items counters' row locks (``agents.availability.models.ItemLoad``),
+    the last level: ``agents.availability.capacity`` takes them by its compare-and-set
+    updates, in agent order."""
+    lock_taken(Level.ITEM_LOAD, agent_ids)

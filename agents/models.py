@@ -11,9 +11,22 @@ from django.db.models import Value
 from django.utils import timezone
 
 from .access import is_company_admin, sync_agent_groups, sync_routing_permission
+from .availability.hours import ScheduleError, parse_schedule
 from .choices import AccessLevel, Presence
 
 __all__ = ["AccessLevel", "Agent", "Company", "Presence"]
+
+
+def validate_working_hours(value: str) -> None:
+    try:
+        parse_schedule(value)
+    except ScheduleError as error:
+        raise ValidationError(str(error)) from None
+
+
+HOURS_HELP = (
+    "Days and hours in the company's time zone, e.g. “Mon-Fri 09:00-18:00, Sat 10:00-14:00”. "
+)
 
 
 def validate_time_zone(value: str) -> None:
@@ -46,6 +59,66 @@ class Company(models.Model):
     # app when endpoints change): a change whose type nobody hears writes no event, and the
     # webhook's hot path learns it from the company row it reads anyway.
     outbound_event_types = models.JSONField(
+        default=list,
+        db_default=Value([], output_field=models.JSONField()),
+        blank=True,
+        editable=False,
+    )
+    # Availability (docs/availability.md): the company's working hours (blank: always), the
+    # capacity of agents who have none of their own, and the owners' response deadlines.
+    working_hours = models.CharField(
+        max_length=300,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[validate_working_hours],
+        help_text=HOURS_HELP + "Blank: always working. Agents may have their own.",
+    )
+    default_capacity = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Open items (texts, forms, chats taken, offers held) an agent may have at "
+        "once, for agents without a capacity of their own. Blank: no limit.",
+    )
+    text_deadline_minutes = models.PositiveIntegerField(
+        "text response deadline (minutes)",
+        null=True,
+        blank=True,
+        help_text="A text routed to its owner (or their cover) and not handled within this "
+        "much working time moves to Active. Blank: no deadline.",
+    )
+    form_deadline_minutes = models.PositiveIntegerField(
+        "form response deadline (minutes)",
+        null=True,
+        blank=True,
+        help_text="The same for form submissions. Blank: no deadline.",
+    )
+    deadline_warning_minutes = models.PositiveIntegerField(
+        "warn the owner (minutes before the deadline)",
+        default=5,
+        db_default=5,
+        help_text="The owner is emailed this long before the deadline (0: no warning).",
+    )
+    away_after_missed_deadline = models.BooleanField(
+        "set the owner Away after a missed deadline",
+        default=False,
+        db_default=False,
+        help_text="They are told by email, and set themselves Available again when back.",
+    )
+    handover_after_misses = models.PositiveSmallIntegerField(
+        "hand a contact on after this many missed deadlines",
+        null=True,
+        blank=True,
+        help_text="Its owner's misses on one contact within the days below start a "
+        "reassignment through the group marked “takes contacts after missed deadlines”. "
+        "Blank: never.",
+    )
+    handover_misses_days = models.PositiveSmallIntegerField(
+        "…within (days)", default=7, db_default=7
+    )
+    # The holidays' dates (ISO strings), kept from ``Holiday`` rows by their signals: the
+    # webhook reads the company row anyway, so deadlines in working time cost no query.
+    holiday_dates = models.JSONField(
         default=list,
         db_default=Value([], output_field=models.JSONField()),
         blank=True,
@@ -125,6 +198,30 @@ class Agent(AbstractBaseUser, PermissionsMixin):
         help_text="Set from the access level: admins (and superusers) use the Django admin.",
     )
     date_joined = models.DateTimeField(default=timezone.now, editable=False)
+    working_hours = models.CharField(
+        max_length=300,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[validate_working_hours],
+        help_text=HOURS_HELP + "Blank: the company's hours.",
+    )
+    capacity = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Open items at once, all channels together. Blank: the company's default.",
+    )
+    text_capacity = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Open texts at once. Blank: no limit of its own."
+    )
+    form_capacity = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Open form submissions at once. Blank: no limit of its own.",
+    )
+    chat_capacity = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Chats taken at once. Blank: no limit of its own."
+    )
 
     objects = AgentManager()
 
@@ -201,4 +298,5 @@ class OutboxEmail(models.Model):
         abstract = True
 
 
+from .availability.models import *  # noqa: E402, F403
 from .centers.models import *  # noqa: E402, F403

@@ -31,9 +31,16 @@ def interaction_record(
     request_hash: str = "",
     center: ContactCenter | None = None,
     ring: list | None = None,
+    **availability,
 ) -> Interaction:
     """Store an inbound interaction where routing decided it goes (inside its transaction).
-    A call or chat for a contact center also waits in the center's queue until taken."""
+    A call or chat for a contact center also waits in the center's queue until taken.
+    ``availability`` sets what the owner's availability decided (docs/availability.md):
+    ``covering_for_id`` and ``cover_until`` (sent to a cover), ``response_due_at`` and
+    ``response_warn_at`` (the owner's deadline), ``queued_at`` (pool "queue")."""
+    allowed = {"covering_for_id", "cover_until", "response_due_at", "response_warn_at", "queued_at"}
+    if not set(availability) <= allowed:
+        raise TypeError(f"interaction_record got {sorted(set(availability) - allowed)}")
     queue_item = None
     if center is not None:
         queue_item = insert_one(QueueItem(center=center, label=f"{channel} from {contact}"[:120]))
@@ -54,6 +61,7 @@ def interaction_record(
             route_details=details,
             idempotency_key=idempotency_key,
             request_hash=request_hash,
+            **availability,
         )
     )
 

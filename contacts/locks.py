@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import Q
 
 from agents.lockorder import Level, lock_taken
 from agents.locks import lock_email_row
@@ -195,3 +196,21 @@ def lock_assignment_email(pk: int) -> AssignmentEmail | None:
     """The email row, locked (``agents.locks.lock_email_row``); None when another worker
     holds it."""
     return lock_email_row(AssignmentEmail, level=Level.ASSIGNMENT_EMAIL, pk=pk)
+
+
+def lock_interactions(
+    *, filters: Q, order_by: tuple[str, ...] = ("pk",), limit: int = 500, skip_locked: bool = True
+) -> list[Interaction]:
+    """Lock up to ``limit`` inbound items matching ``filters`` (the capacity queue's oldest,
+    the deadline sweep's due ones), ``SKIP LOCKED`` by default so parallel workers share the
+    work instead of waiting on each other; returns them locked, in ``order_by`` order.
+
+    Recorded as the ``INTERACTION`` level. With ``SKIP LOCKED`` the order of the rows does not
+    matter (a skip never waits, so it closes no cycle); without it, order by ``pk``."""
+    lock_taken(Level.INTERACTION)
+    rows = list(
+        Interaction.objects.select_for_update(of=("self",), skip_locked=skip_locked)
+        .filter(filters)
+        .order_by(*order_by)[:limit]
+    )
+    return rows

@@ -129,6 +129,8 @@ class TimelineEntry(models.Model):
         PRIMARY_ASSIGNED = "primary_assigned", "Primary agent assigned"
         PRIMARY_CHANGED = "primary_changed", "Primary agent changed"
         PRIMARY_UNASSIGNED = "primary_unassigned", "Primary agent unassigned"
+        # An item routed to its owner (or cover) not handled by its deadline moved to Active.
+        RESPONSE_MISSED = "response_missed", "Response deadline missed"
         REASSIGN_STARTED = "reassign_started", "Re-assign started"
         REASSIGN_FINISHED = "reassign_finished", "Re-assign finished"
         # Sales leads (leads app) and outbound campaigns (campaigns app) write these through
@@ -209,6 +211,9 @@ class Interaction(models.Model):
 
     class Pool(models.TextChoices):
         ACTIVE = "active", "Active"
+        # Every agent who could take it is at capacity: it waits, oldest first, and is given
+        # out as soon as someone's load drops (docs/availability.md).
+        QUEUE = "queue", "Waiting for capacity"
 
     # Every write of the webhook maintains this table's indexes: a column that leads a
     # composite index has no index of its own, and columns that are mostly empty are
@@ -274,6 +279,32 @@ class Interaction(models.Model):
         db_index=False,
     )
     handled_at = models.DateTimeField(null=True, blank=True)
+    # Sent to a cover agent: the absent owner they cover for, and until when.
+    covering_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    cover_until = models.DateTimeField(null=True, blank=True)
+    # The owner's response deadline (counted in their working hours), its warning, and when
+    # the sweep moved it to Active for a miss (docs/availability.md).
+    response_due_at = models.DateTimeField(null=True, blank=True)
+    response_warn_at = models.DateTimeField(null=True, blank=True)
+    response_warned_at = models.DateTimeField(null=True, blank=True)
+    response_missed_at = models.DateTimeField(null=True, blank=True)
+    response_missed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    # Waiting in the capacity queue since (pool "queue").
+    queued_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=255, blank=True)
     # SHA-256 of the request the key was first used for: a retry must send the same one.
     request_hash = models.CharField(max_length=64, blank=True, default="", db_default="")
@@ -314,6 +345,36 @@ class Interaction(models.Model):
                 fields=["queue_item"],
                 condition=Q(queue_item__isnull=False),
                 name="interaction_queue_item",
+            ),
+            # The deadline sweep's reads: only open items with a deadline still pending.
+            models.Index(
+                fields=["response_due_at"],
+                condition=Q(
+                    response_due_at__isnull=False, response_missed_at__isnull=True, status="open"
+                ),
+                name="interaction_due",
+            ),
+            models.Index(
+                fields=["response_warn_at"],
+                condition=Q(
+                    response_warn_at__isnull=False,
+                    response_warned_at__isnull=True,
+                    response_missed_at__isnull=True,
+                    status="open",
+                ),
+                name="interaction_warn_due",
+            ),
+            # A contact's misses by its owner (repeated misses hand the contact on).
+            models.Index(
+                fields=["contact", "response_missed_at"],
+                condition=Q(response_missed_at__isnull=False),
+                name="interaction_missed",
+            ),
+            # The capacity queue, oldest first.
+            models.Index(
+                fields=["company", "queued_at", "id"],
+                condition=Q(pool="queue", status="open"),
+                name="interaction_capacity_queue",
             ),
         ]
 

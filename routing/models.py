@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from agents.models import Company
+from agents.models import Company, OutboxEmail
 from contacts.models import Channel, Contact
 
 
@@ -52,10 +52,25 @@ class Distribution(models.Model):
 class ReassignmentGroup(Distribution):
     """Re-routes existing contacts, triggered by hand from the contact page."""
 
+    takes_missed_deadlines = models.BooleanField(
+        "takes contacts after missed deadlines",
+        default=False,
+        db_default=False,
+        help_text="A contact whose owner missed the company's number of response deadlines "
+        "on it is re-assigned through this group (at most one group per company).",
+    )
+
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["company", "name"], name="group_name_unique")
+            models.UniqueConstraint(fields=["company", "name"], name="group_name_unique"),
+            models.UniqueConstraint(
+                fields=["company"],
+                condition=models.Q(takes_missed_deadlines=True),
+                name="group_one_for_missed_deadlines",
+                violation_error_message="Another group of this company already takes contacts "
+                "after missed deadlines.",
+            ),
         ]
         permissions = [
             ("manage_routing", "Contact Routing Rule Management"),
@@ -228,7 +243,9 @@ class Decision(models.Model):
     rule = models.ForeignKey(
         RoutingRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    method = models.CharField(max_length=20, choices=Method.choices)
+    # Blank for a decision that is no distribution: a missed response deadline moving an
+    # item to Active (routing/deadlines.py).
+    method = models.CharField(max_length=20, choices=Method.choices, blank=True)
     candidates = models.JSONField(default=list)
     excluded = models.JSONField(default=dict)  # {agent id: reason}
     chosen = models.ForeignKey(
@@ -246,3 +263,32 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return self.reason
+
+
+class DeadlineEmail(OutboxEmail):
+    """An email about an owner's response deadline: the warning before it, the move to Active
+    when it was missed, being set Away after a miss. Sent exactly once (``agents.outbox``)."""
+
+    class Kind(models.TextChoices):
+        WARNING = "warning", "Deadline near"
+        MISSED = "missed", "Deadline missed: moved to Active"
+        AWAY = "away", "Set Away after a missed deadline"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        CANCELLED = "cancelled", "Cancelled (handled before sending)"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    interaction = models.ForeignKey(
+        "contacts.Interaction", on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "assigned_at"], name="deadline_email_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} email to {self.agent} ({self.get_status_display()})"

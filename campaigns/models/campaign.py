@@ -48,6 +48,14 @@ class Campaign(models.Model):
     # [[column, "asc" | "desc"], ...]: at most four, never the agent column.
     sort = models.JSONField("contact sorting", default=list, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    cover_works_absent_owner = models.BooleanField(
+        "let a cover work an absent owner's records",
+        default=False,
+        db_default=False,
+        help_text="Off: an out-of-office agent's records wait for them. On: their cover "
+        "previews them meanwhile (callbacks due during the absence are listed for the cover "
+        "either way).",
+    )
     recycle_count = models.PositiveIntegerField(default=0, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -38,10 +38,11 @@ from .methods import (
 from .plan import NextOffer, Plan, next_up_next, plan, simulate
 from .rotation import Rotation, new_round, next_up_claimed
 from .rules import ContactFacts, RuleFacts, csv_set, first_match, rule_matches
-from .vocabulary import ACTIVE_POOL, AVAILABLE, AWAY, OFFLINE
+from .vocabulary import ACTIVE_POOL, AVAILABLE, AWAY, OFFLINE, QUEUE_POOL
 
 __all__ = [
     "ACTIVE_POOL",
+    "QUEUE_POOL",
     "AVAILABLE",
     "AWAY",
     "CURRENT_OWNER",

@@ -15,8 +15,11 @@ class AgentSnapshot:
 
     id: int
     name: str
-    presence: str  # effective presence: available, away or offline
+    presence: str  # availability: available, away, offline, out of office, off hours, full
     works_here: bool = True  # still an active Lead Center person of the contact's company
+    why: str = ""  # why not available, in the why log's words (blank: the presence word)
+    cover: "AgentSnapshot | None" = None  # out of office: who covers (with their availability)
+    cover_until: float | None = None  # timestamp the cover ends
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,12 @@ CURRENT_OWNER = "skipped: current owner"
 class Member:
     id: int
     name: str
-    presence: str  # effective presence: available, away or offline
+    presence: str  # availability: available, away, offline, out of office, off hours, full
     load: int = 0  # open primary contacts (least loaded)
     last_assigned: float | None = None  # timestamp of their last assignment (ties)
+    # Why they are not available, when they are not, in the why log's words ("out of office
+    # until 2026-12-04 17:00 (cover: Ben Okafor)"); blank: the presence word.
+    why: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ def _unavailable(member: Member, skip_unavailable: bool, owner: int | None = Non
     if owner is not None and member.id == owner:
         return CURRENT_OWNER
     if skip_unavailable and member.presence != AVAILABLE:
+        if member.why:
+            return f"skipped: {member.why}"
         return AWAY if member.presence == AWAY else OFFLINE
     return None
 

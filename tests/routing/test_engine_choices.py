@@ -33,7 +33,7 @@ def test_the_engine_s_presence_words_are_the_presence_choices():
 
 
 def test_the_engine_s_pool_and_channels_are_the_interaction_choices():
-    assert Interaction.Pool.values == [vocabulary.ACTIVE_POOL]
+    assert Interaction.Pool.values == [vocabulary.ACTIVE_POOL, vocabulary.QUEUE_POOL]
     assert set(Channel.values) == inbound.DIRECT_CHANNELS | inbound.REAL_TIME_CHANNELS
     assert not inbound.DIRECT_CHANNELS & inbound.REAL_TIME_CHANNELS
 
