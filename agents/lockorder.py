@@ -52,6 +52,7 @@ class Level(StrEnum):
     # outbound webhooks' dispatch and endpoint changes, after the change they report committed.
     COMPANY_EVENTS = "company_events"
     ENDPOINT_EMAIL = "endpoint_email"  # events.locks.lock_endpoint_email
+    DEADLINE_EMAIL = "deadline_email"  # routing.locks: a response deadline's email row
 
 
 ALONE = frozenset(
@@ -62,6 +63,7 @@ ALONE = frozenset(
         Level.LEAD_EMAIL,
         Level.COMPANY_EVENTS,
         Level.ENDPOINT_EMAIL,
+        Level.DEADLINE_EMAIL,
     }
 )
 ORDER = tuple(level for level in Level if level not in ALONE)

@@ -237,6 +237,17 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sweep-list-imports": {"task": "campaigns.sweep_list_imports", "schedule": 60.0},
     # The API's Idempotency-Key answers past API_IDEMPOTENCY_HOURS.
     "sweep-idempotency-keys": {"task": "api.sweep_idempotency_keys", "schedule": 3600.0},
+    # --- Availability (docs/availability.md) ---
+    # Owners' response deadlines: warnings due are emailed, missed items move to Active
+    # (routing/deadlines.py); rows in the database, so a restart loses nothing.
+    "sweep-response-deadlines": {"task": "routing.sweep_response_deadlines", "schedule": 5.0},
+    # The capacity queue is handed out to agents with room: after a load drop it drains at
+    # once; this catches agents whose hours began, whose absence ended or who came back.
+    "drain-capacity-queues": {"task": "contacts.drain_capacity_queues", "schedule": 5.0},
+    "resend-stuck-deadline-emails": {
+        "task": "routing.resend_stuck_deadline_emails",
+        "schedule": 60.0,
+    },
     # --- Outbound webhooks (events/): entries below are the events app's ---
     # Events an after-commit message missed are dispatched; deliveries due (retries after
     # their backoff, runs a killed worker left) are sent (events/delivery.py, sweep).

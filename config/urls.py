@@ -31,6 +31,7 @@ urlpatterns = [
     path("password/", agent_views.PasswordChange.as_view(), name="password_change"),
     path("company/", agent_views.switch_company, name="switch_company"),
     path("workload/", workload.workload, name="workload"),
+    path("availability/", include("agents.availability.urls")),
     path("api/inbound/", webhook.inbound, name="inbound"),
     path("api/v1/", include("api.urls")),
     path("lead-center/", include(desk_urls.lead_center_urls)),
