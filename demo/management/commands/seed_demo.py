@@ -1,5 +1,6 @@
 """Load the demo company: an admin, a supervisor, five agents, a leads agent, 50 contacts,
-an API key with every scope (no outbound webhook endpoint: nothing is sent anywhere).
+an API key with every scope (no outbound webhook endpoint: nothing is sent anywhere), and
+availability (demo/availability.py: an absence with a cover, a text deadline, a full agent).
 
 Safe to run again: it creates what is missing and changes nothing else.
 """
@@ -16,6 +17,7 @@ from contacts.models import Contact
 from contacts.ownership import contacts_assign_primary_agent_bulk
 from contacts.services import contact_create
 from demo.api import seed_demo_api_key
+from demo.availability import seed_availability
 from demo.campaigns import seed_campaigns
 from demo.centers import seed_centers
 from demo.leads import seed_leads
@@ -182,6 +184,7 @@ class Command(BaseCommand):
                 source="demo",
                 idempotency_key=f"demo-{n}",
             )
+        availability = seed_availability(company, people)
 
         self.stdout.write(
             self.style.SUCCESS(
@@ -217,6 +220,9 @@ class Command(BaseCommand):
             """-d '{"channel": "call", "phone": "+1 202 555 0101", """
             """"contact_center": "Northwind Support", "call_type": "billing"}'"""
         )
+        self.stdout.write("")
+        for line in availability:
+            self.stdout.write(line)
         self.stdout.write("")
         self.stdout.write(
             f"API key of {company.name} (every scope; kept in var/demo-api-key): {api_key}"
