@@ -112,7 +112,7 @@ class CampaignForm(forms.ModelForm):
 
     class Meta:
         model = Campaign
-        fields = ["name", "queue", "contact_list", "agent_column"]
+        fields = ["name", "queue", "contact_list", "agent_column", "cover_works_absent_owner"]
 
     def __init__(self, *args, lists=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,16 +1,21 @@
 """Reads for the campaign pages, the workload page and the import progress."""
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from agents.availability.models import Absence
+from agents.availability.rules import covering_text
 from agents.centers.models import CenterMembership
 from agents.models import Agent, Company
 from agents.phone import format_phone
 
 from .models import (
+    OWNER_LEFT_ERRORS,
+    OWNER_LEFT_REASON,
     AgentKey,
     Campaign,
     Entry,
@@ -19,7 +24,7 @@ from .models import (
     RejectedRow,
 )
 from .progress import progress_file
-from .work import NAME_COLUMNS
+from .work import NAME_COLUMNS, covering_absences
 
 S = Entry.State
 OPEN = [S.QUEUED, S.RESERVED, S.CALLED]
@@ -232,14 +237,23 @@ def fixed_entries(campaign: Campaign) -> QuerySet[Entry]:
 
 
 def error_counts(campaign: Campaign) -> list[tuple[str, int]]:
+    """Errors per reason, most first; a deactivated owner's (``Entry.owner_left``) apart."""
     labels = dict(AgentKey.Error.choices)
+    left = Q(agent__isnull=False, error__in=OWNER_LEFT_ERRORS)
     rows = (
         Entry.objects.filter(campaign=campaign, state=S.ERROR)
         .values("error")
-        .annotate(n=Count("*"))
-        .order_by("-n")
+        .annotate(n=Count("*"), left=Count("pk", filter=left))
+        .order_by()
     )
-    return [(labels.get(r["error"], r["error"]), r["n"]) for r in rows]
+    counts: dict[str, int] = {}
+    for r in rows:
+        if r["left"]:
+            counts[OWNER_LEFT_REASON] = counts.get(OWNER_LEFT_REASON, 0) + r["left"]
+        if r["n"] - r["left"]:
+            label = labels.get(r["error"], r["error"])
+            counts[label] = counts.get(label, 0) + r["n"] - r["left"]
+    return sorted(counts.items(), key=lambda item: -item[1])
 
 
 def pending_owner_changes(campaign: Campaign) -> QuerySet[OwnerChange]:
@@ -248,12 +262,124 @@ def pending_owner_changes(campaign: Campaign) -> QuerySet[OwnerChange]:
     )
 
 
-def entry_for_agent(*, campaign: Campaign, agent: Agent, pk: int) -> Entry | None:
+def entry_for_agent(
+    *, campaign: Campaign, agent: Agent, pk: int, covering: Iterable[int] = ()
+) -> Entry | None:
+    """The agent's entry, or one of an owner they cover (``covering``: owner ids)."""
     return (
-        Entry.objects.filter(campaign=campaign, agent=agent, pk=pk)
+        Entry.objects.filter(campaign=campaign, agent_id__in=[agent.pk, *covering], pk=pk)
         .select_related("record__contact_list", "record__contact_link__contact", "disposition")
         .first()
     )
+
+
+@dataclass
+class Covering:
+    """An absent owner ``cover`` covers now, as the cover's queue page shows it."""
+
+    absence: Absence
+    text: str  # "covering for Ava Patel until Fri 17:00"
+    works: bool  # the campaign lets the cover work the owner's records
+    remaining: int = 0  # the owner's records still to work (shown when ``works``)
+    callbacks: list["CallbackRow"] = field(default_factory=list)
+
+    @property
+    def owner(self) -> Agent:
+        return self.absence.agent
+
+
+@dataclass
+class CallbackRow:
+    entry: Entry
+    title: str  # the record's name (``record_title``)
+    due: bool  # its time has come
+
+
+# The callbacks listed for a cover, per absent owner, at most.
+CALLBACKS_SHOWN = 50
+
+
+def covering_for(*, campaign: Campaign, company: Company, cover: Agent, at=None) -> list[Covering]:
+    """The absent owners ``cover`` covers now, each with the callbacks due before the
+    absence ends (those already due included: they wait during it too), in time order, and
+    (when the campaign lets the cover work them) their records still to work. Three queries
+    when covering anyone (absences, callbacks, counts), one otherwise."""
+    at = at or timezone.now()
+    absences = covering_absences(cover=cover, company_id=campaign.company_id, at=at)
+    if not absences:
+        return []
+    zone = company.time_zone
+    works = campaign.cover_works_absent_owner
+    rows = {
+        owner_id: Covering(
+            absence=absence,
+            text=covering_text(str(absence.agent), absence.ends_at, zone),
+            works=works,
+        )
+        for owner_id, absence in absences.items()
+    }
+    due = Q()
+    for owner_id, absence in absences.items():
+        due |= Q(agent_id=owner_id, callback_at__lt=absence.ends_at)
+    callbacks = (
+        Entry.objects.filter(campaign=campaign, state=S.QUEUED, callback_at__isnull=False)
+        .filter(due)
+        .select_related("record__contact_list")
+        .order_by("callback_at", "pk")[: CALLBACKS_SHOWN * len(absences)]
+    )
+    for entry in callbacks:
+        if len(rows[entry.agent_id].callbacks) < CALLBACKS_SHOWN:
+            row = CallbackRow(entry, record_title(entry.record), entry.callback_at <= at)
+            rows[entry.agent_id].callbacks.append(row)
+    if works:
+        counts = (
+            Entry.objects.filter(campaign=campaign, agent_id__in=list(absences), state__in=OPEN)
+            .values("agent_id")
+            .annotate(n=Count("*"))
+            .order_by()
+        )
+        for row in counts:
+            rows[row["agent_id"]].remaining = row["n"]
+    return list(rows.values())
+
+
+def covering_campaigns(*, cover: Agent, company: Company, at=None) -> list[dict]:
+    """The running or paused campaigns with records of an owner ``cover`` covers now (for
+    the campaign list): the campaign, whose records, and whether the cover may work them.
+    Two queries when covering anyone, one otherwise."""
+    at = at or timezone.now()
+    absences = covering_absences(cover=cover, company_id=company.pk, at=at)
+    if not absences:
+        return []
+    rows = (
+        Entry.objects.filter(
+            campaign__company=company,
+            campaign__status__in=ACTIVE,
+            agent_id__in=list(absences),
+            state__in=OPEN,
+        )
+        .values("campaign_id", "campaign__name", "campaign__cover_works_absent_owner", "agent_id")
+        .annotate(
+            remaining=Count("pk"),
+            callbacks=Count("pk", filter=Q(state=S.QUEUED, callback_at__isnull=False)),
+        )
+        .order_by("campaign__name", "campaign_id", "agent_id")
+    )
+    return [
+        {
+            "campaign_id": row["campaign_id"],
+            "name": row["campaign__name"],
+            "works": row["campaign__cover_works_absent_owner"],
+            "remaining": row["remaining"],
+            "callbacks": row["callbacks"],
+            "text": covering_text(
+                str(absences[row["agent_id"]].agent),
+                absences[row["agent_id"]].ends_at,
+                company.time_zone,
+            ),
+        }
+        for row in rows
+    ]
 
 
 def record_cells(entry: Entry) -> list[tuple[str, str]]:

@@ -5,8 +5,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from agents.availability.rules import covering_text
 from agents.permissions import access_level_required, parse_pk
 from agents.phone import format_phone
 from contacts.selectors import contact_timeline
@@ -23,7 +25,14 @@ from .permissions import (
     supervises,
 )
 from .services import campaign_pause, campaign_recycle, campaign_resume, record_change_owner
-from .work import entry_call, entry_disposition, entry_next, entry_next_by_id, entry_skip
+from .work import (
+    covering_absences,
+    entry_call,
+    entry_disposition,
+    entry_next,
+    entry_next_by_id,
+    entry_skip,
+)
 
 working = access_level_required(*WORKING)
 supervising = access_level_required(*SUPERVISING)
@@ -36,6 +45,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         "campaigns/list.html",
         {
             "mine": selectors.agent_campaigns(agent=request.user, company=request.company),
+            "covering": selectors.covering_campaigns(cover=request.user, company=request.company),
             "all": selectors.campaigns_for_company(request.company)
             if supervises(request.user)
             else None,
@@ -71,6 +81,9 @@ def work(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "campaign": campaign,
             "progress": selectors.agent_progress(campaign=campaign, agent=request.user),
+            "covering": selectors.covering_for(
+                campaign=campaign, company=request.company, cover=request.user
+            ),
         },
     )
 
@@ -78,11 +91,18 @@ def work(request: HttpRequest, pk: int) -> HttpResponse:
 @working
 def entry(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
     campaign = campaign_in_scope(request, pk)
+    # The owners this agent covers now, if the campaign lets a cover work their records.
+    absences = (
+        covering_absences(cover=request.user, company_id=campaign.company_id, at=timezone.now())
+        if campaign.cover_works_absent_owner
+        else {}
+    )
     found = selectors.entry_for_agent(
-        campaign=campaign, agent=request.user, pk=parse_pk(str(entry_pk))
+        campaign=campaign, agent=request.user, pk=parse_pk(str(entry_pk)), covering=absences
     )
     if found is None:
         raise Http404("This record is not in your queue.")
+    absence = absences.get(found.agent_id) if found.agent_id != request.user.pk else None
     form = DispositionForm(campaign=campaign)
     if request.method == "POST":
         action = request.POST.get("action")
@@ -130,6 +150,11 @@ def entry(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
             "contact": contact,
             "timeline": contact_timeline(contact=contact)[:10] if contact else [],
             "form": form,
+            "covering": covering_text(
+                str(absence.agent), absence.ends_at, request.company.time_zone
+            )
+            if absence
+            else "",
             "progress": selectors.agent_progress(campaign=campaign, agent=request.user),
             "pending_owner": selectors.pending_owner_changes(campaign)
             .filter(record=found.record)

@@ -3,14 +3,23 @@
 Every action locks the entry and checks it is the agent's; handling a record writes a row on
 its contact's timeline (worded by ``contacts.timeline``) in the same transaction,
 creating the contact first if the company has none with the record's phone.
+
+**Covering an absent owner.** Records stay their owner's during an absence (the entry's agent
+never changes). When the campaign lets a cover work them (``cover_works_absent_owner``), an
+agent named as cover of an absence covering now gets the absent owner's next records once
+their own queue has none (their own first: they are the cover's own work, and the hot path
+stays one statement while it has records); each action checks the cover still covers, and
+the timeline row names the cover and says whom they covered.
 """
 
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists
 from django.utils import timezone
 
+from agents.availability.models import Absence
 from agents.centers.models import Disposition
 from agents.models import Agent
 from contacts import timeline
@@ -43,27 +52,78 @@ def entry_next(*, campaign: Campaign, agent: Agent) -> Entry | None:
 def entry_next_by_id(*, campaign_id: int, company_id: int, agent: Agent) -> Entry | None:
     """``entry_next`` without loading the campaign (the agents' hot path): None unless it is
     a running campaign of ``company_id`` with a record for the agent. One statement
-    (``reserve_next_entry``), atomic on its own: no transaction around it."""
+    (``reserve_next_entry``), atomic on its own: no transaction around it. Only when the
+    agent's own queue has nothing: one query for the owners they cover (if the campaign lets
+    covers work them), then the same statement for each, until one has a record."""
+    if not agent.is_active:  # a deactivated agent never gets a record (their page is gone too)
+        return None
     now = timezone.now()
-    return reserve_next_entry(
-        campaign_id=campaign_id,
-        company_id=company_id,
-        agent_id=agent.pk,
-        now=now,
-        until=now + RESERVATION,
+    reserve = dict(campaign_id=campaign_id, company_id=company_id, now=now, until=now + RESERVATION)
+    entry = reserve_next_entry(agent_id=agent.pk, **reserve)
+    if entry is not None:
+        return entry
+    # Own queue empty: the next record of an owner this agent covers, if the campaign lets
+    # covers work them (one more query, only once the agent's own records ran out).
+    for owner_id in covered_owners(
+        cover=agent, company_id=company_id, campaign_id=campaign_id, at=now
+    ):
+        entry = reserve_next_entry(agent_id=owner_id, **reserve)
+        if entry is not None:
+            return entry
+    return None
+
+
+def covering_absences(
+    *, cover: Agent, company_id: int, at: datetime, campaign_id: int | None = None
+) -> dict[int, Absence]:
+    """The absences of the company covering ``at`` that name ``cover``, by absent owner (the
+    one ending last when several overlap), owner loaded. With ``campaign_id``: none unless
+    that campaign lets a cover work an absent owner's records (the same one query)."""
+    absences = Absence.objects.filter(
+        company_id=company_id, cover_id=cover.pk, starts_at__lte=at, ends_at__gt=at
+    ).exclude(agent_id=cover.pk)
+    if campaign_id is not None:
+        lets_cover = Campaign.objects.filter(
+            pk=campaign_id, company_id=company_id, cover_works_absent_owner=True
+        )
+        absences = absences.filter(Exists(lets_cover))
+    found: dict[int, Absence] = {}
+    for absence in absences.select_related("agent").order_by("ends_at", "pk"):
+        found[absence.agent_id] = absence
+    return found
+
+
+def covered_owners(*, cover: Agent, company_id: int, campaign_id: int, at: datetime) -> list[int]:
+    """The absent owners whose records ``cover`` may work now in the campaign."""
+    return list(
+        covering_absences(cover=cover, company_id=company_id, at=at, campaign_id=campaign_id)
     )
 
 
-def _own(entry_id: int, agent: Agent, states: tuple[str, ...]) -> Entry:
+def _own(entry_id: int, agent: Agent, states: tuple[str, ...]) -> tuple[Entry, Absence | None]:
+    """The entry locked, if ``agent`` may act on it in ``states``: their own, or an absent
+    owner's they cover now in a campaign that lets covers work them (then with the absence:
+    once it ends, the record is its owner's alone again)."""
     entry = lock_entry(entry_id)
-    if entry is None or entry.agent_id != agent.pk:
+    if entry is None or not agent.is_active:
         raise ValidationError("This record is not in your queue.")
+    campaign = Campaign.objects.only("status", "company_id", "cover_works_absent_owner").get(
+        pk=entry.campaign_id
+    )
+    covering = None
+    if entry.agent_id != agent.pk:
+        if campaign.cover_works_absent_owner:
+            absences = covering_absences(
+                cover=agent, company_id=campaign.company_id, at=timezone.now()
+            )
+            covering = absences.get(entry.agent_id)
+        if covering is None:
+            raise ValidationError("This record is not in your queue.")
     if entry.state not in states:
         raise ValidationError(f"This record is {entry.get_state_display().lower()} already.")
-    campaign = Campaign.objects.only("status").get(pk=entry.campaign_id)
     if campaign.status != Campaign.Status.RUNNING:
         raise ValidationError("The campaign is not running.")
-    return entry
+    return entry, covering
 
 
 def record_contact(*, record: Record, company_id: int, actor: Agent) -> Contact:
@@ -104,10 +164,13 @@ def _locked_version(*, company_id: int, contact_id: int) -> int:
     raise ValidationError("This record's contact was deleted a moment ago; try again.")
 
 
-def _history(entry: Entry, agent: Agent, build, action: str, **values) -> None:
+def _history(
+    entry: Entry, agent: Agent, build, action: str, covering: Absence | None, **values
+) -> None:
     """Write the handled record's row on its contact's timeline: ``build`` is the
     ``contacts.timeline`` builder of the row's kind, given the contact, campaign and entry;
     and its ``campaign.record_handled`` event (``action``: called, skipped, dispositioned).
+    ``covering``: the absence of the owner ``agent`` covered (the row says so).
 
     When someone hears the event, the contact is locked (after the entry, in the lock order)
     before its version is read: an ownership change committing in between would otherwise
@@ -121,16 +184,17 @@ def _history(entry: Entry, agent: Agent, build, action: str, **values) -> None:
     listening = heard(company, EventType.CAMPAIGN_RECORD_HANDLED)
     if listening:
         version = _locked_version(company_id=campaign.company_id, contact_id=contact.pk)
-    timeline_write(
-        build(
-            contact=contact,
-            agent=agent,
-            campaign_id=campaign.pk,
-            campaign_name=campaign.name,
-            entry_id=entry.pk,
-            **values,
-        )
+    row = build(
+        contact=contact,
+        agent=agent,
+        campaign_id=campaign.pk,
+        campaign_name=campaign.name,
+        entry_id=entry.pk,
+        **values,
     )
+    if covering is not None:
+        _mark_covering(row, covering)
+    timeline_write(row)
     if listening:
         event_emit(
             company=company,
@@ -153,23 +217,32 @@ def _history(entry: Entry, agent: Agent, build, action: str, **values) -> None:
         )
 
 
+def _mark_covering(row, covering: Absence) -> None:
+    """Say on a campaign row that its agent covered the record's absent owner.
+
+    TODO(lead): the campaign builders of ``contacts.timeline`` should take ``covering_for``
+    and word this themselves (one builder per kind); until then it is added here, once."""
+    row.message = f"{row.message.removesuffix('.')}, covering for {covering.agent}."[:500]
+    row.details = {**(row.details or {}), "covering_for": covering.agent_id}
+
+
 @transaction.atomic
 def entry_call(*, entry_id: int, agent: Agent) -> Entry:
-    entry = _own(entry_id, agent, (Entry.State.RESERVED,))
+    entry, covering = _own(entry_id, agent, (Entry.State.RESERVED,))
     entry.state = Entry.State.CALLED
     entry.called_at = timezone.now()
     entry.save(update_fields=["state", "called_at"])
-    _history(entry, agent, timeline.campaign_called, "called")
+    _history(entry, agent, timeline.campaign_called, "called", covering)
     return entry
 
 
 @transaction.atomic
 def entry_skip(*, entry_id: int, agent: Agent) -> Entry:
-    entry = _own(entry_id, agent, (Entry.State.RESERVED, Entry.State.CALLED))
+    entry, covering = _own(entry_id, agent, (Entry.State.RESERVED, Entry.State.CALLED))
     entry.state = Entry.State.SKIPPED
     entry.reserved_until = None
     entry.save(update_fields=["state", "reserved_until"])
-    _history(entry, agent, timeline.campaign_skipped, "skipped")
+    _history(entry, agent, timeline.campaign_skipped, "skipped", covering)
     return entry
 
 
@@ -182,8 +255,9 @@ def entry_disposition(
     callback_at: datetime | None = None,
 ) -> Entry:
     """Close a called record with one of the queue's dispositions. With ``callback_at`` the
-    record goes back to the top of the same agent's queue at that time (never to anyone else)."""
-    entry = _own(entry_id, agent, (Entry.State.CALLED,))
+    record goes back to the top of the same agent's queue at that time (never to anyone else;
+    a cover's callback is the owner's)."""
+    entry, covering = _own(entry_id, agent, (Entry.State.CALLED,))
     campaign = Campaign.objects.only("queue_id").get(pk=entry.campaign_id)
     if disposition.center_id != campaign.queue_id or not disposition.is_active:
         raise ValidationError("Pick one of the queue's dispositions.")
@@ -208,6 +282,7 @@ def entry_disposition(
         agent,
         timeline.campaign_dispositioned,
         "dispositioned",
+        covering,
         disposition=disposition,
         callback_at=callback_at,
     )

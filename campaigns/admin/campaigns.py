@@ -76,10 +76,11 @@ class CampaignAdmin(CompanyScopedAdmin):
         sort = [f"{p}_{i}" for i in range(1, 5) for p in ("sort", "direction")]
         if obj is None:
             return ["name", "dialing_mode", "agent_owned", "queue", "contact_list",
-                    "agent_column", *sort]  # fmt: skip
+                    "agent_column", *sort, "cover_works_absent_owner"]  # fmt: skip
         editable_sort = sort if obj.status == Campaign.Status.DRAFT else []
         return ["name", "status", "dialing_mode", "agent_owned", "queue", "contact_list",
-                "agent_column", *editable_sort, "recycle_count"]  # fmt: skip
+                "agent_column", *editable_sort, "cover_works_absent_owner",
+                "recycle_count"]  # fmt: skip
 
     def get_form(self, request, obj=None, **kwargs):
         kwargs["fields"] = [
@@ -88,7 +89,8 @@ class CampaignAdmin(CompanyScopedAdmin):
             if f not in self.get_readonly_fields(request, obj)
         ]
         base = super().get_form(request, obj, **{**kwargs, "fields": [
-            f for f in kwargs["fields"] if f in ("name", "queue", "contact_list", "agent_column")
+            f for f in kwargs["fields"]
+            if f in ("name", "queue", "contact_list", "agent_column", "cover_works_absent_owner")
         ]})  # fmt: skip
         lists = list(
             scope_to_company(ContactList.objects.exclude(columns=[]), request)
@@ -127,7 +129,13 @@ class CampaignAdmin(CompanyScopedAdmin):
     def save_model(self, request, obj, form, change):
         sort = form.sort_value() if "sort_1" in form.fields else obj.sort
         if change:
-            services.campaign_update(campaign=obj, actor=request.user, name=obj.name, sort=sort)
+            services.campaign_update(
+                campaign=obj,
+                actor=request.user,
+                name=obj.name,
+                sort=sort,
+                cover_works_absent_owner=obj.cover_works_absent_owner,
+            )
             return
         company = obj.company if request.user.is_superuser else request.company
         created = services.campaign_create(
@@ -138,6 +146,7 @@ class CampaignAdmin(CompanyScopedAdmin):
             agent_column=obj.agent_column,
             sort=sort,
             actor=request.user,
+            cover_works_absent_owner=obj.cover_works_absent_owner,
         )
         obj.pk = created.pk
         obj.company = created.company

@@ -1,7 +1,16 @@
 """Contact lists, their imports and records (``lists``); preview campaigns with
 agent-owned records and their per-agent queues (``campaign``)."""
 
-from .campaign import MAX_AGENTS, MAX_SORT_COLUMNS, AgentKey, Campaign, Entry, OwnerChange
+from .campaign import (
+    MAX_AGENTS,
+    MAX_SORT_COLUMNS,
+    OWNER_LEFT_ERRORS,
+    OWNER_LEFT_REASON,
+    AgentKey,
+    Campaign,
+    Entry,
+    OwnerChange,
+)
 from .lists import (
     CELL_FIELDS,
     MAX_CELL_CHARS,
@@ -30,6 +39,8 @@ __all__ = [
     "MAX_PHONE_COLUMNS",
     "MAX_ROWS",
     "MAX_SORT_COLUMNS",
+    "OWNER_LEFT_ERRORS",
+    "OWNER_LEFT_REASON",
     "AgentKey",
     "Campaign",
     "ContactList",

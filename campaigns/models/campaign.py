@@ -116,6 +116,11 @@ class AgentKey(models.Model):
         return self.value
 
 
+# The error codes a deactivated owner's records carry (what their value resolves to now).
+OWNER_LEFT_ERRORS = (AgentKey.Error.UNKNOWN_EMAIL, AgentKey.Error.UNKNOWN_ID)
+OWNER_LEFT_REASON = "Owner deactivated"
+
+
 class Entry(models.Model):
     """A record in a campaign: in its agent's queue at ``position``, or not delivered."""
 
@@ -222,6 +227,23 @@ class Entry(models.Model):
     @property
     def was_handled(self) -> bool:
         return self.handled_at is not None
+
+    @property
+    def owner_left(self) -> bool:
+        """Not delivered because its owner was deactivated (``campaign_records_owner_left``:
+        the value's error, with the agent kept; a resolution never keeps an unknown one)."""
+        return (
+            self.state == self.State.ERROR
+            and self.agent_id is not None
+            and self.error in OWNER_LEFT_ERRORS
+        )
+
+    @property
+    def error_reason(self) -> str:
+        """The reason the error page gives (``agent`` loaded for a deactivated owner's)."""
+        if self.owner_left:
+            return f"{OWNER_LEFT_REASON} ({self.agent})"
+        return self.get_error_display()
 
 
 class OwnerChange(models.Model):
