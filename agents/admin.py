@@ -5,8 +5,8 @@ and routing add to an agent's page, so it lives above the apps, in ``desk/admin/
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import Group
-from django.forms.models import BaseInlineFormSet
 from django.core.exceptions import PermissionDenied
+from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import date_format
