@@ -11,14 +11,17 @@ round's hold on a contact is a field of the contact (``Contact.reassign_hold``).
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import connection
 from django.db.models import Q
+from django.utils import timezone
 
+from agents.availability.models import Absence
 from agents.lockorder import Level, lock_taken
 from agents.locks import lock_email_row
 from agents.models import Agent
-from agents.rawsql import instance_from_row, prepared_cursor
+from agents.rawsql import convert_row, instance_from_row, prepared_cursor
 from agents.selectors import LEAD_CENTER_LEVELS
 
 from .models import AssignmentEmail, Contact, Interaction, PrimaryLoad
@@ -75,17 +78,54 @@ def lock_contact(pk: int) -> Contact:
 @functools.cache
 def _inbound_lock_sql(vendor: str) -> str:
     # Written out once per process from the models' fields: the ORM spends ~2 ms building
-    # this statement (a join, two subqueries) on every request, the database ~0.2 ms running
-    # it (docs/performance.md). ``primary_works_here`` is ``eligible_primary_agents`` in SQL
-    # (tests/contacts/test_webhook_fast_path.py checks they agree). One row always comes
-    # back: the contact's columns are NULL when the number is new, the key's interaction
-    # is read either way.
+    # this statement (joins, subqueries) on every request, the database well under that
+    # running it (docs/performance.md). ``primary_works_here`` is ``eligible_primary_agents``
+    # in SQL (tests/routing/test_webhook_fast_path.py checks they agree). One row always
+    # comes back: the contact's columns are NULL when the number is new, the key's
+    # interaction is read either way.
     contact_fields = Contact._meta.concrete_fields
     contact_columns = ", ".join(f'c."{f.column}" AS x{n}' for n, f in enumerate(contact_fields))
     alias = {f.attname: f"x{n}" for n, f in enumerate(contact_fields)}
-    agent_columns = ", ".join(f'a."{f.column}"' for f in Agent._meta.concrete_fields)
+    agent_fields = Agent._meta.concrete_fields
+    owner_columns = ", ".join(f'a."{f.column}"' for f in agent_fields)
+    cover_columns = ", ".join(f'ca."{f.column}"' for f in agent_fields)
+    agents = Agent._meta.db_table
     memberships = Agent.companies.through._meta.db_table
+    absences = Absence._meta.db_table
     levels = ", ".join(["%s"] * len(LEAD_CENTER_LEVELS))
+    company = f"locked.{alias['company_id']}"
+
+    def works_here(agent: str) -> str:
+        return (
+            f"({agent}.id IS NOT NULL AND {agent}.is_active"  # noqa: S608 - names, see below
+            f" AND {agent}.access_level IN ({levels})"
+            f' AND EXISTS (SELECT 1 FROM "{memberships}" m'
+            f" WHERE m.agent_id = {agent}.id AND m.company_id = {company}))"
+        )
+
+    def absence_now(agent: str) -> str:
+        # The absence covering now that ends last (``rules.absences_now``), any company's:
+        # someone out is out everywhere. A scalar subquery in the join's condition, not
+        # LATERAL, which SQLite lacks; the (agent, ends_at) index answers it.
+        return (
+            f'(SELECT x.id FROM "{absences}" x'  # noqa: S608 - names, see below
+            f" WHERE x.agent_id = {agent}.id AND x.starts_at <= %s AND x.ends_at > %s"
+            " ORDER BY x.ends_at DESC, x.id DESC LIMIT 1)"
+        )
+
+    # Whether anyone of the company has a capacity of their own that a text or form counts
+    # against (the company's default is on its row): only then may an item bound for Active
+    # have to wait in the capacity queue. CASE: not evaluated when the caller knows already.
+    capacity_columns = " OR ".join(
+        f'ag."{Agent._meta.get_field(name).column}" IS NOT NULL'
+        for name in ("capacity", "text_capacity", "form_capacity")
+    )
+    uses_capacity = (
+        f'CASE WHEN %s THEN EXISTS (SELECT 1 FROM "{memberships}" mc'  # noqa: S608
+        f' JOIN "{agents}" ag ON ag.id = mc.agent_id'
+        f" WHERE mc.company_id = %s AND ag.is_active AND ({capacity_columns}))"
+        " ELSE FALSE END"
+    )
     # SQLite (the embedded default) locks the whole database per write transaction instead.
     lock = " FOR UPDATE OF c" if connection.features.has_select_for_update_of else ""
     # Names come from the models' metadata; every value is a parameter. A CTE that locks
@@ -93,74 +133,117 @@ def _inbound_lock_sql(vendor: str) -> str:
     # contact is read under the lock: its primary agent is joined outside, by the id the
     # lock returns — had it joined inside, a contact whose owner changed while this waited
     # for the lock would come back re-checked with the old agent's join failing (NULLs).
+    # Then, in the same statement, what owner-first routing decides on: the owner's absence
+    # now, its cover's row and whether they work here, and the cover's own absence.
     return f"""
         WITH locked AS (
             SELECT {contact_columns}
             FROM "{Contact._meta.db_table}" c
             WHERE c.company_id = %s AND c.phone = %s AND c.phone <> ''{lock}
         )
-        SELECT locked.*, {agent_columns},
-            (a.id IS NOT NULL AND a.is_active AND a.access_level IN ({levels})
-             AND EXISTS (SELECT 1 FROM "{memberships}" m
-                         WHERE m.agent_id = a.id AND m.company_id = locked.{alias["company_id"]})),
+        SELECT locked.*, {owner_columns}, {works_here("a")},
+            oa.ends_at, oa.cover_id, {cover_columns}, {works_here("ca")}, cab.ends_at,
+            {uses_capacity},
             (SELECT i.id FROM "{Interaction._meta.db_table}" i
              WHERE %s <> '' AND i.company_id = %s AND i.idempotency_key = %s
                AND i.idempotency_key <> '' LIMIT 1)
         FROM (SELECT 1) AS one
         LEFT JOIN locked ON TRUE
-        LEFT JOIN "{Agent._meta.db_table}" a ON a.id = locked.{alias["primary_agent_id"]}"""  # noqa: S608
+        LEFT JOIN "{agents}" a ON a.id = locked.{alias["primary_agent_id"]}
+        LEFT JOIN "{absences}" oa ON oa.id = {absence_now("a")}
+        LEFT JOIN "{agents}" ca ON ca.id = oa.cover_id
+        LEFT JOIN "{absences}" cab ON cab.id = {absence_now("ca")}"""  # noqa: S608
 
 
+_AGENT_COLUMNS = len(Agent._meta.concrete_fields)
 _AGENT_PK = next(n for n, f in enumerate(Agent._meta.concrete_fields) if f.primary_key)
 
 
 @dataclass
 class InboundLock:
-    """What ``lock_contact_for_inbound`` found: the locked contact (None for a new number)
-    and the interaction the idempotency key already made (None if the key is new)."""
+    """What ``lock_contact_for_inbound`` found: the locked contact (None for a new number),
+    the interaction the idempotency key already made (None if the key is new), and what
+    owner-first routing needs beside the owner (``contact.primary_agent``): when the owner's
+    absence now ends (None: not out of office), its cover (None: no cover, or not out), whether
+    the cover works here and when the cover's own absence ends; ``uses_capacity``: someone of
+    the company has a capacity of their own (asked only with ``ask_capacity``)."""
 
     contact: Contact | None
     key_interaction_id: int | None
+    owner_absent_until: datetime | None = None
+    cover: Agent | None = None
+    cover_works_here: bool = False
+    cover_absent_until: datetime | None = None
+    uses_capacity: bool = False
 
 
 def lock_contact_for_inbound(
-    *, company_id: int, phone: str, idempotency_key: str = ""
+    *,
+    company_id: int,
+    phone: str,
+    idempotency_key: str = "",
+    at: datetime | None = None,
+    ask_capacity: bool = False,
 ) -> InboundLock:
     """The inbound webhook's one statement: lock the company's contact with this E.164
     number (``SELECT … FOR UPDATE OF`` the contact only), with its primary agent loaded and
     ``primary_works_here`` (that agent may still own the company's contacts:
-    ``agents.selectors.eligible_primary_agents``), and the interaction ``idempotency_key``
-    already created, if any — for a known or a new number alike.
+    ``agents.selectors.eligible_primary_agents``), the owner's absence at ``at`` (now by
+    default) with its cover agent and the cover's own absence, and the interaction
+    ``idempotency_key`` already created, if any — for a known or a new number alike.
 
     The key is read as of the statement's start: an interaction committed with the same key
     while this waited for the lock is not seen here, and the key's unique constraint refuses
     the second insert (the caller runs again and replays it)."""
+    moment = connection.ops.adapt_datetimefield_value(at or timezone.now())
     params = [
         company_id,
         phone,
         *LEAD_CENTER_LEVELS,
+        *LEAD_CENTER_LEVELS,
+        ask_capacity,
+        company_id,
         idempotency_key,
         company_id,
         idempotency_key,
+        moment,
+        moment,
+        moment,
+        moment,
     ]
     with prepared_cursor() as cursor:
         cursor.execute(_inbound_lock_sql(connection.vendor), params)
         row = cursor.fetchone()
     split = len(Contact._meta.concrete_fields)
     if row[0] is None:
-        return InboundLock(contact=None, key_interaction_id=row[-1])
+        return InboundLock(contact=None, key_interaction_id=row[-1], uses_capacity=bool(row[-2]))
     contact = instance_from_row(Contact, row[:split])
     # (recorded once the number's contact is known: the statement found it by phone)
     lock_taken(Level.CONTACT, [contact.pk])
-    agent_row = row[split:-2]
+    owner_row = row[split : split + _AGENT_COLUMNS]
+    (owner_works, owner_until, cover_id) = row[split + _AGENT_COLUMNS : split + _AGENT_COLUMNS + 3]
+    cover_at = split + _AGENT_COLUMNS + 3
+    cover_row = row[cover_at : cover_at + _AGENT_COLUMNS]
+    cover_works, cover_until, uses_capacity, key_id = row[cover_at + _AGENT_COLUMNS :]
     # (an agent id the statement's snapshot cannot see reads as no agent: routed to the pool)
     contact.primary_agent = (
-        instance_from_row(Agent, agent_row)
-        if contact.primary_agent_id is not None and agent_row[_AGENT_PK] is not None
+        instance_from_row(Agent, owner_row)
+        if contact.primary_agent_id is not None and owner_row[_AGENT_PK] is not None
         else None
     )
-    contact.primary_works_here = contact.primary_agent is not None and bool(row[-2])
-    return InboundLock(contact=contact, key_interaction_id=row[-1])
+    contact.primary_works_here = contact.primary_agent is not None and bool(owner_works)
+    found = InboundLock(
+        contact=contact, key_interaction_id=key_id, uses_capacity=bool(uses_capacity)
+    )
+    if contact.primary_agent is None or owner_until is None:
+        return found
+    found.owner_absent_until = convert_row(Absence, ("ends_at",), (owner_until,))[0]
+    if cover_id is not None and cover_row[_AGENT_PK] is not None:
+        found.cover = instance_from_row(Agent, cover_row)
+        found.cover_works_here = bool(cover_works)
+        if cover_until is not None:
+            found.cover_absent_until = convert_row(Absence, ("ends_at",), (cover_until,))[0]
+    return found
 
 
 def lock_book(*, company_id: int, agent_id: int) -> list[int]:
