@@ -168,6 +168,106 @@ def reassign_finished(*, contact: Contact, round_id: int, reason: str) -> Timeli
     )
 
 
+# --- Response deadlines (routing's deadline sweep) --------------------------------------------
+def reason_response_missed(
+    *,
+    channel_label: str,
+    agent: Agent | str,
+    covering_for: Agent | str | None,
+    minutes: int | None,
+    due: str,
+) -> str:
+    """The move of a missed item to Active: "Text not answered by Ava Patel within 15 working
+    minutes (due 09:10): moved to Active" (``due`` already in the company's zone). Ends the
+    timeline row and is the why-log row's reason."""
+    who = f"{agent} (covering for {covering_for})" if covering_for else str(agent)
+    if minutes:
+        within = f"within {minutes} working minute{'s' if minutes != 1 else ''} "
+    else:
+        within = "by its deadline "
+    return f"{channel_label} not answered by {who} {within}(due {due}): moved to Active"
+
+
+def response_missed(
+    *,
+    company_id: int,
+    contact_id: int,
+    interaction_id: int,
+    agent: Agent,
+    reason: str,
+    due_at: datetime,
+    at: datetime | None = None,
+) -> TimelineEntry:
+    """An item routed to its owner (or cover) and not handled by its deadline moved to Active
+    (``reason``: ``reason_response_missed``) at ``at`` (the sweep's moment). Takes ids: the
+    sweep has only its locked rows."""
+    return TimelineEntry(
+        company_id=company_id,
+        contact_id=contact_id,
+        kind=Kind.RESPONSE_MISSED,
+        agent=agent,
+        message=(reason + ".")[:500],
+        details={
+            "interaction": interaction_id,
+            "missed_by": agent.pk,
+            "missed_by_name": str(agent),
+            "due_at": due_at.isoformat(),
+            "reason": reason,
+        },
+        created_at=at or timezone.now(),
+    )
+
+
+def reason_repeated_misses(*, owner: Agent | str, misses: int, days: int) -> str:
+    """Why a contact is handed on: "after 3 missed response deadlines in 7 days by Ava
+    Patel"."""
+    deadlines = "deadline" if misses == 1 else "deadlines"
+    return (
+        f"after {misses} missed response {deadlines} in {days} day{'s' if days != 1 else ''} "
+        f"by {owner}"
+    )
+
+
+def handed_on_after_misses(
+    *,
+    contact: Contact,
+    owner: Agent,
+    misses: int,
+    days: int,
+    source_label: str | None,
+    round_id: int | None,
+    group_id: int | None,
+    at: datetime | None = None,
+) -> TimelineEntry:
+    """Repeated misses moved ownership itself: a re-assign through ``source_label`` started
+    (None: no group takes such contacts, the owner stays). ``at``: the moment of the miss
+    that decided it, so the row sorts below the round's own rows (the cause before them)."""
+    why = reason_repeated_misses(owner=owner, misses=misses, days=days)
+    if source_label:
+        text = f"Re-assign through {source_label} started {why}."
+    else:
+        text = (
+            f"Not handed on {why}: no reassignment group takes contacts after missed "
+            f"deadlines, so {owner} stays primary agent."
+        )
+    entry = _entry(
+        contact=contact,
+        kind=Kind.RESPONSE_MISSED,
+        agent=owner,
+        message=text,
+        details={
+            "handover": source_label is not None,
+            "misses": misses,
+            "days": days,
+            "round": round_id,
+            "group": group_id,
+        },
+    )
+    if at is not None:
+        entry.created_at = at
+    return entry
+
+
 # --- Reasons (end a timeline row and the why-log row of the same decision) -------------------
 def reason_picked(*, source_label: str, pick_reason: str, passed_over: str = "") -> str:
     """The method chose someone: ``group “Closers” (round robin): next in turn; passed over:

@@ -13,7 +13,15 @@ from django.utils.timezone import localtime
 from agents.paginator import EstimatedCountPaginator
 from agents.permissions import CompanyScopedAdmin, ReadOnlyCompanyScopedAdmin, owners_in_scope
 
-from .models import Decision, GroupMember, ReassignmentGroup, Round, RoutingRule, RuleMember
+from .models import (
+    DeadlineEmail,
+    Decision,
+    GroupMember,
+    ReassignmentGroup,
+    Round,
+    RoutingRule,
+    RuleMember,
+)
 from .permissions import can_manage_routing
 from .selectors import fairness, group_simulate, group_skipped_now
 
@@ -93,12 +101,17 @@ DISTRIBUTION_FIELDS = [
 ]
 
 
+# A group's own field beside the distribution's: repeated missed response deadlines hand a
+# contact to the one group of the company marked so (routing/deadlines.py).
+GROUP_FIELDS = [*DISTRIBUTION_FIELDS, "takes_missed_deadlines"]
+
+
 class GroupForm(forms.ModelForm):
     scoped_company = None  # set by the admin for users who work in one company
 
     class Meta:
         model = ReassignmentGroup
-        fields = ["company", *DISTRIBUTION_FIELDS]
+        fields = ["company", *GROUP_FIELDS]
 
     def clean(self):
         data = super().clean()
@@ -109,19 +122,39 @@ class GroupForm(forms.ModelForm):
             taken = taken.exclude(pk=self.instance.pk)
         if company is not None and name and taken.exists():
             self.add_error("name", "Another reassignment group of this company has this name.")
+        if company is not None and data.get("takes_missed_deadlines"):
+            # The constraint allows one per company; the form does not carry the company for
+            # most users, so the check is made here, naming the group that has it.
+            other = ReassignmentGroup.objects.filter(company=company, takes_missed_deadlines=True)
+            if self.instance.pk:
+                other = other.exclude(pk=self.instance.pk)
+            other = other.first()
+            if other is not None:
+                self.add_error(
+                    "takes_missed_deadlines",
+                    f"Group “{other}” already takes contacts after missed deadlines; "
+                    "untick it there first (one group per company).",
+                )
         return data
 
 
 @admin.register(ReassignmentGroup)
 class ReassignmentGroupAdmin(RoutingPermissionMixin, CompanyScopedAdmin):
     form = GroupForm
-    list_display = ["name", "method", "default_assignee", "member_count", "reports"]
+    list_display = [
+        "name",
+        "method",
+        "default_assignee",
+        "member_count",
+        "takes_missed_deadlines",
+        "reports",
+    ]
     list_select_related = ["default_assignee", "company"]
     search_fields = ["name"]
     inlines = [GroupMemberInline]
 
     def get_fields(self, request, obj=None):
-        return (["company"] if request.user.is_superuser else []) + DISTRIBUTION_FIELDS
+        return (["company"] if request.user.is_superuser else []) + GROUP_FIELDS
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -310,5 +343,27 @@ class DecisionAdmin(ReadOnlyCompanyScopedAdmin):
     list_select_related = ["contact", "chosen", "company"]
     search_fields = ["contact__name", "contact__phone", "reason"]
     raw_id_fields = ["contact", "round"]
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+
+@admin.register(DeadlineEmail)
+class DeadlineEmailAdmin(ReadOnlyCompanyScopedAdmin):
+    """The response deadline emails (warning, moved to Active, set Away): written by the
+    deadline sweep, sent once by the outbox; readable here, never edited."""
+
+    list_display = [
+        "assigned_at",
+        "kind",
+        "agent",
+        "interaction",
+        "status",
+        "sent_at",
+        "attempts",
+        "last_error",
+    ]
+    list_filter = ["kind", "status"]
+    list_select_related = ["agent", "company", "interaction__contact"]
+    raw_id_fields = ["interaction"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator

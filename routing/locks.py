@@ -1,13 +1,14 @@
 """Routing's levels of the one lock order (``agents/lockorder.py``): groups, then rules (the
 distributions: one decision at a time per group or rule), then rounds, each in pk order — then
-contacts and the load counters, through ``contacts.locks``. An offer's email row stands
-alone in its transaction."""
+contacts and the load counters, through ``contacts.locks``. An offer's email row and a
+response deadline's email row each stand alone in their transaction."""
 
 from collections.abc import Iterable
 
 from agents.lockorder import Level, lock_taken
+from agents.locks import lock_email_row
 
-from .models import Offer, ReassignmentGroup, Round, RoutingRule
+from .models import DeadlineEmail, Offer, ReassignmentGroup, Round, RoutingRule
 
 
 # ``of=("self",)`` everywhere: a lock must never reach the rows select_related joins in (the
@@ -79,3 +80,9 @@ def lock_offer(offer_id: int) -> Offer | None:
         .filter(pk=offer_id)
         .first()
     )
+
+
+def lock_deadline_email(pk: int) -> DeadlineEmail | None:
+    """A response deadline's email row (``agents.locks.lock_email_row``), alone in its
+    transaction; None when another worker holds it."""
+    return lock_email_row(DeadlineEmail, level=Level.DEADLINE_EMAIL, pk=pk)

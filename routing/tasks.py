@@ -9,7 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agents import zones
+from agents.outbox import outbox_deliver, outbox_resend_stuck
 
+from .emails import DEADLINE_EMAIL
 from .locks import lock_offer
 from .models import Offer
 from .selectors import rounds_due
@@ -114,3 +116,27 @@ def send_unsent_offer_emails() -> int:
     if sent:
         logger.info("Sweep sent %d offer email(s) that were never queued.", sent)
     return sent
+
+
+# --- Response deadlines (routing/deadlines.py) ---------------------------------------------
+@shared_task(name="routing.sweep_response_deadlines", acks_late=True)
+def sweep_response_deadlines() -> int:
+    """Periodic (every 5 s): move every item past its owner's response deadline to Active
+    and email the warnings that are due. The deadlines are rows in the database, so a sweep
+    that was lost (a killed worker, a restarted Redis) is made good by the next one; running
+    it twice moves nothing twice (each move is a compare-and-set)."""
+    from .deadlines import deadlines_run
+
+    return deadlines_run()
+
+
+@shared_task(bind=True, name="routing.send_deadline_email", max_retries=8, acks_late=True)
+def send_deadline_email(self, email_id: int) -> str:
+    """Send one response deadline email; retried with backoff when the mail server fails."""
+    return outbox_deliver(self, DEADLINE_EMAIL, email_id=email_id)
+
+
+@shared_task(name="routing.resend_stuck_deadline_emails")
+def resend_stuck_deadline_emails() -> int:
+    """Periodic: re-queue pending deadline emails whose message was lost."""
+    return outbox_resend_stuck(DEADLINE_EMAIL, send_deadline_email)

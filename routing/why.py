@@ -60,6 +60,39 @@ def why_decision(
     )
 
 
+def why_no_distribution(
+    *,
+    company_id: int,
+    contact_id: int,
+    reason: str,
+    passed_over: Mapping[int, tuple[Agent | str, str]] | None = None,
+    group: ReassignmentGroup | None = None,
+    at=None,
+) -> Decision:
+    """The (unsaved) why-log row of an automatic decision that is no distribution (``method``
+    blank): a missed response deadline moving an item to Active, repeated misses that could
+    not hand a contact on. ``passed_over``: {agent id: (agent, why)} — who lost the item."""
+    decision = Decision(
+        company_id=company_id,
+        contact_id=contact_id,
+        group=group,
+        method="",
+        candidates=[],
+        excluded={
+            "passed_over": {
+                str(i): {"name": str(agent), "why": why}
+                for i, (agent, why) in (passed_over or {}).items()
+            },
+            "had_their_turn": 0,
+        },
+        chosen=None,
+        reason=reason[:300],
+    )
+    if at is not None:
+        decision.created_at = at
+    return decision
+
+
 def passed_over_text(pick: engine.Pick, names: Mapping[int, Agent | str]) -> str:
     """ "passed over: Ava Patel (away), …" for the timeline, or ""."""
     parts = [f"{_name(names, i)} ({why})" for i, why in pick.excluded.items()]
