@@ -5,13 +5,24 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from agents.availability.capacity import load_admit, load_release
+from agents.availability.models import ItemLoad
+from agents.availability.rules import (
+    OFF_HOURS,
+    OUT_OF_OFFICE,
+    availability_of,
+    capacity_of,
+    when_text,
+)
 from agents.centers.models import CenterMembership, ContactCenter, QueueItem
 from agents.centers.services import center_record_ring_outcome
+from agents.lockorder import Level, lock_taken
 from agents.models import Agent, Company
 from agents.rawsql import insert_one
 
 from .models import Contact, Interaction
 from .selectors import visible_to
+from .tasks import drain_capacity_queue
 
 MAX_BODY_CHARS = 5000
 
@@ -95,13 +106,57 @@ def _interaction_problem(
     return ValidationError("This item can't be taken.", code="invalid")
 
 
+def _refuse_unavailable(*, company: Company, agent: Agent) -> None:
+    """Taking from Active needs the taker at work: not out of office, within their hours,
+    Available (the rules' order, docs/availability.md). Capacity is checked once the item's
+    channel is known."""
+    state = availability_of(company=company, agents=[agent], with_capacity=False)[agent.pk]
+    if state.status == OUT_OF_OFFICE:
+        raise ValidationError(
+            f"You are out of office until {when_text(state.until, company.time_zone)}: "
+            "items from Active are for the agents at work. End your absence first to take one.",
+            code="out_of_office",
+        )
+    if state.status == OFF_HOURS:
+        until = f" until {when_text(state.until, company.time_zone)}" if state.until else ""
+        raise ValidationError(
+            f"You are off hours{until}: take items from Active during your working hours.",
+            code="off_hours",
+        )
+    if not state.available:
+        raise ValidationError("Set yourself Available to take items from Active.", code="away")
+
+
+def _full_problem(*, company: Company, agent: Agent, channel: str) -> ValidationError:
+    capacity = capacity_of(company, agent)
+    load = ItemLoad.objects.filter(company=company, agent=agent).first()
+    total = load.total if load else 0
+    limit = capacity.limit(channel)
+    if limit is not None and (capacity.total is None or total < capacity.total):
+        word = Interaction(channel=channel).get_channel_display().lower()
+        return ValidationError(
+            f"You have {getattr(load, channel, 0) if load else 0} open {word}s, your capacity "
+            f"for {word}s: hand one in before taking another.",
+            code="full",
+        )
+    return ValidationError(
+        f"You have {total} open items, your capacity: hand one in before taking another.",
+        code="full",
+    )
+
+
 @transaction.atomic
 def interaction_take(*, company: Company, interaction_id: int, agent: Agent) -> Interaction:
     """Take an item from the Active pool. Of several agents taking it at once exactly one
-    wins (compare-and-set on the row); the others get a ValidationError saying who won."""
-    if agent.effective_presence != "available":
-        raise ValidationError("Set yourself Available to take items from Active.", code="away")
+    wins (compare-and-set on the row); the others get a ValidationError saying who won. An
+    agent out of office, off hours, not Available or at capacity is refused, and nothing
+    changes (the item's compare-and-set is rolled back with the refusal)."""
+    _refuse_unavailable(company=company, agent=agent)
     now = timezone.now()
+    # The compare-and-set locks the item's row. It is not recorded as the INTERACTION level:
+    # a center's call then records its ring outcome (AGENT, CENTER levels) — only the row
+    # won is held meanwhile, which nobody holding a center waits for — and the counter
+    # (ITEM_LOAD, the last level) comes after that.
     won = (
         Interaction.objects.filter(
             company=company,
@@ -123,12 +178,30 @@ def interaction_take(*, company: Company, interaction_id: int, agent: Agent) -> 
         center_record_ring_outcome(
             center=interaction.center, agent=agent, outcome="answered", at=now
         )
+    if not load_admit(
+        company_id=company.pk,
+        agent_id=agent.pk,
+        kind=interaction.channel,
+        capacity=capacity_of(company, agent),
+    ):
+        # Raised inside the transaction: the take and the ring outcome roll back with it.
+        raise _full_problem(company=company, agent=agent, channel=interaction.channel)
     return interaction
 
 
+@transaction.atomic
 def interaction_mark_handled(*, company: Company, interaction_id: int, agent: Agent) -> None:
+    """Mark an item of the agent's handled. For an agent with a capacity its counter drops by
+    one, and once that commits the capacity queue's oldest items are handed to them if they
+    have room (``contacts.drain_capacity_queue``)."""
+    lock_taken(Level.INTERACTION, [interaction_id])
     done = Interaction.objects.filter(
         company=company, pk=interaction_id, routed_to=agent, status=Interaction.Status.OPEN
     ).update(status=Interaction.Status.HANDLED, handled_by=agent, handled_at=timezone.now())
     if done != 1:
         raise _interaction_problem(company=company, interaction_id=interaction_id)
+    if capacity_of(company, agent).unlimited:
+        return  # no counter, and never full: nothing waits for their room
+    channel = Interaction.objects.values_list("channel", flat=True).get(pk=interaction_id)
+    load_release(company_id=company.pk, agent_id=agent.pk, kind=channel)
+    drain_capacity_queue.delay_on_commit(company.pk, agent.pk)
