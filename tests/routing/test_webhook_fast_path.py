@@ -3,12 +3,13 @@ security headers; the token is looked up on every call (rotation takes effect at
 contact's lock reads the primary agent's eligibility as ``eligible_primary_agents`` does."""
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from agents.availability.models import Absence, Holiday
 from agents.models import AccessLevel, Agent
 from agents.selectors import eligible_primary_agents
 from agents.services import company_rotate_webhook_token, company_set_webhook_token
@@ -92,6 +93,65 @@ def test_a_known_contact_text_takes_three_statements(
         response = hook(**{"Idempotency-Key": "evt-1"})
     assert response.status_code == 201
     assert response.json()["routed_to"] == "agent@acme.test"
+
+
+def test_out_of_office_hours_and_holidays_cost_no_statement(
+    hook, company, agent, django_assert_num_queries
+):
+    # given the company's hours and a holiday, the owner out of office, the cover with an
+    # absence of their own that is over
+    company.working_hours = "Mon-Sun 00:00-24:00"
+    company.save()
+    Holiday.objects.create(company=company, date=date(2001, 1, 1))
+    company.refresh_from_db()
+    cover = AgentFactory(companies=[company], email="cover@acme.test")
+    online(agent, cover)
+    ContactFactory(company=company, phone="+12025550142", primary_agent=agent)
+    now = timezone.now()
+    for who, starts, ends, covered_by in (
+        (agent, now - timedelta(hours=1), now + timedelta(days=2), cover),
+        (cover, now - timedelta(days=3), now - timedelta(days=1), None),
+    ):
+        Absence.objects.create(
+            company=company, agent=who, starts_at=starts, ends_at=ends, cover=covered_by
+        )
+    # when a text comes in
+    # then as without them: the company by token; the contact locked with its owner, the
+    # owner's absence now, the cover's row and the cover's own absence, the key's
+    # interaction; the interaction (plus the savepoint pair of the test's own transaction).
+    # Hours come from the agent and company rows, holidays from company.holiday_dates.
+    with django_assert_num_queries(5):
+        response = hook(**{"Idempotency-Key": "evt-ooo"})
+    assert response.json()["routed_to"] == "cover@acme.test"
+
+
+def test_an_owner_with_a_capacity_costs_the_admission(
+    hook, company, agent, django_assert_num_queries
+):
+    # given an owner who may hold 3 open items
+    agent.capacity = 3
+    agent.save()
+    online(agent)
+    ContactFactory(company=company, phone="+12025550142", primary_agent=agent)
+    # then the five statements, and the admission's upsert (one compare-and-set)
+    with django_assert_num_queries(6):
+        response = hook(**{"Idempotency-Key": "evt-cap"})
+    assert response.json()["routed_to"] == "agent@acme.test"
+
+
+def test_an_item_for_active_in_a_company_with_capacity_asks_the_queue(
+    hook, company, agent, django_assert_num_queries
+):
+    # given a company default capacity, and the owner away
+    company.default_capacity = 3
+    company.save()
+    online(agent, presence="away")
+    ContactFactory(company=company, phone="+12025550142", primary_agent=agent)
+    # then the five statements, and contacts.queue.everyone_full's one (the company's row
+    # says it uses capacity, so its EXISTS is not needed)
+    with django_assert_num_queries(6):
+        response = hook(**{"Idempotency-Key": "evt-q"})
+    assert response.json()["pool"] == "active"
 
 
 def test_rotating_the_token_retires_the_old_one_at_once(hook, company):
