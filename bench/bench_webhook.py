@@ -12,16 +12,22 @@ routing rules for web forms; the floor's own table of 1,000,000 phones (``bench/
    creation and the routing rules included); then the webhook paced at 100 requests/s.
    Every webhook request carries its own ``Idempotency-Key``; the interactions stored are
    counted against the answers (none lost, none twice).
+3. In the same rounds, texts from known contacts with availability in play (issue 21): company
+   working hours and a holiday, a 15-minute text deadline, every fourth agent with a capacity,
+   one agent at work in ten out of office with a colleague covering (``_availability_on``);
+   its ratio to the floor is held against the plain figure's (within 10%), and the statements
+   of one such request are listed.
 """
 
 import os
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from agents.availability.models import Absence, Holiday, ItemLoad
 from agents.models import Agent, Company
 from agents.services import company_set_webhook_token
 from contacts.models import Contact, Interaction
@@ -114,6 +120,44 @@ def _floor_build() -> None:
             )
 
 
+def _availability_on(company: Company) -> None:
+    """Working hours around now (a zone where it is midday, windows that never touch, so
+    "until" is found at once), a holiday, a text deadline, capacities for every fourth agent
+    (high: admitted, never full), and one agent at work in ten out of office with the next one
+    at work covering."""
+    now = timezone.now()
+    offset = 12 - now.hour  # the company's local time is about 12:00
+    zone = "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+    Holiday.objects.get_or_create(company=company, date=date(2001, 1, 1))  # (synced onto the row)
+    Company.objects.filter(pk=company.pk).update(
+        time_zone=zone, working_hours="Mon-Sun 06:00-18:00", text_deadline_minutes=15
+    )
+    agents = list(Agent.objects.filter(companies=company).order_by("pk"))
+    Agent.objects.filter(pk__in=[a.pk for a in agents[::4]]).update(capacity=30_000)
+    at_work = agents[::2]
+    Absence.objects.bulk_create(
+        Absence(
+            company=company,
+            agent=agent,
+            starts_at=now - timedelta(hours=1),
+            ends_at=now + timedelta(days=1),
+            cover=at_work[(n + 1) % len(at_work)],
+        )
+        for n, agent in enumerate(at_work)
+        if n % 10 == 0
+    )
+
+
+def _availability_off(company: Company) -> None:
+    Absence.objects.filter(company=company).delete()
+    Holiday.objects.filter(company=company).delete()
+    Agent.objects.filter(companies=company).update(capacity=None)
+    ItemLoad.objects.filter(company=company).delete()
+    Company.objects.filter(pk=company.pk).update(
+        time_zone="UTC", working_hours="", text_deadline_minutes=None
+    )
+
+
 def _profile(company: Company) -> list[dict]:
     """Texts from known contacts through Django's whole WSGI stack, in this process: the
     profile (var/webhook-profile.txt) and the statements of one request."""
@@ -172,6 +216,32 @@ def _profile(company: Company) -> list[dict]:
                 True,
             )
         )
+    # With availability in play: the statements of texts to an owner with a capacity, to a
+    # cover, and to Active (the capacity queue's check), by the owners' situations.
+    _availability_on(company)
+    try:
+        counts: dict[int, int] = {}
+        for n in range(40):
+            with CaptureQueriesContext(connection) as queries:
+                assert call(n, known()) == 201
+            if len(queries) not in counts:  # one request of each kind, listed
+                lines.append(f"Statements of one request (availability in play): {len(queries)}")
+                lines += [f"  {q['time']} s  {q['sql'][:160]}" for q in queries.captured_queries]
+            counts[len(queries)] = counts.get(len(queries), 0) + 1
+    finally:
+        _availability_off(company)
+    spread = ", ".join(f"{c} statements × {k}" for c, k in sorted(counts.items()))
+    out.append(
+        result(
+            f"webhook statements per text from a known contact with availability in play "
+            f"(40 texts: {spread})",
+            max(counts),
+            "statements",
+            "informational",
+            None,
+            True,
+        )
+    )
     reset_queries()
     try:
         from pyinstrument import Profiler
@@ -219,7 +289,7 @@ def run() -> list[dict]:
         print("   skipped the load steps: wrk is not installed (apt-get install wrk)")
         return out
     run_id = f"w{time.time_ns()}"
-    floor_runs, known_runs, new_runs = [], [], []
+    floor_runs, known_runs, new_runs, available_runs = [], [], [], []
     new_first = 2_000_000 + (time.time_ns() // 1000) % 5 * 1_000_000
     with (
         Served(settings="bench.floor.settings", workers=WORKERS) as floor,
@@ -261,6 +331,23 @@ def run() -> list[dict]:
             )
             _settle()
             new_runs[-1]["stored"] = _stored(company) - before
+            _availability_on(company)
+            try:
+                before = _stored(company)
+                available_runs.append(
+                    hook.wrk(
+                        path="/api/inbound/",
+                        seconds=SECONDS,
+                        known=CONTACTS,
+                        token=TOKEN,
+                        run=f"{run_id}a{n}",
+                        seed=n,
+                    )
+                )
+                _settle()
+                available_runs[-1]["stored"] = _stored(company) - before
+            finally:
+                _availability_off(company)
         paced = hook.wrk(
             path="/api/inbound/",
             seconds=SECONDS,
@@ -270,7 +357,13 @@ def run() -> list[dict]:
             run=run_id + "p",
         )
     base, known, new = _median(floor_runs), _median(known_runs), _median(new_runs)
-    for label, runs in (("floor", floor_runs), ("known", known_runs), ("new", new_runs)):
+    available = _median(available_runs)
+    for label, runs in (
+        ("floor", floor_runs),
+        ("known", known_runs),
+        ("new", new_runs),
+        ("known, availability in play", available_runs),
+    ):
         print(f"   {label}: " + ", ".join(f"{r['rps']:.0f}/s" for r in runs))
 
     def line(m: dict) -> str:
@@ -312,6 +405,23 @@ def run() -> list[dict]:
                 ratio >= target and m["errors"] == 0 and whole,
             )
         )
+    # Availability in play against today's figure, both against the floor of the same run.
+    today = known["rps"] / base["rps"]
+    ratio = available["rps"] / base["rps"]
+    whole = all(r["requests"] <= r["stored"] <= r["requests"] + CONNECTIONS for r in available_runs)
+    out.append(
+        result(
+            f"webhook, texts from known contacts with working hours, absences (covers) and "
+            f"capacity in play: {ratio:.2f}× the floor against today's {today:.2f}× "
+            f"({ratio / today:.0%} of it), stored {sum(r['stored'] for r in available_runs):,} "
+            f"({setup}; {line(available)})",
+            available["rps"],
+            "requests/s",
+            "within 10% of today's figure against the floor, every answer stored once",
+            None,
+            ratio >= 0.9 * today and available["errors"] == 0 and whole,
+        )
+    )
     out.append(
         result(
             f"webhook, texts from known contacts paced at 100 requests/s, p95 "
