@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -57,6 +57,7 @@ BATCH = 500
 MAX_BATCHES = 40
 
 OPEN = Interaction.Status.OPEN
+PENDING = DeadlineEmail.Status.PENDING
 
 
 @dataclass(frozen=True)
@@ -98,35 +99,30 @@ def _deadline_minutes(company: Company, channel: str) -> int | None:
     return None
 
 
-_AGENT = object()  # in ``_compare_and_set``'s changes: the agent the row was routed to
+def _compare_and_set(rows: list[Interaction], *, sets: str, params: list) -> list[Interaction]:
+    """Apply ``sets`` to the locked ``rows`` still open with the agent each was read with, in
+    one statement: ``UPDATE … WHERE status='open' AND (id, routed_to_id) IN ((<id>, <agent>),
+    …) RETURNING id``; returns the rows changed. Under the rows' locks every one is, but the
+    condition is what makes a handled mark that committed first win (and SQLite, which locks
+    no rows, equally safe). In ``sets`` the old ``routed_to_id`` is still read: an UPDATE's
+    expressions see the row as it was."""
+    table = connection.ops.quote_name(Interaction._meta.db_table)
+    pairs = ", ".join(["(%s, %s)"] * len(rows))
+    # Names are the model's; every value is a parameter.
+    sql = (
+        f"UPDATE {table} SET {sets} "  # noqa: S608
+        "WHERE status = %s AND response_missed_at IS NULL "
+        f"AND (id, routed_to_id) IN ({pairs}) RETURNING id"
+    )
+    keys = [value for row in rows for value in (row.pk, row.routed_to_id)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, OPEN, *keys])
+        won = {pk for (pk,) in cursor.fetchall()}
+    return [row for row in rows if row.pk in won]
 
 
-def _compare_and_set(rows: list[Interaction], **changes) -> list[Interaction]:
-    """Apply ``changes`` to the locked ``rows`` still open with the agent they were read with
-    (one UPDATE per agent: ``WHERE status='open' AND routed_to_id=<agent>``); returns the rows
-    changed. Under the rows' locks every one is, but the condition is what makes a handled
-    mark that committed first win (and SQLite, which locks no rows, equally safe)."""
-    by_agent: dict[int, list[Interaction]] = defaultdict(list)
-    for row in rows:
-        by_agent[row.routed_to_id].append(row)
-    changed: list[Interaction] = []
-    for agent_id, mine in sorted(by_agent.items()):
-        ids = [row.pk for row in mine]
-        stamp = changes.get("response_missed_at") or changes.get("response_warned_at")
-        updates = {key: (agent_id if value is _AGENT else value) for key, value in changes.items()}
-        done = Interaction.objects.filter(
-            pk__in=ids, status=OPEN, routed_to_id=agent_id, response_missed_at__isnull=True
-        ).update(**updates)
-        if done == len(ids):
-            changed += mine
-            continue
-        # Some were handled or moved by someone else first: keep the ones this UPDATE did.
-        field = "response_missed_at" if "response_missed_at" in changes else "response_warned_at"
-        won = set(
-            Interaction.objects.filter(pk__in=ids, **{field: stamp}).values_list("pk", flat=True)
-        )
-        changed += [row for row in mine if row.pk in won]
-    return changed
+def _stamp(moment: datetime):
+    return connection.ops.adapt_datetimefield_value(moment)
 
 
 def deadlines_sweep(*, now: datetime | None = None, limit: int = BATCH) -> int:
@@ -148,14 +144,12 @@ def _move_due(*, now: datetime, limit: int) -> list[Missed]:
     )
     if not rows:
         return []
+    # Active for everyone: no longer anyone's, nor marked as covering for anyone.
     moved = _compare_and_set(
         rows,
-        routed_to_id=None,
-        pool=Interaction.Pool.ACTIVE,
-        response_missed_at=now,
-        response_missed_by_id=_AGENT,
-        covering_for_id=None,
-        cover_until=None,
+        sets="routed_to_id = NULL, pool = %s, response_missed_at = %s, "
+        "response_missed_by_id = routed_to_id, covering_for_id = NULL, cover_until = NULL",
+        params=[Interaction.Pool.ACTIVE, _stamp(now)],
     )
     if not moved:
         return []
@@ -195,14 +189,7 @@ def _move_due(*, now: datetime, limit: int) -> list[Missed]:
                 at=now,
             )
         )
-        emails.append(
-            DeadlineEmail(
-                company_id=row.company_id,
-                agent_id=agent.pk,
-                interaction_id=row.pk,
-                kind=DeadlineEmail.Kind.MISSED,
-            )
-        )
+        emails.append((row.company_id, agent.pk, row.pk, DeadlineEmail.Kind.MISSED))
     timeline.timeline_write_many(entries)
     decisions_write(decisions)
     _queue_emails(emails)
@@ -232,12 +219,28 @@ def _release_capacity(
         load_release(company_id=company_id, agent_id=agent_id, kind=channel, count=count)
 
 
-def _queue_emails(emails: list[DeadlineEmail]) -> None:
-    """Store the email rows and send each after the commit (``agents.outbox``)."""
+def _queue_emails(emails: list[tuple[int, int, int, str]]) -> None:
+    """Store the email rows, (company id, agent id, interaction id, kind) each, in one
+    INSERT … RETURNING id (``bulk_create`` spends more time preparing 500 rows than the
+    database storing them), and send each after the commit (``agents.outbox``)."""
     if not emails:
         return
-    for email in DeadlineEmail.objects.bulk_create(emails):
-        send_deadline_email.delay_on_commit(email.pk)
+    table = connection.ops.quote_name(DeadlineEmail._meta.db_table)
+    columns = (
+        "company_id, agent_id, interaction_id, kind, status, assigned_at, attempts, last_error"
+    )
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, 0, '')"] * len(emails))
+    assigned_at = _stamp(timezone.now())
+    params = [value for email in emails for value in (*email, PENDING, assigned_at)]
+    with connection.cursor() as cursor:
+        # Names are the model's; every value is a parameter.
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES {rows} RETURNING id",  # noqa: S608
+            params,
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+    for email_id in sorted(ids):
+        send_deadline_email.delay_on_commit(email_id)
 
 
 # --- Warnings ---------------------------------------------------------------------------------
@@ -252,15 +255,10 @@ def deadlines_warn(*, now: datetime | None = None, limit: int = BATCH) -> int:
         )
         if not rows:
             return 0
-        warned = _compare_and_set(rows, response_warned_at=now)
+        warned = _compare_and_set(rows, sets="response_warned_at = %s", params=[_stamp(now)])
         _queue_emails(
             [
-                DeadlineEmail(
-                    company_id=row.company_id,
-                    agent_id=row.routed_to_id,
-                    interaction_id=row.pk,
-                    kind=DeadlineEmail.Kind.WARNING,
-                )
+                (row.company_id, row.routed_to_id, row.pk, DeadlineEmail.Kind.WARNING)
                 for row in warned
             ]
         )
@@ -317,16 +315,7 @@ def _set_away(missed: list[Missed]) -> None:
                 if agent is None or agent.presence != Presence.AVAILABLE:
                     continue
                 agent_set_presence(agent=agent, presence=Presence.AWAY)
-                _queue_emails(
-                    [
-                        DeadlineEmail(
-                            company_id=m.company_id,
-                            agent_id=agent_id,
-                            interaction_id=m.interaction_id,
-                            kind=DeadlineEmail.Kind.AWAY,
-                        )
-                    ]
-                )
+                _queue_emails([(m.company_id, agent_id, m.interaction_id, DeadlineEmail.Kind.AWAY)])
         except Exception:
             logger.exception("Could not set agent %s Away after a missed deadline.", agent_id)
 
