@@ -9,16 +9,35 @@
 While a round is OPEN the contact carries its hold (*Re-Assign in progress*): only this round
 may change its primary agent, and it releases the hold when it ends. The deadline lives in the
 database: the expiry task, the periodic sweep and a claim may all arrive; each is safe to run
-twice. Locks: source, then round, then contact (``contacts.locks``).
+twice. Locks: source, then round, then contact (``contacts.locks``), and last the open-item
+counters of the agents offered (``agents.availability.capacity``).
+
+**Offers count against capacity.** An offer held counts as one open item of its agent (when
+they have a capacity) from the moment it is made until it closes, whichever way it closes:
+claimed, lost to another claim, expired, withdrawn (the member left the group), or deleted
+with its contact. Every close is an ``UPDATE … WHERE status = 'open'`` under the source's (or
+round's) lock, and releases the counter once per offer it closed, as the transaction's last
+lock (``ITEM_LOAD``). An offer is made only if ``load_admit`` lets it in: a member who filled
+up since their facts were read is passed over "at capacity" and not offered.
 """
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from agents.actors import acting_key
+from agents.availability.capacity import OFFER, load_admit, load_release
+from agents.availability.rules import (
+    OFF_HOURS,
+    OUT_OF_OFFICE,
+    Capacity,
+    availability_of,
+    capacity_of,
+)
 from agents.models import Agent, Company
 from contacts import timeline
 from contacts.locks import lock_contact
@@ -40,6 +59,127 @@ from .why import passed_over_text, why_decision
 
 METHOD_LABELS = dict(Method.choices)
 IMMEDIATE = (Method.ROUND_ROBIN, Method.LEAST_LOADED)
+# A member whose counter refused the offer (they filled up after their facts were read).
+AT_CAPACITY = "skipped: at capacity"
+
+
+# --- Offers against capacity ------------------------------------------------------------------
+class _NoRoom(Exception):
+    """Nobody could be admitted: undo the savepoint (its counter row locks go with it)."""
+
+
+def _counted(company_id: int, *, admit: dict[int, Capacity], release: dict[int, int]) -> set[int]:
+    """Release ``release`` (agent id → offers closed) and admit one offer for each of
+    ``admit`` (agent id → capacity), all in agent order (the counters' lock order); the
+    agents admitted."""
+    admitted = set()
+    for agent_id in sorted(set(admit) | set(release)):
+        if release.get(agent_id):
+            load_release(
+                company_id=company_id, agent_id=agent_id, kind=OFFER, count=release[agent_id]
+            )
+        if agent_id in admit and load_admit(
+            company_id=company_id, agent_id=agent_id, kind=OFFER, capacity=admit[agent_id]
+        ):
+            admitted.add(agent_id)
+    return admitted
+
+
+def _admit_all(company: Company, agents: list[Agent]) -> tuple[list[Agent], list[Agent]]:
+    """First to claim: count an offer for each of ``agents``; (admitted, full), in the
+    given order. Agents without a capacity are admitted without a statement. When nobody at
+    all is admitted nothing stays counted or locked, so the caller may fall back to the
+    default assignee (lower locks) in the same transaction."""
+    limited = {a.pk: capacity_of(company, a) for a in agents}
+    limited = {pk: cap for pk, cap in limited.items() if not cap.unlimited}
+    admitted: set[int] = set()
+    if limited:
+        try:
+            with transaction.atomic():
+                admitted = _counted(company.pk, admit=limited, release={})
+                if not admitted and len(limited) == len(agents):
+                    raise _NoRoom
+        except _NoRoom:
+            admitted = set()
+    ok = [a for a in agents if a.pk not in limited or a.pk in admitted]
+    return ok, [a for a in agents if a.pk in limited and a.pk not in admitted]
+
+
+def _admit_first(
+    company: Company, agents: list[Agent], *, release: dict[int, int] | None = None
+) -> tuple[Agent | None, list[Agent], dict[int, int]]:
+    """Next up: the first of ``agents`` (in order) whose counter takes an offer; (that agent
+    or None, those passed over full, the releases still to make). ``release`` (offers just
+    closed) is made in the same agent-ordered step as the admission; a failed attempt is
+    undone whole (its savepoint), so nothing of it stays locked."""
+    release = dict(release or {})
+    full: list[Agent] = []
+    for agent in agents:
+        capacity = capacity_of(company, agent)
+        if capacity.unlimited:
+            return agent, full, release
+        try:
+            with transaction.atomic():
+                if not _counted(company.pk, admit={agent.pk: capacity}, release=release):
+                    raise _NoRoom
+        except _NoRoom:
+            full.append(agent)
+            continue
+        return agent, full, {}
+    return None, full, release
+
+
+def _limited(rows) -> dict[int, int]:
+    """Offers closed per agent who has a capacity (the others have no counter), from
+    ``(agent_id, capacity, text, form, chat, company default)`` rows."""
+    counts: dict[int, int] = {}
+    for agent_id, *limits in rows:
+        if any(limit is not None for limit in limits):
+            counts[agent_id] = counts.get(agent_id, 0) + 1
+    return counts
+
+
+_LIMIT_FIELDS = (
+    "agent_id",
+    "agent__capacity",
+    "agent__text_capacity",
+    "agent__form_capacity",
+    "agent__chat_capacity",
+    "round__company__default_capacity",
+)
+
+
+def _offers_close(offers: QuerySet[Offer], *, status: str, now: datetime) -> dict[int, int]:
+    """Close the open ones of ``offers`` (the caller holds their source's or round's lock);
+    the offers closed per agent whose counter must be released (``_offers_release``)."""
+    rows = list(offers.filter(status=Offer.Status.OPEN).values_list("pk", *_LIMIT_FIELDS))
+    if not rows:
+        return {}
+    Offer.objects.filter(pk__in=[row[0] for row in rows], status=Offer.Status.OPEN).update(
+        status=status, closed_at=now
+    )
+    return _limited(row[1:] for row in rows)
+
+
+def _offers_release(company_id: int, closed: dict[int, int]) -> None:
+    """Release the counters of closed offers: the transaction's last locks, in agent order."""
+    if closed:
+        _counted(company_id, admit={}, release=closed)
+
+
+def offer_counts(*, company: Company, agent_ids: list[int]) -> dict[int, int]:
+    """Open offers held per agent (for rebuilding a counter: ``capacity.load_recount``)."""
+    rows = (
+        Offer.objects.filter(
+            agent_id__in=agent_ids,
+            status=Offer.Status.OPEN,
+            round__company=company,
+            round__status=Round.Status.OPEN,
+        )
+        .values_list("agent_id")
+        .annotate(n=Count("*"))
+    )
+    return dict(rows)
 
 
 def source_label(source: ReassignmentGroup | RoutingRule) -> str:
@@ -201,7 +341,36 @@ def _round_start(
         _record(round_, pick=pick, chosen=by_id[pick.chosen], reason=reason, names=by_id)
         _finish(round_, agent=by_id[pick.chosen], status=Round.Status.ASSIGNED, reason=reason)
         return round_
-    if not pick.offered:
+    # Count the offers against capacity (the last locks of this transaction): a member who
+    # filled up since the facts were read is passed over, not offered.
+    offer_to: list[int] = []
+    queue: list[int] = []
+    if pick.offered:
+        candidates = [by_id[i] for i in pick.offered]
+        if source.method == Method.FIRST_TO_CLAIM:
+            admitted, full = _admit_all(source.company, candidates)
+            offer_to = [a.pk for a in admitted]
+        else:
+            first, full, _ = _admit_first(source.company, candidates)
+            if first is not None:
+                offer_to, queue = [first.pk], list(pick.offered[len(full) + 1 :])
+        if full:
+            gone = {a.pk for a in full}
+            offered = tuple(i for i in pick.offered if i not in gone)
+            if not offer_to:
+                why = "Nobody in the group is available."
+            elif source.method == Method.FIRST_TO_CLAIM:
+                why = f"Offered to {len(offered)} member(s) at once; the first to claim gets it."
+            else:
+                why = pick.reason
+            pick = replace(
+                pick,
+                offered=offered,
+                candidates=offered if source.method == Method.FIRST_TO_CLAIM else pick.candidates,
+                excluded={**pick.excluded, **dict.fromkeys(gone, AT_CAPACITY)},
+                reason=why,
+            )
+    if not offer_to:
         _fallback(round_, source, nobody, pick, by_id)
         return round_
     _record(
@@ -213,10 +382,8 @@ def _round_start(
     )
     deadline = timezone.now() + timedelta(minutes=source.claim_window_minutes)
     round_.deadline_at = deadline
-    if source.method == Method.FIRST_TO_CLAIM:
-        offer_to = list(pick.offered)
-    else:
-        offer_to, round_.queue = [pick.offered[0]], list(pick.offered[1:])
+    if source.method != Method.FIRST_TO_CLAIM:
+        round_.queue = queue
         source.rotation = (pick.rotation or rotation).as_dict()
         source.save(update_fields=["rotation"])
     round_.save(update_fields=["deadline_at", "queue"])
@@ -244,25 +411,38 @@ def _owner_method(round_: Round) -> OwnerMethod:
     return OwnerMethod.RULE if round_.rule_id is not None else OwnerMethod.GROUP
 
 
-def _finish(round_: Round, *, agent: Agent | None, status: str, reason: str) -> None:
+def _finish(
+    round_: Round,
+    *,
+    agent: Agent | None,
+    status: str,
+    reason: str,
+    closed: dict[int, int] | None = None,
+) -> None:
     """Close the round, its offers and the contact's hold; give the contact to ``agent``.
+    ``closed``: offers the caller closed already (agent → count), released with the ones
+    closed here, last.
 
     The round's decision (a pick, a claim, the default assignee) is Switchboard's: no API
     key acts for it, even when the request that started the round was made with one."""
     with acting_key(None):
-        _finish_as_switchboard(round_, agent=agent, status=status, reason=reason)
+        _finish_as_switchboard(round_, agent=agent, status=status, reason=reason, closed=closed)
 
 
-def _finish_as_switchboard(round_: Round, *, agent: Agent | None, status: str, reason: str) -> None:
+def _finish_as_switchboard(
+    round_: Round, *, agent: Agent | None, status: str, reason: str, closed: dict[int, int] | None
+) -> None:
     now = timezone.now()
     round_.status = status
     round_.assigned_to = agent
     round_.finished_at = now
     round_.save(update_fields=["status", "assigned_to", "finished_at"])
-    round_.offers.filter(status=Offer.Status.OPEN).exclude(agent=agent).update(
-        status=Offer.Status.LOST if status == Round.Status.CLAIMED else Offer.Status.EXPIRED,
-        closed_at=now,
-    )
+    # Every open offer closes with the round (the default assignee's own too, should they
+    # hold one): lost to a claim, else expired.
+    lost = Offer.Status.LOST if status == Round.Status.CLAIMED else Offer.Status.EXPIRED
+    released = dict(closed or {})
+    for agent_id, count in _offers_close(round_.offers.all(), status=lost, now=now).items():
+        released[agent_id] = released.get(agent_id, 0) + count
     contact = Contact.objects.select_related("company", "primary_agent").get(pk=round_.contact_id)
     entry = None
     if agent is not None:
@@ -306,9 +486,20 @@ def _finish_as_switchboard(round_: Round, *, agent: Agent | None, status: str, r
             engine.Rotation.from_dict(source.rotation), member_ids, agent.pk
         ).as_dict()
         source.save(update_fields=["rotation"])
+    # Last: the counters of the offers that closed (after the contact's and its owner's
+    # counters, as the lock order says).
+    _offers_release(round_.company_id, released)
 
 
-def _fallback(round_: Round, source, why: str, pick: engine.Pick | None, names) -> None:
+def _fallback(
+    round_: Round,
+    source,
+    why: str,
+    pick: engine.Pick | None,
+    names,
+    *,
+    closed: dict[int, int] | None = None,
+) -> None:
     """Nobody took the contact: the default assignee gets it, or the owner stays. In a
     handover the leaver is never the one who gets it back."""
     default = usable_default(source)
@@ -317,11 +508,11 @@ def _fallback(round_: Round, source, why: str, pick: engine.Pick | None, names) 
     if default is not None:
         reason = timeline.reason_fell_to_default(why=why, default=default)
         _record(round_, pick=pick, chosen=default, reason=reason, names=names)
-        _finish(round_, agent=default, status=Round.Status.FALLBACK, reason=reason)
+        _finish(round_, agent=default, status=Round.Status.FALLBACK, reason=reason, closed=closed)
     else:
         reason = timeline.reason_fell_to_default(why=why, default=None)
         _record(round_, pick=pick, chosen=None, reason=reason, names=names)
-        _finish(round_, agent=None, status=Round.Status.UNASSIGNED, reason=reason)
+        _finish(round_, agent=None, status=Round.Status.UNASSIGNED, reason=reason, closed=closed)
 
 
 @transaction.atomic
@@ -329,12 +520,14 @@ def offer_claim(*, offer_id: int, agent: Agent) -> Round:
     """Claim an offer. Of several claimers exactly one wins (compare-and-set on the round);
     the others, and claims after the window, get a ValidationError saying why."""
     offer = (
-        Offer.objects.select_related("round", "round__group", "round__rule")
+        Offer.objects.select_related("round", "round__group", "round__rule", "round__company")
         .filter(pk=offer_id, agent=agent)
         .first()
     )
     if offer is None:
         raise ValidationError("This offer is not yours.")
+    if not agent.is_active:
+        raise ValidationError("Your account is deactivated: this offer can't be claimed.")
     round_ = offer.round
     source = _source_of(round_)
     if source is not None:
@@ -343,10 +536,16 @@ def offer_claim(*, offer_id: int, agent: Agent) -> Round:
     if offer.status == Offer.Status.WITHDRAWN:
         raise ValidationError("This offer was withdrawn: you are no longer in the group.")
     if source is not None and not source.members.filter(agent=agent).exists():
-        Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.WITHDRAWN, closed_at=now)
+        # (The refusal rolls this back with the rest; removing the member withdrew their
+        # offers already, ``group_member_removed``.)
+        closed = _offers_close(
+            Offer.objects.filter(pk=offer.pk), status=Offer.Status.WITHDRAWN, now=now
+        )
+        _offers_release(round_.company_id, closed)
         raise ValidationError("This offer was withdrawn: you are no longer in the group.")
     won = 0
     if offer.status == Offer.Status.OPEN and offer.expires_at > now:
+        _refuse_unavailable_claimer(agent, company=round_.company)
         won = Round.objects.filter(
             pk=round_.pk, status=Round.Status.OPEN, deadline_at__gt=now
         ).update(status=Round.Status.CLAIMED, assigned_to=agent)
@@ -358,13 +557,31 @@ def offer_claim(*, offer_id: int, agent: Agent) -> Round:
             raise ValidationError("This contact has already been assigned.")
         local = timezone.localtime(offer.expires_at)
         raise ValidationError(f"Too late: the claim window closed at {local:%H:%M}.")
-    Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.CLAIMED, closed_at=now)
+    claimed = _offers_close(Offer.objects.filter(pk=offer.pk), status=Offer.Status.CLAIMED, now=now)
     round_.refresh_from_db()
     label = source_label(source) if source else timeline.DELETED_GROUP_LABEL
     reason = timeline.reason_claimed(source_label=label, agent=agent)
     _record(round_, pick=None, chosen=agent, reason=reason, names={agent.pk: agent})
-    _finish(round_, agent=agent, status=Round.Status.CLAIMED, reason=reason)
+    _finish(round_, agent=agent, status=Round.Status.CLAIMED, reason=reason, closed=claimed)
     return round_
+
+
+def _refuse_unavailable_claimer(agent: Agent, *, company: Company) -> None:
+    """Out of office or outside working hours, an agent can't claim: they are not available
+    for anything that routes. Their offer stays open for its window (they may be back in
+    time, or another member claims it); away or full they may still claim (the offer already
+    counts against their capacity)."""
+    now = availability_of(company=company, agents=[agent], with_capacity=False)[agent.pk]
+    if now.status == OUT_OF_OFFICE:
+        raise ValidationError(
+            f"You are {now.label[0].lower()}{now.label[1:]}: this offer can't be claimed now."
+        )
+    if now.status == OFF_HOURS:
+        when = now.label.removeprefix("Off hours").strip()
+        raise ValidationError(
+            f"You are outside your working hours{(' ' + when) if when else ''}: this offer "
+            "can't be claimed now."
+        )
 
 
 def round_expire(*, round_id: int, force: bool = False) -> str:
@@ -382,9 +599,7 @@ def round_expire(*, round_id: int, force: bool = False) -> str:
         # now (the sweep moved on meanwhile) — their window stands.
         if force and round_.offers.filter(status=Offer.Status.OPEN, expires_at__gt=now).exists():
             return "not-due"
-        round_.offers.filter(status=Offer.Status.OPEN).update(
-            status=Offer.Status.EXPIRED, closed_at=now
-        )
+        expired = _offers_close(round_.offers.all(), status=Offer.Status.EXPIRED, now=now)
         source = _source_of(round_)
         if source is None:
             _finish(
@@ -392,25 +607,34 @@ def round_expire(*, round_id: int, force: bool = False) -> str:
                 agent=None,
                 status=Round.Status.UNASSIGNED,
                 reason=timeline.REASON_GROUP_DELETED,
+                closed=expired,
             )
             return "unassigned"
         if round_.method == Method.NEXT_UP:
             leaving = round_.from_agent if round_.excludes_owner else None
-            members, _ = source_facts(source, leaving=leaving)
-            step = engine.next_up_next(
-                list(round_.queue),
-                {m.id: m for m in members},
-                skip_unavailable=source.skip_unavailable,
-            )
-            if step.agent_id is not None:
-                deadline = now + timedelta(minutes=source.claim_window_minutes)
-                round_.queue, round_.deadline_at = step.queue, deadline
-                round_.save(update_fields=["queue", "deadline_at"])
-                _make_offers(round_, [step.agent_id], deadline)
-                return "next"
+            members, by_id = source_facts(source, leaving=leaving)
+            facts = {m.id: m for m in members}
+            queue = list(round_.queue)
+            while True:
+                step = engine.next_up_next(queue, facts, skip_unavailable=source.skip_unavailable)
+                if step.agent_id is None:
+                    break
+                # Its offer counts against their capacity, with the expired one released in
+                # the same agent-ordered step; filled up meanwhile: the next in the queue.
+                first, _, expired = _admit_first(
+                    source.company, [by_id[step.agent_id]], release=expired
+                )
+                if first is not None:
+                    deadline = now + timedelta(minutes=source.claim_window_minutes)
+                    round_.queue, round_.deadline_at = step.queue, deadline
+                    round_.save(update_fields=["queue", "deadline_at"])
+                    _make_offers(round_, [step.agent_id], deadline)
+                    _offers_release(round_.company_id, expired)
+                    return "next"
+                queue = step.queue
         minutes = source.claim_window_minutes
         why = timeline.reason_not_claimed(source_label=source_label(source), minutes=minutes)
-        _fallback(round_, source, why, None, {})
+        _fallback(round_, source, why, None, {}, closed=expired)
         return round_.status
 
 
@@ -430,9 +654,13 @@ def group_member_removed(
     )
     if not offers:
         return
-    Offer.objects.filter(pk__in=[pk for pk, _ in offers]).update(
-        status=Offer.Status.WITHDRAWN, closed_at=timezone.now()
+    closed = _offers_close(
+        Offer.objects.filter(pk__in=[pk for pk, _ in offers]),
+        status=Offer.Status.WITHDRAWN,
+        now=timezone.now(),
     )
+    company_id = Round.objects.filter(pk=offers[0][1]).values_list("company_id", flat=True)[0]
+    _offers_release(company_id, closed)
     for round_id in sorted({round_id for _, round_id in offers}):
         if not Offer.objects.filter(round_id=round_id, status=Offer.Status.OPEN).exists():
             expire_round.delay_on_commit(round_id, force=True)
@@ -458,12 +686,25 @@ def contacts_delete(*, company: Company, contact_ids: list[int], actor: Agent | 
                     group_ids=[g for _, g, _ in rounds], rule_ids=[r for _, _, r in rounds]
                 )
                 lock_rounds(pk for pk, _, _ in rounds)
-                return contacts_delete_without_rounds(
+                # Their open offers go with them (deleted with the rounds): their counters are
+                # released after the contacts' and owners' counters, the order's last level.
+                offers = (
+                    _limited(
+                        Offer.objects.filter(
+                            round_id__in=[pk for pk, _, _ in rounds], status=Offer.Status.OPEN
+                        ).values_list(*_LIMIT_FIELDS)
+                    )
+                    if rounds
+                    else {}
+                )
+                deleted = contacts_delete_without_rounds(
                     company=company,
                     contact_ids=contact_ids,
                     holds={pk for pk, _, _ in rounds},
                     actor=actor,
                 )
+                _offers_release(company.pk, offers)
+                return deleted
         except HoldsChanged:
             continue
     raise ValidationError(

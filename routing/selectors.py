@@ -1,12 +1,14 @@
 """Routing's reads: the facts the engine decides on, offers and rounds for pages, reports."""
 
 import functools
+from dataclasses import replace
 from datetime import datetime
 
 from django.db import connection
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
+from agents.availability.rules import Availability, availability_of
 from agents.models import Agent, Company
 from agents.rawsql import convert_row, prepared_cursor
 from agents.selectors import eligible_primary_agents
@@ -35,11 +37,23 @@ def member_agents(source: ReassignmentGroup | RoutingRule) -> list[Agent]:
 
 
 def member_facts(
-    company: Company, agents: list[Agent], *, with_last_assigned: bool = False
+    company: Company,
+    agents: list[Agent],
+    *,
+    with_last_assigned: bool = False,
+    at: datetime | None = None,
 ) -> list[engine.Member]:
-    """The engine's view of the members: presence, open primary contacts and (for least
-    loaded, which breaks ties with it) when each was last assigned a contact."""
+    """The engine's view of the members: their availability (out of office, off hours,
+    presence, full: ``agents.availability.rules``, in that order), open primary contacts and
+    (for least loaded, which breaks ties with it) when each was last assigned a contact.
+
+    Statements: availability 1 (absences; holidays are on the company row) + 1 when anyone
+    has a capacity (their open-item counters), the primary-contact counters 1, and the last
+    assignments 1 with ``with_last_assigned`` — whatever the number of members."""
     ids = [a.pk for a in agents]
+    if not ids:
+        return []
+    available = availability_of(company=company, agents=agents, at=at, channel=None)
     loads = dict(
         PrimaryLoad.objects.filter(company=company, agent_id__in=ids).values_list(
             "agent_id", "contacts"
@@ -67,12 +81,19 @@ def member_facts(
         engine.Member(
             id=a.pk,
             name=str(a),
-            presence=a.effective_presence,
+            presence=available[a.pk].status,
             load=loads.get(a.pk, 0),
             last_assigned=last[a.pk].timestamp() if a.pk in last else None,
+            why=_member_why(available[a.pk]),
         )
         for a in agents
     ]
+
+
+def _member_why(availability: Availability) -> str:
+    # Away and offline keep the why log's one word ("away"); the others say until when
+    # ("out of office until 2026-12-04 17:00 (cover: Ben Okafor)", "at capacity (5 of 5 …)").
+    return availability.why if availability.status in engine.ALWAYS_SKIPPED else ""
 
 
 def source_facts(
@@ -246,10 +267,13 @@ def group_simulate(
 ) -> list[Agent | None]:
     """Who the next ``count`` contacts would go to (or be offered first), changing nothing.
 
-    With everyone's presence as it is now (a group whose members are offline shows the
-    default assignee, or the one member online, every time), or ``everyone_available``."""
+    With everyone's availability as it is now (a group whose members are offline or out of
+    office shows the default assignee, or the one member available, every time), or
+    ``everyone_available`` (as if nobody were away, out of office, off hours or full)."""
     group = ReassignmentGroup.objects.select_related("company", "default_assignee").get(pk=group.pk)
     members, by_id = source_facts(group)
+    if everyone_available:
+        members = [replace(m, presence=engine.AVAILABLE, why="") for m in members]
     winners = engine.simulate(
         group.method,
         members,
@@ -262,13 +286,16 @@ def group_simulate(
 
 
 def group_skipped_now(*, group: ReassignmentGroup) -> list[tuple[Agent, str]]:
-    """The members a contact sent through the group now would pass over for their presence
-    (away or offline), with it: why a simulation can show one name over and over."""
-    if not group.skip_unavailable:
-        return []
+    """The members a contact sent through the group now would pass over for their
+    availability, with it ("away", "out of office until 2026-12-04 17:00 (cover: Ben
+    Okafor)"): why a simulation can show one name over and over. The same facts as a real
+    round (``member_facts``)."""
     agents = member_agents(group)
-    return [
-        (a, a.get_effective_presence_display().lower())
-        for a in agents
-        if a.effective_presence != engine.AVAILABLE
-    ]
+    members = member_facts(group.company, agents)
+    by_id = {a.pk: a for a in agents}
+    skipped = []
+    for member in members:
+        why = engine.unavailable_reason(member, group.skip_unavailable)
+        if why:
+            skipped.append((by_id[member.id], why.removeprefix("skipped: ")))
+    return skipped

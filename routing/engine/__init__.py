@@ -21,11 +21,15 @@ from .inbound import (
     route_to_center,
 )
 from .methods import (
+    ALWAYS_SKIPPED,
     CURRENT_OWNER,
     FIRST_TO_CLAIM,
+    FULL,
     HAD_TURN,
     LEAST_LOADED,
     NEXT_UP,
+    OFF_HOURS,
+    OUT_OF_OFFICE,
     ROUND_ROBIN,
     Member,
     Pick,
@@ -34,6 +38,7 @@ from .methods import (
     least_loaded,
     next_up,
     round_robin,
+    unavailable_reason,
 )
 from .plan import NextOffer, Plan, next_up_next, plan, simulate
 from .rotation import Rotation, new_round, next_up_claimed
@@ -42,15 +47,19 @@ from .vocabulary import ACTIVE_POOL, AVAILABLE, AWAY, OFFLINE, QUEUE_POOL
 
 __all__ = [
     "ACTIVE_POOL",
+    "ALWAYS_SKIPPED",
     "QUEUE_POOL",
     "AVAILABLE",
     "AWAY",
     "CURRENT_OWNER",
     "FIRST_TO_CLAIM",
+    "FULL",
     "HAD_TURN",
     "LEAST_LOADED",
     "NEXT_UP",
     "OFFLINE",
+    "OFF_HOURS",
+    "OUT_OF_OFFICE",
     "REAL_TIME_CHANNELS",
     "ROUND_ROBIN",
     "AgentSnapshot",
@@ -79,4 +88,5 @@ __all__ = [
     "route_to_center",
     "rule_matches",
     "simulate",
+    "unavailable_reason",
 ]

@@ -10,6 +10,15 @@ from dataclasses import dataclass, field, replace
 from .rotation import Rotation, new_round
 from .vocabulary import AVAILABLE, AWAY, OFFLINE
 
+# Availability beside presence (``agents.availability.rules``): out of office, outside working
+# hours, at capacity. These are skipped whatever a group's *skip away/offline members* says:
+# that option is about the presence switch, and the issue's rule is "not available, whatever
+# the presence switch says". Like *away*, they keep their turn in the rotation.
+OUT_OF_OFFICE = "out of office"
+OFF_HOURS = "off hours"
+FULL = "full"
+ALWAYS_SKIPPED = frozenset({OUT_OF_OFFICE, OFF_HOURS, FULL})
+
 ROUND_ROBIN = "round_robin"
 FIRST_TO_CLAIM = "first_to_claim"
 NEXT_UP = "next_up"
@@ -46,14 +55,23 @@ class Pick:
     rotation: Rotation | None = None  # the state to store, when the method keeps one
 
 
-def _unavailable(member: Member, skip_unavailable: bool, owner: int | None = None) -> str | None:
-    # A reassignment moves the contact away: its current owner is skipped like someone away
-    # (round robin keeps their place in the rotation).
+def unavailable_reason(
+    member: Member, skip_unavailable: bool, owner: int | None = None
+) -> str | None:
+    """Why ``member`` can't be given or offered a contact now (None: they can).
+
+    A reassignment moves the contact away: its current owner is skipped like someone away
+    (round robin keeps their place in the rotation). Out of office, off hours and full are
+    skipped even with ``skip_unavailable`` off (it governs the presence switch only)."""
     if owner is not None and member.id == owner:
         return CURRENT_OWNER
-    if skip_unavailable and member.presence != AVAILABLE:
+    if member.presence == AVAILABLE:
+        return None
+    if skip_unavailable or member.presence in ALWAYS_SKIPPED:
         if member.why:
             return f"skipped: {member.why}"
+        if member.presence in ALWAYS_SKIPPED:
+            return f"skipped: {member.presence}"
         return AWAY if member.presence == AWAY else OFFLINE
     return None
 
@@ -90,7 +108,7 @@ def round_robin(
             if member_id in state.served:
                 excluded[member_id] = HAD_TURN
                 continue
-            why = _unavailable(by_id[member_id], skip_unavailable, owner)
+            why = unavailable_reason(by_id[member_id], skip_unavailable, owner)
             if why:
                 excluded[member_id] = why
                 skipped.append(member_id)
@@ -108,7 +126,7 @@ def round_robin(
                 rotation=new_state,
             )
         # Nobody left to serve in this round who can take it: the round is complete.
-        anyone = any(not _unavailable(m, skip_unavailable, owner) for m in members)
+        anyone = any(not unavailable_reason(m, skip_unavailable, owner) for m in members)
         if attempt == 1 or not anyone:
             break
         state = new_round(state, set(by_id), skipped)
@@ -130,7 +148,7 @@ def least_loaded(
     excluded: dict[int, str] = {}
     eligible = []
     for member in members:
-        why = _unavailable(member, skip_unavailable, owner)
+        why = unavailable_reason(member, skip_unavailable, owner)
         if why:
             excluded[member.id] = why
         else:
@@ -168,7 +186,7 @@ def first_to_claim(
     excluded = {}
     offered = []
     for member in members:
-        why = _unavailable(member, skip_unavailable, owner)
+        why = unavailable_reason(member, skip_unavailable, owner)
         if why:
             excluded[member.id] = why
         else:
@@ -212,7 +230,7 @@ def next_up(
     excluded = {}
     offered = []
     for member_id in order:
-        why = _unavailable(by_id[member_id], skip_unavailable, owner)
+        why = unavailable_reason(by_id[member_id], skip_unavailable, owner)
         if why:
             excluded[member_id] = why
         else:

@@ -3,9 +3,8 @@ next up's move to the next member when a claim window ends."""
 
 from dataclasses import dataclass, field, replace
 
-from .methods import NEXT_UP, ROUND_ROBIN, Member, Pick, decide
+from .methods import NEXT_UP, ROUND_ROBIN, Member, Pick, decide, unavailable_reason
 from .rotation import Rotation, next_up_claimed
-from .vocabulary import AVAILABLE, AWAY, OFFLINE
 
 
 @dataclass(frozen=True)
@@ -81,7 +80,8 @@ def next_up_next(
     queue: list[int], members: dict[int, Member], *, skip_unavailable: bool = True
 ) -> NextOffer:
     """The next member of a next-up round's queue who can be offered the contact: members
-    who left are dropped, and (with ``skip_unavailable``) away or offline ones passed over."""
+    who left are dropped, and (with ``skip_unavailable``) away or offline ones passed over;
+    out of office, off hours and full ones always, with their reason, as ``decide`` does."""
     passed: dict[int, str] = {}
     rest = list(queue)
     while rest:
@@ -90,8 +90,9 @@ def next_up_next(
         if member is None:
             passed[candidate] = "no longer a member"
             continue
-        if skip_unavailable and member.presence != AVAILABLE:
-            passed[candidate] = AWAY if member.presence == AWAY else OFFLINE
+        why = unavailable_reason(member, skip_unavailable)
+        if why:
+            passed[candidate] = why
             continue
         return NextOffer(candidate, rest, passed)
     return NextOffer(None, [], passed)
