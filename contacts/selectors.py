@@ -1,5 +1,6 @@
 """Reads for the Lead Center and the workload page, with their joins already applied."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -8,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agents import zones
+from agents.availability import rules
 from agents.centers.models import CenterMembership
 from agents.models import AccessLevel, Agent, Company, Presence
 from agents.phone import try_normalise_phone
@@ -22,7 +24,7 @@ SEARCH_LIMIT = 50
 def inbox_mine(*, agent: Agent, company: Company) -> QuerySet[Interaction]:
     return (
         Interaction.objects.filter(company=company, routed_to=agent, status=Interaction.Status.OPEN)
-        .select_related("contact", "taken_by")
+        .select_related("contact", "taken_by", "covering_for")
         .order_by("-created_at", "-pk")
     )
 
@@ -50,6 +52,45 @@ def inbox_active(*, company: Company, agent: Agent | None = None) -> QuerySet[In
     )
 
 
+def inbox_counts(*, company: Company, agent: Agent) -> tuple[int, int]:
+    """What the agent may take in Active, and the company's capacity queue (items every agent
+    who could take them is too full for: handed out, never taken), in one statement."""
+    counts = Interaction.objects.filter(
+        company=company,
+        routed_to__isnull=True,
+        status=Interaction.Status.OPEN,
+        pool__in=[Interaction.Pool.ACTIVE, Interaction.Pool.QUEUE],
+    ).aggregate(
+        active=Count("pk", filter=Q(pool=Interaction.Pool.ACTIVE) & visible_to(agent)),
+        queue=Count("pk", filter=Q(pool=Interaction.Pool.QUEUE)),
+    )
+    return counts["active"], counts["queue"]
+
+
+# Where an agent's name appears, these say why work does not go to them now; presence
+# (Away, Offline) has its own label beside the name and "full" is the workload page's bar.
+NAME_STATUSES = (rules.OUT_OF_OFFICE, rules.OFF_HOURS)
+
+
+def availability_by_agent(
+    *, company: Company, agents: Iterable[Agent | None]
+) -> dict[int, rules.Availability]:
+    """The availability of every agent a page names (duplicates and None left out), in ONE
+    statement whatever their number: their absences now (hours and holidays are on the rows
+    already read; capacity is not asked)."""
+    unique = {a.pk: a for a in agents if a is not None}
+    return rules.availability_of(company=company, agents=unique.values(), with_capacity=False)
+
+
+def name_note(availability: rules.Availability | None) -> str:
+    """The words beside an agent's name: "out of office until Fri 17:00", "off hours until
+    09:00"; "" when neither."""
+    if availability is None or availability.status not in NAME_STATUSES:
+        return ""
+    label = availability.label
+    return label[:1].lower() + label[1:]
+
+
 def my_contacts(*, agent: Agent, company: Company) -> QuerySet[Contact]:
     return Contact.objects.filter(company=company, primary_agent=agent).order_by("name", "pk")
 
@@ -73,7 +114,7 @@ def contact_page(*, company: Company, pk: int) -> Contact | None:
 
 
 def contact_interactions(*, contact: Contact) -> QuerySet[Interaction]:
-    return contact.interactions.select_related("routed_to", "taken_by").order_by(
+    return contact.interactions.select_related("routed_to", "taken_by", "covering_for").order_by(
         "-created_at", "-pk"
     )
 

@@ -11,12 +11,14 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from agents.availability.rules import covering_text
 from agents.models import AccessLevel, Presence
 from agents.permissions import access_level_required, parse_pk
 from agents.selectors import LEAD_CENTER_LEVELS
 from agents.services import agent_set_presence
 from contacts import selectors
 from contacts.interactions import interaction_mark_handled, interaction_take
+from contacts.queue import queue_drain
 from routing.rounds import offer_claim, reassignment_start
 from routing.selectors import company_group, company_groups, open_offers, open_round
 
@@ -50,35 +52,72 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
     return HttpResponseRedirect(target or default)
 
 
-def _inbox(request: HttpRequest, tab: str) -> dict:
-    """The tab counts and the current tab's items: what the page and its live fragment show.
-    Queries: count mine, count active (only when available), count offers, the tab's items."""
+def _own_note(availability) -> str:
+    """Beside the presence switch, when routing passes the agent by whatever it says: "You
+    are off hours until 09:00: texts and forms go to Active"."""
+    note = selectors.name_note(availability)
+    if not note:
+        return ""
+    to = availability.cover_name or "Active"
+    return f"You are {note}: texts and forms go to {to}."
+
+
+def _mark(*, items, contacts, availability: dict, time_zone: str) -> None:
+    """Set the words the rows show beside names: the owner's out of office / off hours
+    (``owner_note``) and, on an item a cover received, "covering for Ava Patel until Fri
+    17:00" (``covering_note``)."""
+    for item in items:
+        if item.covering_for_id is not None:
+            item.covering_note = (
+                covering_text(str(item.covering_for), item.cover_until, time_zone)
+                if item.cover_until
+                else f"covering for {item.covering_for}"
+            )
+        owner = item.contact.primary_agent_id if item.pool else None
+        item.owner_note = selectors.name_note(availability.get(owner))
+    for contact in contacts:
+        contact.owner_note = selectors.name_note(availability.get(contact.primary_agent_id))
+
+
+def _inbox(request: HttpRequest, tab: str, *, named=()) -> dict:
+    """The tab counts and the current tab's items: what the page and its live fragment show,
+    with the availability of the agent and of the owners the rows name (``named``: more
+    contacts whose owner is shown, e.g. search results).
+    Queries: count mine, count active with the capacity queue, count offers, the tab's items,
+    the absences of the agent and the owners shown (availability)."""
     agent, company = request.user, request.company
     available = agent.effective_presence == Presence.AVAILABLE
     mine = selectors.inbox_mine(agent=agent, company=company)
     active = selectors.inbox_active(company=company, agent=agent)
     offers = open_offers(agent=agent, company=company)
+    active_count, queue_length = selectors.inbox_counts(company=company, agent=agent)
     context = {
         "tab": tab,
         "available": available,
         "mine_count": mine.count(),
-        "active_count": active.count() if available else 0,
+        "active_count": active_count if available else 0,
+        "queue_length": queue_length,
         "offers_count": offers.count(),
     }
     # The page title counts what waits for the agent in the three inbox tabs.
     context["waiting_count"] = (
         context["mine_count"] + context["active_count"] + context["offers_count"]
     )
+    items: list = []
     if tab == "offers":
         context["offers"] = list(offers[: selectors.INBOX_LIMIT])
     elif tab == "mine":
-        context["items"] = list(mine[: selectors.INBOX_LIMIT])
+        items = context["items"] = list(mine[: selectors.INBOX_LIMIT])
     elif tab == "active":
-        context["items"] = list(active[: selectors.INBOX_LIMIT]) if available else []
+        items = context["items"] = list(active[: selectors.INBOX_LIMIT]) if available else []
     else:
         context["contacts"] = list(
             selectors.my_contacts(agent=agent, company=company)[: selectors.INBOX_LIMIT]
         )
+    owners = [i.contact.primary_agent for i in items if i.pool] + [c.primary_agent for c in named]
+    availability = selectors.availability_by_agent(company=company, agents=[agent, *owners])
+    _mark(items=items, contacts=named, availability=availability, time_zone=company.time_zone)
+    context["presence_note"] = _own_note(availability.get(agent.pk))
     return context
 
 
@@ -90,14 +129,15 @@ def _tab(request: HttpRequest) -> str:
 @lead_center_required
 def lead_center(request: HttpRequest) -> HttpResponse:
     term = request.GET.get("q", "").strip()[:100]
-    context = _inbox(request, _tab(request))
-    context["term"] = term
-    context["back"] = request.get_full_path()
-    context["results"] = (
+    results = (
         list(selectors.contact_search(company=request.company, term=term)[: selectors.SEARCH_LIMIT])
         if term
         else None
     )
+    context = _inbox(request, _tab(request), named=results or ())
+    context["term"] = term
+    context["back"] = request.get_full_path()
+    context["results"] = results
     return render(request, "contacts/lead_center.html", context)
 
 
@@ -118,12 +158,18 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contact = selectors.contact_page(company=request.company, pk=pk)
     if contact is None:
         raise Http404("No such contact in your company.")
+    owner = selectors.availability_by_agent(
+        company=request.company, agents=[contact.primary_agent]
+    ).get(contact.primary_agent_id)
+    interactions = list(selectors.contact_interactions(contact=contact)[:50])
+    _mark(items=interactions, contacts=(), availability={}, time_zone=request.company.time_zone)
     return render(
         request,
         "contacts/contact_detail.html",
         {
             "contact": contact,
-            "interactions": list(selectors.contact_interactions(contact=contact)[:50]),
+            "owner_note": selectors.name_note(owner),
+            "interactions": interactions,
             "timeline": list(selectors.contact_timeline(contact=contact)[:50]),
             "round": open_round(contact=contact),
             "groups": list(company_groups(company=request.company)),
@@ -209,8 +255,13 @@ def ping(request: HttpRequest) -> HttpResponse:
 def set_presence(request: HttpRequest) -> HttpResponse:
     form = PresenceForm(request.POST)
     if form.is_valid():
-        agent_set_presence(agent=request.user, presence=form.cleaned_data["presence"])
-        messages.success(request, f"You are now {Presence(form.cleaned_data['presence']).label}.")
+        presence = form.cleaned_data["presence"]
+        agent_set_presence(agent=request.user, presence=presence)
+        messages.success(request, f"You are now {Presence(presence).label}.")
+        if presence == Presence.AVAILABLE:
+            # Items waiting for capacity come to someone back with room at once, not at the
+            # next sweep (the drain checks their hours, absence and capacity itself).
+            queue_drain(company=request.company, agent=request.user)
     else:
         messages.error(request, "Choose Available, Away or Offline.")
     return _back(request, reverse("contacts:lead_center"))

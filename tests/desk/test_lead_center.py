@@ -235,11 +235,13 @@ def test_inbox_query_count_is_constant(login, agent, company, olivia, django_ass
     for n in range(20):
         text(company, phone=f"+1202555{n + 300:04d}")  # unknown numbers: Active
         text(company, body=f"mine {n}")
-    # 1 session, 2 user, 3 company, 4 count mine, 5 count active, 6 count offers, 7 the items
-    # with contacts, 8 the companies for the picker
-    with django_assert_num_queries(8):
+    # 1 session, 2 user, 3 company, 4 count mine, 5 count active with the capacity queue,
+    # 6 count offers, 7 the items with contacts (and owners, covers), 8 the absences of the
+    # agent and the owners shown (availability: hours and holidays are on rows read), 9 the
+    # companies for the picker
+    with django_assert_num_queries(9):
         client.get("/lead-center/")
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         client.get("/lead-center/?tab=active")
 
 
@@ -251,10 +253,11 @@ def test_contact_page_query_count_is_constant(
     for n in range(15):
         text(company, body=f"msg {n}")
         contact_assign_primary_agent(contact=olivia, agent=ben if n % 2 else agent, actor=agent)
-    # 1 session, 2 user, 3 company, 4 contact with primary agent, 5 interactions with agents,
-    # 6 timeline with actors and agents, 7 open re-assign round, 8 the company's groups,
-    # 9 the companies for the picker
-    with django_assert_num_queries(9):
+    # 1 session, 2 user, 3 company, 4 contact with primary agent, 5 the primary agent's
+    # absence now (availability), 6 interactions with agents and covers, 7 timeline with
+    # actors and agents, 8 open re-assign round, 9 the company's groups, 10 the companies
+    # for the picker
+    with django_assert_num_queries(10):
         response = client.get(f"/lead-center/contacts/{olivia.pk}/")
     assert response.status_code == 200
 

@@ -73,9 +73,10 @@ def test_the_fragment_query_count_is_constant(
     for n in range(15):
         text(company, phone=f"+1202555{n + 300:04d}")  # unknown numbers: Active
         text(company, body=f"mine {n}")
-    # 1 session, 2 user, 3 company, 4 count mine, 5 count active, 6 count offers, 7 the items
-    # with their contacts (no company picker: the fragment has no top bar)
+    # 1 session, 2 user, 3 company, 4 count mine, 5 count active with the capacity queue,
+    # 6 count offers, 7 the items with their contacts, 8 the absences of the agent and the
+    # owners shown (no company picker: the fragment has no top bar)
     for tab in ("mine", "active", "offers"):
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(8):
             response = client.get(LIVE, {"tab": tab})
         assert response.status_code == 200
