@@ -1,17 +1,23 @@
 """The Agent admin: the user admin of agents, with what other apps add to an agent's page
 (their centers, devices and license; the *Assigned Leads* tab; the handover of their book
-through a reassignment group). ``CompanyAdmin`` stays in ``agents/admin.py``."""
+through a reassignment group; their working hours, capacity and out of office; the
+deactivation page, ``desk/leaving.py``). ``CompanyAdmin`` stays in ``agents/admin.py``."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.urls import reverse
+from django.http import HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
+from agents.availability import hours
+from agents.availability.models import Absence
+from agents.availability.rules import capacity_of, schedule_of
 from agents.centers import selectors as center_selectors
 from agents.centers import services as center_services
 from agents.centers.admin import AgentLineInline, DeviceInline
@@ -21,13 +27,16 @@ from agents.permissions import (
     agents_in_scope,
     parse_pk,
 )
-from agents.selectors import LEAD_CENTER_LEVELS, companies_for_user
+from agents.selectors import LEAD_CENTER_LEVELS, companies_for_user, eligible_primary_agents
+from contacts import queue
 from contacts.selectors import held_book_count
 from leads.models import Lead
+from leads.selectors import leads_agents
 from routing.handover import agent_book_handover
 from routing.permissions import can_grant_routing, can_hand_over_book
-from routing.selectors import company_group
+from routing.selectors import company_group, company_groups, open_offers
 
+from ..leaving import Plan, agent_deactivate, leaver_holdings
 from .group_page import choose_group_page
 
 
@@ -98,6 +107,351 @@ class AgentLeadsAdminMixin:
         return super().change_view(request, object_id, form_url, extra_context)
 
 
+# --- What availability adds: working hours, capacity, out of office --------------------------
+class AbsenceFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        # Two absences of one agent that overlap would make "out of office until" ambiguous.
+        kept = [
+            f.cleaned_data
+            for f in self.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+            and f.cleaned_data.get("starts_at") and f.cleaned_data.get("ends_at")
+        ]  # fmt: skip
+        kept.sort(key=lambda row: row["starts_at"])
+        for earlier, later in zip(kept, kept[1:], strict=False):
+            if later["starts_at"] < earlier["ends_at"]:
+                raise ValidationError(
+                    "Two of these absences overlap: change one so it starts after the other ends."
+                )
+
+
+class AbsenceInline(admin.TabularInline):
+    """The agent's out of office in the admin's company: from, until, a note, a cover (one of
+    the company's active Lead Center agents, never the agent themselves)."""
+
+    model = Absence
+    fk_name = "agent"
+    formset = AbsenceFormSet
+    fields = ["starts_at", "ends_at", "note", "cover"]
+    extra = 0
+    verbose_name = "out of office"
+    verbose_name_plural = "Out of office"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(company=request.company).select_related("cover")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "cover":
+            covers = eligible_primary_agents(company=request.company)
+            agent_pk = parse_pk((request.resolver_match.kwargs or {}).get("object_id"))
+            if agent_pk is not None:
+                covers = covers.exclude(pk=agent_pk)
+            kwargs["queryset"] = covers
+            kwargs["error_messages"] = {
+                "invalid_choice": f"Choose a cover from the list: an active Lead Center agent "
+                f"of {request.company}, other than this agent."
+            }
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class AgentAvailabilityAdminMixin:
+    """Working hours (checked as they are typed; blank: the company's), the schedule in force,
+    capacities, and the out-of-office inline. A capacity gained rebuilds the agent's counter
+    of open items, which is kept only for agents with a capacity."""
+
+    availability_fields = [
+        "working_hours",
+        "hours_in_force",
+        "capacity",
+        "text_capacity",
+        "form_capacity",
+        "chat_capacity",
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None:
+            fieldsets.append(("Availability", {"fields": self.availability_fields}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "hours_in_force"]
+
+    def get_inlines(self, request, obj):
+        inlines = list(super().get_inlines(request, obj))
+        if obj is None or getattr(request, "company", None) is None:
+            return inlines
+        # A form posted without the out-of-office rows (a script, an older page) leaves the
+        # agent's absences as they are rather than failing on the missing rows.
+        if request.method == "POST" and "absences-TOTAL_FORMS" not in request.POST:
+            return inlines
+        return [*inlines, AbsenceInline]
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            # For ``hours_in_force``: a display method is given the object, not the request.
+            obj._admin_company = getattr(request, "company", None)
+            obj._stored = Agent.objects.get(pk=obj.pk)
+        return obj
+
+    @admin.display(description="Hours in force")
+    def hours_in_force(self, obj: Agent) -> str:
+        company = getattr(obj, "_admin_company", None)
+        if company is None:
+            return "—"
+        stored = getattr(obj, "_stored", obj)
+        described = hours.describe(schedule_of(company, stored))
+        whose = "their own" if (stored.working_hours or "").strip() else f"{company}'s"
+        return f"{described} ({whose}, in {company.time_zone})"
+
+    def save_model(self, request, obj, form, change):
+        before = getattr(obj, "_stored", None)
+        super().save_model(request, obj, form, change)
+        if not change or before is None:
+            return
+        for company in obj.companies.all():
+            if capacity_of(company, before).unlimited and not capacity_of(company, obj).unlimited:
+                # Counters are kept only for agents with a capacity: build theirs from what
+                # they hold now (open items here, open offers from routing).
+                queue.load_recount_interactions(
+                    company=company,
+                    agent=obj,
+                    offers=lambda c=company: open_offers(agent=obj, company=c).count(),
+                )
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Absence:
+            return super().save_formset(request, form, formset, change)
+        absences = formset.save(commit=False)
+        for absence in absences:
+            if absence.pk is None:
+                absence.company = request.company
+                absence.created_by = request.user
+            absence.save()
+        for absence in formset.deleted_objects:
+            absence.delete()
+        return None
+
+
+# --- Deactivation: the page that asks what happens to the agent's work -----------------------
+class _CompanyChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        if isinstance(obj, Agent):
+            return obj.full_name or obj.email
+        return f"{obj.name} ({obj.get_method_display().lower()})"
+
+
+class LeaverForm(forms.Form):
+    """One company's choices on the deactivation page (prefix: the company's id)."""
+
+    book_to_group = _CompanyChoice(
+        queryset=Agent.objects.none(),
+        required=False,
+        label="Through a reassignment group",
+        empty_label="— No group —",
+    )
+    book_to_agent = _CompanyChoice(
+        queryset=Agent.objects.none(),
+        required=False,
+        label="Or to one agent",
+        empty_label="— No one agent —",
+    )
+    leads_to = _CompanyChoice(
+        queryset=Agent.objects.none(),
+        required=False,
+        label="Their open leads",
+        empty_label="— Unassign them —",
+    )
+
+    def __init__(self, *args, company, agent, holdings, **kwargs):
+        super().__init__(*args, prefix=str(company.pk), **kwargs)
+        self.company, self.holdings = company, holdings
+        if holdings.contacts:
+            self.fields["book_to_group"].queryset = company_groups(company=company)
+            self.fields["book_to_agent"].queryset = eligible_primary_agents(
+                company=company
+            ).exclude(pk=agent.pk)
+        else:
+            del self.fields["book_to_group"], self.fields["book_to_agent"]
+        if holdings.leads:
+            self.fields["leads_to"].queryset = leads_agents(company=company).exclude(pk=agent.pk)
+        else:
+            del self.fields["leads_to"]
+
+    def plan(self) -> Plan:
+        data = self.cleaned_data
+        return Plan(
+            company=self.company,
+            book_to_group=data.get("book_to_group"),
+            book_to_agent=data.get("book_to_agent"),
+            leads_to=data.get("leads_to"),
+        )
+
+    def add_service_error(self, key: str, messages_: list[str]) -> None:
+        field = key if key in self.fields else None
+        if key == "book" and "book_to_group" in self.fields:
+            field = None
+        for message in messages_:
+            self.add_error(field, message)
+
+
+class AgentDeactivationAdminMixin:
+    """Unchecking *Active* on the change form, or the list's *Deactivate…*, leads to a page
+    that says what the agent has (contacts, open items, open leads, campaign records) in each
+    of their companies and asks what happens to it; ``desk.leaving.agent_deactivate`` then
+    moves it and deactivates them. Nothing else deactivates an agent: the form keeps them
+    active when *Active* is unchecked and sends the admin to that page."""
+
+    def get_urls(self):
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return [
+            path(
+                "<path:object_id>/deactivate/",
+                self.admin_site.admin_view(self.deactivate_view),
+                name="{}_{}_deactivate".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def save_model(self, request, obj, form, change):
+        before = getattr(obj, "_stored", None)
+        if change and before is not None and before.is_active and not obj.is_active:
+            obj.is_active = True  # only the page deactivates
+            request._sb_deactivate = obj.pk
+        super().save_model(request, obj, form, change)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None and obj.is_active and "is_active" in form.base_fields:
+            form.base_fields["is_active"].help_text = (
+                "Unchecking it saves your other changes and asks, on the next page, what "
+                "happens to their contacts, open items, leads and campaign records before "
+                "they are deactivated."
+            )
+        return form
+
+    def response_change(self, request, obj):
+        if getattr(request, "_sb_deactivate", None) == obj.pk:
+            self.message_user(
+                request,
+                f"Your other changes are saved; {obj} is still active. Say what happens to their "
+                "work, then deactivate them here.",
+                messages.WARNING,
+            )
+            return redirect("admin:agents_agent_deactivate", obj.pk)
+        return super().response_change(request, obj)
+
+    @admin.action(description="Deactivate…", permissions=["change"])
+    def deactivate(self, request, queryset):
+        chosen = list(queryset.order_by("pk")[:2])
+        if len(chosen) != 1:
+            self.message_user(
+                request,
+                "Choose one agent to deactivate: each one's contacts and leads need their own "
+                "choices.",
+                messages.WARNING,
+            )
+            return None
+        return redirect("admin:agents_agent_deactivate", chosen[0].pk)
+
+    def _acting_companies(self, request, agent):
+        """The agent's companies the user may act in, the current company first; and those
+        they may not."""
+        theirs = list(agent.companies.order_by("name", "pk"))
+        mine = {c.pk for c in companies_for_user(request.user)}
+        current = getattr(request, "company", None)
+        acting = [c for c in theirs if c.pk in mine]
+        acting.sort(key=lambda c: (current is None or c.pk != current.pk, c.name))
+        return acting, [c for c in theirs if c.pk not in mine]
+
+    def deactivate_view(self, request, object_id):
+        agent = agents_in_scope(request).filter(pk=parse_pk(object_id)).first()
+        changelist = reverse("admin:agents_agent_changelist")
+        if agent is None:
+            self.message_user(request, "No such agent in your company.", messages.WARNING)
+            return HttpResponseRedirect(changelist)
+        acting, beyond = self._acting_companies(request, agent)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "agent": agent,
+            "title": f"Deactivate {agent}" if agent.is_active else f"Finish deactivating {agent}",
+            "beyond": beyond,
+            "change_url": reverse("admin:agents_agent_change", args=[agent.pk]),
+        }
+        if beyond and not request.user.is_superuser:
+            # is_active is one flag for all their companies: deactivating them here would end
+            # their work for a company this admin can't see, leaving its contacts stranded.
+            return render(request, "admin/agents/agent/deactivate.html", context)
+        if not (self.has_change_permission(request, agent) and can_hand_over_book(request.user)):
+            raise PermissionDenied
+        parts = []
+        for company in acting:
+            holdings = leaver_holdings(company=company, agent=agent)
+            form = LeaverForm(
+                request.POST if request.method == "POST" else None,
+                company=company,
+                agent=agent,
+                holdings=holdings,
+            )
+            parts.append(form)
+        if not agent.is_active and all(f.holdings.nothing for f in parts):
+            self.message_user(request, f"{agent} is inactive and has nothing left to hand over.")
+            return HttpResponseRedirect(context["change_url"])
+        context["parts"] = parts
+        if request.method == "POST" and all(f.is_valid() for f in parts):
+            plans = [f.plan() for f in parts]
+            first = plans[0]
+            try:
+                report = agent_deactivate(
+                    company=first.company,
+                    agent=agent,
+                    book_to_group=first.book_to_group,
+                    book_to_agent=first.book_to_agent,
+                    leads_to=first.leads_to,
+                    actor=request.user,
+                    elsewhere=plans[1:],
+                )
+            except ValidationError as error:
+                by_pk = {str(f.company.pk): f for f in parts}
+                if hasattr(error, "error_dict"):
+                    for key, errors in error.message_dict.items():
+                        pk, _, name = key.partition("-")
+                        if pk in by_pk:
+                            by_pk[pk].add_service_error(name, errors)
+                        else:
+                            context.setdefault("errors", []).extend(errors)
+                else:
+                    context["errors"] = error.messages
+            else:
+                self._say_report(request, report)
+                return HttpResponseRedirect(context["change_url"])
+        return render(request, "admin/agents/agent/deactivate.html", context)
+
+    def _say_report(self, request, report):
+        agent = report.agent
+        self.message_user(
+            request, f"{agent} is deactivated: they can no longer log in.", messages.SUCCESS
+        )
+        several = len(report.companies) > 1
+        for part in report.companies:
+            lines = part.lines()
+            if lines:
+                where = f"In {part.company}: " if several else ""
+                self.message_user(request, where + "; ".join(lines) + ".", messages.SUCCESS)
+        for left in report.stranded:
+            self.message_user(
+                request,
+                f"{agent} still has, in {left.company}: {left.contacts} contact(s), "
+                f"{left.items} open item(s), {left.leads} open lead(s), {left.records} "
+                "campaign record(s) (changed meanwhile, or a move failed). Open Deactivate… "
+                "again to hand them over.",
+                messages.WARNING,
+            )
+
+
 # --- The Agent admin ----------------------------------------------------------------------
 class _EmailCleaningMixin:
     def clean_email(self):
@@ -147,7 +501,13 @@ class AgentUserAdmin(UserAdmin):
 
 
 @admin.register(Agent)
-class AgentAdmin(AgentLeadsAdminMixin, AgentCentersAdminMixin, AgentUserAdmin):
+class AgentAdmin(
+    AgentDeactivationAdminMixin,
+    AgentAvailabilityAdminMixin,
+    AgentLeadsAdminMixin,
+    AgentCentersAdminMixin,
+    AgentUserAdmin,
+):
     form = AgentChangeForm
     add_form = AgentCreationForm
     list_display = [
@@ -171,7 +531,7 @@ class AgentAdmin(AgentLeadsAdminMixin, AgentCentersAdminMixin, AgentUserAdmin):
         return readonly
 
     filter_horizontal = ["companies", "groups", "user_permissions"]
-    actions = ["hand_over_book"]
+    actions = ["hand_over_book", "deactivate"]
 
     @admin.action(description="Hand over their contacts through a group…", permissions=["view"])
     def hand_over_book(self, request, queryset):
