@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -225,37 +225,49 @@ def _plan(items: list[Interaction], turns: list[_Turn], now: datetime) -> dict[i
     return plan
 
 
-def _hand_out(
-    *, company: Company, candidate: _Candidate, items: list[Interaction], now: datetime
-) -> int:
-    """Admit ``items`` to the agent's counter (one statement; one per item if the batch no
-    longer fits, e.g. a text routed to them meanwhile) and route them to the agent (one
-    UPDATE per distinct wait text)."""
-    agent = candidate.agent
+def _admit(*, company: Company, candidate: _Candidate, items: list[Interaction]) -> list:
+    """The agent's share of the batch, admitted to their counter: in one statement, or one
+    per item if the whole share no longer fits (e.g. a text routed to them meanwhile)."""
     counts: dict[str, int] = defaultdict(int)
     for item in items:
         counts[item.channel] += 1
-    if not load_admit_many(
-        company_id=company.pk, agent_id=agent.pk, counts=counts, capacity=candidate.capacity
+    if load_admit_many(
+        company_id=company.pk,
+        agent_id=candidate.agent.pk,
+        counts=counts,
+        capacity=candidate.capacity,
     ):
-        items = [
-            item
-            for item in items
-            if load_admit(
-                company_id=company.pk,
-                agent_id=agent.pk,
-                kind=item.channel,
-                capacity=candidate.capacity,
-            )
-        ]
-    by_reason: dict[str, list[int]] = defaultdict(list)
-    for item in items:
-        by_reason[queue_reason(waited=now - (item.queued_at or now), agent=agent)].append(item.pk)
-    for reason, ids in by_reason.items():
-        Interaction.objects.filter(pk__in=ids).update(
-            routed_to=agent, pool="", queued_at=None, route_reason=reason
+        return items
+    return [
+        item
+        for item in items
+        if load_admit(
+            company_id=company.pk,
+            agent_id=candidate.agent.pk,
+            kind=item.channel,
+            capacity=candidate.capacity,
         )
-    return len(items)
+    ]
+
+
+def _route_all(rows: list[tuple[int, int, str]]) -> None:
+    """Route the batch's items, ``(id, agent id, reason)`` each, in ONE statement (every item
+    has its own reason: its wait). ``WITH … UPDATE … FROM``: PostgreSQL and SQLite alike."""
+    if not rows:
+        return
+    q = connection.ops.quote_name
+    field = Interaction._meta.get_field
+    values = ", ".join(["(%s, %s, %s)"] * len(rows))
+    # Names come from the model's metadata; every value is a parameter.
+    sql = (
+        f"WITH v (id, agent_id, reason) AS (VALUES {values}) "  # noqa: S608
+        f"UPDATE {q(Interaction._meta.db_table)} SET "
+        f"{q(field('routed_to').column)} = v.agent_id, {q(field('pool').column)} = '', "
+        f"{q(field('queued_at').column)} = NULL, {q(field('route_reason').column)} = v.reason "
+        f"FROM v WHERE {q(Interaction._meta.db_table)}.{q(field('id').column)} = v.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for row in rows for value in row])
 
 
 def _drain_batch(*, company: Company, agent: Agent | None, limit: int) -> int:
@@ -279,11 +291,15 @@ def _drain_batch(*, company: Company, agent: Agent | None, limit: int) -> int:
             return 0
         plan = _plan(items, _turns(company=company, candidates=candidates), now)
         by_pk = {c.agent.pk: c for c in candidates}
+        rows = []
         # Counters in agent order: the lock order's rows of one level in pk order.
-        return sum(
-            _hand_out(company=company, candidate=by_pk[pk], items=plan[pk], now=now)
-            for pk in sorted(plan)
-        )
+        for pk in sorted(plan):
+            agent_of = by_pk[pk].agent
+            for item in _admit(company=company, candidate=by_pk[pk], items=plan[pk]):
+                waited = now - (item.queued_at or now)
+                rows.append((item.pk, pk, queue_reason(waited=waited, agent=agent_of)))
+        _route_all(rows)
+        return len(rows)
 
 
 def queue_drain(*, company: Company, agent: Agent | None = None, limit: int = 10_000) -> int:
