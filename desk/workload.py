@@ -21,6 +21,7 @@ from agents.permissions import STAFF_LEVELS, access_level_required, parse_pk
 from agents.selectors import LEAD_CENTER_LEVELS
 from campaigns.selectors import pending_records_by_agent
 from contacts import selectors
+from contacts.queue import capacity_rows, queue_stats
 from leads.selectors import leads_agents, open_leads_by_agent
 
 
@@ -31,6 +32,9 @@ def workload(request: HttpRequest) -> HttpResponse:
     period = period if period in selectors.WORKLOAD_PERIODS else "today"
     rows = selectors.workload(company=request.company, sort=sort, period=period)
     totals = selectors.workload_totals(company=request.company, rows=rows)
+    _availability(request.company, rows)
+    queue = queue_stats(company=request.company)
+    totals["full"] = sum(1 for r in rows if r.load.full)
     # Records still to work in each agent's campaign queues (campaigns app).
     pending_campaign = pending_records_by_agent(request.company)
     for row in rows:
@@ -71,8 +75,43 @@ def workload(request: HttpRequest) -> HttpResponse:
             "average_x": round(100 * totals["average"] / top, 1) if top else 0,
             "is_admin": is_company_admin(request.user),
             "leads_load": _leads_load(request.company),
+            "queue": queue,
+            "queue_wait": _wait_text(queue.oldest_wait),
         },
     )
+
+
+def _availability(company, rows) -> None:
+    """Beside each row: why work passes them by now (``avail_note``: out of office, off
+    hours) and their open items against their capacity (``load``, a ``CapacityRow``, with
+    the meter's bounds). One statement for the absences, one or two for the loads, whatever
+    the number of rows."""
+    agents = [r.agent for r in rows]
+    availability = selectors.availability_by_agent(company=company, agents=agents)
+    loads = capacity_rows(company=company, agents=agents)
+    for row in rows:
+        row.avail_note = selectors.name_note(availability.get(row.agent.pk))
+        row.load = loads[row.agent.pk]
+        if row.load.capacity:
+            # The meter turns amber from 70 % and red once full.
+            row.load_low = round(row.load.capacity * 0.7, 2)
+            row.load_high = row.load.capacity - 0.5
+        row.load_channels = [
+            (channel, row.load.by_channel.get(channel, 0), limit)
+            for channel, limit in sorted(row.load.limits.items())
+        ]
+
+
+def _wait_text(wait) -> str:
+    """The oldest queued item's wait: "45 s", "12 min", "2 h 05 min"."""
+    if wait is None:
+        return ""
+    seconds = max(0, int(wait.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 def _leads_load(company) -> list[tuple]:
@@ -85,11 +124,12 @@ def _leads_load(company) -> list[tuple]:
 def center_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     """Members with presence, role and load; the queue; ring activity; alerts.
 
-    Queries, whatever the number of members (14, asserted in tests): middleware (4), center
+    Queries, whatever the number of members (15, asserted in tests): middleware (4), center
     (1), the user's rights in it (2, guardian: user and group permissions, read once),
-    members with presence (1), workload rows (1, contacts' selector: the same numbers as the
-    workload page), queue (1), recent calls with their rings (1), members on a live call (1),
-    alert states (1), company picker (1)."""
+    members with presence (1), their absences now (1, availability: out of office, off
+    hours), workload rows (1, contacts' selector: the same numbers as the workload page),
+    queue (1), recent calls with their rings (1), members on a live call (1), alert states
+    (1), company picker (1)."""
     center = center_for_request(request, pk)
     require(request.user, "view_center_dashboard", center)
     can_alerts = can(request.user, "set_center_alerts", center)
@@ -102,6 +142,11 @@ def center_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("centers:dashboard", pk=center.pk)
     members = list(center_selectors.center_members(center=center))
     ids = {m.agent_id for m in members}
+    availability = selectors.availability_by_agent(
+        company=request.company, agents=[m.agent for m in members]
+    )
+    for m in members:
+        m.avail_note = selectors.name_note(availability.get(m.agent_id))
     load = {
         row.agent.pk: row
         for row in selectors.workload(company=request.company)

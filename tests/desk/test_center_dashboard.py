@@ -32,11 +32,12 @@ def test_dashboard_queries_stay_constant_with_500_members(
     client.force_login(sup)
     # session, user, current company, last-seen update (middleware: 4); center (1); the
     # user's rights in it, user + group object permissions, read once (2); members with
-    # presence (1); workload rows (1); queue (1); recent calls with their rings (1); members
-    # on a live call (1); alert states (1); the company picker in the top bar (1)
-    with django_assert_num_queries(14) as captured:
+    # presence (1); their absences now (1, availability); workload rows (1); queue (1);
+    # recent calls with their rings (1); members on a live call (1); alert states (1); the
+    # company picker in the top bar (1)
+    with django_assert_num_queries(15) as captured:
         response = client.get(f"/centers/{center.pk}/dashboard/")
     assert response.status_code == 200
     html = response.content.decode()
     assert "Member 499" in html and "2 / 501" in html  # people[0] and the supervisor
-    assert len(captured.captured_queries) == 14
+    assert len(captured.captured_queries) == 15

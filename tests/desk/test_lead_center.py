@@ -295,10 +295,12 @@ def test_workload_query_count_is_constant(login, supervisor, company, django_ass
     for _ in range(10):
         a = AgentFactory(companies=[company])
         ContactFactory.create_batch(2, company=company, primary_agent=a)
-    # 1 session, 2 user, 3 company, 4 the agents with their four counts, 5 pending campaign
-    # records per agent, 6 items waiting in Active, 7 open leads per leads agent, 8 the leads
-    # agents, 9 the company picker
-    with django_assert_num_queries(9):
+    # 1 session, 2 user, 3 company, 4 the agents with their four counts, 5 items waiting in
+    # Active, 6 the agents' absences now (availability), 7 their open items per channel
+    # (capacity_rows: nobody has a capacity here; with capacities, their counters too: 8),
+    # 8 the capacity queue's length and oldest, 9 pending campaign records per agent, 10 open
+    # leads per leads agent, 11 the leads agents, 12 the company picker
+    with django_assert_num_queries(12):
         response = client.get("/workload/")
     assert len(response.context["rows"]) == 11
 
