@@ -155,7 +155,11 @@ def entry(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
             )
             if absence
             else "",
-            "progress": selectors.agent_progress(campaign=campaign, agent=request.user),
+            "covering_owner": absence.agent if absence else None,
+            # a covered record: the progress of its owner's queue (the one being worked)
+            "progress": selectors.agent_progress(
+                campaign=campaign, agent=absence.agent if absence else request.user
+            ),
             "pending_owner": selectors.pending_owner_changes(campaign)
             .filter(record=found.record)
             .first(),
