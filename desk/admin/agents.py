@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -141,6 +142,24 @@ class AbsenceInline(admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).filter(company=request.company).select_related("cover")
 
+    # Whoever may change the agent may change their out of office (the access levels grant
+    # no permission on absences of their own: agents add theirs on their availability page).
+    def _may_change_agent(self, request) -> bool:
+        opts = Agent._meta
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_change_agent(request)
+
+    def has_add_permission(self, request, obj=None):
+        return self._may_change_agent(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_change_agent(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may_change_agent(request)
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "cover":
             covers = eligible_primary_agents(company=request.company)
@@ -153,6 +172,16 @@ class AbsenceInline(admin.TabularInline):
                 f"of {request.company}, other than this agent."
             }
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def _loads_rebuild(*, agent: Agent, companies) -> None:
+    for company in companies:
+        with transaction.atomic():
+            queue.load_recount_interactions(
+                company=company,
+                agent=agent,
+                offers=lambda c=company: open_offers(agent=agent, company=c).count(),
+            )
 
 
 class AgentAvailabilityAdminMixin:
@@ -211,15 +240,16 @@ class AgentAvailabilityAdminMixin:
         super().save_model(request, obj, form, change)
         if not change or before is None:
             return
-        for company in obj.companies.all():
-            if capacity_of(company, before).unlimited and not capacity_of(company, obj).unlimited:
-                # Counters are kept only for agents with a capacity: build theirs from what
-                # they hold now (open items here, open offers from routing).
-                queue.load_recount_interactions(
-                    company=company,
-                    agent=obj,
-                    offers=lambda c=company: open_offers(agent=obj, company=c).count(),
-                )
+        gained = [
+            company
+            for company in obj.companies.all()
+            if capacity_of(company, before).unlimited and not capacity_of(company, obj).unlimited
+        ]
+        if gained:
+            # Counters are kept only for agents with a capacity: build theirs from what they
+            # hold now, once this save commits, in a transaction of its own (the counter's
+            # lock comes last in the lock order; the centers' save still locks the agent).
+            transaction.on_commit(lambda: _loads_rebuild(agent=obj, companies=gained))
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Absence:
