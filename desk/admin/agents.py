@@ -476,8 +476,8 @@ class AgentDeactivationAdminMixin:
                 request,
                 f"{agent} still has, in {left.company}: {left.contacts} contact(s), "
                 f"{left.items} open item(s), {left.leads} open lead(s), {left.records} "
-                "campaign record(s) (changed meanwhile, or a move failed). Open Deactivate… "
-                "again to hand them over.",
+                "campaign record(s) (changed meanwhile, or a move failed). Hand them over on "
+                f"{reverse('admin:agents_agent_deactivate', args=[agent.pk])}.",
                 messages.WARNING,
             )
 
