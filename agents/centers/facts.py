@@ -43,6 +43,10 @@ class MemberFact:
     # Place in the center's fixed order (lower rings first).
     position: int = 0
     email: str = ""
+    # Why they are not available beside presence, in the why log's words ("out of office
+    # until 2026-12-04 17:00 (cover: Ben Okafor)", "off hours until …", "at capacity (…)");
+    # blank when available or only away/offline.
+    why: str = ""
 
 
 @dataclass(frozen=True)

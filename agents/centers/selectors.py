@@ -2,6 +2,7 @@
 
 import functools
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from django.db import connection
 from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
@@ -9,6 +10,17 @@ from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
 from .. import zones
+from ..availability.models import Absence, ItemLoad
+from ..availability.rules import (
+    AVAILABLE,
+    Availability,
+    Load,
+    availability_of,
+    capacity_of,
+    company_holidays,
+    decide,
+    schedule_of,
+)
 from ..models import Agent, Company, Presence
 from ..rawsql import convert_row, instance_from_row, prepared_cursor
 from ..selectors import seen_since
@@ -125,13 +137,16 @@ def _ring_facts_sql(vendor: str, *, ranked: bool) -> str:
     # the two statements (a join through the company, a CASE for presence, a subquery for the
     # rank) than the database running them, on every call to a center (docs/performance.md).
     # One row per member and ringing device (members without one come once, with NULLs), in
-    # the members' fixed order. ``available`` is ``effective_presence_expression`` = available
-    # for an active agent: presence "available" and seen since the cut-off (NULL when never
-    # seen, i.e. not available). Only ringing devices: a member without one is left out with
-    # that reason all the same.
+    # the members' fixed order, with what availability is decided from
+    # (``agents.availability.rules``): presence and whether seen since the cut-off, the agent's
+    # own working hours and capacities, their open-item counter in the company (``ItemLoad``),
+    # and the absence covering now (the one ending last) with its cover's name. The company's
+    # hours, holidays and default capacity are on the company row, loaded already. Only
+    # ringing devices: a member without one is left out with that reason all the same.
     membership = CenterMembership._meta.db_table
     agent = Agent._meta.db_table
     companies = Agent.companies.through._meta.db_table
+    absence = Absence._meta.db_table
     # The rank for the center's own call type of that name: one call type (unique per center),
     # its ranks by the call-type index, hash-joined to the members (not a lookup per member).
     ranks = (
@@ -145,13 +160,23 @@ def _ring_facts_sql(vendor: str, *, ranked: bool) -> str:
     # Names come from the models' metadata; every value is a parameter.
     return f"""
         SELECT m.agent_id, a.full_name, a.email,
-            (a.presence = %s AND a.last_seen_at >= %s), l.idle_since, m.position,
-            {"r.rank" if ranked else "NULL"}, d.id, d.kind, d.label, d.number
+            a.presence, (a.last_seen_at >= %s), l.idle_since, m.position,
+            {"r.rank" if ranked else "NULL"}, d.id, d.kind, d.label, d.number,
+            a.working_hours, a.capacity, a.text_capacity, a.form_capacity, a.chat_capacity,
+            il.total, il.text, il.form, il.chat, il.call,
+            x.ends_at, x.cover_id, cv.full_name, cv.email
         FROM "{membership}" m
         INNER JOIN "{agent}" a ON a.id = m.agent_id
         LEFT JOIN "{AgentLine._meta.db_table}" l ON l.agent_id = m.agent_id
         {ranks}
         LEFT JOIN "{Device._meta.db_table}" d ON d.agent_id = m.agent_id AND d.ring
+        LEFT JOIN "{ItemLoad._meta.db_table}" il
+            ON il.agent_id = m.agent_id AND il.company_id = %s
+        LEFT JOIN "{absence}" x ON x.id = (
+            SELECT y.id FROM "{absence}" y
+            WHERE y.agent_id = m.agent_id AND y.starts_at <= %s AND y.ends_at > %s
+            ORDER BY y.ends_at DESC, y.id DESC LIMIT 1)
+        LEFT JOIN "{agent}" cv ON cv.id = x.cover_id
         WHERE m.center_id = %s AND a.is_active
           AND EXISTS (SELECT 1 FROM "{companies}" c
                       WHERE c.agent_id = m.agent_id AND c.company_id = %s)
@@ -159,21 +184,71 @@ def _ring_facts_sql(vendor: str, *, ranked: bool) -> str:
 
 
 _IDLE_SINCE = ("idle_since",)
+_ENDS_AT = ("ends_at",)
 
 
-def center_ring_facts(*, center: ContactCenter, call_type: str = "") -> CenterFacts:
+def _availability(company, row, *, now, zone, holidays, schedules, channel) -> Availability:
+    """One member's availability from their ring-facts row, by the one rule
+    (``agents.availability.rules.decide``)."""
+    (presence, seen, hours_text, cap, text_cap, form_cap, chat_cap) = row[:7]
+    (total, text, form, chat, call, ends_at, cover_id, cover_name, cover_email) = row[7:]
+    effective = Presence.OFFLINE if presence == Presence.OFFLINE or not seen else presence
+    absence = None
+    if ends_at is not None:
+        (ends_at,) = convert_row(Absence, _ENDS_AT, (ends_at,))  # SQLite's dates are text
+        absence = Absence(ends_at=ends_at)
+        if cover_id is not None:
+            absence.cover = Agent(pk=cover_id, full_name=cover_name or "", email=cover_email)
+    text_of_hours = (hours_text or "").strip()
+    if text_of_hours not in schedules:
+        schedules[text_of_hours] = schedule_of(company, SimpleNamespace(working_hours=hours_text))
+    limits = SimpleNamespace(
+        capacity=cap, text_capacity=text_cap, form_capacity=form_cap, chat_capacity=chat_cap
+    )
+    load = Load(
+        total=total or 0,
+        by_channel=(("text", text or 0), ("form", form or 0), ("chat", chat or 0),
+                    ("call", call or 0)),
+    )  # fmt: skip
+    return decide(
+        presence=effective,
+        schedule=schedules[text_of_hours],
+        holidays=holidays,
+        zone=zone,
+        at=now,
+        absence=absence,
+        capacity=capacity_of(company, limits),
+        load=load,
+        channel=channel,
+    )
+
+
+def center_ring_facts(
+    *, center: ContactCenter, call_type: str = "", channel: str | None = None
+) -> CenterFacts:
     """Everything ``routing.engine.centers.ring_list`` needs for one center, in one statement
     whatever the number of members, read as plain tuples (this runs on every call to the
     center): its working members (``working_members``) with their name, email, whether they
     are available, idle time, place and rank for the call type (None without one), and their
     ringing devices.
-    Whether the center is open needs its company's time zone (``center.company``, loaded)."""
-    since = connection.ops.adapt_datetimefield_value(seen_since())
-    params: list = [Presence.AVAILABLE.value, since, *([center.pk, call_type] if call_type else [])]
-    params += [center.pk, center.company_id]
+
+    Available is the rule every path uses (``agents.availability.rules``): not out of office,
+    within working hours, presence Available, and not full — against the total capacity, and
+    for ``channel`` ("chat", "call") its own capacity where set. A member who is not says why
+    (``MemberFact.why``: "out of office until …"), and rings on no device.
+    Whether the center is open, and the company's hours, holidays and default capacity, need
+    its company (``center.company``, loaded)."""
+    now = timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    company = center.company
+    params: list = [adapt(seen_since()), *([center.pk, call_type] if call_type else [])]
+    params += [center.company_id, adapt(now), adapt(now), center.pk, center.company_id]
     with prepared_cursor() as cursor:  # planned once per connection
         cursor.execute(_ring_facts_sql(connection.vendor, ranked=bool(call_type)), params)
         rows = cursor.fetchall()
+    zone = zones.zone_of(company.time_zone)
+    holidays = company_holidays(company)
+    schedules: dict = {}
     members: list[MemberFact] = []
     devices: list[DeviceFact] = []
     # Rows come member by member (one per ringing device): a member is complete when the
@@ -182,7 +257,9 @@ def center_ring_facts(*, center: ContactCenter, call_type: str = "") -> CenterFa
     if rows:
         following.append(None)  # the last row ends the last member
     for row, next_agent_id in zip(rows, following, strict=True):
-        agent_id, name, email, available, idle, position, rank, pk, kind, label, number = row
+        agent_id, name, email, presence, seen, idle, position, rank, pk, kind, label, number = row[
+            :12
+        ]
         if pk is not None:
             shown = label or KIND_LABELS.get(kind, kind)  # as Device.__str__, without a model
             label = f"{shown} ({number})" if number else shown
@@ -190,16 +267,26 @@ def center_ring_facts(*, center: ContactCenter, call_type: str = "") -> CenterFa
         if next_agent_id == agent_id:
             continue
         (idle,) = convert_row(AgentLine, _IDLE_SINCE, (idle,))  # SQLite's dates are text
+        now_for = _availability(
+            company,
+            (presence, seen, *row[12:]),
+            now=now,
+            zone=zone,
+            holidays=holidays,
+            schedules=schedules,
+            channel=channel,
+        )
         members.append(
             MemberFact(
                 agent_id,
                 name or email,
-                bool(available),
+                now_for.status == AVAILABLE,
                 tuple(devices),
                 idle,
                 rank,  # None: no rank for the call type (skills-based: not rung for it)
                 position,
                 email,
+                now_for.why if now_for.status in _SAYS_WHY else "",
             )
         )
         devices = []
@@ -211,6 +298,10 @@ def center_ring_facts(*, center: ContactCenter, call_type: str = "") -> CenterFa
         is_open=center_is_open(center),
         after_hours=center.get_after_hours_display(),
     )
+
+
+# Away and offline are "not available" in a ring list, as ever; these say why and until when.
+_SAYS_WHY = frozenset({"out of office", "off hours", "full"})
 
 
 def center_waiting_older_than(*, center: ContactCenter, minutes: int) -> int:
@@ -226,12 +317,18 @@ def center_queue(*, center: ContactCenter, limit: int = 20) -> list[QueueItem]:
 
 
 def center_available_count(*, center: ContactCenter) -> int:
-    return (
-        CenterMembership.objects.filter(center=center)
-        .annotate(presence_now=effective_presence_expression_for("agent__"))
-        .filter(presence_now=Presence.AVAILABLE)
-        .count()
-    )
+    """Members who could take a call now, by the ring lists' rule (out of office, off hours
+    and full ones are not available): one statement (``center_ring_facts``)."""
+    if not ContactCenter.company.is_cached(center):
+        center = ContactCenter.objects.select_related("company").get(pk=center.pk)
+    return sum(1 for m in center_ring_facts(center=center).members if m.available)
+
+
+def center_members_availability(*, center: ContactCenter, members) -> dict[int, Availability]:
+    """Each listed member's availability now (agent id → ``Availability``: status, label
+    "Out of office until Fri 17:00", why), for the dashboard beside ``center_members``: the
+    same rule as the ring lists, in at most two statements whatever the members."""
+    return availability_of(company=center.company, agents=[m.agent for m in members])
 
 
 def center_supervisor_emails(*, center: ContactCenter) -> list[str]:

@@ -124,7 +124,8 @@ def ring_list(facts: CenterFacts) -> RingList:
     no_rank = NO_RANK.format(call_type=facts.call_type)
     for member in facts.members:
         if not member.available:
-            excluded[member.agent_id] = NOT_AVAILABLE
+            # Out of office, off hours or full say so (and until when); away/offline as ever.
+            excluded[member.agent_id] = member.why or NOT_AVAILABLE
             continue
         devices = tuple(d for d in member.devices if d.ring)
         if not devices:
