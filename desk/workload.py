@@ -16,7 +16,7 @@ from agents.centers import services as center_services
 from agents.centers.forms import AlertsForm
 from agents.centers.models import CenterAlertState, CoachingRequest
 from agents.centers.permissions import can, can_coach, center_for_request, require, require_coach
-from agents.choices import AccessLevel
+from agents.choices import AccessLevel, Presence
 from agents.permissions import STAFF_LEVELS, access_level_required, parse_pk
 from agents.selectors import LEAD_CENTER_LEVELS
 from campaigns.selectors import pending_records_by_agent
@@ -35,6 +35,10 @@ def workload(request: HttpRequest) -> HttpResponse:
     _availability(request.company, rows)
     queue = queue_stats(company=request.company)
     totals["full"] = sum(1 for r in rows if r.load.full)
+    # Available means work reaches them: not someone out of office or off hours.
+    totals["available"] = sum(
+        1 for r in rows if r.presence == Presence.AVAILABLE and not r.avail_note
+    )
     # Records still to work in each agent's campaign queues (campaigns app).
     pending_campaign = pending_records_by_agent(request.company)
     for row in rows:
@@ -153,7 +157,7 @@ def center_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         if row.agent.pk in ids
     }
     rows = [(m, load.get(m.agent_id)) for m in members]
-    available = sum(1 for m in members if m.presence_now == "available")
+    available = sum(1 for m in members if m.presence_now == "available" and not m.avail_note)
     coach = can_coach(request.user, center)
     calls = selectors.center_recent_calls(center=center)
     # Until the page is pushed live, it says when it was read (the company's clock).

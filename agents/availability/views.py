@@ -24,7 +24,9 @@ ABSENCES_SHOWN = 50
 def _hours_text(company, agent) -> tuple[str, bool]:
     """The agent's working hours in words, and whether they are the company's."""
     own = (agent.working_hours or "").strip()
-    return hours.describe(rules.schedule_of(company, agent)), not own
+    schedule = rules.schedule_of(company, agent)
+    text = "always (no working hours set)" if schedule.always else hours.describe(schedule)
+    return text, not own
 
 
 @every_level

@@ -162,7 +162,7 @@ def test_workload_shows_load_against_capacity_and_flags_the_full(
     assert '<meter class="load" min="0" max="2"' in ben_row and 'value="2"' in ben_row
     assert "Full" in ben_row
     ava_row = re.search(r'<tr data-agent="ava@acme.test".*?</tr>', body, re.S).group(0)
-    assert "out of office until" in ava_row and "Full" not in ava_row
+    assert "Out of office until" in ava_row and "Full" not in ava_row
     assert re.search(r'id="queue-length">1<', body)
     assert re.search(r'id="queue-wait">4 min<', body)
     assert "style=" not in body
@@ -175,7 +175,7 @@ def test_the_center_dashboard_says_a_member_is_out(client, company, ava, ben, aw
     client.force_login(ben)
     body = page(client, f"/centers/{center.pk}/dashboard/")
     ava_row = re.search(r'<tr data-agent="ava@acme.test".*?</tr>', body, re.S).group(0)
-    assert "out of office until" in ava_row
+    assert "Out of office until" in ava_row
 
 
 def test_setting_available_hands_out_queued_items(login, company, agent, olivia):
