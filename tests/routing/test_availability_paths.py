@@ -95,9 +95,7 @@ def passed_over(round_) -> dict[str, str]:
 
 
 # --- Round robin, least loaded ----------------------------------------------------------------
-def test_round_robin_skips_an_out_of_office_member_saying_until_when_and_who_covers(
-    company, team
-):
+def test_round_robin_skips_an_out_of_office_member_saying_until_when_and_who_covers(company, team):
     # given Ava is out of office with Ben covering
     absence = out_of_office(team[0], company=company, cover=team[1])
     group = group_of(company, team, "round_robin")
@@ -169,9 +167,7 @@ def test_a_rule_skips_an_out_of_office_member(company, team):
     assert Contact.objects.get(pk=c.pk).primary_agent == team[1]
 
 
-def test_everyone_out_of_office_falls_to_the_default_assignee_even_if_out_too(
-    company, team, boss
-):
+def test_everyone_out_of_office_falls_to_the_default_assignee_even_if_out_too(company, team, boss):
     # given every member and the default assignee are out of office
     for person in (*team, boss):
         out_of_office(person, company=company)
