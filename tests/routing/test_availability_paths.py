@@ -11,16 +11,20 @@ from django.utils import timezone
 
 from agents.availability.hours import DAY_LABELS
 from agents.availability.models import Absence, ItemLoad
+from agents.centers.selectors import center_available_count, center_ring_facts
+from agents.centers.services import center_add_member
 from contacts.models import Contact
 from contacts.ownership import contact_assign_primary_agent
 from contacts.services import contact_create
 from routing import selectors
 from routing.dry_run import Outcome, group_dry_run
+from routing.engine import ring_list
 from routing.handover import agent_book_handover
 from routing.models import Decision, GroupMember, Offer, Round, RoutingRule, RuleMember
 from routing.rounds import contacts_delete, offer_claim, reassignment_start, round_expire
 from routing.rules import contact_route_new
 from routing.selectors import group_simulate, group_skipped_now, member_facts, source_facts
+from tests.agents.factories_centers import ContactCenterFactory, DeviceFactory
 from tests.factories import AgentFactory, ContactFactory, online
 from tests.routing.helpers import book_of, group_of
 
@@ -390,3 +394,41 @@ def test_a_contact_owned_by_an_out_of_office_agent_is_moved_away_from_them(compa
     group = group_of(company, team, "round_robin")
     round_ = reassignment_start(contact=c, group=group, actor=None)
     assert round_.assigned_to in (team[1], team[2])
+
+
+# --- Contact-center ring lists ----------------------------------------------------------------
+def test_a_ring_list_rings_nobody_out_of_office_off_hours_or_full_and_says_why(
+    company, team, django_assert_num_queries
+):
+    # given a simultaneous center of four: Ava out of office, Ben off hours, Chloe full for
+    # chats, Dana available
+    dana = online(AgentFactory(companies=[company], full_name="Dana Here"))
+    center = ContactCenterFactory(company=company, routing_type="simultaneous")
+    for person in (*team, dana):
+        center_add_member(center=center, agent=person, actor=None)
+        DeviceFactory(agent=person)
+    absence = out_of_office(team[0], company=company, cover=team[1])
+    team[1].working_hours = not_today(company)
+    team[1].save(update_fields=["working_hours"])
+    team[2].chat_capacity = 1
+    team[2].save(update_fields=["chat_capacity"])
+    ItemLoad.objects.create(company=company, agent=team[2], total=1, chat=1)
+    center.company = company
+    # when a chat rings the center: one statement for members, absences, hours and loads
+    with django_assert_num_queries(1):
+        facts = center_ring_facts(center=center, channel="chat")
+    ring = ring_list(facts)
+    # then only Dana rings; the others are left out saying why
+    assert ring.agent_ids == [dana.pk]
+    assert ring.excluded[team[0].pk] == (
+        f"out of office until {stamp(company, absence.ends_at)} (cover: Ben Okafor)"
+    )
+    assert ring.excluded[team[1].pk].startswith("off hours until ")
+    assert ring.excluded[team[2].pk] == "at capacity for chats (1 of 1 open)"
+    # a call counts against the total only: Chloe (1 open chat, no total capacity) rings
+    assert set(ring_list(center_ring_facts(center=center, channel="call")).agent_ids) == {
+        team[2].pk,
+        dana.pk,
+    }
+    # the dashboard's count says the same as the ring list of a call with no channel
+    assert center_available_count(center=center) == 2
