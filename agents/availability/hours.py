@@ -166,18 +166,26 @@ def _local_windows(
 _HORIZON_DAYS = 370
 
 
-def window_at(
+def _window(
     schedule: Schedule, holidays: Collection[date], zone: zoneinfo.ZoneInfo, moment: datetime
 ) -> tuple[datetime, datetime] | None:
-    """The working window ``moment`` falls in (start, end), or None outside hours."""
     local = moment.astimezone(zone)
     # A window may end after midnight only as 24:00, so the previous day's last window and
     # today's windows are all that can hold the moment.
     for day in (local.date() - timedelta(days=1), local.date()):
         for start, end in _local_windows(schedule, holidays, day, zone):
             if start <= moment < end:
-                return _stretch(schedule, holidays, zone, start, end)
+                return start, end
     return None
+
+
+def window_at(
+    schedule: Schedule, holidays: Collection[date], zone: zoneinfo.ZoneInfo, moment: datetime
+) -> tuple[datetime, datetime] | None:
+    """The working stretch ``moment`` falls in (start, end: windows that touch are one), or
+    None outside hours."""
+    found = _window(schedule, holidays, zone, moment)
+    return None if found is None else _stretch(schedule, holidays, zone, *found)
 
 
 def _stretch(
@@ -201,7 +209,10 @@ def _stretch(
 def is_open(
     schedule: Schedule, holidays: Collection[date], zone: zoneinfo.ZoneInfo, moment: datetime
 ) -> bool:
-    return window_at(schedule, holidays, zone, moment) is not None
+    """Inside working hours (every routing decision asks this: no walk to the stretch's end)."""
+    if schedule.always and not holidays:
+        return True
+    return _window(schedule, holidays, zone, moment) is not None
 
 
 def next_open(
