@@ -96,6 +96,8 @@ PERMISSIONS: dict[str, list[str]] = {
         "routing.view_routingrule",
         "routing.view_round",
         "routing.view_decision",
+        # The deadline emails' list (read-only, like the assignment emails').
+        "routing.view_deadlineemail",
         *CENTER_ADMIN_PERMISSIONS,
         *LEADS_ADMIN_PERMISSIONS,
         *CAMPAIGN_ADMIN_PERMISSIONS,

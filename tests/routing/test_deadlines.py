@@ -495,9 +495,7 @@ def test_the_group_form_offers_the_checkbox_and_refuses_a_second_group(
 
 def test_the_deadline_emails_are_listed_read_only(deadline_company, ava, routing_admin, login):
     # (the Admin level's permissions are agents/access.py's: granted here as it would)
-    from django.contrib.auth.models import Permission
 
-    routing_admin.user_permissions.add(Permission.objects.get(codename="view_deadlineemail"))
     contact = jane(deadline_company, ava)
     routed_item(contact, ava)
     with mock.patch.object(tasks.send_deadline_email, "delay"):
