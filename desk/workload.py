@@ -146,9 +146,7 @@ def center_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("centers:dashboard", pk=center.pk)
     members = list(center_selectors.center_members(center=center))
     ids = {m.agent_id for m in members}
-    availability = selectors.availability_by_agent(
-        company=request.company, agents=[m.agent for m in members]
-    )
+    availability = center_selectors.center_members_availability(center=center, members=members)
     for m in members:
         m.avail_note = selectors.name_note(availability.get(m.agent_id))
     load = {
