@@ -364,7 +364,9 @@ def _inbound_once(
     recorded: dict = {}
     routed_agent = None
     if center is not None and channel in engine.REAL_TIME_CHANNELS:
-        ringing = engine.ring_list(center_ring_facts(center=center, call_type=call_type))
+        ringing = engine.ring_list(
+            center_ring_facts(center=center, call_type=call_type, channel=channel)
+        )
         decision = engine.route_to_center(channel=channel, center=center.name, ring=ringing)
         ring = _ring_payload(ringing)
     elif channel in DIRECT_CHANNELS:
