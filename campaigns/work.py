@@ -190,10 +190,9 @@ def _history(
         campaign_id=campaign.pk,
         campaign_name=campaign.name,
         entry_id=entry.pk,
+        covering_for=covering.agent if covering is not None else None,
         **values,
     )
-    if covering is not None:
-        _mark_covering(row, covering)
     timeline_write(row)
     if listening:
         event_emit(
@@ -215,15 +214,6 @@ def _history(
             contact_id=contact.pk,
             version=version,
         )
-
-
-def _mark_covering(row, covering: Absence) -> None:
-    """Say on a campaign row that its agent covered the record's absent owner.
-
-    TODO(lead): the campaign builders of ``contacts.timeline`` should take ``covering_for``
-    and word this themselves (one builder per kind); until then it is added here, once."""
-    row.message = f"{row.message.removesuffix('.')}, covering for {covering.agent}."[:500]
-    row.details = {**(row.details or {}), "covering_for": covering.agent_id}
 
 
 @transaction.atomic

@@ -99,6 +99,12 @@ def _interaction_problem(
         )
     if current.status == Interaction.Status.HANDLED:
         return ValidationError("This item was already handled.", code="handled")
+    if current.response_missed_at is not None and current.routed_to_id is None:
+        return ValidationError(
+            "Its response deadline passed: it moved to Active, where any available agent "
+            "can take it (you too).",
+            code="deadline_missed",
+        )
     if current.taken_by is not None:
         return ValidationError(f"{current.taken_by} took this one first.", code="taken")
     if current.routed_to is not None:

@@ -139,13 +139,14 @@ def _candidates(
     return found
 
 
-def everyone_full(*, company: Company, channel: str) -> bool:
+def everyone_full(*, company: Company, channel: str, uses_capacity: bool | None = None) -> bool:
     """True when the company uses capacity and nobody at work has room for a ``channel``
     item: no Lead Center agent is available for it, and at least one is held back only by
     being full (if everyone is away, off hours or out, the item goes to Active as without
     capacity). One statement (two when the company has no default capacity: the EXISTS that
-    answers False at once for a company without capacities)."""
-    if not _uses_capacity(company):
+    answers False at once for a company without capacities; none when the caller knows it:
+    ``uses_capacity``, read by the webhook's lock statement)."""
+    if not (uses_capacity if uses_capacity is not None else _uses_capacity(company)):
         return False
     statuses = {c.status for c in _candidates(company=company, at=timezone.now(), channel=channel)}
     return FULL in statuses and AVAILABLE not in statuses
@@ -357,6 +358,10 @@ def interactions_release(*, company: Company, agent: Agent, reason: str) -> int:
                 queued_at=None,
                 covering_for=None,
                 cover_until=None,
+                # The leaver's deadline is nobody else's: whoever takes it from Active
+                # answers it without one (a deadline counts for owner-first items only).
+                response_due_at=None,
+                response_warn_at=None,
                 route_reason=reason[:300],
             )
             released += [(agent.pk, i.channel) for i in items]

@@ -8,7 +8,9 @@ Views, the admin, the webhook and tasks call these; they hold no business logic 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 
+from agents.availability.capacity import load_release_many
 from agents.models import Agent, Company
 from agents.phone import normalise_phone
 from agents.rawsql import insert_pair
@@ -25,6 +27,7 @@ from .models import (
     PHONE_INPUT_MAX,
     SOURCE_MAX,
     Contact,
+    Interaction,
 )
 from .ownership import contact_assign_primary_agent, primary_load_apply
 from .timeline import timeline_write
@@ -288,9 +291,31 @@ def contacts_delete_without_rounds(
             if row.primary_agent_id:
                 owners[row.primary_agent_id] = owners.get(row.primary_agent_id, 0) - 1
     _emit_deleted(company=company, ids=ids, actor=actor, method=method)
+    # Their open items go with them (cascade): what they counted against their agents'
+    # capacity is released, last in the lock order.
+    open_items = _open_items_by_agent(ids)
     Contact.objects.filter(pk__in=ids).delete()
     primary_load_apply(company_id=company.pk, deltas=owners)
+    load_release_many(company_id=company.pk, counts=open_items)
     return len(ids)
+
+
+def _open_items_by_agent(ids: list[int]) -> dict[tuple[int, str], int]:
+    counts: dict[tuple[int, str], int] = {}
+    for start in range(0, len(ids), 2000):
+        rows = (
+            Interaction.objects.filter(
+                contact_id__in=ids[start : start + 2000],
+                status=Interaction.Status.OPEN,
+                routed_to__isnull=False,
+            )
+            .values_list("routed_to_id", "channel")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for agent_id, channel, n in rows:
+            counts[(agent_id, channel)] = counts.get((agent_id, channel), 0) + n
+    return counts
 
 
 def _emit_deleted(*, company: Company, ids: list[int], actor: Agent | None, method: Method) -> None:

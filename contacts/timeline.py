@@ -429,32 +429,67 @@ def order_created(
 
 
 # --- Campaign records -------------------------------------------------------------------------
-def _campaign_row(contact, kind, text, agent, campaign_id, campaign_name, entry_id, extra=None):
+def _campaign_row(
+    contact, kind, text, agent, campaign_id, campaign_name, entry_id, extra=None, covering_for=None
+):
+    # A cover working an absent owner's record says so (the record stays the owner's).
+    covering = f", covering for {covering_for}" if covering_for is not None else ""
     return _entry(
         contact=contact,
         kind=kind,
         actor=agent,
         agent=agent,
-        message=f"{text} in campaign “{campaign_name}”.",
-        details={"campaign": campaign_id, "entry": entry_id, **(extra or {})},
+        message=f"{text} in campaign “{campaign_name}”{covering}.",
+        details={
+            "campaign": campaign_id,
+            "entry": entry_id,
+            **(extra or {}),
+            **({"covering_for": covering_for.pk} if covering_for is not None else {}),
+        },
     )
 
 
 def campaign_called(
-    *, contact: Contact, agent: Agent, campaign_id: int, campaign_name: str, entry_id: int
+    *,
+    contact: Contact,
+    agent: Agent,
+    campaign_id: int,
+    campaign_name: str,
+    entry_id: int,
+    covering_for: Agent | None = None,
 ) -> TimelineEntry:
     text = f"Called by {agent}"
     return _campaign_row(
-        contact, Kind.CAMPAIGN_CALLED, text, agent, campaign_id, campaign_name, entry_id
+        contact,
+        Kind.CAMPAIGN_CALLED,
+        text,
+        agent,
+        campaign_id,
+        campaign_name,
+        entry_id,
+        covering_for=covering_for,
     )
 
 
 def campaign_skipped(
-    *, contact: Contact, agent: Agent, campaign_id: int, campaign_name: str, entry_id: int
+    *,
+    contact: Contact,
+    agent: Agent,
+    campaign_id: int,
+    campaign_name: str,
+    entry_id: int,
+    covering_for: Agent | None = None,
 ) -> TimelineEntry:
     text = f"Skipped by {agent}"
     return _campaign_row(
-        contact, Kind.CAMPAIGN_SKIPPED, text, agent, campaign_id, campaign_name, entry_id
+        contact,
+        Kind.CAMPAIGN_SKIPPED,
+        text,
+        agent,
+        campaign_id,
+        campaign_name,
+        entry_id,
+        covering_for=covering_for,
     )
 
 
@@ -467,6 +502,7 @@ def campaign_dispositioned(
     entry_id: int,
     disposition: Any,
     callback_at: datetime | None,
+    covering_for: Agent | None = None,
 ) -> TimelineEntry:
     """A record closed with a disposition (``agents.centers.Disposition``), maybe with a
     callback (shown in the current time zone)."""
@@ -486,4 +522,5 @@ def campaign_dispositioned(
             "sales": disposition.is_sales,
             "callback_at": callback_at.isoformat() if callback_at else None,
         },
+        covering_for=covering_for,
     )

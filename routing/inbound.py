@@ -222,7 +222,7 @@ def _route_owner_first(
     # Bound for Active: it waits in the capacity queue instead when everyone who could take
     # it is full (asked only of a company where someone has a capacity).
     if (company.default_capacity is not None or found.uses_capacity) and everyone_full(
-        company=company, channel=channel
+        company=company, channel=channel, uses_capacity=True
     ):
         route = engine.route_interaction(channel=channel, primary=primary, everyone_full=True)
         return route, {"queued_at": at}, None

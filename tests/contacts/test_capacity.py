@@ -13,12 +13,16 @@ from agents.availability.rules import Capacity
 from agents.models import Presence
 from contacts.interactions import interaction_mark_handled, interaction_take
 from contacts.models import Interaction
+from contacts.ownership import contacts_assign_primary_agent_bulk
 from contacts.queue import (
     capacity_rows,
     everyone_full,
     load_recount_interactions,
     queue_stats,
 )
+from contacts.services import contact_create
+from routing.inbound import inbound_receive
+from routing.rounds import contacts_delete
 from tests.factories import AgentFactory, ContactFactory, online
 
 pytestmark = pytest.mark.django_db
@@ -285,3 +289,22 @@ def test_nobody_at_work_is_not_everyone_full(company, ben):
 
     # when / then
     assert everyone_full(company=company, channel="text") is False
+
+
+def test_deleting_a_contact_releases_what_its_open_items_counted(company):
+    # given an owner with a capacity of 2 holding one open text of a contact
+    owner = AgentFactory(
+        companies=[company], presence="available", last_seen_at=timezone.now(), capacity=2
+    )
+    contact = contact_create(company=company, actor=None, name="Jo", phone="+12025550190")
+    contacts_assign_primary_agent_bulk(
+        company=company, contact_ids=[contact.pk], agent=owner, actor=None, reason="test"
+    )
+    interaction, _ = inbound_receive(company=company, channel="text", phone=contact.phone)
+    assert interaction.routed_to_id == owner.pk
+    assert ItemLoad.objects.get(agent=owner).total == 1
+    # when the contact is deleted (its items with it)
+    contacts_delete(company=company, contact_ids=[contact.pk], actor=None)
+    # then nothing is left counted against the owner
+    row = ItemLoad.objects.get(agent=owner)
+    assert (row.total, row.text) == (0, 0)

@@ -7,14 +7,16 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
 from agents.availability.models import ItemLoad
 from agents.models import AccessLevel, Presence
-from contacts.interactions import interaction_mark_handled
+from contacts.interactions import interaction_mark_handled, interaction_take
 from contacts.models import Interaction, TimelineEntry
 from contacts.ownership import contact_assign_primary_agent
+from contacts.queue import interactions_release
 from contacts.services import contact_create
 from routing import deadlines, tasks
 from routing.deadlines import deadlines_sweep, deadlines_warn
@@ -508,3 +510,28 @@ def test_the_deadline_emails_are_listed_read_only(deadline_company, ava, routing
     change = client.get(reverse("admin:routing_deadlineemail_change", args=[email.pk]))
     assert change.status_code == 200
     assert b'name="_save"' not in change.content
+
+
+def test_an_item_released_by_a_leaver_carries_no_deadline_for_whoever_takes_it(
+    deadline_company, ava, ben
+):
+    # given Ava's text with a deadline, released to Active when she leaves
+    item = routed_item(jane(deadline_company, ava), ava)
+    interactions_release(company=deadline_company, agent=ava, reason="Ava Patel left.")
+    # when Ben takes it from Active and the deadline passes
+    interaction_take(company=deadline_company, interaction_id=item.pk, agent=ben)
+    deadlines_sweep(now=DUE + timedelta(minutes=1))
+    # then it stays with Ben: the deadline was Ava's, and nothing counts as a miss
+    item.refresh_from_db()
+    assert (item.routed_to_id, item.response_missed_at, item.response_due_at) == (
+        ben.pk,
+        None,
+        None,
+    )
+
+
+def test_handling_an_item_that_moved_for_a_missed_deadline_says_so(deadline_company, ava):
+    item = routed_item(jane(deadline_company, ava), ava)
+    deadlines_sweep(now=DUE + timedelta(minutes=1))
+    with pytest.raises(ValidationError, match="Its response deadline passed: it moved to Active"):
+        interaction_mark_handled(company=deadline_company, interaction_id=item.pk, agent=ava)

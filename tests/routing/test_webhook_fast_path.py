@@ -154,6 +154,21 @@ def test_an_item_for_active_in_a_company_with_capacity_asks_the_queue(
     assert response.json()["pool"] == "active"
 
 
+def test_an_item_for_active_where_only_agents_have_capacities_asks_the_queue_once(
+    hook, company, agent, django_assert_num_queries
+):
+    # given no company default, one other agent with a capacity, and the owner away
+    online(agent, presence="away")
+    other = AgentFactory(companies=[company], email="other@acme.test", capacity=3)
+    online(other)
+    ContactFactory(company=company, phone="+12025550142", primary_agent=agent)
+    # then the five statements (the lock statement says someone has a capacity), and
+    # everyone_full's one: it is told, so it asks no EXISTS of its own
+    with django_assert_num_queries(6):
+        response = hook(**{"Idempotency-Key": "evt-q2"})
+    assert response.json()["pool"] == "active"
+
+
 def test_rotating_the_token_retires_the_old_one_at_once(hook, company):
     # given a token that works
     assert hook().status_code == 201
