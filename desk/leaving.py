@@ -403,7 +403,10 @@ def _withdraw_offers(*, agent: Agent, report: LeaverReport) -> None:
     by_company = {part.company.pk: part for part in report.companies}
     for group_id, rule_id, company_id in list(sources):
         part = by_company.get(company_id)
-        if part is None:
+        # (a round whose group or rule was deleted names no source: withdrawing "the member's
+        # offers of no group" would reach their offers of every group, unlocked; such a round
+        # ends by the sweep at its deadline, the offer with it)
+        if part is None or (group_id is None and rule_id is None):
             continue
         before = Offer.objects.filter(agent=agent, status=Offer.Status.OPEN).count()
         with transaction.atomic():

@@ -15,8 +15,8 @@ from agents.permissions import (
     parse_pk,
 )
 from agents.selectors import eligible_primary_agents
-from contacts import queue
-from routing.selectors import open_offers
+
+from ..capacity import item_loads_rebuild
 
 
 class AbsenceFormSet(forms.BaseInlineFormSet):
@@ -84,16 +84,6 @@ class AbsenceInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-def _loads_rebuild(*, agent: Agent, companies) -> None:
-    for company in companies:
-        with transaction.atomic():
-            queue.load_recount_interactions(
-                company=company,
-                agent=agent,
-                offers=lambda c=company: open_offers(agent=agent, company=c).count(),
-            )
-
-
 class AgentAvailabilityAdminMixin:
     """Working hours (checked as they are typed; blank: the company's), the schedule in force,
     capacities, and the out-of-office inline. A capacity gained rebuilds the agent's counter
@@ -150,16 +140,20 @@ class AgentAvailabilityAdminMixin:
         super().save_model(request, obj, form, change)
         if not change or before is None:
             return
-        gained = [
+        # A capacity gained, lost or changed (their own or per channel; the company's default
+        # applies when theirs is blank): counters are kept only for agents with a capacity,
+        # so theirs is built from what they hold now, or dropped, once this save commits, in
+        # a transaction of its own (the counter's lock comes last in the lock order; the
+        # centers' save still locks the agent).
+        changed = [
             company
             for company in obj.companies.all()
-            if capacity_of(company, before).unlimited and not capacity_of(company, obj).unlimited
+            if capacity_of(company, before) != capacity_of(company, obj)
         ]
-        if gained:
-            # Counters are kept only for agents with a capacity: build theirs from what they
-            # hold now, once this save commits, in a transaction of its own (the counter's
-            # lock comes last in the lock order; the centers' save still locks the agent).
-            transaction.on_commit(lambda: _loads_rebuild(agent=obj, companies=gained))
+        if changed:
+            transaction.on_commit(
+                lambda: [item_loads_rebuild(company=c, agents=[obj]) for c in changed]
+            )
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Absence:

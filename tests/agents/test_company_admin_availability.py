@@ -6,8 +6,10 @@ from html import unescape
 
 import pytest
 
-from agents.availability.models import Holiday
-from agents.availability.rules import company_holidays
+from agents.availability.models import Holiday, ItemLoad
+from agents.availability.rules import FULL, availability_one, company_holidays
+from contacts.models import Interaction
+from tests.factories import AgentFactory, ContactFactory, online
 
 pytestmark = pytest.mark.django_db
 
@@ -149,3 +151,27 @@ def test_the_same_day_twice_in_one_save_is_refused(login, company_admin, company
     page = unescape(response.content.decode())
     assert "Please correct the duplicate data for date." in page
     assert not Holiday.objects.exists()
+
+
+def test_a_default_capacity_set_counts_what_agents_already_hold(
+    login, company_admin, company, django_capture_on_commit_callbacks
+):
+    # given an agent without a capacity of their own holding 3 open texts, and no default
+    agent = online(AgentFactory(companies=[company]))
+    for n in range(3):
+        Interaction.objects.create(
+            company=company, contact=ContactFactory(company=company, phone=f"+120255501{n:02d}"),
+            channel="text", routed_to=agent, route_reason="test",
+        )  # fmt: skip
+    # when the company's admin sets a default capacity of 3
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login(company_admin).post(url(company), form_data(company, default_capacity="3"))
+    assert response.status_code == 302
+    # then their counter says the 3 they hold: they are full, and a take is refused
+    assert ItemLoad.objects.get(company=company, agent=agent).total == 3
+    company.refresh_from_db()
+    assert availability_one(agent, company=company).status == FULL
+    # and when the default is cleared again, the counter goes (nothing is limited)
+    with django_capture_on_commit_callbacks(execute=True):
+        login(company_admin).post(url(company), form_data(company, default_capacity=""))
+    assert not ItemLoad.objects.filter(company=company, agent=agent).exists()
