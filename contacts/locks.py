@@ -104,12 +104,14 @@ def _inbound_lock_sql(vendor: str) -> str:
         )
 
     def absence_now(agent: str) -> str:
-        # The absence covering now that ends last (``rules.absences_now``), any company's:
-        # someone out is out everywhere. A scalar subquery in the join's condition, not
-        # LATERAL, which SQLite lacks; the (agent, ends_at) index answers it.
+        # The absence in the contact's company covering now that ends last
+        # (``rules.absences_now``): an absence is the company's (its cover works there). A
+        # scalar subquery in the join's condition, not LATERAL, which SQLite lacks; the
+        # (agent, ends_at) index answers it.
         return (
             f'(SELECT x.id FROM "{absences}" x'  # noqa: S608 - names, see below
-            f" WHERE x.agent_id = {agent}.id AND x.starts_at <= %s AND x.ends_at > %s"
+            f" WHERE x.agent_id = {agent}.id AND x.company_id = {company}"
+            " AND x.starts_at <= %s AND x.ends_at > %s"
             " ORDER BY x.ends_at DESC, x.id DESC LIMIT 1)"
         )
 

@@ -102,7 +102,9 @@ def _candidates(
     ``channel`` at ``at``, in ONE statement: the agents, their absence now and their counter
     as subqueries; hours, holidays and presence decided in Python (``rules.decide``)."""
     absent_until = (
-        Absence.objects.filter(agent=OuterRef("pk"), starts_at__lte=at, ends_at__gt=at)
+        Absence.objects.filter(
+            company=company, agent=OuterRef("pk"), starts_at__lte=at, ends_at__gt=at
+        )
         .order_by("-ends_at")
         .values("ends_at")[:1]
     )

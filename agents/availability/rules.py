@@ -195,12 +195,15 @@ def holidays_sync(company_id: int) -> None:
     Company.objects.filter(pk=company_id).update(holiday_dates=days)
 
 
-def absences_now(*, agent_ids: Iterable[int], at: datetime) -> dict[int, Absence]:
-    """Each agent's absence covering ``at`` (any company's: someone out is out everywhere),
-    the one ending last when several overlap, with its cover loaded."""
+def absences_now(*, company_id: int, agent_ids: Iterable[int], at: datetime) -> dict[int, Absence]:
+    """Each agent's absence in the company covering ``at``, the one ending last when several
+    overlap, with its cover loaded. An absence is its company's (its cover works there, its
+    admins see and end it): an agent of two companies is out where they said so."""
     found: dict[int, Absence] = {}
     rows = (
-        Absence.objects.filter(agent_id__in=list(agent_ids), starts_at__lte=at, ends_at__gt=at)
+        Absence.objects.filter(
+            company_id=company_id, agent_id__in=list(agent_ids), starts_at__lte=at, ends_at__gt=at
+        )
         .select_related("cover")
         .order_by("agent_id", "ends_at")
     )
@@ -236,7 +239,7 @@ def availability_of(
         return {}
     zone = zone_of(company.time_zone)
     ids = [a.pk for a in agents]
-    absences = absences_now(agent_ids=ids, at=at)
+    absences = absences_now(company_id=company.pk, agent_ids=ids, at=at)
     holidays = company_holidays(company)
     capacities = {a.pk: capacity_of(company, a) for a in agents} if with_capacity else {}
     limited = [pk for pk, cap in capacities.items() if not cap.unlimited]

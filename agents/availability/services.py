@@ -55,7 +55,9 @@ def absence_clean(
             )
     if not errors:
         clash = (
-            Absence.objects.filter(agent=agent, starts_at__lt=ends_at, ends_at__gt=starts_at)
+            Absence.objects.filter(
+                company=company, agent=agent, starts_at__lt=ends_at, ends_at__gt=starts_at
+            )
             .order_by("starts_at")
             .first()
         )

@@ -174,7 +174,8 @@ def _ring_facts_sql(vendor: str, *, ranked: bool) -> str:
             ON il.agent_id = m.agent_id AND il.company_id = %s
         LEFT JOIN "{absence}" x ON x.id = (
             SELECT y.id FROM "{absence}" y
-            WHERE y.agent_id = m.agent_id AND y.starts_at <= %s AND y.ends_at > %s
+            WHERE y.agent_id = m.agent_id AND y.company_id = %s
+              AND y.starts_at <= %s AND y.ends_at > %s
             ORDER BY y.ends_at DESC, y.id DESC LIMIT 1)
         LEFT JOIN "{agent}" cv ON cv.id = x.cover_id
         WHERE m.center_id = %s AND a.is_active
@@ -242,7 +243,14 @@ def center_ring_facts(
     adapt = connection.ops.adapt_datetimefield_value
     company = center.company
     params: list = [adapt(seen_since()), *([center.pk, call_type] if call_type else [])]
-    params += [center.company_id, adapt(now), adapt(now), center.pk, center.company_id]
+    params += [
+        center.company_id,
+        center.company_id,
+        adapt(now),
+        adapt(now),
+        center.pk,
+        center.company_id,
+    ]
     with prepared_cursor() as cursor:  # planned once per connection
         cursor.execute(_ring_facts_sql(connection.vendor, ranked=bool(call_type)), params)
         rows = cursor.fetchall()

@@ -12,7 +12,7 @@ from agents.availability import rules
 from agents.availability.capacity import load_admit
 from agents.availability.hours import ALWAYS, parse_schedule
 from agents.availability.models import Absence, Holiday
-from agents.models import Presence
+from agents.models import Company, Presence
 from tests.factories import AgentFactory
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -150,3 +150,20 @@ def test_working_hours_that_cannot_be_read_are_refused_with_the_reason(company):
     with pytest.raises(ValidationError) as error:
         company.full_clean()
     assert "is not a window of hours" in str(error.value)
+
+
+@pytest.mark.django_db
+def test_an_absence_belongs_to_its_company_and_never_reaches_another(company):
+    # given an agent of two companies, out of office in the other one with a cover there
+    other = Company.objects.create(name="Globex")
+    agent = seen_now(AgentFactory(companies=[company, other]))
+    cover = AgentFactory(companies=[other], full_name="Zed Globex")
+    now = timezone.now()
+    Absence.objects.create(
+        company=other, agent=agent, cover=cover, starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(days=30),
+    )  # fmt: skip
+    # then out there, naming the cover there; here available, and nothing of Globex said
+    assert rules.availability_one(agent, company=other, at=now).status == rules.OUT_OF_OFFICE
+    here = rules.availability_one(agent, company=company, at=now)
+    assert here.available and "Zed" not in here.why

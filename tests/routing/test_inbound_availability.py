@@ -93,6 +93,21 @@ FRI_17 = datetime(2026, 12, 4, 17, 0, tzinfo=LA)
 
 
 # --- out of office ------------------------------------------------------------------------
+def test_an_absence_in_another_company_does_not_reach_this_one(clock, la, chloe, contact, text):
+    # given Chloe also works for Globex, and is out of office there with a Globex cover
+    clock(WED_11)
+    online(chloe)
+    globex = Company.objects.create(name="Globex")
+    chloe.companies.add(globex)
+    zed = AgentFactory(companies=[globex], full_name="Zed Globex")
+    away_until(chloe, globex, FRI_17, cover=zed)
+    # when one of her contacts here texts
+    answer = text()
+    # then it is in her Mine here, and nothing of Globex is said
+    assert answer["routed_to"] == "chloe@acme.test"
+    assert "Zed" not in answer["reason"]
+
+
 def test_out_of_office_with_an_available_cover_goes_to_the_covers_mine(
     clock, la, chloe, ben, contact, text
 ):
