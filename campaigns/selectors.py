@@ -305,7 +305,9 @@ def covering_for(*, campaign: Campaign, company: Company, cover: Agent, at=None)
     (when the campaign lets the cover work them) their records still to work. Three queries
     when covering anyone (absences, callbacks, counts), one otherwise."""
     at = at or timezone.now()
-    absences = covering_absences(cover=cover, company_id=campaign.company_id, at=at)
+    absences = covering_absences(
+        cover=cover, company_id=campaign.company_id, at=at, queue_id=campaign.queue_id
+    )
     if not absences:
         return []
     zone = company.time_zone
@@ -355,6 +357,8 @@ def covering_campaigns(*, cover: Agent, company: Company, at=None) -> list[dict]
         Entry.objects.filter(
             campaign__company=company,
             campaign__status__in=ACTIVE,
+            # (only campaigns whose queue the cover is in: records are its members')
+            campaign__queue__members__agent_id=cover.pk,
             agent_id__in=list(absences),
             state__in=OPEN,
         )

@@ -93,7 +93,12 @@ def entry(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
     campaign = campaign_in_scope(request, pk)
     # The owners this agent covers now, if the campaign lets a cover work their records.
     absences = (
-        covering_absences(cover=request.user, company_id=campaign.company_id, at=timezone.now())
+        covering_absences(
+            cover=request.user,
+            company_id=campaign.company_id,
+            at=timezone.now(),
+            queue_id=campaign.queue_id,
+        )
         if campaign.cover_works_absent_owner
         else {}
     )

@@ -20,7 +20,7 @@ from django.db.models import Exists
 from django.utils import timezone
 
 from agents.availability.models import Absence
-from agents.centers.models import Disposition
+from agents.centers.models import CenterMembership, Disposition
 from agents.models import Agent
 from contacts import timeline
 from contacts.locks import lock_contacts
@@ -74,19 +74,32 @@ def entry_next_by_id(*, campaign_id: int, company_id: int, agent: Agent) -> Entr
 
 
 def covering_absences(
-    *, cover: Agent, company_id: int, at: datetime, campaign_id: int | None = None
+    *,
+    cover: Agent,
+    company_id: int,
+    at: datetime,
+    campaign_id: int | None = None,
+    queue_id: int | None = None,
 ) -> dict[int, Absence]:
     """The absences of the company covering ``at`` that name ``cover``, by absent owner (the
     one ending last when several overlap), owner loaded. With ``campaign_id``: none unless
-    that campaign lets a cover work an absent owner's records (the same one query)."""
+    that campaign lets a cover work an absent owner's records and the cover is a member of its
+    queue; with ``queue_id``: none unless the cover is a member of that queue (a campaign's
+    records are only ever its queue members' — the same one query either way)."""
     absences = Absence.objects.filter(
         company_id=company_id, cover_id=cover.pk, starts_at__lte=at, ends_at__gt=at
     ).exclude(agent_id=cover.pk)
     if campaign_id is not None:
         lets_cover = Campaign.objects.filter(
-            pk=campaign_id, company_id=company_id, cover_works_absent_owner=True
+            pk=campaign_id,
+            company_id=company_id,
+            cover_works_absent_owner=True,
+            queue__members__agent_id=cover.pk,
         )
         absences = absences.filter(Exists(lets_cover))
+    if queue_id is not None:
+        member = CenterMembership.objects.filter(center_id=queue_id, agent_id=cover.pk)
+        absences = absences.filter(Exists(member))
     found: dict[int, Absence] = {}
     for absence in absences.select_related("agent").order_by("ends_at", "pk"):
         found[absence.agent_id] = absence
@@ -107,14 +120,17 @@ def _own(entry_id: int, agent: Agent, states: tuple[str, ...]) -> tuple[Entry, A
     entry = lock_entry(entry_id)
     if entry is None or not agent.is_active:
         raise ValidationError("This record is not in your queue.")
-    campaign = Campaign.objects.only("status", "company_id", "cover_works_absent_owner").get(
-        pk=entry.campaign_id
-    )
+    campaign = Campaign.objects.only(
+        "status", "company_id", "cover_works_absent_owner", "queue_id"
+    ).get(pk=entry.campaign_id)
     covering = None
     if entry.agent_id != agent.pk:
         if campaign.cover_works_absent_owner:
             absences = covering_absences(
-                cover=agent, company_id=campaign.company_id, at=timezone.now()
+                cover=agent,
+                company_id=campaign.company_id,
+                at=timezone.now(),
+                queue_id=campaign.queue_id,
             )
             covering = absences.get(entry.agent_id)
         if covering is None:

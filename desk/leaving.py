@@ -169,12 +169,15 @@ def agent_deactivate_check(*, agent: Agent, plans: Sequence[Plan], actor: Agent 
     ``"<company id>-<field>"`` (the page's field prefixes), or unkeyed."""
     if actor is not None and actor.pk == agent.pk:
         raise ValidationError("You cannot deactivate yourself: ask another admin.")
-    if agent.is_superuser:
+    by_superuser = actor is not None and actor.is_superuser
+    if agent.is_superuser and not by_superuser:
         raise ValidationError(f"{agent} is a superuser: a superuser deactivates superusers.")
     covered = {p.company.pk for p in plans}
     missing = list(agent.companies.exclude(pk__in=covered).order_by("name"))
     if missing:
-        names = ", ".join(str(c) for c in missing)
+        # (another company's name is told to superusers only: an admin of one company does
+        # not learn who else an agent works for)
+        names = ", ".join(str(c) for c in missing) if by_superuser else "another company"
         raise ValidationError(
             f"{agent} also works for {names}. Deactivating ends their work in every company, "
             "so say what happens to their work there too (an admin of every one of their "
@@ -272,6 +275,14 @@ def agent_deactivate(
              leads_to=leads_to),
         *[p for p in elsewhere if p.company.pk != company.pk],
     ]  # fmt: skip
+    return agent_deactivate_plans(agent=agent, plans=plans, actor=actor)
+
+
+def agent_deactivate_plans(
+    *, agent: Agent, plans: Sequence[Plan], actor: Agent | None
+) -> LeaverReport:
+    """``agent_deactivate`` with a plan per company (none for an agent of no company: there
+    is nothing to hand over)."""
     agent_deactivate_check(agent=agent, plans=plans, actor=actor)
     _deactivate(agent)
     report = LeaverReport(agent=agent)

@@ -19,7 +19,7 @@ from leads.selectors import leads_agents
 from routing.permissions import can_hand_over_book
 from routing.selectors import company_groups
 
-from ..leaving import Plan, agent_deactivate, leaver_holdings
+from ..leaving import Plan, agent_deactivate_plans, leaver_holdings
 
 
 class _CompanyChoice(forms.ModelChoiceField):
@@ -189,17 +189,8 @@ class AgentDeactivationAdminMixin:
         context["parts"] = parts
         if request.method == "POST" and all(f.is_valid() for f in parts):
             plans = [f.plan() for f in parts]
-            first = plans[0]
             try:
-                report = agent_deactivate(
-                    company=first.company,
-                    agent=agent,
-                    book_to_group=first.book_to_group,
-                    book_to_agent=first.book_to_agent,
-                    leads_to=first.leads_to,
-                    actor=request.user,
-                    elsewhere=plans[1:],
-                )
+                report = agent_deactivate_plans(agent=agent, plans=plans, actor=request.user)
             except ValidationError as error:
                 by_pk = {str(f.company.pk): f for f in parts}
                 if hasattr(error, "error_dict"):

@@ -10,7 +10,7 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.timesince import timesince
 
 from agents.centers import selectors as center_selectors
@@ -59,8 +59,10 @@ class AgentCentersAdminMixin(RefusedSaveMessageMixin):
                 required=False,
                 widget=forms.CheckboxSelectMultiple,
                 label="Contact centers",
+                # (the admin shows help texts as HTML: the company's name is escaped)
                 help_text=f"Check to make them a Contact Center Agent there; uncheck to "
-                f"remove them. Centers of {request.company} only; at most 100 in all.",
+                f"remove them. Centers of {escape(str(request.company))} only; at most 100 "
+                "in all.",
             )
             base = kwargs.get("form", self.form)
             kwargs["form"] = type("AgentCentersForm", (base,), {"contact_centers": field})

@@ -14,6 +14,7 @@ from agents.availability.rules import covering_text
 from agents.centers.models import Disposition
 from campaigns import selectors
 from campaigns.models import Entry
+from campaigns.selectors import covering_for
 from campaigns.services import campaign_start, campaign_update
 from campaigns.work import entry_call, entry_disposition, entry_next, entry_skip
 from contacts.models import TimelineEntry
@@ -263,3 +264,18 @@ def test_a_deactivated_agent_never_gets_a_record(company, ava, ben):
     _away(company, ben, ava)
     assert entry_next(campaign=campaign, agent=ava) is None
     assert Entry.objects.filter(state=Entry.State.RESERVED).count() == 0
+
+
+def test_a_cover_outside_the_campaign_s_queue_never_works_or_sees_the_owners_records(company, ava):
+    # given Ava out of office with Dana covering; Dana is not a member of the campaign's queue
+    dana = AgentFactory(email="dana@acme.test", full_name="Dana Reyes", companies=[company])
+    other = AgentFactory(email="other@acme.test", companies=[company])
+    campaign = _campaign(company, ava, other, covers=True)
+    _callback(campaign, ava, at=timezone.now() + timedelta(hours=1))
+    _away(company, ava, dana)
+    # then Dana gets no record of Ava's, can't act on one, and sees none of her callbacks
+    assert entry_next(campaign=campaign, agent=dana) is None
+    queued = Entry.objects.filter(agent=ava, state=Entry.State.QUEUED).first()
+    with pytest.raises(ValidationError, match="not in your queue"):
+        entry_skip(entry_id=queued.pk, agent=dana)
+    assert covering_for(campaign=campaign, company=company, cover=dana) == []

@@ -279,9 +279,13 @@ def test_an_agent_of_two_companies_needs_a_plan_for_each(
 ):
     # given Sam works for Acme and Globex
     sam = AgentFactory(full_name="Sam Both", companies=[company, other_company])
-    # when only Acme's work is planned, then it is refused, naming Globex
-    with pytest.raises(ValidationError, match="also works for Globex"):
+    # when only Acme's work is planned, then it is refused, without naming Globex to
+    # Acme's admin (a superuser is told which)
+    with pytest.raises(ValidationError, match="also works for another company"):
         agent_deactivate(company=company, agent=sam, actor=company_admin)
+    superuser = AgentFactory(is_superuser=True)
+    with pytest.raises(ValidationError, match="also works for Globex"):
+        agent_deactivate(company=company, agent=sam, actor=superuser)
     # and with both companies planned it goes through
     book_of(other_company, sam, 1)
     globex_ben = online(AgentFactory(companies=[other_company], full_name="Gina Globex"))
@@ -403,7 +407,8 @@ def test_a_company_admin_is_told_why_they_cannot_deactivate_a_shared_agent(
     client = login(company_admin)
     url = reverse("admin:agents_agent_deactivate", args=[sam.pk])
     page = client.get(url).content.decode()
-    assert "also works for <strong>Globex</strong>, which you don't administer" in page
+    assert "also works for another company, which you don't administer" in page
+    assert "Globex" not in page  # (who else they work for is not Acme's admin's to know)
     client.post(url, {})
     sam.refresh_from_db()
     assert sam.is_active
@@ -429,3 +434,18 @@ def test_the_api_has_no_way_to_deactivate_an_agent():
     assert {m for m in ("put", "patch", "post", "delete") if hasattr(AgentDetail, m)} == set()
     assert not any(hasattr(AgentList, m) for m in ("post", "put", "patch", "delete"))
     assert "is_active" not in AgentPresence.serializer_class().fields
+
+
+def test_a_superuser_deactivates_a_superuser_and_an_agent_of_no_company(login, company):
+    # given a superuser, another superuser, and an agent who works for no company
+    boss = AgentFactory(is_superuser=True, companies=[company])
+    other_boss = AgentFactory(is_superuser=True)
+    loner = AgentFactory()
+    client = login(boss)
+    # when the superuser deactivates each from its page
+    for target in (other_boss, loner):
+        response = client.post(reverse("admin:agents_agent_deactivate", args=[target.pk]), {})
+        # then it is done (no plan is needed: nothing to hand over), no error page
+        assert response.status_code == 302, response.content.decode()[:300]
+        target.refresh_from_db()
+        assert not target.is_active
