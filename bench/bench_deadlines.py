@@ -37,7 +37,8 @@ def _build() -> Company:
     ids = [a.pk for a in agents]
     # Half of them have a capacity, so the sweep releases their counters too.
     capped = ids[::2]
-    Agent.objects.filter(pk__in=capped).update(capacity=OPEN)
+    # (a capacity none reaches: capacities are small integers, at most 32,767)
+    Agent.objects.filter(pk__in=capped).update(capacity=min(OPEN, 30_000))
     every = OPEN // len(ids) + 1
     ItemLoad.objects.bulk_create(
         ItemLoad(company=company, agent_id=pk, total=every, text=every) for pk in capped
