@@ -19,15 +19,21 @@ from agents.zones import zone_of
 from routing.inbound import inbound_receive
 from routing.models import ReassignmentGroup
 
-# (phone of a demo contact, its owner's email, what the text says, why it is there)
-TEXTS = [
-    ("+1 202 555 0122", "Chloe's contact: lands in Ben's Mine, covering for Chloe",
-     "Hi Chloe, can we see the Maple Avenue house on Friday?"),
-    ("+1 202 555 0102", "Ava's contact: in Ava's Mine; not answered within 2 minutes it moves "
-     "to Active", "Is the garden flat still on the market?"),
-    ("+1 202 555 0137", "Emma's contact (Emma's capacity is 2)", "Can you call me back today?"),
-    ("+1 202 555 0138", "Emma's contact: Emma is now full", "Sending the signed offer tonight."),
+# (phone of a demo contact, channel, what it is there for, what it says). The demo's
+# deadline is for texts only (2 minutes): the covering item and Emma's are forms, so they stay
+# where they are until someone handles them; Ava's text shows a deadline moving it to Active.
+ITEMS = [
+    ("+1 202 555 0122", "form", "a form from Chloe's contact: in Ben's Mine, covering for Chloe",
+     "Form: we'd like to see the Maple Avenue house on Friday."),
+    ("+1 202 555 0102", "text", "a text to Ava's contact: in Ava's Mine; not answered within 2 "
+     "minutes, it moves to Active", "Is the garden flat still on the market?"),
+    ("+1 202 555 0137", "form", "a form from Emma's contact (her capacity is 2)",
+     "Form: please call me back today."),
+    ("+1 202 555 0138", "form", "another: Emma is now full (the workload page says so)",
+     "Form: sending the signed offer tonight."),
 ]  # fmt: skip
+# A text the newcomer sends themselves (printed with its curl): Chloe's contact again.
+LIVE_TEXT_PHONE = "+1 202 555 0123"
 
 
 def _next(month: int, day: int, today: date) -> date:
@@ -88,22 +94,27 @@ def seed_availability(company: Company, people: dict[str, Agent]) -> list[str]:
         )
     for agent in (ava, ben, emma):
         agent_set_presence(agent=agent, presence=Presence.AVAILABLE)
-    for n, (phone, _why, body) in enumerate(TEXTS, start=1):
-        inbound_receive(
+    sent = 0
+    for n, (phone, channel, _why, body) in enumerate(ITEMS, start=1):
+        _, replayed = inbound_receive(
             company=company,
-            channel="text",
+            channel=channel,
             phone=phone,
             body=body,
             source="demo",
             idempotency_key=f"demo-availability-{n}",
         )
+        sent += not replayed
     until = absence.ends_at.astimezone(zone)
+    when = "just now" if sent else "when the demo was first loaded (a re-run sends nothing)"
     return [
         f"Availability (docs/availability.md): Chloe Martin is out of office until "
         f"{until:%a %d %b %H:%M} with Ben Okafor covering; texts must be answered within "
         f"{company.text_deadline_minutes} working minutes; Emma Schmidt's capacity is "
         f"{emma.capacity} open items; Diego Alvarez works weekends only.",
-        *(f"  text from {phone}: {why}" for phone, why, _ in TEXTS),
-        "  (log in as ben@northwind.test to see the covering item, as supervisor@ for the "
-        "workload page)",
+        f"Sent {when}:",
+        *(f"  {why}" for _, _, why, _ in ITEMS),
+        "Log in as ben@northwind.test to see the covering item, as ava@ to see her text move to "
+        "Active, as supervisor@ for the workload page. Logged in as Ben, send a text to one of "
+        "Chloe's contacts: it lands in your Mine, marked covering for Chloe.",
     ]

@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Case, CharField, Count, Q, Value, When
 from django.utils import timezone
 
 from agents.availability.capacity import load_release
@@ -158,7 +158,7 @@ def _move_due(*, now: datetime, limit: int) -> list[Missed]:
         {row.routed_to_id for row in moved} | ({row.covering_for_id for row in moved} - {None})
     )
     _release_capacity(moved, companies, people)
-    entries, decisions, emails = [], [], []
+    entries, decisions, emails, reasons = [], [], [], []
     for row in moved:
         company, agent = companies[row.company_id], people[row.routed_to_id]
         due = when_text(row.response_due_at, company.time_zone, now=now)
@@ -190,6 +190,11 @@ def _move_due(*, now: datetime, limit: int) -> list[Missed]:
             )
         )
         emails.append((row.company_id, agent.pk, row.pk, DeadlineEmail.Kind.MISSED))
+        reasons.append(When(pk=row.pk, then=Value(reason[:300])))
+    # The item's own reason says where it is now (the pages show it), in one statement.
+    Interaction.objects.filter(pk__in=[row.pk for row in moved]).update(
+        route_reason=Case(*reasons, output_field=CharField())
+    )
     timeline.timeline_write_many(entries)
     decisions_write(decisions)
     _queue_emails(emails)

@@ -17,7 +17,7 @@ from contacts.models import Contact
 from contacts.ownership import contacts_assign_primary_agent_bulk
 from contacts.services import contact_create
 from demo.api import seed_demo_api_key
-from demo.availability import seed_availability
+from demo.availability import LIVE_TEXT_PHONE, seed_availability
 from demo.campaigns import seed_campaigns
 from demo.centers import seed_centers
 from demo.leads import seed_leads
@@ -223,6 +223,12 @@ class Command(BaseCommand):
         self.stdout.write("")
         for line in availability:
             self.stdout.write(line)
+        self.stdout.write(
+            f"  curl -X POST {endpoint} -H 'Authorization: Bearer {DEMO_WEBHOOK_TOKEN}' "
+            "-H 'Content-Type: application/json' "
+            f"""-d '{{"channel": "text", "phone": "{LIVE_TEXT_PHONE}", """
+            """"body": "Hi Chloe, is the loft still free?"}'"""
+        )
         self.stdout.write("")
         self.stdout.write(
             f"API key of {company.name} (every scope; kept in var/demo-api-key): {api_key}"
