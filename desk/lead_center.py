@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -16,6 +17,7 @@ from agents.models import AccessLevel, Presence
 from agents.permissions import access_level_required, parse_pk
 from agents.selectors import LEAD_CENTER_LEVELS
 from agents.services import agent_set_presence
+from agents.zones import local
 from contacts import selectors
 from contacts.interactions import interaction_mark_handled, interaction_take
 from contacts.queue import queue_drain
@@ -60,6 +62,28 @@ def _own_note(availability) -> str:
         return ""
     to = availability.cover_name or "Active"
     return f"You are {note}: texts and forms go to {to}."
+
+
+def _due_text(due, *, time_zone: str, now) -> str:
+    """An open item's response deadline as the agent reads it: "reply by 11:57" today,
+    "reply by Wed 09:10" another day (the company's clock)."""
+    at, today = local(due, time_zone), local(now, time_zone).date()
+    return f"reply by {at:%H:%M}" if at.date() == today else f"reply by {at:%a %H:%M}"
+
+
+def _mark_due(items, *, time_zone: str) -> None:
+    """``due_note`` on the open items whose deadline still runs (a missed one says so in
+    its timeline, and the item has moved on)."""
+    now = timezone.now()
+    for item in items:
+        running = (
+            item.response_due_at is not None
+            and item.response_missed_at is None
+            and item.status == item.Status.OPEN
+        )
+        item.due_note = (
+            _due_text(item.response_due_at, time_zone=time_zone, now=now) if running else ""
+        )
 
 
 def _mark(*, items, contacts, availability: dict, time_zone: str) -> None:
@@ -117,7 +141,16 @@ def _inbox(request: HttpRequest, tab: str, *, named=()) -> dict:
     owners = [i.contact.primary_agent for i in items if i.pool] + [c.primary_agent for c in named]
     availability = selectors.availability_by_agent(company=company, agents=[agent, *owners])
     _mark(items=items, contacts=named, availability=availability, time_zone=company.time_zone)
-    context["presence_note"] = _own_note(availability.get(agent.pk))
+    if tab == "mine":
+        _mark_due(items, time_zone=company.time_zone)
+    own = availability.get(agent.pk)
+    context["presence_note"] = _own_note(own)
+    # The presence switch keeps saying what the agent set; beside it, while routing passes
+    # them by anyway, the reason ("Out of office"), so green "Available" does not read as
+    # "you are taking work".
+    context["presence_muted"] = (
+        own.label.split(" until ")[0] if own is not None and selectors.name_note(own) else ""
+    )
     return context
 
 

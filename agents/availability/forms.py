@@ -5,10 +5,11 @@ from datetime import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from ..models import Agent, Company
 from ..selectors import eligible_primary_agents
-from ..zones import UTC, zone_of
+from ..zones import UTC, local, zone_of
 from .models import NOTE_MAX
 
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
@@ -81,7 +82,13 @@ class AbsenceForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.company, self.agent = company, agent
         zone = company.time_zone
-        self.fields["starts_at"] = LocalDateTimeField(label="From", time_zone=zone)
+        # "Out from now" needs no typing: From starts at this minute, on the company's clock
+        # (a string in the input's own format, so Django does not shift it to the server's).
+        self.fields["starts_at"] = LocalDateTimeField(
+            label="From",
+            time_zone=zone,
+            initial=lambda: f"{local(timezone.now(), zone):%Y-%m-%dT%H:%M}",
+        )
         self.fields["ends_at"] = LocalDateTimeField(label="To", time_zone=zone)
         # Everyone may be picked here (the service says why someone can't): choosing
         # yourself gets its own message instead of "not one of the choices".

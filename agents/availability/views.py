@@ -21,6 +21,48 @@ HOLIDAYS_SHOWN = 12
 ABSENCES_SHOWN = 50
 
 
+def _cover_away_warning(*, company, agent, cover, starts_at, ends_at) -> str:
+    """ "" unless the cover is out of office at some point of the new absence: then what the
+    agent should know (their texts and forms go to Active while both are out)."""
+    theirs = list(
+        Absence.objects.filter(
+            company=company, agent=cover, starts_at__lt=ends_at, ends_at__gt=starts_at
+        ).order_by("starts_at", "pk")[:3]
+    )
+    if not theirs:
+        return ""
+    zone = company.time_zone
+    spans = ", ".join(
+        f"{local(a.starts_at, zone):%a %d %b %H:%M} – {local(a.ends_at, zone):%a %d %b %H:%M}"
+        for a in theirs
+    )
+    return (
+        f"{cover} is out of office too during part of it ({spans}): your texts and forms go "
+        "to Active then. Choose another cover if you want them covered."
+    )
+
+
+def _status_text(own, cover) -> str:
+    """Where the agent's texts and forms go now, in words: to them, to their cover if the
+    cover can take them now (routing asks the same rules), else to Active, saying why."""
+    if own.available:
+        return ""
+    text = own.label
+    if own.status not in (rules.OUT_OF_OFFICE, rules.OFF_HOURS):
+        return f"{text}."
+    if own.status == rules.OUT_OF_OFFICE and own.cover_id is not None:
+        if cover is not None and cover.available:
+            return f"{text}: your texts and forms go to {own.cover_name}."
+        state = cover.label if cover is not None and cover.label else "not available"
+        state = state[:1].lower() + state[1:]
+        too = " too" if cover is not None and cover.status == own.status else ""
+        return (
+            f"{text}: your texts and forms go to Active: your cover, {own.cover_name}, is "
+            f"{state}{too}."
+        )
+    return f"{text}: your texts and forms go to Active."
+
+
 def _hours_text(company, agent) -> tuple[str, bool]:
     """The agent's working hours in words, and whether they are the company's."""
     own = (agent.working_hours or "").strip()
@@ -55,28 +97,45 @@ def availability_page(request: HttpRequest) -> HttpResponse:
                 "Out of office added"
                 + (f": {cover} covers your texts and forms." if cover else "."),
             )
+            warning = cover and _cover_away_warning(
+                company=company,
+                agent=agent,
+                cover=cover,
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+            )
+            if warning:
+                messages.warning(request, warning)
             return redirect("availability:page")
     now = timezone.now()
     today = local(now, company.time_zone).date()
     hours_text, company_hours = _hours_text(company, agent)
+    absences = list(
+        Absence.objects.filter(company=company, agent=agent, ends_at__gt=now)
+        .select_related("cover")
+        .order_by("starts_at", "pk")[:ABSENCES_SHOWN]
+    )
+    # The covers of the absences under way are asked with the agent, in the same statements:
+    # the page says where texts go now only as routing would send them.
+    covers = [a.cover for a in absences if a.starts_at <= now and a.cover is not None]
+    now_of = rules.availability_of(company=company, agents=[agent, *covers], at=now)
+    own = now_of[agent.pk]
+    cover_now = now_of.get(own.cover_id) if own.cover_id is not None else None
     return render(
         request,
         "availability/page.html",
         {
             "title": "Your availability",
             "form": form,
-            "now_status": rules.availability_one(agent, company=company, at=now),
+            "now_status": own,
+            "status_text": _status_text(own, cover_now),
             "hours_text": hours_text,
             "company_hours": company_hours,
             "time_zone": company.time_zone,
             "holidays": list(
                 Holiday.objects.filter(company=company, date__gte=today)[:HOLIDAYS_SHOWN]
             ),
-            "absences": list(
-                Absence.objects.filter(company=company, agent=agent, ends_at__gt=now)
-                .select_related("cover")
-                .order_by("starts_at", "pk")[:ABSENCES_SHOWN]
-            ),
+            "absences": absences,
             "covering": list(
                 Absence.objects.filter(company=company, cover=agent, ends_at__gt=now)
                 .select_related("agent")

@@ -12,7 +12,7 @@ from django.utils import timezone
 from agents.availability import services
 from agents.availability.models import Absence, Holiday
 from agents.models import AccessLevel
-from tests.factories import AgentFactory
+from tests.factories import AgentFactory, online
 
 pytestmark = pytest.mark.django_db
 PAGE = "/availability/"
@@ -185,7 +185,8 @@ def test_a_time_the_clocks_skip_is_refused(login, agent):
 def test_ending_a_current_absence_ends_it_now_and_deleting_an_upcoming_one(
     login, company, agent, ben
 ):
-    # given one absence under way and one to come
+    # given one absence under way (Ben, at work, covering) and one to come
+    online(ben)
     now_one = Absence.objects.create(
         company=company, agent=agent, starts_at=soon(-2), ends_at=soon(20), cover=ben
     )
@@ -275,3 +276,62 @@ def test_leads_agents_have_no_lead_center_cover_list_problem(login, leads_agent,
     assert add(client, starts_at=local(soon(1)), ends_at=local(soon(3))).status_code == 302
     assert Absence.objects.get().agent == leads_agent
     assert leads_agent.access_level == AccessLevel.LEADS_AGENT
+
+
+@pytest.fixture
+def chloe(company):
+    return online(
+        AgentFactory(companies=[company], full_name="Chloe Martin", email="chloe@acme.test")
+    )
+
+
+def test_a_cover_out_of_office_too_is_said_and_texts_go_to_active(login, company, agent, chloe):
+    # given Chloe out of office herself, and the agent out of office now with Chloe covering
+    Absence.objects.create(company=company, agent=chloe, starts_at=soon(-1), ends_at=soon(10))
+    Absence.objects.create(
+        company=company, agent=agent, starts_at=soon(-1), ends_at=soon(20), cover=chloe
+    )
+    # when the agent opens their page
+    page = body(login(agent).get(PAGE))
+    # then it says where texts really go: Active, and why
+    assert re.search(
+        r"your texts and forms go to Active: your cover, Chloe Martin, is out of office "
+        r"until [^<]+ too\.",
+        page,
+    )
+    assert "your texts and forms go to Chloe Martin" not in page
+
+
+def test_a_cover_at_work_receives_them(login, company, agent, chloe):
+    Absence.objects.create(
+        company=company, agent=agent, starts_at=soon(-1), ends_at=soon(20), cover=chloe
+    )
+    page = body(login(agent).get(PAGE))
+    assert "your texts and forms go to Chloe Martin." in page
+
+
+def test_saving_with_a_cover_out_during_part_of_it_warns(login, company, agent, chloe):
+    # given Chloe out of office tomorrow
+    Absence.objects.create(company=company, agent=chloe, starts_at=soon(24), ends_at=soon(30))
+    # when the agent adds two days out from now with Chloe covering
+    fields = {"starts_at": local(soon(0)), "ends_at": local(soon(48)), "cover": chloe.pk}
+    response = login(agent).post(PAGE, fields, follow=True)
+    # then it is saved, with a warning (not an error) naming when texts go to Active
+    page = body(response)
+    assert Absence.objects.filter(agent=agent, cover=chloe).exists()
+    assert re.search(r'<li class="warning">Chloe Martin is out of office too during part', page)
+    assert "your texts and forms go to Active then" in page
+
+
+def test_no_warning_when_the_cover_is_at_work_throughout(login, company, agent, chloe):
+    fields = {"starts_at": local(soon(0)), "ends_at": local(soon(48)), "cover": chloe.pk}
+    response = login(agent).post(PAGE, fields, follow=True)
+    assert 'class="warning"' not in body(response)
+
+
+def test_from_starts_at_now_on_the_companys_clock(login, agent):
+    page = body(login(agent).get(PAGE))
+    start = re.search(r'name="starts_at" value="([^"]+)"', page).group(1)
+    shown = datetime.strptime(start, "%Y-%m-%dT%H:%M").replace(tzinfo=NY)
+    assert abs(shown - timezone.now()) < timedelta(minutes=2)
+    assert 'name="ends_at" value=' not in page

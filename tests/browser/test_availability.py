@@ -18,7 +18,7 @@ from tests.factories import AgentFactory, online
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp/shots_pages")  # noqa: S108 - where this helper's screenshots are looked at
+SHOTS = Path("/tmp/shots_polish")  # noqa: S108 - where this helper's screenshots are looked at
 OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
@@ -74,6 +74,15 @@ def test_out_of_office_with_a_cover_shows_on_the_lead_center_and_workload(
     absence = Absence.objects.get(agent=ava)
     assert absence.cover == ben
     shoot(page, "availability-page")
+    # and her Lead Center says it in a line above its content, the switch dimmed with why
+    page.goto("/lead-center/")
+    assert "You are out of office until" in page.inner_text(".page #presence-note")
+    assert page.inner_text("#presence-why") == "Out of office"
+    assert page.evaluate("document.getElementById('topbar').offsetHeight") < 100
+    shoot(page, "lead-center-own-notice")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.locator("#presence-note").is_visible()  # not hidden in the closed menu
+    page.set_viewport_size({"width": 1366, "height": 860})
     # a text of Ava's contact reaches Ben marked as covering (routing sets the mark; here set
     # as routing would, so this page test does not depend on the inbound path)
     Interaction.objects.create(
@@ -85,6 +94,7 @@ def test_out_of_office_with_a_cover_shows_on_the_lead_center_and_workload(
         covering_for=ava,
         cover_until=absence.ends_at,
         route_reason="To Ben Okafor, covering for Ava Patel (out of office).",
+        response_due_at=timezone.now() + timedelta(minutes=20),
     )
     # and Ben's Lead Center says so
     bens = new_page()
@@ -99,6 +109,7 @@ def test_out_of_office_with_a_cover_shows_on_the_lead_center_and_workload(
     assert "Ava Patel · out of office until" in bens.inner_text("table.list")
     bens.goto("/lead-center/?tab=mine")
     bens.wait_for_selector(".item .covering")
+    assert bens.inner_text(".item .due").startswith("reply by ")
     shoot(bens, "lead-center-covering")
     # given Ben at his capacity of one open item
     ben.capacity = 1

@@ -189,3 +189,47 @@ def test_setting_available_hands_out_queued_items(login, company, agent, olivia)
     # then the queued item is theirs at once
     queued.refresh_from_db()
     assert queued.routed_to == agent and queued.pool == ""
+
+
+def test_my_own_notice_is_above_the_page_not_in_the_top_bar(login, company, ava, away):
+    # when Ava, out of office and with her switch on Available, opens the Lead Center
+    body = page(login(ava), "/lead-center/")
+    # then the notice is a line of the page body, and the switch is dimmed with the reason
+    topbar, main = body.split('<main class="page">')
+    assert 'id="presence-note"' in main and 'id="presence-note"' not in topbar
+    assert "presence-muted" in topbar
+    assert re.search(r'<span class="presence-why" id="presence-why">Out of office</span>', topbar)
+
+
+def test_at_work_the_switch_has_no_reason(login, company, ava):
+    body = page(login(ava), "/lead-center/")
+    assert "presence-muted" not in body and "presence-note" not in body
+
+
+def test_a_mine_item_says_when_to_reply_by(login, company, ava, olivia):
+    # given open items of Ava's: one due later today (company time), one missed, one in 2 days
+    from datetime import datetime
+
+    from agents.zones import local, zone_of
+
+    zone = company.time_zone
+    now = local(timezone.now(), zone)
+    due = datetime(now.year, now.month, now.day, 23, 58, tzinfo=zone_of(zone))
+    if due <= now:  # the last minutes of the day: tomorrow's wording is tested below anyway
+        due = now + timedelta(minutes=1)
+    item(company, olivia, routed_to=ava, response_due_at=due)
+    item(
+        company,
+        olivia,
+        routed_to=ava,
+        response_due_at=now - timedelta(minutes=1),
+        response_missed_at=now,
+    )
+    later = now + timedelta(days=2)
+    item(company, olivia, routed_to=ava, response_due_at=later)
+    # when she opens Mine
+    body = page(login(ava), "/lead-center/", tab="mine")
+    # then the running deadlines are said, today's by the time, another day's with its day
+    assert f"reply by {local(due, zone):%H:%M}<" in body
+    assert f"reply by {later:%a %H:%M}<" in body
+    assert body.count("reply by ") == 2
