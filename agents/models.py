@@ -24,9 +24,17 @@ def validate_working_hours(value: str) -> None:
         raise ValidationError(str(error)) from None
 
 
-HOURS_HELP = (
-    "Days and hours in the company's time zone, e.g. “Mon-Fri 09:00-18:00, Sat 10:00-14:00”. "
-)
+def working_hours_field(blank_means: str) -> models.CharField:
+    """Working hours as people write them (``agents/availability/hours.py``), checked on save."""
+    return models.CharField(
+        max_length=300,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[validate_working_hours],
+        help_text="Days and hours in the company's time zone, e.g. “Mon-Fri 09:00-18:00, "
+        f"Sat 10:00-14:00”. {blank_means}",
+    )
 
 
 def validate_time_zone(value: str) -> None:
@@ -66,14 +74,7 @@ class Company(models.Model):
     )
     # Availability (docs/availability.md): the company's working hours (blank: always), the
     # capacity of agents who have none of their own, and the owners' response deadlines.
-    working_hours = models.CharField(
-        max_length=300,
-        blank=True,
-        default="",
-        db_default="",
-        validators=[validate_working_hours],
-        help_text=HOURS_HELP + "Blank: always working. Agents may have their own.",
-    )
+    working_hours = working_hours_field("Blank: always working. Agents may have their own.")
     default_capacity = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
@@ -198,14 +199,7 @@ class Agent(AbstractBaseUser, PermissionsMixin):
         help_text="Set from the access level: admins (and superusers) use the Django admin.",
     )
     date_joined = models.DateTimeField(default=timezone.now, editable=False)
-    working_hours = models.CharField(
-        max_length=300,
-        blank=True,
-        default="",
-        db_default="",
-        validators=[validate_working_hours],
-        help_text=HOURS_HELP + "Blank: the company's hours.",
-    )
+    working_hours = working_hours_field("Blank: the company's hours.")
     capacity = models.PositiveSmallIntegerField(
         null=True,
         blank=True,

@@ -449,7 +449,9 @@ def _campaign_row(
     )
 
 
-def campaign_called(
+def _campaign_action(
+    kind,
+    text: str,
     *,
     contact: Contact,
     agent: Agent,
@@ -458,39 +460,19 @@ def campaign_called(
     entry_id: int,
     covering_for: Agent | None = None,
 ) -> TimelineEntry:
-    text = f"Called by {agent}"
     return _campaign_row(
-        contact,
-        Kind.CAMPAIGN_CALLED,
-        text,
-        agent,
-        campaign_id,
-        campaign_name,
-        entry_id,
-        covering_for=covering_for,
+        contact, kind, text, agent, campaign_id, campaign_name, entry_id, covering_for=covering_for
     )
 
 
-def campaign_skipped(
-    *,
-    contact: Contact,
-    agent: Agent,
-    campaign_id: int,
-    campaign_name: str,
-    entry_id: int,
-    covering_for: Agent | None = None,
-) -> TimelineEntry:
-    text = f"Skipped by {agent}"
-    return _campaign_row(
-        contact,
-        Kind.CAMPAIGN_SKIPPED,
-        text,
-        agent,
-        campaign_id,
-        campaign_name,
-        entry_id,
-        covering_for=covering_for,
-    )
+def campaign_called(*, agent: Agent, **record) -> TimelineEntry:
+    """``record``: contact, campaign_id, campaign_name, entry_id, covering_for (optional)."""
+    return _campaign_action(Kind.CAMPAIGN_CALLED, f"Called by {agent}", agent=agent, **record)
+
+
+def campaign_skipped(*, agent: Agent, **record) -> TimelineEntry:
+    """``record``: contact, campaign_id, campaign_name, entry_id, covering_for (optional)."""
+    return _campaign_action(Kind.CAMPAIGN_SKIPPED, f"Skipped by {agent}", agent=agent, **record)
 
 
 def campaign_dispositioned(

@@ -116,33 +116,29 @@ class CompanyReport:
 
     def lines(self) -> list[str]:
         """The result, as the admin's message says it."""
-        said = []
-        if self.contacts_moved:
-            said.append(f"{self.contacts_moved} contact(s) handed over {self.book_how}")
-        if self.contacts_offered:
-            said.append(
-                f"{self.contacts_offered} contact(s) offered {self.book_how} (each goes to "
-                "whoever claims it, else to the group's default assignee)"
-            )
-        if self.contacts_cleared:
-            said.append(
-                f"{self.contacts_cleared} contact(s) nobody in the group could take now left "
-                "without a primary agent (their texts and forms go to Active)"
-            )
-        if self.items_released:
-            said.append(f"{self.items_released} open item(s) moved to Active")
-        if self.leads_handed:
-            said.append(f"{self.leads_handed} open lead(s) handed to {self.leads_to}")
-        if self.leads_unassigned:
-            said.append(f"{self.leads_unassigned} open lead(s) unassigned")
-        if self.records_listed:
-            said.append(
-                f"{self.records_listed} campaign record(s) listed on their campaigns' error "
-                "pages (owner deactivated)"
-            )
-        if self.offers_withdrawn:
-            said.append(f"{self.offers_withdrawn} open offer(s) withdrawn")
-        return said
+        # (count, what it says after the number), in the order the message tells them
+        moves = [
+            (self.contacts_moved, f"contact(s) handed over {self.book_how}"),
+            (
+                self.contacts_offered,
+                f"contact(s) offered {self.book_how} (each goes to whoever claims it, else to "
+                "the group's default assignee)",
+            ),
+            (
+                self.contacts_cleared,
+                "contact(s) nobody in the group could take now left without a primary agent "
+                "(their texts and forms go to Active)",
+            ),
+            (self.items_released, "open item(s) moved to Active"),
+            (self.leads_handed, f"open lead(s) handed to {self.leads_to}"),
+            (self.leads_unassigned, "open lead(s) unassigned"),
+            (
+                self.records_listed,
+                "campaign record(s) listed on their campaigns' error pages (owner deactivated)",
+            ),
+            (self.offers_withdrawn, "open offer(s) withdrawn"),
+        ]
+        return [f"{count} {what}" for count, what in moves if count]
 
 
 @dataclass

@@ -106,22 +106,7 @@ def load_admit_many(
 def load_release(*, company_id: int, agent_id: int, kind: str | None, count: int = 1) -> None:
     """Count ``count`` fewer open items of ``kind`` for the agent (never below zero). For an
     agent without a counter this changes nothing."""
-    if count <= 0:
-        return
-    column = _column(kind)
-    lock_item_loads([agent_id])
-    table = connection.ops.quote_name(ItemLoad._meta.db_table)
-    sets = ["total = CASE WHEN total > %s THEN total - %s ELSE 0 END"]
-    params: list = [count, count]
-    if column:
-        sets.append(f"{column} = CASE WHEN {column} > %s THEN {column} - %s ELSE 0 END")
-        params += [count, count]
-    sql = (
-        f"UPDATE {table} SET {', '.join(sets)} "  # noqa: S608
-        "WHERE company_id = %s AND agent_id = %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, company_id, agent_id])
+    load_release_many(company_id=company_id, counts={(agent_id, kind): count})
 
 
 def load_release_many(*, company_id: int, counts: Mapping[tuple[int, str | None], int]) -> None:
