@@ -13,6 +13,15 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from agents.availability.rules import (
+    AVAILABLE,
+    AWAY,
+    FULL,
+    OFF_HOURS,
+    OFFLINE,
+    OUT_OF_OFFICE,
+    availability_of,
+)
 from agents.models import AccessLevel, Agent, Company, Presence
 from agents.selectors import company_agents
 from agents.services import agent_set_presence
@@ -54,6 +63,23 @@ class LoadSerializer(serializers.Serializer):
     )
 
 
+AVAILABILITY_STATUSES = (AVAILABLE, OUT_OF_OFFICE, OFF_HOURS, AWAY, OFFLINE, FULL)
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[(s, s) for s in AVAILABILITY_STATUSES],
+        help_text="Whether routing gives them work now, by the rules of docs/availability.md "
+        "in their order: out of office, off hours, presence (away, offline), full (at capacity).",
+    )
+    reason = serializers.CharField(
+        help_text="The why log's words, e.g. “out of office until 2026-12-04 17:00”."
+    )
+    until = serializers.DateTimeField(
+        allow_null=True, help_text="When it ends (the absence's end, the next working hour)."
+    )
+
+
 class AgentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     email = serializers.EmailField()
@@ -70,7 +96,14 @@ class AgentSerializer(serializers.Serializer):
     )
     presence_changed_at = serializers.DateTimeField(allow_null=True)
     last_seen_at = serializers.DateTimeField(allow_null=True)
+    availability = serializers.SerializerMethodField()
     load = serializers.SerializerMethodField()
+
+    @extend_schema_field(AvailabilitySerializer)
+    def get_availability(self, agent: Agent) -> dict:
+        # Decided for the whole page at once (``availability_context``).
+        state = self.context["availability"][agent.pk]
+        return {"status": state.status, "reason": state.why, "until": state.until}
 
     @extend_schema_field(LoadSerializer)
     def get_load(self, agent: Agent) -> dict:
@@ -98,6 +131,13 @@ def load_context(company: Company) -> dict:
     return {
         "open_leads": open_leads_by_agent(company),
         "pending_campaign": pending_records_by_agent(company),
+    }
+
+
+def one_agent_context(company: Company, agent: Agent) -> dict:
+    return {
+        **load_context(company),
+        "availability": availability_of(company=company, agents=[agent]),
     }
 
 
@@ -137,8 +177,18 @@ class AgentList(ApiListView):
             agents = agents.filter(is_active=active.lower() in ("true", "1"))
         return agents
 
+    def paginate_queryset(self, queryset):
+        # The page's agents are known here: their availability is read once for them all.
+        page = super().paginate_queryset(queryset)
+        self.availability = availability_of(company=self.company, agents=page)
+        return page
+
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), **load_context(self.company)}
+        return {
+            **super().get_serializer_context(),
+            **load_context(self.company),
+            "availability": getattr(self, "availability", {}),
+        }
 
 
 def agent_of(company: Company, pk: int) -> Agent:
@@ -153,7 +203,7 @@ class AgentDetail(ApiGenericView):
     @extend_schema(operation_id="agents_read", responses=AgentSerializer)
     def get(self, request, pk: int):
         agent = agent_of(self.company, pk)
-        return Response(AgentSerializer(agent, context=load_context(self.company)).data)
+        return Response(AgentSerializer(agent, context=one_agent_context(self.company, agent)).data)
 
 
 class PresenceSerializer(serializers.Serializer):
@@ -191,7 +241,7 @@ class AgentPresence(ApiGenericView):
             )
         agent_set_presence(agent=agent, presence=body.validated_data["presence"])
         agent = agent_of(self.company, pk)
-        return Response(AgentSerializer(agent, context=load_context(self.company)).data)
+        return Response(AgentSerializer(agent, context=one_agent_context(self.company, agent)).data)
 
 
 urlpatterns = [

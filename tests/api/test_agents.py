@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from agents.availability.models import Absence
 from agents.models import AccessLevel, Agent, Presence
 from api.models import Scope
 from campaigns.services import campaign_start
@@ -97,8 +98,9 @@ def test_the_list_is_the_companys_agents_with_a_constant_number_of_queries(
     Agent.objects.filter(pk=gone.pk).update(is_active=False)  # left, book not handed over
     # when
     api.get("/api/v1/agents/")  # warm the key's last-used write
-    # the key and its company, the page with its load, open leads, pending campaign records
-    with django_assert_max_num_queries(4) as few:
+    # the key and its company, the page with its load, the page's absences (availability;
+    # no counters: nobody has a capacity), open leads, pending campaign records
+    with django_assert_max_num_queries(5) as few:
         listed = api.get("/api/v1/agents/").json()["results"]
     online(*AgentFactory.create_batch(5, companies=[company]))
     with django_assert_max_num_queries(len(few.captured_queries)):
@@ -108,6 +110,10 @@ def test_the_list_is_the_companys_agents_with_a_constant_number_of_queries(
     assert ava.pk in ids and gone.pk in ids and foreign.pk not in ids
     assert ids == sorted(ids)
     assert next(a for a in listed if a["id"] == gone.pk)["working_state"] == "offline"
+    assert next(a for a in listed if a["id"] == ava.pk)["availability"]["status"] in (
+        "available",
+        "offline",
+    )
     assert all(a["load"]["primary_contacts"] == 1 for a in listed)
     assert len(more) == len(listed) + 5
 
@@ -181,3 +187,18 @@ def test_a_leads_agent_is_listed_with_their_access_level(api, leads_agent):
     answer = api.get(f"/api/v1/agents/{leads_agent.pk}/").json()
     assert answer["access_level"] == AccessLevel.LEADS_AGENT
     assert answer["load"]["primary_contacts"] == 0
+
+
+def test_an_agent_out_of_office_reads_so_with_the_reason_and_until_when(api, company, ava):
+    # given Ava, Available, out of office for two days
+    online(ava)
+    ends = timezone.now() + timedelta(days=2)
+    Absence.objects.create(
+        company=company, agent=ava, starts_at=timezone.now() - timedelta(hours=1), ends_at=ends
+    )
+    # when read through the API
+    got = api.get(f"/api/v1/agents/{ava.pk}/").json()["availability"]
+    # then routing's view of her: out of office, the why log's words, until the absence ends
+    assert got["status"] == "out of office"
+    assert got["reason"].startswith("out of office until ")
+    assert got["until"] is not None
