@@ -60,8 +60,14 @@ def _own_note(availability) -> str:
     note = selectors.name_note(availability)
     if not note:
         return ""
-    to = availability.cover_name or "Active"
-    return f"You are {note}: texts and forms go to {to}."
+    if availability.cover_name:
+        # (whether the cover can take them now is the availability page's to say: here, no
+        # query more on every Lead Center page)
+        return (
+            f"You are {note}: texts and forms go to your cover, {availability.cover_name}, "
+            "while they can take them, else to Active."
+        )
+    return f"You are {note}: texts and forms go to Active."
 
 
 def _due_text(due, *, time_zone: str, now) -> str:

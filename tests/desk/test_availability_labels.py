@@ -116,7 +116,9 @@ def test_off_hours_owner_and_own_top_bar(login, company, agent, olivia):
 def test_my_own_out_of_office_names_my_cover(login, company, ava, away):
     body = page(login(ava), "/lead-center/")
     assert re.search(
-        r"You are out of office until [^<]+?: texts and forms go to Ben Okafor\.", body
+        r"You are out of office until [^<]+?: texts and forms go to your cover, Ben Okafor, "
+        r"while they can take them, else to Active\.",
+        body,
     )
     assert 'href="/availability/"' in body
 
