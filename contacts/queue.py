@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -41,8 +41,8 @@ from agents.availability.rules import (
     decide,
     schedule_of,
 )
-from agents.models import Agent, Company
-from agents.selectors import eligible_primary_agents
+from agents.models import Agent, Company, Presence
+from agents.selectors import eligible_primary_agents, seen_since
 from agents.zones import zone_of
 
 from .locks import lock_interactions
@@ -147,11 +147,49 @@ def everyone_full(*, company: Company, channel: str, uses_capacity: bool | None 
     being full (if everyone is away, off hours or out, the item goes to Active as without
     capacity). One statement (two when the company has no default capacity: the EXISTS that
     answers False at once for a company without capacities; none when the caller knows it:
-    ``uses_capacity``, read by the webhook's lock statement)."""
+    ``uses_capacity``, read by the webhook's lock statement); it stops at the first agent with
+    room."""
     if not (uses_capacity if uses_capacity is not None else _uses_capacity(company)):
         return False
-    statuses = {c.status for c in _candidates(company=company, at=timezone.now(), channel=channel)}
-    return FULL in statuses and AVAILABLE not in statuses
+    at = timezone.now()
+    # Only who could be at work is read (chose Available, seen lately, not out of office in
+    # the company): anyone else is neither available nor full, so the answer is the same,
+    # and on the webhook's path this reads the few at their desks, not the whole company —
+    # with their counter's total and this channel's column, nothing more.
+    absent = Absence.objects.filter(
+        company=company, agent=OuterRef("pk"), starts_at__lte=at, ends_at__gt=at
+    )
+    counter = ItemLoad.objects.filter(company=company, agent=OuterRef("pk"))
+    present = (
+        eligible_primary_agents(company=company)
+        .filter(presence=Presence.AVAILABLE, last_seen_at__gte=seen_since())
+        .exclude(Exists(absent))
+        .annotate(
+            load_total=Subquery(counter.values("total")[:1]),
+            load_channel=Subquery(counter.values(channel)[:1]),
+        )
+    )
+    zone = zone_of(company.time_zone)
+    holidays = company_holidays(company)
+    anyone_full = False
+    for person in present:
+        load = Load(
+            total=person.load_total or 0, by_channel=((channel, person.load_channel or 0),)
+        )
+        decided = decide(
+            presence=person.effective_presence,
+            schedule=schedule_of(company, person),
+            holidays=holidays,
+            zone=zone,
+            at=at,
+            capacity=capacity_of(company, person),
+            load=load,
+            channel=channel,
+        )
+        if decided.status == AVAILABLE:
+            return False  # someone has room: Active, as without capacity
+        anyone_full = anyone_full or decided.status == FULL
+    return anyone_full
 
 
 def _wait_text(waited: timedelta) -> str:

@@ -12,6 +12,7 @@ windows. Holidays are whole local days without hours.
 Pure: no database, no clock — every function takes the moment it reasons about.
 """
 
+import functools
 import re
 import zoneinfo
 from collections.abc import Collection
@@ -63,8 +64,10 @@ def _minutes(hours: str, minutes: str, part: str) -> int:
     return h * 60 + m
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_schedule(text: str) -> Schedule:
-    """The schedule ``text`` describes (``ALWAYS`` for blank); ``ScheduleError`` otherwise."""
+    """The schedule ``text`` describes (``ALWAYS`` for blank); ``ScheduleError`` otherwise.
+    Cached: every routing decision reads the same few texts (a Schedule is immutable)."""
     text = (text or "").strip()
     if not text:
         return ALWAYS
