@@ -53,6 +53,12 @@ from .models import Interaction
 # holds its locks briefly.
 BATCH = 1000
 LOAD_COLUMNS = (*CHANNELS, OFFER)
+# everyone_full reads this many agents at a time, and what rules.decide needs of each.
+EVERYONE_FULL_SLICE = 25
+_DECIDED_BY = (
+    "id", "full_name", "email", "presence", "last_seen_at", "is_active", "working_hours",
+    "capacity", "text_capacity", "form_capacity", "chat_capacity",
+)  # fmt: skip
 
 
 def _queued(company: Company) -> Q:
@@ -164,31 +170,39 @@ def everyone_full(*, company: Company, channel: str, uses_capacity: bool | None 
         eligible_primary_agents(company=company)
         .filter(presence=Presence.AVAILABLE, last_seen_at__gte=seen_since())
         .exclude(Exists(absent))
+        .only(*_DECIDED_BY)
         .annotate(
             load_total=Subquery(counter.values("total")[:1]),
             load_channel=Subquery(counter.values(channel)[:1]),
         )
+        .order_by("pk")
     )
     zone = zone_of(company.time_zone)
     holidays = company_holidays(company)
     anyone_full = False
-    for person in present:
-        load = Load(
-            total=person.load_total or 0, by_channel=((channel, person.load_channel or 0),)
-        )
-        decided = decide(
-            presence=person.effective_presence,
-            schedule=schedule_of(company, person),
-            holidays=holidays,
-            zone=zone,
-            at=at,
-            capacity=capacity_of(company, person),
-            load=load,
-            channel=channel,
-        )
-        if decided.status == AVAILABLE:
-            return False  # someone has room: Active, as without capacity
-        anyone_full = anyone_full or decided.status == FULL
+    # A slice at a time: the first with room ends it, usually in the first slice (one
+    # statement), whatever the size of the team.
+    for start in range(0, 1_000_000, EVERYONE_FULL_SLICE):
+        people = list(present[start : start + EVERYONE_FULL_SLICE])
+        for person in people:
+            load = Load(
+                total=person.load_total or 0, by_channel=((channel, person.load_channel or 0),)
+            )
+            decided = decide(
+                presence=person.effective_presence,
+                schedule=schedule_of(company, person),
+                holidays=holidays,
+                zone=zone,
+                at=at,
+                capacity=capacity_of(company, person),
+                load=load,
+                channel=channel,
+            )
+            if decided.status == AVAILABLE:
+                return False  # someone has room: Active, as without capacity
+            anyone_full = anyone_full or decided.status == FULL
+        if len(people) < EVERYONE_FULL_SLICE:
+            break
     return anyone_full
 
 
