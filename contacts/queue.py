@@ -38,8 +38,7 @@ from agents.availability.rules import (
     Load,
     capacity_of,
     company_holidays,
-    decide,
-    schedule_of,
+    decide_agent,
 )
 from agents.models import Agent, Company, Presence
 from agents.selectors import eligible_primary_agents, seen_since
@@ -132,14 +131,13 @@ def _candidates(
             if person.absent_until is not None
             else None
         )
-        decided = decide(
-            presence=person.effective_presence,
-            schedule=schedule_of(company, person),
-            holidays=holidays,
-            zone=zone,
+        decided = decide_agent(
+            company,
+            person,
             at=at,
+            zone=zone,
+            holidays=holidays,
             absence=absence,
-            capacity=capacity,
             load=Load(total=load["total"], by_channel=tuple((c, load[c]) for c in CHANNELS)),
             channel=channel,
         )
@@ -188,15 +186,8 @@ def everyone_full(*, company: Company, channel: str, uses_capacity: bool | None 
             load = Load(
                 total=person.load_total or 0, by_channel=((channel, person.load_channel or 0),)
             )
-            decided = decide(
-                presence=person.effective_presence,
-                schedule=schedule_of(company, person),
-                holidays=holidays,
-                zone=zone,
-                at=at,
-                capacity=capacity_of(company, person),
-                load=load,
-                channel=channel,
+            decided = decide_agent(
+                company, person, at=at, zone=zone, holidays=holidays, load=load, channel=channel
             )
             if decided.status == AVAILABLE:
                 return False  # someone has room: Active, as without capacity

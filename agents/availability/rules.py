@@ -222,6 +222,34 @@ def loads_of(*, company, agent_ids: Iterable[int]) -> dict[int, Load]:
     }
 
 
+def decide_agent(
+    company,
+    agent,
+    *,
+    at: datetime,
+    zone: zoneinfo.ZoneInfo,
+    holidays: Collection[date],
+    absence: Absence | None = None,
+    load: Load = Load(),
+    channel: str | None = None,
+    capacity: Capacity | None = None,
+) -> Availability:
+    """``decide`` for an agent row: their effective presence, schedule and capacity (unless
+    given) read from it and the company's defaults; the facts that need a query are the
+    caller's."""
+    return decide(
+        presence=agent.effective_presence,
+        schedule=schedule_of(company, agent),
+        holidays=holidays,
+        zone=zone,
+        at=at,
+        absence=absence,
+        capacity=capacity_of(company, agent) if capacity is None else capacity,
+        load=load,
+        channel=channel,
+    )
+
+
 def availability_of(
     *,
     company,
@@ -245,16 +273,16 @@ def availability_of(
     limited = [pk for pk, cap in capacities.items() if not cap.unlimited]
     loads = loads_of(company=company, agent_ids=limited) if limited else {}
     return {
-        a.pk: decide(
-            presence=a.effective_presence,
-            schedule=schedule_of(company, a),
-            holidays=holidays,
-            zone=zone,
+        a.pk: decide_agent(
+            company,
+            a,
             at=at,
+            zone=zone,
+            holidays=holidays,
             absence=absences.get(a.pk),
-            capacity=capacities.get(a.pk, Capacity()),
             load=loads.get(a.pk, Load()),
             channel=channel,
+            capacity=capacities.get(a.pk, Capacity()),
         )
         for a in agents
     }
