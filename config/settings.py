@@ -46,6 +46,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
+    # Live pages (docs/live.md): the socket at /live/ (config/asgi.py, desk/live.py).
+    "channels",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -98,6 +100,8 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+# The live pages' socket (/live/) and, for the demo, every page in one process (bin/run-demo).
+ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
     {
@@ -261,6 +265,23 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 CELERY_TIMEZONE = "UTC"
 
+
+# Live pages (docs/live.md): with Redis, its pub/sub carries a change from the process that
+# committed it to every process holding a socket; without, the in-memory layer reaches the
+# sockets of the same process only (the demo serves everything in one: bin/run-demo).
+# The prefix names the Redis channels (pub/sub ignores the db number: two sites, or two test
+# runs, on one Redis need prefixes of their own).
+LIVE_CHANNEL_PREFIX = env.str("LIVE_CHANNEL_PREFIX", default="switchboard.live")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": LIVE_CHANNEL_PREFIX},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "agents.Agent"
 AUTHENTICATION_BACKENDS = [
@@ -328,6 +349,9 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
+        # The live pages' socket: this site's own ws:/wss: ('self' covers them in CSP 3
+        # browsers; named for the rest), or LIVE_CONNECT_SRC where /live/ is served apart.
+        "connect-src": ["'self'", *env.list("LIVE_CONNECT_SRC", default=[])],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "frame-ancestors": ["'none'"],

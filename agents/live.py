@@ -1,0 +1,260 @@
+"""Live pages: tell the open pages that what they show has changed (docs/live.md).
+
+A change calls ``live_changed`` inside its transaction, naming the *streams* it touched (an
+agent's inbox, a company's Active pool, a contact page, ...). After the commit, one message
+per stream goes to every page listening to it (Django Channels groups; the socket is
+``desk/live.py``); nothing is sent for a change that rolled back. A message says only which
+stream changed: the page fetches its part again with the rights of its own request, so a
+message never carries anything a listener could not already read.
+
+A page may listen only to the streams named in a token signed by its view (``live_token``),
+which checked the person's rights to what it rendered; the socket trusts nothing else.
+
+This module is the ground floor: every app calls it, it imports nothing of theirs, and the
+caller pays no query (the inbound webhook calls it on every text).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterable
+
+import redis
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core import signing
+from django.db import DEFAULT_DB_ALIAS, connections
+
+logger = logging.getLogger(__name__)
+
+TOKEN_SALT = "switchboard.live"  # noqa: S105 - a signing salt, no secret
+# A page open longer than this reconnects with a refused token and says "reload" (its
+# safety refresh, or the reload, signs a new one).
+TOKEN_MAX_AGE = 24 * 3600  # seconds
+STREAM_RE = re.compile(r"^(agent|active|contact|center|campaign|workload)\.[0-9]{1,19}$")
+# Streams many pages share (a text to Active nudges every available agent of the company):
+# the message asks the pages to spread their refetch over this many milliseconds, so 200
+# pages do not ask for their fragment in the same instant (docs/live.md, "The herd").
+SHARED_SPREAD_MS = {"active": 1000, "workload": 1000, "center": 1000, "campaign": 1000}
+OWN_SPREAD_MS = 0
+
+
+def stream_agent(agent_id: int) -> str:
+    """That agent's Mine, Offers and tab counts."""
+    return f"agent.{int(agent_id)}"
+
+
+def stream_active(company_id: int) -> str:
+    """A company's Active pool (and every Active count in its Lead Centers)."""
+    return f"active.{int(company_id)}"
+
+
+def stream_contact(contact_id: int) -> str:
+    """A contact page: its owner, Re-Assign in progress, interactions and timeline."""
+    return f"contact.{int(contact_id)}"
+
+
+def stream_center(center_id: int) -> str:
+    """A contact center's dashboard: queue, ring activity, alerts."""
+    return f"center.{int(center_id)}"
+
+
+def stream_campaign(campaign_id: int) -> str:
+    """A campaign's dashboard: progress per agent."""
+    return f"campaign.{int(campaign_id)}"
+
+
+def stream_workload(company_id: int) -> str:
+    """A company's workload page."""
+    return f"workload.{int(company_id)}"
+
+
+def group_name(*, company_id: int, stream: str) -> str:
+    """The Channels group of a stream: the company is part of the name, so a page of one
+    company is never in a group of another, whatever ids the two share."""
+    return f"c{int(company_id)}.{stream}"
+
+
+def spread_ms(stream: str) -> int:
+    return SHARED_SPREAD_MS.get(stream.split(".", 1)[0], OWN_SPREAD_MS)
+
+
+def _check_streams(streams: Iterable[str]) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(streams))
+    for name in names:
+        if not isinstance(name, str) or not STREAM_RE.match(name):
+            raise ValueError(f"Not a live stream name: {name!r}")
+    return names
+
+
+# --- the token ---------------------------------------------------------------------------
+
+
+def live_token(*, user, company_id: int, streams: Iterable[str]) -> str:
+    """A signed token naming the streams a page may hear, for this user and company only.
+    The view calls it after checking the user's rights to what the page shows."""
+    names = _check_streams(streams)
+    return signing.dumps(
+        {"u": int(user.pk), "c": int(company_id), "s": list(names)},
+        salt=TOKEN_SALT,
+        compress=True,
+    )
+
+
+class TokenRefused(Exception):
+    """A token the socket will not honour: the message says why, for the log and the page."""
+
+
+def live_token_read(token: str, *, user_id: int, company_id: int) -> tuple[str, ...]:
+    """The streams of a token made for this user and company, or ``TokenRefused``."""
+    if not isinstance(token, str) or len(token) > 4096:
+        raise TokenRefused("Not a live token.")
+    try:
+        data = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
+    except signing.SignatureExpired as error:
+        raise TokenRefused("The page is too old to stay live: reload it.") from error
+    except signing.BadSignature as error:
+        raise TokenRefused("The live token is not valid.") from error
+    if not isinstance(data, dict) or data.get("u") != user_id or data.get("c") != company_id:
+        raise TokenRefused("The live token was made for someone else.")
+    try:
+        return _check_streams(data.get("s") or ())
+    except (TypeError, ValueError) as error:
+        raise TokenRefused("The live token names no stream.") from error
+
+
+# --- publishing after commit -------------------------------------------------------------
+
+_ATTR = "_switchboard_live_batch"
+
+
+class _Batch:
+    """The streams changed in one transaction (at one savepoint depth), sent after commit.
+
+    Registered with ``on_commit``, so Django drops it with the savepoint or transaction that
+    rolls back. Batches of one transaction share ``sent``: each stream goes out once per
+    commit however many savepoints named it."""
+
+    __slots__ = ("sids", "changed", "sent")
+
+    def __init__(self, sids: list, sent: set) -> None:
+        self.sids = list(sids)
+        self.changed: dict[tuple[int, str], None] = {}
+        self.sent = sent
+
+    def __call__(self) -> None:
+        pending = [key for key in self.changed if key not in self.sent]
+        self.sent.update(pending)
+        if pending:
+            publish(pending)
+
+
+def live_changed(*, company_id: int, streams: Iterable[str], using: str = DEFAULT_DB_ALIAS):
+    """Tell the pages listening to ``streams`` that they changed, once the current
+    transaction commits (at once outside one). Cheap: no query, nothing sent before commit,
+    one message per stream per commit."""
+    keys = [(int(company_id), name) for name in _check_streams(streams)]
+    if not keys:
+        return
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        publish(keys)
+        return
+    batch = getattr(connection, _ATTR, None)
+    if batch is None or not _registered(connection, batch):
+        batch = _Batch(connection.savepoint_ids, set())
+        connection.on_commit(batch)
+        setattr(connection, _ATTR, batch)
+    elif batch.sids != connection.savepoint_ids:
+        # Another savepoint depth: a batch of its own (dropped if that savepoint rolls
+        # back), sharing what the transaction has sent.
+        batch = _Batch(connection.savepoint_ids, batch.sent)
+        connection.on_commit(batch)
+        setattr(connection, _ATTR, batch)
+    for key in keys:
+        batch.changed[key] = None
+
+
+def _registered(connection, batch: _Batch) -> bool:
+    """Is ``batch`` still waiting for this transaction's commit? (Not after a commit or a
+    rollback, which empty the list; the newest batch is near its end.)"""
+    return any(entry[1] is batch for entry in reversed(connection.run_on_commit))
+
+
+# --- the channel layer -------------------------------------------------------------------
+
+_redis_lock = threading.Lock()
+_redis_clients: dict[str, object] = {}
+
+
+def message(stream: str) -> dict:
+    """What a page receives: the stream, when it changed (ms since the epoch) and over how
+    long to spread its refetch."""
+    return {
+        "type": "live.changed",
+        "stream": stream,
+        "changed": int(time.time() * 1000),
+        "spread": spread_ms(stream),
+    }
+
+
+def publish(keys: Iterable[tuple[int, str]]) -> None:
+    """Send one message per (company, stream) now. A layer that is down loses the message,
+    never the change: pages catch up on their next refresh (docs/live.md)."""
+    keys = list(keys)
+    try:
+        layer_config = settings.CHANNEL_LAYERS["default"]
+        if layer_config["BACKEND"].startswith("channels_redis.pubsub"):
+            _publish_redis(layer_config, keys)
+        else:
+            _publish_layer(keys)
+    except Exception:  # noqa: BLE001 - a lost nudge must never fail the change
+        logger.warning("live: could not publish %d stream(s)", len(keys), exc_info=True)
+
+
+def _publish_layer(keys) -> None:
+    """Through Channels itself (the in-memory layer of the demo: same process only)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+
+    async def send_all():
+        for company_id, stream in keys:
+            group = group_name(company_id=company_id, stream=stream)
+            await layer.group_send(group, message(stream))
+
+    async_to_sync(send_all)()
+
+
+def _publish_redis(layer_config: dict, keys) -> None:
+    """Straight to Redis in one round trip: channels_redis's pub/sub layer listens on
+    ``<prefix>__group__<group>`` for a group and decodes with its own serializer, which we
+    use (tests/live/test_live_redis.py sends through here to a real socket). A sync
+    ``async_to_sync(group_send)`` would open a connection and an event loop per commit."""
+    layer = get_channel_layer()
+    config = layer_config.get("CONFIG", {})
+    prefix = config.get("prefix", "asgi")
+    host = config["hosts"][0]
+    url = host if isinstance(host, str) else host["address"]
+    pipe = _redis_client(url).pipeline(transaction=False)
+    for company_id, stream in keys:
+        channel = f"{prefix}__group__{group_name(company_id=company_id, stream=stream)}"
+        pipe.publish(channel, layer.serialize(message(stream)))
+    pipe.execute()
+
+
+def _redis_client(url: str):
+    client = _redis_clients.get(url)
+    if client is None:
+        with _redis_lock:
+            client = _redis_clients.get(url)
+            if client is None:
+                client = redis.Redis.from_url(
+                    url, socket_timeout=0.5, socket_connect_timeout=0.5, health_check_interval=30
+                )
+                _redis_clients[url] = client
+    return client
