@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import Count, Max
 
 from agents.centers.models import CenterMembership
+from agents.live import live_changed, stream_campaign, stream_workload
 from agents.models import Agent
 
 from .models import (
@@ -30,6 +31,17 @@ from .models import (
 )
 
 KIND_RANK = f"CASE k.kind WHEN '{AgentKey.Kind.EMAIL}' THEN 0 WHEN '{AgentKey.Kind.USER_ID}' THEN 1 ELSE 2 END"  # noqa: E501
+
+
+def campaign_changed(campaign: Campaign, *, queues: bool = True) -> None:
+    """Tell the campaign's open dashboards that its progress changed and, with ``queues``
+    (records entered or left an agent's queue), the company's workload pages (records
+    pending per agent). Once per stream per commit, however many records changed: a
+    distribution of a million records publishes once."""
+    streams = [stream_campaign(campaign.pk)]
+    if queues:
+        streams.append(stream_workload(campaign.company_id))
+    live_changed(company_id=campaign.company_id, streams=streams)
 
 
 def cell_sql(index: int, alias: str = "r") -> str:
@@ -182,6 +194,7 @@ def distribute(campaign: Campaign) -> int:
     keys_rebuild(campaign)
     Entry.objects.filter(campaign=campaign).delete()
     inserted = _insert_entries(campaign, None, 0)
+    campaign_changed(campaign)
     return inserted - Entry.objects.filter(campaign=campaign, state=Entry.State.ERROR).count()
 
 
@@ -210,6 +223,7 @@ def deliver_appended(*, campaign: Campaign, list_import: ListImport) -> int:
             """,  # noqa: S608
             [*ids, campaign.pk, *ids],
         )
+    campaign_changed(campaign)
     return added
 
 
@@ -240,6 +254,7 @@ def redistribute(campaign: Campaign, *, restart_agents: set[int]) -> None:
             """,  # noqa: S608
             [campaign.pk, campaign.pk],
         )
+    campaign_changed(campaign)
 
 
 def unfinished_agents(campaign: Campaign) -> set[int]:

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from agents.models import Agent
 
+from .distribution import campaign_changed
 from .models import Campaign, Entry
 from .services import campaign_recycle
 
@@ -32,4 +33,6 @@ def campaign_recycle_skipping_handled(
         disposition__isnull=False,
         callback_at__isnull=True,
     ).update(state=S.HANDLED, reserved_until=None)
+    if kept:  # (the recycle itself published: this joins the same message)
+        campaign_changed(campaign)
     return applied, kept

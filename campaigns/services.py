@@ -14,6 +14,7 @@ from agents.unique import refuse_taken, taken_as
 
 from .distribution import (
     agents_named,
+    campaign_changed,
     distribute,
     redistribute,
     too_many_agents,
@@ -237,6 +238,7 @@ def campaign_start(*, campaign: Campaign, actor: Agent | None = None) -> int:
     locked.status = S.RUNNING
     locked.started_at = timezone.now()
     locked.save(update_fields=["status", "started_at"])
+    campaign_changed(locked)
     campaign.refresh_from_db()
     return queued
 
@@ -252,6 +254,9 @@ def _move(
         setattr(locked, stamp, timezone.now())
         fields.append(stamp)
     locked.save(update_fields=fields)
+    # The status on its dashboard; records pending count for running and paused campaigns
+    # alike, so only leaving them (complete) changes the workload page.
+    campaign_changed(locked, queues=to not in (S.RUNNING, S.PAUSED))
     campaign.refresh_from_db()
     return locked
 
@@ -284,6 +289,7 @@ def campaign_recycle(*, campaign: Campaign, actor: Agent | None = None) -> int:
     locked.recycle_count += 1
     locked.recycled_at = timezone.now()
     locked.save(update_fields=["recycle_count", "recycled_at"])
+    campaign_changed(locked)
     return applied
 
 
@@ -324,6 +330,8 @@ def record_change_owner(
         setattr(record, cell_field(locked.agent_column_index), new_value)
         record.save(update_fields=[cell_field(locked.agent_column_index)])
         return None
+    # The dashboard counts the owner changes pending until the recycle.
+    campaign_changed(locked, queues=False)
     return OwnerChange.objects.create(
         campaign=locked, record=record, new_value=new_value, requested_by=actor
     )
@@ -358,14 +366,15 @@ def campaign_records_owner_left(*, company: Company, agent: Agent) -> int:
     )
     moved = 0
     for pk in ids:
-        if lock_campaign(pk).status not in (S.RUNNING, S.PAUSED):
+        locked = lock_campaign(pk)
+        if locked.status not in (S.RUNNING, S.PAUSED):
             continue  # completed meanwhile
         for kind, error in OWNER_LEFT.items():
             AgentKey.objects.filter(campaign_id=pk, agent_id=agent.pk, kind=kind).update(
                 agent=None, error=error
             )
         key_error = AgentKey.objects.filter(campaign_id=pk, value=OuterRef("agent_value"))
-        moved += Entry.objects.filter(
+        moved_here = Entry.objects.filter(
             campaign_id=pk, agent_id=agent.pk, state__in=NOT_HANDLED
         ).update(
             state=Entry.State.ERROR,
@@ -374,4 +383,7 @@ def campaign_records_owner_left(*, company: Company, agent: Agent) -> int:
             ),
             reserved_until=None,
         )
+        if moved_here:
+            campaign_changed(locked)
+        moved += moved_here
     return moved

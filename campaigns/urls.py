@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:pk>/work/", views.work, name="work"),
     path("<int:pk>/work/<int:entry_pk>/", views.entry, name="entry"),
     path("<int:pk>/dashboard/", views.dashboard, name="dashboard"),
+    path("<int:pk>/dashboard/live/", views.dashboard_live, name="dashboard_live"),
     *(
         path(f"<int:pk>/{action}/", views.manage, {"action": action}, name=action)
         for action in ("pause", "resume", "recycle")

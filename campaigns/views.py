@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from agents.availability.rules import covering_text
+from agents.live import live_token, stream_campaign
 from agents.permissions import access_level_required, parse_pk
 from agents.phone import format_phone
 from contacts.selectors import contact_timeline
@@ -187,16 +188,39 @@ def _next(request: HttpRequest, campaign: Campaign, note: str, saved: bool = Fal
 
 @supervising
 def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    """Progress per agent; follows the campaign live (``dashboard_live``, the same reads)."""
     campaign = campaign_in_scope(request, pk)
     return render(
         request,
         "campaigns/dashboard.html",
         {
-            "campaign": campaign,
-            "can_manage": can_manage(request.user, campaign),
-            **selectors.dashboard(campaign),
+            **_dashboard_live(request, campaign),
+            "live_token": live_token(
+                user=request.user,
+                company_id=request.company.pk,
+                streams=[stream_campaign(campaign.pk)],
+            ),
         },
     )
+
+
+@supervising
+def dashboard_live(request: HttpRequest, pk: int) -> HttpResponse:
+    """The dashboard's live parts (``_dashboard_live.html``), fetched by
+    ``static/js/campaign_dashboard.js`` when the campaign changed: the same rights and reads
+    as the page (its queries but the company picker's)."""
+    campaign = campaign_in_scope(request, pk)
+    response = render(request, "campaigns/_dashboard_live.html", _dashboard_live(request, campaign))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _dashboard_live(request: HttpRequest, campaign: Campaign) -> dict:
+    return {
+        "campaign": campaign,
+        "can_manage": can_manage(request.user, campaign),
+        **selectors.dashboard(campaign),
+    }
 
 
 @supervising

@@ -32,6 +32,7 @@ from events.emit import event_emit, heard
 from events.models import EventType
 from events.payloads import Method
 
+from .distribution import campaign_changed
 from .locks import lock_entry, reserve_next_entry
 from .models import Campaign, Entry, Record, RecordContact
 
@@ -210,6 +211,8 @@ def _history(
         **values,
     )
     timeline_write(row)
+    if action != "called":  # (a call leaves the record open: no count changes)
+        campaign_changed(campaign)
     if listening:
         event_emit(
             company=company,

@@ -21,6 +21,8 @@ lead_center_urls = (
         path("offers/<int:pk>/claim/", lead_center.claim, name="claim"),
         path("interactions/<int:pk>/take/", lead_center.take, name="take"),
         path("interactions/<int:pk>/handled/", lead_center.handle, name="handled"),
+        # The workload page's live part (the page itself is /workload/, in config/urls.py).
+        path("workload/live/", workload.workload_live, name="workload_live"),
     ],
     "contacts",
 )
@@ -30,6 +32,7 @@ center_urls = (
     [
         *agents_center_urls.urlpatterns,
         path("<int:pk>/dashboard/", workload.center_dashboard, name="dashboard"),
+        path("<int:pk>/dashboard/live/", workload.center_dashboard_live, name="dashboard_live"),
         # Coaching needs to know who is on a live call (contacts' interactions).
         path("<int:pk>/coach/", workload.center_coach, name="coach"),
     ],

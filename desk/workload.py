@@ -4,6 +4,7 @@ their load)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,6 +18,7 @@ from agents.centers.forms import AlertsForm
 from agents.centers.models import CenterAlertState, CoachingRequest
 from agents.centers.permissions import can, can_coach, center_for_request, require, require_coach
 from agents.choices import AccessLevel, Presence
+from agents.live import live_changed, live_token, stream_center, stream_workload
 from agents.permissions import STAFF_LEVELS, access_level_required, parse_pk
 from agents.selectors import LEAD_CENTER_LEVELS
 from campaigns.selectors import pending_records_by_agent
@@ -27,6 +29,35 @@ from leads.selectors import leads_agents, open_leads_by_agent
 
 @access_level_required(*STAFF_LEVELS)
 def workload(request: HttpRequest) -> HttpResponse:
+    """Each person's load, for admins and supervisors. The page follows the company's
+    workload live (``workload_live``, the same reads)."""
+    return render(
+        request,
+        "contacts/workload.html",
+        {
+            **_workload_live(request),
+            "live_token": live_token(
+                user=request.user,
+                company_id=request.company.pk,
+                streams=[stream_workload(request.company.pk)],
+            ),
+        },
+    )
+
+
+@access_level_required(*STAFF_LEVELS)
+def workload_live(request: HttpRequest) -> HttpResponse:
+    """The workload page's live part (``_workload_live.html``) for the same ``sort`` and
+    ``period``, fetched by ``static/js/workload.js`` when the company's workload changed.
+    The same rights and reads as the page (its queries but the company picker's)."""
+    response = render(request, "contacts/_workload_live.html", _workload_live(request))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _workload_live(request: HttpRequest) -> dict:
+    """What the workload page's live part shows: the page and its fragment read through
+    this one function."""
     sort = request.GET.get("sort", "name")
     period = request.GET.get("period", "today")
     period = period if period in selectors.WORKLOAD_PERIODS else "today"
@@ -62,27 +93,23 @@ def workload(request: HttpRequest) -> HttpResponse:
         }
         for r in rows
     ]
-    return render(
-        request,
-        "contacts/workload.html",
-        {
-            "rows": rows,
-            "sort": sort,
-            "period": period,
-            "periods": [(key, label) for key, (label, _) in selectors.WORKLOAD_PERIODS.items()],
-            "period_label": selectors.WORKLOAD_PERIODS[period][0],
-            "overload_percent": round(100 * selectors.OVERLOAD_ABOVE_AVERAGE),
-            "totals": totals,
-            "spread": totals["spread"],
-            "chart": chart,
-            "overloaded": [item for item in chart if item["row"].overloaded],
-            "average_x": round(100 * totals["average"] / top, 1) if top else 0,
-            "is_admin": is_company_admin(request.user),
-            "leads_load": _leads_load(request.company),
-            "queue": queue,
-            "queue_wait": _wait_text(queue.oldest_wait),
-        },
-    )
+    return {
+        "rows": rows,
+        "sort": sort,
+        "period": period,
+        "periods": [(key, label) for key, (label, _) in selectors.WORKLOAD_PERIODS.items()],
+        "period_label": selectors.WORKLOAD_PERIODS[period][0],
+        "overload_percent": round(100 * selectors.OVERLOAD_ABOVE_AVERAGE),
+        "totals": totals,
+        "spread": totals["spread"],
+        "chart": chart,
+        "overloaded": [item for item in chart if item["row"].overloaded],
+        "average_x": round(100 * totals["average"] / top, 1) if top else 0,
+        "is_admin": is_company_admin(request.user),
+        "leads_load": _leads_load(request.company),
+        "queue": queue,
+        "queue_wait": _wait_text(queue.oldest_wait),
+    }
 
 
 def _availability(company, rows) -> None:
@@ -126,7 +153,8 @@ def _leads_load(company) -> list[tuple]:
 
 @access_level_required(*LEAD_CENTER_LEVELS)
 def center_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
-    """Members with presence, role and load; the queue; ring activity; alerts.
+    """Members with presence, role and load; the queue; ring activity; alerts. The page
+    follows the center's changes live (``center_dashboard_live``, the same reads).
 
     Queries, whatever the number of members (15, asserted in tests): middleware (4), center
     (1), the user's rights in it (2, guardian: user and group permissions, read once),
@@ -141,9 +169,58 @@ def center_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         require(request.user, "set_center_alerts", center)
         if alerts_form.is_valid():
-            alerts_form.save()
+            with transaction.atomic():
+                alerts_form.save()
+                # The thresholds are on the dashboard: its other open copies show them.
+                live_changed(company_id=center.company_id, streams=[stream_center(center.pk)])
             messages.success(request, "Alerts saved. Supervisors are emailed when one trips.")
             return redirect("centers:dashboard", pk=center.pk)
+    return render(
+        request,
+        "agents/centers/dashboard.html",
+        {
+            "title": f"{center.name} — dashboard",
+            **_center_dashboard_live(request, center),
+            "alerts_form": alerts_form,
+            "can_alerts": can_alerts,
+            "can_manage": can(request.user, "edit_center_settings", center),
+            "live_token": live_token(
+                user=request.user,
+                company_id=request.company.pk,
+                streams=center_dashboard_streams(center),
+            ),
+        },
+    )
+
+
+def center_dashboard_streams(center) -> list[str]:
+    """What a center's dashboard listens to: the center (members, roles, settings, its
+    queue, ring activity, alerts) and the company's workload (its members' contacts and
+    open items are counted there)."""
+    return [stream_center(center.pk), stream_workload(center.company_id)]
+
+
+@access_level_required(*LEAD_CENTER_LEVELS)
+def center_dashboard_live(request: HttpRequest, pk: int) -> HttpResponse:
+    """The dashboard's live parts (``_dashboard_live.html``), fetched by
+    ``static/js/center_dashboard.js`` when the center changed. The same rights and reads
+    as the page. Queries, whatever the number of members (13, asserted in tests): the
+    page's 15 but the company picker and the alert form's rights (the page's second
+    ``can``, answered from guardian's cache: 0), i.e. middleware (4), center (1), rights
+    (2), members (1), absences (1), workload rows (1), queue (1), calls (1), on a call
+    (1), alert states (1), less the last-seen write the middleware skips within a minute."""
+    center = center_for_request(request, pk)
+    require(request.user, "view_center_dashboard", center)
+    response = render(
+        request, "agents/centers/_dashboard_live.html", _center_dashboard_live(request, center)
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _center_dashboard_live(request: HttpRequest, center) -> dict:
+    """What the dashboard's live parts show (``_dashboard_live.html``): the page and its
+    fragment read through this one function."""
     members = list(center_selectors.center_members(center=center))
     ids = {m.agent_id for m in members}
     availability = center_selectors.center_members_availability(center=center, members=members)
@@ -154,33 +231,21 @@ def center_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         for row in selectors.workload(company=request.company)
         if row.agent.pk in ids
     }
-    rows = [(m, load.get(m.agent_id)) for m in members]
-    available = sum(1 for m in members if m.presence_now == "available" and not m.avail_note)
-    coach = can_coach(request.user, center)
     calls = selectors.center_recent_calls(center=center)
-    # Until the page is pushed live, it says when it was read (the company's clock).
-    updated_at = zones.local(timezone.now(), request.company.time_zone)
-    return render(
-        request,
-        "agents/centers/dashboard.html",
-        {
-            "title": f"{center.name} — dashboard",
-            "center": center,
-            "rows": rows,
-            "available": available,
-            "queue": center_selectors.center_queue(center=center),
-            "calls": calls,
-            "rung_calls": sum(1 for call in calls if call.ring),
-            "on_call": selectors.center_live_call_agents(center=center),
-            "updated_at": updated_at,
-            "alert_states": list(CenterAlertState.objects.filter(center=center, breached=True)),
-            "alerts_form": alerts_form,
-            "can_alerts": can_alerts,
-            "can_coach": coach,
-            "can_manage": can(request.user, "edit_center_settings", center),
-            "actions": CoachingRequest.Action,
-        },
-    )
+    return {
+        "center": center,
+        "rows": [(m, load.get(m.agent_id)) for m in members],
+        "available": sum(1 for m in members if m.presence_now == "available" and not m.avail_note),
+        "queue": center_selectors.center_queue(center=center),
+        "calls": calls,
+        "rung_calls": sum(1 for call in calls if call.ring),
+        "on_call": selectors.center_live_call_agents(center=center),
+        # When it was read (the company's clock): the time of the last live update.
+        "updated_at": zones.local(timezone.now(), request.company.time_zone),
+        "alert_states": list(CenterAlertState.objects.filter(center=center, breached=True)),
+        "can_coach": can_coach(request.user, center),
+        "actions": CoachingRequest.Action,
+    }
 
 
 @require_POST

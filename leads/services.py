@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from agents.access import is_company_admin
 from agents.centers.models import Disposition
+from agents.live import live_changed, stream_workload
 from agents.models import AccessLevel, Agent, Company
 from contacts import timeline
 from contacts.models import Contact
@@ -238,6 +239,8 @@ def leads_change(
         )
         outcome.changed = created
         if created:
+            # Open leads per leads agent, on the workload page.
+            live_changed(company_id=company.pk, streams=[stream_workload(company.pk)])
             email = LeadEmail.objects.create(
                 company=company,
                 agent=agent,
@@ -300,6 +303,7 @@ def leads_change(
         else:
             entries.append(timeline.lead_won(**about, order=order))
     timeline_write_many(entries)
+    live_changed(company_id=company.pk, streams=[stream_workload(company.pk)])
     if change is Change.UNASSIGN:
         _emit(
             company=company,

@@ -9,6 +9,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from ..live import live_changed, stream_center
 from ..locks import lock_alert_state
 from .models import CenterAlertState, ContactCenter
 from .selectors import (
@@ -53,6 +54,8 @@ def center_alerts_evaluate(*, center: ContactCenter, measured: dict | None = Non
                 continue
             state.breached, state.value, state.changed_at = breached, value, timezone.now()
             state.save(update_fields=["breached", "value", "changed_at"])
+            # The dashboard lists the alerts in breach.
+            live_changed(company_id=center.company_id, streams=[stream_center(center.pk)])
             recipients = center_supervisor_emails(center=center)
             label = Kind(kind).label
             subject = f"[{center}] {'Alert' if breached else 'Cleared'}: {label}"
@@ -65,5 +68,9 @@ def center_alerts_evaluate(*, center: ContactCenter, measured: dict | None = Non
                 )
             sent.append(subject)
     # Alerts turned off: forget their state, so turning them on again starts clean.
-    CenterAlertState.objects.filter(center=center).exclude(kind__in=list(measured)).delete()
+    forgotten, _ = (
+        CenterAlertState.objects.filter(center=center).exclude(kind__in=list(measured)).delete()
+    )
+    if forgotten:
+        live_changed(company_id=center.company_id, streams=[stream_center(center.pk)])
     return sent

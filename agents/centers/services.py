@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
+from ..live import live_changed, stream_center
 from ..locks import lock_agents, lock_center
 from ..models import Agent
 from ..unique import refuse_taken, taken_as
@@ -48,6 +49,12 @@ ALL_CENTER_PERMS = ROLE_PERMS[Role.ADMIN]
 
 
 # --- Centers ---------------------------------------------------------------------------------
+def center_changed(center: ContactCenter) -> None:
+    """Tell the center's open dashboards (members, roles, settings, queue, rings, alerts)
+    that they changed: after the current transaction commits, once per commit."""
+    live_changed(company_id=center.company_id, streams=[stream_center(center.pk)])
+
+
 def _name_taken(name: str) -> str:
     return f"Your company already has a contact center named “{name}”: choose another name."
 
@@ -83,7 +90,9 @@ def center_update(*, center: ContactCenter, fields: list[str]) -> ContactCenter:
     if center.routing_type != "round_robin":
         center.round_robin_order = []
         fields = [*fields, "round_robin_order"]
-    _center_save(center, update_fields=sorted(set(fields)) or None)
+    with transaction.atomic():
+        _center_save(center, update_fields=sorted(set(fields)) or None)
+        center_changed(center)
     return center
 
 
@@ -97,6 +106,7 @@ def center_set_active(*, center: ContactCenter, active: bool, actor: Agent | Non
         if locked.is_active != active:
             locked.is_active = active
             locked.save(update_fields=["is_active"])
+            center_changed(locked)
     center.is_active = active
     return center
 
@@ -186,6 +196,8 @@ def center_add_members(
             created.append(membership)
         if errors:
             raise ValidationError(errors)
+        if created:
+            center_changed(center)
         return created
 
 
@@ -215,7 +227,8 @@ def center_remove_member(*, center: ContactCenter, agent: Agent) -> None:
         lock_agents([agent.pk])
         for perm in ALL_CENTER_PERMS:
             remove_perm(perm, agent, center)
-        CenterMembership.objects.filter(center=center, agent=agent).delete()
+        if CenterMembership.objects.filter(center=center, agent=agent).delete()[0]:
+            center_changed(center)
 
 
 def agent_set_centers(
@@ -254,6 +267,7 @@ def membership_set_role(*, membership: CenterMembership, role: str) -> CenterMem
         membership.role = role
         membership.save(update_fields=["role"])
         _sync_role_perms(membership)
+        center_changed(membership.center)
     return membership
 
 
@@ -374,4 +388,6 @@ def center_record_ring_outcome(
         center.round_robin_order = locked.round_robin_order
         if outcome == RingEvent.Outcome.ANSWERED:
             AgentLine.objects.update_or_create(agent=agent, defaults={"idle_since": at})
+        # Ring activity (and, for an answer, the queue) on its dashboard.
+        center_changed(locked)
         return RingEvent.objects.create(center=locked, agent=agent, outcome=outcome, at=at)
