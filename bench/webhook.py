@@ -249,6 +249,34 @@ class Served:
         assert self.process is not None
         return workers_peak_rss(self.process.pid)
 
+    def answering(self, *, path: str, body: dict | None = None, timeout: float = 60) -> "Served":
+        """Wait until a worker answers ``path`` over HTTP (any status; a POST of ``body`` as
+        JSON when given): the master binds the port before its workers have imported Django,
+        which takes seconds on a loaded machine, and a paced warm-up run that starts before
+        would warm nothing."""
+        import urllib.error
+
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        data = None if body is None else json.dumps(body).encode()
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{self.port}{path}",
+                data=data,
+                headers={"Content-Type": "application/json"},
+            )
+            try:
+                urllib.request.urlopen(request, timeout=5).read()  # noqa: S310
+                return self
+            except urllib.error.HTTPError:  # an answer all the same: a worker is up
+                return self
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not answer within {timeout:.0f} s") from None
+                time.sleep(0.2)
+
     def __exit__(self, *exc) -> None:
         assert self.process is not None
         self.process.terminate()
