@@ -77,9 +77,11 @@ def live_page(_chromium, asgi_server):
     """A page of a browser context of its own on the ASGI site."""
     contexts = []
 
-    def _new_page(width: int = 1280, height: int = 860):
+    def _new_page(width: int = 1280, height: int = 860, *, javascript: bool = True):
         context = _chromium.new_context(
-            viewport={"width": width, "height": height}, base_url=asgi_server
+            viewport={"width": width, "height": height},
+            base_url=asgi_server,
+            java_script_enabled=javascript,
         )
         context.set_default_timeout(15_000)
         context.add_init_script(RECORD_SOCKET)
@@ -112,10 +114,10 @@ def wait_live(page) -> None:
     """Wait until the page's socket has joined its streams, and mark the document: a reload
     would lose the mark."""
     page.wait_for_function(
-        "(window.__liveMessages || []).some((m) => m.indexOf('watching') !== -1)"
+        "() => (window.__liveMessages || []).some((m) => m.indexOf('watching') !== -1)"
     )
-    page.evaluate("window.__notReloaded = true")
+    page.evaluate("() => { window.__notReloaded = true; }")
 
 
 def not_reloaded(page) -> bool:
-    return page.evaluate("window.__notReloaded === true")
+    return page.evaluate("() => window.__notReloaded === true")
