@@ -207,7 +207,7 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
 @supervising
 def dashboard_live(request: HttpRequest, pk: int) -> HttpResponse:
     """The dashboard's live parts (``_dashboard_live.html``), fetched by
-    ``static/js/campaign_dashboard.js`` when the campaign changed: the same rights and reads
+    ``static/js/live_parts.js`` when the campaign changed: the same rights and reads
     as the page (its queries but the company picker's)."""
     campaign = campaign_in_scope(request, pk)
     response = render(request, "campaigns/_dashboard_live.html", _dashboard_live(request, campaign))

@@ -48,7 +48,7 @@ def workload(request: HttpRequest) -> HttpResponse:
 @access_level_required(*STAFF_LEVELS)
 def workload_live(request: HttpRequest) -> HttpResponse:
     """The workload page's live part (``_workload_live.html``) for the same ``sort`` and
-    ``period``, fetched by ``static/js/workload.js`` when the company's workload changed.
+    ``period``, fetched by ``static/js/live_parts.js`` when the company's workload changed.
     The same rights and reads as the page (its queries but the company picker's)."""
     response = render(request, "contacts/_workload_live.html", _workload_live(request))
     response["Cache-Control"] = "no-store"
@@ -203,12 +203,11 @@ def center_dashboard_streams(center) -> list[str]:
 @access_level_required(*LEAD_CENTER_LEVELS)
 def center_dashboard_live(request: HttpRequest, pk: int) -> HttpResponse:
     """The dashboard's live parts (``_dashboard_live.html``), fetched by
-    ``static/js/center_dashboard.js`` when the center changed. The same rights and reads
-    as the page. Queries, whatever the number of members (13, asserted in tests): the
-    page's 15 but the company picker and the alert form's rights (the page's second
-    ``can``, answered from guardian's cache: 0), i.e. middleware (4), center (1), rights
-    (2), members (1), absences (1), workload rows (1), queue (1), calls (1), on a call
-    (1), alert states (1), less the last-seen write the middleware skips within a minute."""
+    ``static/js/live_parts.js`` when the center changed: the same rights and reads as the
+    page. Queries, whatever the number of members (13, asserted in tests): the page's but
+    the company picker and the last-seen write (done by the page's request within the
+    minute), i.e. middleware (3), center (1), rights (2), members (1), absences (1),
+    workload rows (1), queue (1), calls (1), on a live call (1), alert states (1)."""
     center = center_for_request(request, pk)
     require(request.user, "view_center_dashboard", center)
     response = render(
