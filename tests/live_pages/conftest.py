@@ -11,6 +11,7 @@ import time
 import uuid
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connections
 
 import agents.live
 from tests.conftest import free_port
@@ -48,6 +49,11 @@ def asgi_server(settings, transactional_db):
     }
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
     channel_layers.backends.clear()
+    # The server's threads close their connections after each request (PostgreSQL's
+    # persistent ones would keep the test database busy at its teardown).
+    database = connections.settings[DEFAULT_DB_ALIAS]
+    max_age = database.get("CONN_MAX_AGE", 0)
+    database["CONN_MAX_AGE"] = 0
     app = ProtocolTypeRouter(
         {
             # The static files as runserver serves them (the pages' scripts and styles).
@@ -69,6 +75,7 @@ def asgi_server(settings, transactional_db):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
+    database["CONN_MAX_AGE"] = max_age
     channel_layers.backends.clear()
 
 
