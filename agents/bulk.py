@@ -5,7 +5,8 @@ Django's ``bulk_create`` on PostgreSQL quotes every value of every row in Python
 strings character by character), which costs more than the database's work; ``COPY`` hands
 psycopg's dumpers the values instead. Elsewhere (SQLite) it is ``bulk_create``."""
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
 
 from django.db import connection
 from django.db.models import JSONField, Model
@@ -17,29 +18,62 @@ COPY_FROM = 200
 
 def copy_insert(objs: Sequence[Model], *, batch_size: int = 2000) -> None:
     """Insert unsaved model instances. From ``COPY_FROM`` rows on, on PostgreSQL, through
-    ``COPY``: no primary keys come back then. Fields left at ``None`` with a default get it."""
+    ``COPY``: no primary keys come back then. Fields left at ``None`` with a default get it.
+
+    A JSON value shared by several rows (the same list object: the why log's candidates of
+    a rotation's position, say) is encoded once."""
     if not objs:
         return
     model = type(objs[0])
     if connection.vendor != "postgresql" or len(objs) < COPY_FROM:
         model.objects.bulk_create(objs, batch_size=batch_size)
         return
-    from psycopg.types.json import Jsonb
-
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     now = timezone.now()
+    # (attname, is JSON, the default's factory or None) per column, resolved once.
+    plan = [
+        (
+            f.attname,
+            isinstance(f, JSONField),
+            f.get_default
+            if f.has_default()
+            else (lambda: now)
+            if getattr(f, "auto_now_add", False)
+            else None,
+        )
+        for f in fields
+    ]
+    encoded: dict[int, str] = {}
 
-    def value(obj: Model, field):
-        raw = getattr(obj, field.attname)
-        if raw is None and field.has_default():
-            raw = field.get_default()
-        if raw is None and getattr(field, "auto_now_add", False):
-            raw = now
-        return Jsonb(raw) if isinstance(field, JSONField) and raw is not None else raw
+    def json_text(raw) -> str:
+        key = id(raw)
+        text = encoded.get(key)
+        if text is None:
+            text = encoded[key] = json.dumps(raw)
+        return text
 
-    with connection.cursor() as cursor:
-        copy_sql = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
-        with cursor.cursor.copy(copy_sql) as copy:
-            for obj in objs:
-                copy.write_row([value(obj, f) for f in fields])
+    def row(obj: Model) -> list:
+        values = []
+        for attname, is_json, default in plan:
+            raw = getattr(obj, attname)
+            if raw is None and default is not None:
+                raw = default()
+            if is_json and raw is not None:
+                raw = json_text(raw)
+            values.append(raw)
+        return values
+
+    copy_rows(model, [f.column for f in fields], (row(obj) for obj in objs))
+
+
+def copy_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """``COPY`` plain rows (values in ``columns``' order; JSON already as text) into the
+    model's table (PostgreSQL only)."""
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+    ):
+        for values in rows:
+            copy.write_row(values)

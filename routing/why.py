@@ -20,6 +20,25 @@ def _name(names: Mapping[int, Agent | str], agent_id: int) -> str:
     return str(names[agent_id]) if agent_id in names else f"agent #{agent_id}"
 
 
+def _shape(pick: engine.Pick | None, names: Mapping[int, Agent | str]) -> tuple[list, dict]:
+    """The ``candidates`` and ``excluded`` of a pick, in the why log's JSON shape."""
+    excluded = dict(pick.excluded) if pick else {}
+    had_turn = sum(1 for why in excluded.values() if why == engine.HAD_TURN)
+    candidates = [
+        {"id": i, "name": _name(names, i)}
+        for i in (pick.candidates if pick else ())
+        if excluded.get(i) != engine.HAD_TURN
+    ]
+    return candidates, {
+        "passed_over": {
+            str(i): {"name": _name(names, i), "why": why}
+            for i, why in excluded.items()
+            if why != engine.HAD_TURN
+        },
+        "had_their_turn": had_turn,
+    }
+
+
 def why_decision(
     *,
     company_id: int,
@@ -30,32 +49,32 @@ def why_decision(
     chosen: Agent | None,
     reason: str,
     names: Mapping[int, Agent | str],
-    round_: Round | None = None,
+    round_: Round | int | None = None,
+    shapes: dict | None = None,
 ) -> Decision:
-    """The (unsaved) why-log row of one decision."""
-    excluded = dict(pick.excluded) if pick else {}
-    had_turn = sum(1 for why in excluded.values() if why == engine.HAD_TURN)
+    """The (unsaved) why-log row of one decision.
+
+    ``shapes``: a dict the caller keeps for many rows of one plan; picks that share their
+    candidates and exclusions (the same objects: a rotation's position repeated round after
+    round) then share one JSON value, which ``agents.bulk.copy_insert`` encodes once."""
+    if shapes is not None and pick is not None:
+        key = (id(pick.candidates), id(pick.excluded))
+        known = shapes.get(key)
+        if known is None or known[0] is not pick.candidates or known[1] is not pick.excluded:
+            known = shapes[key] = (pick.candidates, pick.excluded, *_shape(pick, names))
+        candidates, excluded = known[2], known[3]
+    else:
+        candidates, excluded = _shape(pick, names)
     return Decision(
         company_id=company_id,
         contact_id=contact_id,
-        round=round_,
-        group=source if isinstance(source, ReassignmentGroup) else None,
-        rule=source if isinstance(source, RoutingRule) else None,
+        round_id=round_.pk if isinstance(round_, Round) else round_,
+        group_id=source.pk if isinstance(source, ReassignmentGroup) else None,
+        rule_id=source.pk if isinstance(source, RoutingRule) else None,
         method=method,
-        candidates=[
-            {"id": i, "name": _name(names, i)}
-            for i in (pick.candidates if pick else ())
-            if excluded.get(i) != engine.HAD_TURN
-        ],
-        excluded={
-            "passed_over": {
-                str(i): {"name": _name(names, i), "why": why}
-                for i, why in excluded.items()
-                if why != engine.HAD_TURN
-            },
-            "had_their_turn": had_turn,
-        },
-        chosen=chosen,
+        candidates=candidates,
+        excluded=excluded,
+        chosen_id=chosen.pk if chosen is not None else None,
         reason=reason[:300],
     )
 

@@ -26,7 +26,8 @@ from agents.selectors import LEAD_CENTER_LEVELS, eligible_primary_agents
 from contacts.models import Contact
 from contacts.ownership import Outcome, contacts_set_primary_agent, primary_agents_check
 from contacts.services import contact_clean
-from routing.rounds import contacts_delete, reassignment_start_many
+from routing.handover import contacts_reassign_through_group
+from routing.rounds import contacts_delete
 from routing.rules import contact_save_routed
 from routing.selectors import company_group, open_round
 
@@ -198,8 +199,11 @@ class ContactAdmin(CompanyScopedAdmin):
         company = request.company
         group = company_group(company=company, pk=parse_pk(request.POST.get("group")))
         if "apply" in request.POST and group is not None:
-            done, refused = reassignment_start_many(
-                contacts=list(queryset.filter(company=company).order_by("pk")),
+            # Round robin and least loaded: the whole selection planned and written at once;
+            # claim-based methods: one round per contact (routing.handover).
+            done, refused = contacts_reassign_through_group(
+                company=company,
+                contact_ids=list(queryset.filter(company=company).values_list("pk", flat=True)),
                 group=group,
                 actor=request.user,
             )
