@@ -129,20 +129,19 @@ def live_token_read(token: str, *, user_id: int, company_id: int) -> tuple[str, 
 
 # --- publishing after commit -------------------------------------------------------------
 
-_ATTR = "_switchboard_live_batch"
+_ATTR = "_switchboard_live"
 
 
 class _Batch:
-    """The streams changed in one transaction (at one savepoint depth), sent after commit.
+    """The streams changed at one savepoint depth of a transaction, sent after commit.
 
     Registered with ``on_commit``, so Django drops it with the savepoint or transaction that
-    rolls back. Batches of one transaction share ``sent``: each stream goes out once per
+    rolls back. The batches of one transaction share ``sent``: each stream goes out once per
     commit however many savepoints named it."""
 
-    __slots__ = ("sids", "changed", "sent")
+    __slots__ = ("changed", "sent")
 
-    def __init__(self, sids: list, sent: set) -> None:
-        self.sids = list(sids)
+    def __init__(self, sent: set) -> None:
         self.changed: dict[tuple[int, str], None] = {}
         self.sent = sent
 
@@ -151,6 +150,31 @@ class _Batch:
         self.sent.update(pending)
         if pending:
             publish(pending)
+
+
+class _Pending:
+    """A transaction's batches by savepoint depth, valid while ``hooks`` is the connection's
+    list of commit hooks (Django replaces it on commit, rollback and savepoint rollback)."""
+
+    __slots__ = ("hooks", "batches", "sent")
+
+    def __init__(self, hooks: list, batches: dict, sent: set) -> None:
+        self.hooks, self.batches, self.sent = hooks, batches, sent
+
+
+def _pending(connection) -> _Pending:
+    state = getattr(connection, _ATTR, None)
+    hooks = connection.run_on_commit
+    if state is not None and state.hooks is hooks:
+        return state
+    # A new transaction, or a savepoint rolled back: keep the batches still registered.
+    kept = {}
+    if state is not None and hooks:
+        registered = {id(entry[1]) for entry in hooks}
+        kept = {key: b for key, b in state.batches.items() if id(b) in registered}
+    state = _Pending(hooks, kept, state.sent if kept else set())
+    setattr(connection, _ATTR, state)
+    return state
 
 
 def live_changed(*, company_id: int, streams: Iterable[str], using: str = DEFAULT_DB_ALIAS):
@@ -164,25 +188,14 @@ def live_changed(*, company_id: int, streams: Iterable[str], using: str = DEFAUL
     if not connection.in_atomic_block:
         publish(keys)
         return
-    batch = getattr(connection, _ATTR, None)
-    if batch is None or not _registered(connection, batch):
-        batch = _Batch(connection.savepoint_ids, set())
+    state = _pending(connection)
+    depth = tuple(connection.savepoint_ids)
+    batch = state.batches.get(depth)
+    if batch is None:
+        batch = state.batches[depth] = _Batch(state.sent)
         connection.on_commit(batch)
-        setattr(connection, _ATTR, batch)
-    elif batch.sids != connection.savepoint_ids:
-        # Another savepoint depth: a batch of its own (dropped if that savepoint rolls
-        # back), sharing what the transaction has sent.
-        batch = _Batch(connection.savepoint_ids, batch.sent)
-        connection.on_commit(batch)
-        setattr(connection, _ATTR, batch)
     for key in keys:
         batch.changed[key] = None
-
-
-def _registered(connection, batch: _Batch) -> bool:
-    """Is ``batch`` still waiting for this transaction's commit? (Not after a commit or a
-    rollback, which empty the list; the newest batch is near its end.)"""
-    return any(entry[1] is batch for entry in reversed(connection.run_on_commit))
 
 
 # --- the channel layer -------------------------------------------------------------------

@@ -16,6 +16,14 @@ from agents.availability.rules import (
 )
 from agents.centers.models import CenterMembership, ContactCenter, QueueItem
 from agents.centers.services import center_record_ring_outcome
+from agents.live import (
+    live_changed,
+    stream_active,
+    stream_agent,
+    stream_center,
+    stream_contact,
+    stream_workload,
+)
 from agents.lockorder import Level, lock_taken
 from agents.models import Agent, Company
 from agents.rawsql import insert_one
@@ -192,6 +200,16 @@ def interaction_take(*, company: Company, interaction_id: int, agent: Agent) -> 
     ):
         # Raised inside the transaction: the take and the ring outcome roll back with it.
         raise _full_problem(company=company, agent=agent, channel=interaction.channel)
+    # After commit: it leaves every Active tab of the company and comes to the taker's Mine.
+    streams = [
+        stream_active(company.pk),
+        stream_agent(agent.pk),
+        stream_contact(interaction.contact_id),
+        stream_workload(company.pk),
+    ]
+    if interaction.center_id is not None:
+        streams.append(stream_center(interaction.center_id))
+    live_changed(company_id=company.pk, streams=streams)
     return interaction
 
 
@@ -206,8 +224,15 @@ def interaction_mark_handled(*, company: Company, interaction_id: int, agent: Ag
     ).update(status=Interaction.Status.HANDLED, handled_by=agent, handled_at=timezone.now())
     if done != 1:
         raise _interaction_problem(company=company, interaction_id=interaction_id)
+    channel, contact_id = Interaction.objects.values_list("channel", "contact_id").get(
+        pk=interaction_id
+    )
+    # After commit: it leaves the agent's Mine and shows handled on the contact page.
+    live_changed(
+        company_id=company.pk,
+        streams=[stream_agent(agent.pk), stream_contact(contact_id), stream_workload(company.pk)],
+    )
     if capacity_of(company, agent).unlimited:
         return  # no counter, and never full: nothing waits for their room
-    channel = Interaction.objects.values_list("channel", flat=True).get(pk=interaction_id)
     load_release(company_id=company.pk, agent_id=agent.pk, kind=channel)
     drain_capacity_queue.delay_on_commit(company.pk, agent.pk)

@@ -40,6 +40,13 @@ from agents.availability.rules import (
     company_holidays,
     decide_agent,
 )
+from agents.live import (
+    live_changed,
+    stream_active,
+    stream_agent,
+    stream_contact,
+    stream_workload,
+)
 from agents.models import Agent, Company, Presence
 from agents.selectors import eligible_primary_agents, seen_since
 from agents.zones import zone_of
@@ -345,6 +352,19 @@ def _drain_batch(*, company: Company, agent: Agent | None, limit: int) -> int:
                 waited = now - (item.queued_at or now)
                 rows.append((item.pk, pk, queue_reason(waited=waited, agent=agent_of)))
         _route_all(rows)
+        if rows:
+            # After commit: each receiver's Mine, the queue's length beside Active, the
+            # contacts' pages and the workload page.
+            handed = [item for pk in plan for item in plan[pk]]
+            live_changed(
+                company_id=company.pk,
+                streams=[
+                    *(stream_agent(pk) for pk in sorted(plan)),
+                    stream_active(company.pk),
+                    stream_workload(company.pk),
+                    *(stream_contact(item.contact_id) for item in handed),
+                ],
+            )
         return len(rows)
 
 
@@ -410,8 +430,21 @@ def interactions_release(*, company: Company, agent: Agent, reason: str) -> int:
                 route_reason=reason[:300],
             )
             released += [(agent.pk, i.channel) for i in items]
+            live_changed(
+                company_id=company.pk,
+                streams=[stream_contact(i.contact_id) for i in items],
+            )
         # The counter after every item (the lock order: INTERACTION, then ITEM_LOAD).
         item_load_release(company=company, items=released)
+        if released:
+            live_changed(
+                company_id=company.pk,
+                streams=[
+                    stream_agent(agent.pk),
+                    stream_active(company.pk),
+                    stream_workload(company.pk),
+                ],
+            )
     return len(released)
 
 

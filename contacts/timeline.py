@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from agents.actors import current_key
 from agents.bulk import copy_insert
+from agents.live import live_changed, stream_agent, stream_contact, stream_workload
 from agents.models import Agent
 from agents.rawsql import insert_one
 
@@ -62,15 +63,44 @@ def _entry(
 
 
 # --- Writers ----------------------------------------------------------------------------------
+# Every change of a contact writes a row here, so the live pages hear of it here too
+# (docs/live.md): the contact's page (its timeline, owner, Re-Assign in progress) and, for a
+# change of primary agent, the *My contacts* of the agents it left and reached and the
+# workload page's counts. Sent after the transaction commits, one message per stream.
+_OWNERSHIP = frozenset({Kind.PRIMARY_ASSIGNED, Kind.PRIMARY_CHANGED, Kind.PRIMARY_UNASSIGNED})
+
+
+def _live_streams(entries: Iterable[TimelineEntry], streams: dict[str, None]) -> None:
+    for entry in entries:
+        if entry.contact_id is not None:
+            streams[stream_contact(entry.contact_id)] = None
+        if entry.kind in _OWNERSHIP:
+            details = entry.details or {}
+            for agent_id in (details.get("from"), details.get("to")):
+                if agent_id is not None:
+                    streams[stream_agent(agent_id)] = None
+            streams[stream_workload(entry.company_id)] = None
+
+
 def timeline_write(entry: TimelineEntry) -> TimelineEntry:
     """Store one built row. Call it inside the transaction of the change."""
-    return insert_one(entry)
+    written = insert_one(entry)
+    streams: dict[str, None] = {}
+    _live_streams((written,), streams)
+    live_changed(company_id=written.company_id, streams=streams)
+    return written
 
 
 def timeline_write_many(entries: Iterable[TimelineEntry]) -> None:
     """Store many built rows at once (``COPY`` from a couple of hundred rows on). Call it
     inside the transaction of the change."""
-    copy_insert(list(entries))
+    rows = list(entries)
+    copy_insert(rows)
+    by_company: dict[int, dict[str, None]] = {}
+    for row in rows:
+        _live_streams((row,), by_company.setdefault(row.company_id, {}))
+    for company_id, streams in by_company.items():
+        live_changed(company_id=company_id, streams=streams)
 
 
 # --- Contacts ---------------------------------------------------------------------------------

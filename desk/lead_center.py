@@ -3,6 +3,7 @@ contact page with its re-assignment, add and edit, claims, presence and the hear
 
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -13,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from agents.availability.rules import covering_text
+from agents.live import live_token, stream_active, stream_agent, stream_contact
 from agents.models import AccessLevel, Presence
 from agents.permissions import access_level_required, parse_pk
 from agents.selectors import LEAD_CENTER_LEVELS
@@ -28,6 +30,23 @@ from .forms import ContactForm, PresenceForm
 
 lead_center_required = access_level_required(*LEAD_CENTER_LEVELS)
 TABS = ("mine", "active", "offers", "contacts")
+
+
+def _safety_seconds() -> int:
+    """How often an open page refetches anyway, socket or not (docs/live.md): a message lost
+    while Redis restarts, or one the demo's Celery worker sent to an in-memory layer it does
+    not share with the web process, shows within this."""
+    in_memory = settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("InMemoryChannelLayer")
+    return 20 if in_memory else 300
+
+
+def _live(request: HttpRequest, *streams: str) -> dict:
+    """The page's live token (its streams: the view has checked the rights to them) and its
+    safety refresh."""
+    return {
+        "live": live_token(user=request.user, company_id=request.company.pk, streams=streams),
+        "live_safety_seconds": _safety_seconds(),
+    }
 
 
 def _local_path(request: HttpRequest, url: str) -> str | None:
@@ -177,13 +196,17 @@ def lead_center(request: HttpRequest) -> HttpResponse:
     context["term"] = term
     context["back"] = request.get_full_path()
     context["results"] = results
+    # Mine, Offers and My contacts are the agent's own; Active and its count the company's.
+    context.update(
+        _live(request, stream_agent(request.user.pk), stream_active(request.company.pk))
+    )
     return render(request, "contacts/lead_center.html", context)
 
 
 @lead_center_required
 def lead_center_live(request: HttpRequest) -> HttpResponse:
-    """The tabs and the inbox as an HTML fragment: the open Lead Center polls it so new
-    items appear without a reload."""
+    """The tabs and the inbox as an HTML fragment: the open Lead Center fetches it when the
+    socket says its streams changed (static/js/lead_center.js)."""
     context = _inbox(request, _tab(request))
     # The inbox's forms come back to the page, not to this fragment.
     context["back"] = reverse("contacts:lead_center") + "?tab=" + context["tab"]
@@ -212,6 +235,8 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "timeline": list(selectors.contact_timeline(contact=contact)[:50]),
             "round": open_round(contact=contact),
             "groups": list(company_groups(company=request.company)),
+            # The contact is of the agent's company (contact_page scoped it).
+            **_live(request, stream_contact(contact.pk)),
         },
     )
 

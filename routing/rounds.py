@@ -38,6 +38,7 @@ from agents.availability.rules import (
     availability_of,
     capacity_of,
 )
+from agents.live import live_changed, stream_agent, stream_contact
 from agents.models import Agent, Company
 from contacts import timeline
 from contacts.locks import lock_contact
@@ -152,13 +153,26 @@ _LIMIT_FIELDS = (
 def _offers_close(offers: QuerySet[Offer], *, status: str, now: datetime) -> dict[int, int]:
     """Close the open ones of ``offers`` (the caller holds their source's or round's lock);
     the offers closed per agent whose counter must be released (``_offers_release``)."""
-    rows = list(offers.filter(status=Offer.Status.OPEN).values_list("pk", *_LIMIT_FIELDS))
+    rows = list(
+        offers.filter(status=Offer.Status.OPEN).values_list(
+            "pk", *_LIMIT_FIELDS, "round__company_id", "round__contact_id"
+        )
+    )
     if not rows:
         return {}
     Offer.objects.filter(pk__in=[row[0] for row in rows], status=Offer.Status.OPEN).update(
         status=status, closed_at=now
     )
-    return _limited(row[1:] for row in rows)
+    # After commit: the closed offers leave their agents' Offers tabs.
+    for company_id in {row[-2] for row in rows}:
+        live_changed(
+            company_id=company_id,
+            streams=[
+                *(stream_agent(row[1]) for row in rows if row[-2] == company_id),
+                *(stream_contact(row[-1]) for row in rows if row[-2] == company_id),
+            ],
+        )
+    return _limited(row[1:-2] for row in rows)
 
 
 def _offers_release(company_id: int, closed: dict[int, int]) -> None:
@@ -397,6 +411,12 @@ def _make_offers(round_: Round, agent_ids: list[int], deadline: datetime) -> Non
         Offer(round=round_, agent_id=agent_id, expires_at=deadline) for agent_id in agent_ids
     )
     round_id = round_.pk
+    # After commit: the offers in their agents' Offers tabs, Re-Assign in progress on the
+    # contact's page.
+    live_changed(
+        company_id=round_.company_id,
+        streams=[*(stream_agent(a) for a in agent_ids), stream_contact(round_.contact_id)],
+    )
     expire_round.apply_async_on_commit(args=[round_id], eta=deadline)
     for offer in offers:
         send_offer_email.delay_on_commit(offer.pk)

@@ -1,110 +1,121 @@
-/* The Lead Center updates itself: every few seconds it fetches the tabs and the inbox as an
-   HTML fragment and swaps them in, so new texts, forms and offers appear without a reload.
-   It pauses while the tab is hidden and catches up as soon as it is shown again. */
+/* The Lead Center and the contact page update themselves when told to (docs/live.md).
+
+   static/js/live.js holds one socket per page; when a stream of this page changes (a text
+   to Mine or Active, an offer, a claim, a take, a change of owner) the part fetches itself
+   again and swaps in what the agent reads: the Lead Center its tabs and inbox (the live
+   fragment), the contact page its card (owner, Re-Assign in progress), interactions and
+   timeline (the page itself). No polling: a slow safety refresh (data-safety-seconds) only
+   covers a message lost while the socket or Redis was down. Nothing is fetched while the
+   tab is hidden; it catches up when shown. Without JavaScript, or with the socket blocked,
+   the page works as it is and a reload shows the news. */
 (function () {
   "use strict";
-
-  var EVERY_MS = 4000;
-  var root = document.getElementById("lead-center");
-  if (!root || !root.dataset.liveUrl) {
-    return;
-  }
-  var url = root.dataset.liveUrl;
-  var timer = null;
-  var busy = false;
-  // Compare what the agent reads (not the markup: each render carries a fresh CSRF token).
-  var shown = document.getElementById("inbox");
-  var lastInbox = shown ? shown.textContent : null;
 
   function setTitle(waiting) {
     var bare = document.title.replace(/^\(\d+\)\s+/, "");
     document.title = waiting > 0 ? "(" + waiting + ") " + bare : bare;
   }
 
-  function swap(id, fresh) {
+  // Swap in a part unless the agent is using one of its buttons or fields (next time).
+  function swap(id, doc) {
     var current = document.getElementById(id);
-    if (!current || !fresh) {
+    var fresh = doc.getElementById(id);
+    if (!current || !fresh || current.contains(document.activeElement)) {
       return false;
     }
-    // Leave the inbox alone while the agent is using one of its buttons.
-    if (current.contains(document.activeElement)) {
-      return false;
+    // Compare what the agent reads, not the markup (each render has a fresh CSRF token).
+    if (current.textContent !== fresh.textContent) {
+      current.replaceWith(document.importNode(fresh, true));
     }
-    current.replaceWith(fresh);
     return true;
   }
 
-  function apply(html) {
-    var doc = new DOMParser().parseFromString(html, "text/html");
-    var live = doc.getElementById("lc-live");
-    if (!live) {
-      return;
-    }
-    setTitle(parseInt(live.dataset.waiting || "0", 10));
-    // Update the counts in place, so a focused tab link keeps its focus.
-    ["tab-mine", "tab-active", "tab-offers"].forEach(function (id) {
-      var fresh = doc.querySelector("#" + id + " .count");
-      var current = document.querySelector("#" + id + " .count");
-      if (fresh && current && current.textContent !== fresh.textContent) {
-        current.textContent = fresh.textContent;
+  function counted(root) {
+    root.dataset.refreshes = String(parseInt(root.dataset.refreshes || "0", 10) + 1);
+  }
+
+  // One part: its refresh on every message of its streams, and a slow safety refresh.
+  function live(root, fetchAndApply) {
+    var stopped = false;
+    var last = Date.now();
+
+    function refresh() {
+      if (stopped) {
+        return null;
       }
+      last = Date.now();
+      return fetch(fetchAndApply.url(), {
+        credentials: "same-origin",
+        headers: { Accept: "text/html" },
+      })
+        .then(function (response) {
+          // Logged out or no longer allowed: stop rather than keep asking.
+          if (response.redirected || !response.ok) {
+            stopped = true;
+            return null;
+          }
+          return response.text();
+        })
+        .then(function (html) {
+          if (html) {
+            fetchAndApply.apply(new DOMParser().parseFromString(html, "text/html"));
+            counted(root);
+          }
+        })
+        .catch(function () {
+          /* offline for a moment: the next message or safety refresh tries again */
+        });
+    }
+
+    if (window.SwitchboardLive && root.dataset.live) {
+      window.SwitchboardLive.watch(root, refresh);
+    }
+    var every = parseInt(root.dataset.safetySeconds || "0", 10) * 1000;
+    if (every > 0) {
+      setInterval(function () {
+        if (!document.hidden && Date.now() - last >= every) {
+          refresh();
+        }
+      }, Math.min(every, 10000));
+    }
+  }
+
+  var center = document.getElementById("lead-center");
+  if (center && center.dataset.liveUrl) {
+    live(center, {
+      url: function () {
+        return center.dataset.liveUrl;
+      },
+      apply: function (doc) {
+        var fresh = doc.getElementById("lc-live");
+        if (!fresh) {
+          return;
+        }
+        setTitle(parseInt(fresh.dataset.waiting || "0", 10));
+        // The counts in place, so a focused tab link keeps its focus.
+        ["tab-mine", "tab-active", "tab-offers"].forEach(function (id) {
+          var count = doc.querySelector("#" + id + " .count");
+          var current = document.querySelector("#" + id + " .count");
+          if (count && current && current.textContent !== count.textContent) {
+            current.textContent = count.textContent;
+          }
+        });
+        swap("inbox", doc);
+      },
     });
-    var inbox = doc.getElementById("inbox");
-    if (inbox && inbox.textContent !== lastInbox) {
-      if (swap("inbox", document.importNode(inbox, true))) {
-        lastInbox = inbox.textContent;
-      }
-    }
   }
 
-  function poll() {
-    if (busy || document.hidden) {
-      return;
-    }
-    busy = true;
-    fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } })
-      .then(function (response) {
-        // Logged out or no longer allowed: stop rather than keep asking.
-        if (response.redirected || !response.ok) {
-          stop();
-          return null;
-        }
-        return response.text();
-      })
-      .then(function (html) {
-        if (html) {
-          apply(html);
-        }
-      })
-      .catch(function () {
-        /* offline for a moment: the next poll tries again */
-      })
-      .then(function () {
-        busy = false;
-      });
+  var contact = document.getElementById("contact-page");
+  if (contact) {
+    live(contact, {
+      url: function () {
+        return location.pathname + location.search;
+      },
+      apply: function (doc) {
+        ["contact-card", "contact-interactions", "contact-timeline"].forEach(function (id) {
+          swap(id, doc);
+        });
+      },
+    });
   }
-
-  function start() {
-    if (timer === null) {
-      timer = setInterval(poll, EVERY_MS);
-    }
-  }
-
-  function stop() {
-    if (timer !== null) {
-      clearInterval(timer);
-      timer = null;
-    }
-  }
-
-  document.addEventListener("visibilitychange", function () {
-    if (document.hidden) {
-      stop();
-    } else {
-      poll();
-      start();
-    }
-  });
-
-  start();
 })();
