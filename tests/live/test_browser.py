@@ -34,7 +34,8 @@ def open_page(_chromium, redis_live, asgi_server):
             java_script_enabled=javascript,
         )
         context.set_default_timeout(15_000)
-        context.add_cookies([{"name": "sessionid", "value": session_cookie(user), "url": server.url}])
+        cookie = {"name": "sessionid", "value": session_cookie(user), "url": server.url}
+        context.add_cookies([cookie])
         contexts.append(context)
         page = context.new_page()
         page.goto(path)
