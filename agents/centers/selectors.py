@@ -188,12 +188,25 @@ _IDLE_SINCE = ("idle_since",)
 _ENDS_AT = ("ends_at",)
 
 
-def _availability(company, row, *, now, zone, holidays, schedules, channel) -> Availability:
+def _availability(
+    company, row, *, now, zone, holidays, schedules, channel, decided: dict
+) -> Availability:
     """One member's availability from their ring-facts row, by the one rule
-    (``agents.availability.rules.decide``)."""
+    (``agents.availability.rules.decide``). ``decide`` is pure: members with the same facts
+    (presence, hours, capacities, and their open-item counts where a capacity applies) get
+    the same answer, so one call to a center decides each such set once (``decided``): most
+    of a 500-member center's members share two or three (docs/performance.md)."""
     (presence, seen, hours_text, cap, text_cap, form_cap, chat_cap) = row[:7]
     (total, text, form, chat, call, ends_at, cover_id, cover_name, cover_email) = row[7:]
     effective = Presence.OFFLINE if presence == Presence.OFFLINE or not seen else presence
+    key = None
+    if ends_at is None:  # (an absence names its end and cover: decided for that member)
+        limits = (cap, text_cap, form_cap, chat_cap)
+        capped = company.default_capacity is not None or any(c is not None for c in limits)
+        loads = (total, text, form, chat, call) if capped else None
+        key = (effective, hours_text, cap, text_cap, form_cap, chat_cap, loads)
+        if key in decided:
+            return decided[key]
     absence = None
     if ends_at is not None:
         (ends_at,) = convert_row(Absence, _ENDS_AT, (ends_at,))  # SQLite's dates are text
@@ -211,7 +224,7 @@ def _availability(company, row, *, now, zone, holidays, schedules, channel) -> A
         by_channel=(("text", text or 0), ("form", form or 0), ("chat", chat or 0),
                     ("call", call or 0)),
     )  # fmt: skip
-    return decide(
+    answer = decide(
         presence=effective,
         schedule=schedules[text_of_hours],
         holidays=holidays,
@@ -222,6 +235,9 @@ def _availability(company, row, *, now, zone, holidays, schedules, channel) -> A
         load=load,
         channel=channel,
     )
+    if key is not None:
+        decided[key] = answer
+    return answer
 
 
 def center_ring_facts(
@@ -257,6 +273,10 @@ def center_ring_facts(
     zone = zones.zone_of(company.time_zone)
     holidays = company_holidays(company)
     schedules: dict = {}
+    decided: dict = {}
+    # SQLite's dates need the ORM's converters (naive, or text); PostgreSQL's come aware,
+    # as the ORM would return them (it has no converter for them).
+    convert_dates = connection.vendor != "postgresql"
     members: list[MemberFact] = []
     devices: list[DeviceFact] = []
     # Rows come member by member (one per ringing device): a member is complete when the
@@ -274,7 +294,8 @@ def center_ring_facts(
             devices.append(DeviceFact(pk, kind, label, True))
         if next_agent_id == agent_id:
             continue
-        (idle,) = convert_row(AgentLine, _IDLE_SINCE, (idle,))  # SQLite's dates are text
+        if convert_dates:
+            (idle,) = convert_row(AgentLine, _IDLE_SINCE, (idle,))
         now_for = _availability(
             company,
             (presence, seen, *row[12:]),
@@ -283,6 +304,7 @@ def center_ring_facts(
             holidays=holidays,
             schedules=schedules,
             channel=channel,
+            decided=decided,
         )
         members.append(
             MemberFact(
