@@ -18,13 +18,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agents.availability.models import Absence
+from agents.choices import Presence
 from agents.lockorder import Level, lock_taken
 from agents.locks import lock_email_row
 from agents.models import Agent
 from agents.rawsql import convert_row, instance_from_row, prepared_cursor
-from agents.selectors import LEAD_CENTER_LEVELS
+from agents.selectors import LEAD_CENTER_LEVELS, seen_since
 
 from .models import AssignmentEmail, Contact, Interaction, PrimaryLoad
+from .room import FIRST_SLICE, from_json, present_json_sql, present_params
 
 # Contacts locked per statement: bounded, so a 100,000-contact book is locked in chunks, all
 # in one pk order.
@@ -76,7 +78,7 @@ def lock_contact(pk: int) -> Contact:
 
 
 @functools.cache
-def _inbound_lock_sql(vendor: str) -> str:
+def _inbound_lock_sql(vendor: str, room_channel: str | None = None) -> str:
     # Written out once per process from the models' fields: the ORM spends ~2 ms building
     # this statement (joins, subqueries) on every request, the database well under that
     # running it (docs/performance.md). ``primary_works_here`` is ``eligible_primary_agents``
@@ -128,6 +130,22 @@ def _inbound_lock_sql(vendor: str) -> str:
         f" WHERE mc.company_id = %s AND ag.is_active AND ({capacity_columns}))"
         " ELSE FALSE END"
     )
+    # A text or form that may be bound for Active in a company that uses capacity (by its
+    # default or someone's own) asks whether everyone at work is full: the first slice of who
+    # could be at work is read here (``contacts.room``), unless the owner is at their desk
+    # and not out of office (then it most likely goes to them; if not after all, the
+    # question costs a statement of its own). PostgreSQL only (JSON); elsewhere never read.
+    if room_channel is not None and vendor == "postgresql":
+        owner_present = (
+            "COALESCE(a.is_active AND a.presence = %s AND a.last_seen_at >= %s"
+            " AND oa.id IS NULL, FALSE)"
+        )
+        room = (
+            f"CASE WHEN (%s OR cap.uses) AND NOT {owner_present}"
+            f" THEN {present_json_sql(room_channel)} END"
+        )
+    else:
+        room = "NULL"
     # SQLite (the embedded default) locks the whole database per write transaction instead.
     lock = " FOR UPDATE OF c" if connection.features.has_select_for_update_of else ""
     # Names come from the models' metadata; every value is a parameter. A CTE that locks
@@ -142,14 +160,15 @@ def _inbound_lock_sql(vendor: str) -> str:
             SELECT {contact_columns}
             FROM "{Contact._meta.db_table}" c
             WHERE c.company_id = %s AND c.phone = %s AND c.phone <> ''{lock}
-        )
+        ), cap AS (SELECT {uses_capacity} AS uses)
         SELECT locked.*, {owner_columns}, {works_here("a")},
             oa.ends_at, oa.cover_id, {cover_columns}, {works_here("ca")}, cab.ends_at,
-            {uses_capacity},
+            cap.uses, {room},
             (SELECT i.id FROM "{Interaction._meta.db_table}" i
              WHERE %s <> '' AND i.company_id = %s AND i.idempotency_key = %s
                AND i.idempotency_key <> '' LIMIT 1)
         FROM (SELECT 1) AS one
+        CROSS JOIN cap
         LEFT JOIN locked ON TRUE
         LEFT JOIN "{agents}" a ON a.id = locked.{alias["primary_agent_id"]}
         LEFT JOIN "{absences}" oa ON oa.id = {absence_now("a")}
@@ -177,6 +196,9 @@ class InboundLock:
     cover_works_here: bool = False
     cover_absent_until: datetime | None = None
     uses_capacity: bool = False
+    # The first slice of who could be at work, when read (``room_channel``; rows of
+    # ``contacts.room.present_sql``), for ``contacts.room.everyone_full``; None: not read.
+    room: list[tuple] | None = None
 
 
 def lock_contact_for_inbound(
@@ -186,25 +208,42 @@ def lock_contact_for_inbound(
     idempotency_key: str = "",
     at: datetime | None = None,
     ask_capacity: bool = False,
+    room_channel: str | None = None,
 ) -> InboundLock:
     """The inbound webhook's one statement: lock the company's contact with this E.164
     number (``SELECT … FOR UPDATE OF`` the contact only), with its primary agent loaded and
     ``primary_works_here`` (that agent may still own the company's contacts:
     ``agents.selectors.eligible_primary_agents``), the owner's absence at ``at`` (now by
     default) with its cover agent and the cover's own absence, and the interaction
-    ``idempotency_key`` already created, if any — for a known or a new number alike.
+    ``idempotency_key`` already created, if any — for a known or a new number alike. With
+    ``room_channel`` (a text or form), in a company that uses capacity and unless the owner
+    is at their desk, the first slice of who could take a ``room_channel`` item
+    (``InboundLock.room``) too.
 
     The key is read as of the statement's start: an interaction committed with the same key
     while this waited for the lock is not seen here, and the key's unique constraint refuses
     the second insert (the caller runs again and replays it)."""
-    moment = connection.ops.adapt_datetimefield_value(at or timezone.now())
+    at = at or timezone.now()
+    moment = connection.ops.adapt_datetimefield_value(at)
+    vendor = connection.vendor
+    if vendor != "postgresql":
+        room_channel = None
+    room_params = []
+    if room_channel is not None:
+        room_params = [
+            not ask_capacity,  # the company's default capacity counts
+            Presence.AVAILABLE,
+            connection.ops.adapt_datetimefield_value(seen_since()),
+            *present_params(company_id=company_id, at=at, limit=FIRST_SLICE),
+        ]
     params = [
         company_id,
         phone,
-        *LEAD_CENTER_LEVELS,
-        *LEAD_CENTER_LEVELS,
         ask_capacity,
         company_id,
+        *LEAD_CENTER_LEVELS,
+        *LEAD_CENTER_LEVELS,
+        *room_params,
         idempotency_key,
         company_id,
         idempotency_key,
@@ -214,11 +253,14 @@ def lock_contact_for_inbound(
         moment,
     ]
     with prepared_cursor() as cursor:
-        cursor.execute(_inbound_lock_sql(connection.vendor), params)
+        cursor.execute(_inbound_lock_sql(vendor, room_channel), params)
         row = cursor.fetchone()
     split = len(Contact._meta.concrete_fields)
+    room = from_json(row[-2]) if row[-2] is not None else None
     if row[0] is None:
-        return InboundLock(contact=None, key_interaction_id=row[-1], uses_capacity=bool(row[-2]))
+        return InboundLock(
+            contact=None, key_interaction_id=row[-1], uses_capacity=bool(row[-3]), room=room
+        )
     contact = instance_from_row(Contact, row[:split])
     # (recorded once the number's contact is known: the statement found it by phone)
     lock_taken(Level.CONTACT, [contact.pk])
@@ -226,7 +268,7 @@ def lock_contact_for_inbound(
     (owner_works, owner_until, cover_id) = row[split + _AGENT_COLUMNS : split + _AGENT_COLUMNS + 3]
     cover_at = split + _AGENT_COLUMNS + 3
     cover_row = row[cover_at : cover_at + _AGENT_COLUMNS]
-    cover_works, cover_until, uses_capacity, key_id = row[cover_at + _AGENT_COLUMNS :]
+    cover_works, cover_until, uses_capacity, _, key_id = row[cover_at + _AGENT_COLUMNS :]
     # (an agent id the statement's snapshot cannot see reads as no agent: routed to the pool)
     contact.primary_agent = (
         instance_from_row(Agent, owner_row)
@@ -235,7 +277,7 @@ def lock_contact_for_inbound(
     )
     contact.primary_works_here = contact.primary_agent is not None and bool(owner_works)
     found = InboundLock(
-        contact=contact, key_interaction_id=key_id, uses_capacity=bool(uses_capacity)
+        contact=contact, key_interaction_id=key_id, uses_capacity=bool(uses_capacity), room=room
     )
     if contact.primary_agent is None or owner_until is None:
         return found

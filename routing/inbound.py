@@ -24,7 +24,7 @@ from agents.zones import zone_of
 from contacts.interactions import interaction_record
 from contacts.locks import InboundLock, lock_contact_for_inbound
 from contacts.models import Contact, Interaction
-from contacts.queue import everyone_full
+from contacts.room import everyone_full
 from contacts.services import DuplicatePhone, contact_create_in_retried_transaction, contact_update
 from events import payloads
 from events.emit import event_emit, heard
@@ -222,7 +222,7 @@ def _route_owner_first(
     # Bound for Active: it waits in the capacity queue instead when everyone who could take
     # it is full (asked only of a company where someone has a capacity).
     if (company.default_capacity is not None or found.uses_capacity) and everyone_full(
-        company=company, channel=channel, uses_capacity=True
+        company=company, channel=channel, uses_capacity=True, first_slice=found.room
     ):
         route = engine.route_interaction(channel=channel, primary=primary, everyone_full=True)
         return route, {"queued_at": at}, None
@@ -321,6 +321,8 @@ def _inbound_once(
         idempotency_key=idempotency_key,
         at=now,
         ask_capacity=ask_capacity,
+        # (texts and forms may wait in the capacity queue: who has room is read beside)
+        room_channel=channel if channel in DIRECT_CHANNELS else None,
     )
     if found.key_interaction_id is not None:
         return _replay(found.key_interaction_id, request_hash)
@@ -346,7 +348,11 @@ def _inbound_once(
         if contact_route_new(contact=contact, channel=channel) is not None:
             # A round started: read what it decided (the row is ours since we inserted it).
             found = lock_contact_for_inbound(
-                company_id=company.pk, phone=phone, at=now, ask_capacity=ask_capacity
+                company_id=company.pk,
+                phone=phone,
+                at=now,
+                ask_capacity=ask_capacity,
+                room_channel=channel if channel in DIRECT_CHANNELS else None,
             )
             contact = found.contact
     else:
