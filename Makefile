@@ -23,9 +23,12 @@ run: install
 	PORT=$(PORT) bin/run-demo
 
 # The whole suite. DATABASE_URL / REDIS_URL (as .ci/run sets them) add the PostgreSQL,
-# Redis and worker tests; without them those skip, saying why.
+# Redis and worker tests; without them those skip, saying why. Parallel on one process per
+# core (pytest-xdist; each has its own test database and Redis database, tests/conftest.py);
+# TEST_WORKERS=0 runs it in one process (a debugger, --pdb), TEST_WORKERS=4 on four.
+TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # The public API's OpenAPI schema, generated from the code and committed (tests/api/test_schema.py
 # fails when they differ).

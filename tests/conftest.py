@@ -15,6 +15,59 @@ from tests.factories import PASSWORD, AgentFactory, CompanyFactory
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "var" / "screenshots"
 
 
+# --- Parallel runs (pytest -n, pytest-xdist) ----------------------------------------------------
+# Each xdist worker gets its own test database (pytest-django adds _gw0, _gw1... to the name)
+# and, here, its own Redis database: worker gwN uses REDIS_URL's database number + N (mod
+# 16). One Redis database shared by two workers would mix their Celery queues (a real worker
+# started by one test would take the other's tasks, on the other's test database), their rate
+# limit counters, and the API tests' cache.clear() (FLUSHDB) would empty the other's queue.
+# The settings are read before this file is imported, so they are overridden here, and the
+# environment too, for the workers and servers that tests start as subprocesses.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "" outside xdist, "gw0", "gw1"...
+
+
+def worker_redis_url(url: str, worker: str = XDIST_WORKER) -> str:
+    """``url`` with the database number this xdist worker uses (``url`` itself outside
+    xdist and on gw0)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    if not url or index == 0:
+        return url
+    parts = urlsplit(url)
+    db = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(db + index) % 16}"))
+
+
+def _redis_per_worker() -> None:
+    from django.conf import settings
+    from django.test import override_settings
+
+    url = worker_redis_url(os.environ.get("REDIS_URL", ""))
+    if not url or url == os.environ["REDIS_URL"]:
+        return
+    os.environ["REDIS_URL"] = url
+    caches = {name: dict(config) for name, config in settings.CACHES.items()}
+    for config in caches.values():
+        if config["BACKEND"].endswith("RedisCache"):
+            config["LOCATION"] = url
+    # enable(): the setting_changed signal rebuilds the cache handler (django.test.signals).
+    override_settings(
+        REDIS_URL=url, CACHES=caches, CELERY_BROKER_URL=url, CELERY_RESULT_BACKEND=url
+    ).enable()
+    from config.celery import app as celery_app
+
+    celery_app.conf.broker_url = url
+    celery_app.conf.result_backend = url
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    celery_app._backend_cache = None
+    celery_app._local.__dict__.pop("backend", None)
+
+
+_redis_per_worker()
+
+
 # --- Tests that need real services ---------------------------------------------------------
 def _redis_missing() -> str | None:
     url = os.environ.get("REDIS_URL")
@@ -217,7 +270,7 @@ def start_worker(tmp_path):
             "--pool=solo",
             "--loglevel=INFO",
             f"--logfile={tmp_path / f'worker{n}.log'}",
-            f"--hostname=test{n}@%h",
+            f"--hostname=test{n}-{XDIST_WORKER or 'main'}@%h",
             "--without-heartbeat",
             "--without-mingle",
             "--without-gossip",
