@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from agents import live
 from agents.availability import hours, rules
 from agents.availability.capacity import load_admit
 from agents.availability.models import Absence
@@ -413,10 +414,26 @@ def _inbound_once(
     )
     if routed_agent is not None:
         interaction.routed_to = routed_agent  # the answer names them: no query
+    _live_changed(company=company, contact=contact, interaction=interaction)
     # (the company row is read anyway: no query at all when nobody hears it)
     if heard(company, EventType.INTERACTION_ROUTED):
         _emit_routed(company=company, contact=contact, interaction=interaction, created=created)
     return interaction, False
+
+
+def _live_changed(*, company: Company, contact: Contact, interaction: Interaction) -> None:
+    """The pages that show the new item, told after commit (``agents.live``, no query): the
+    Lead Center of whoever it went to (or every Lead Center's Active), the center's
+    dashboard for a call it rings, the contact's page and the workload page (open items,
+    the queue, a new contact's count)."""
+    streams = [live.stream_contact(contact.pk), live.stream_workload(company.pk)]
+    if interaction.center_id is not None:
+        streams.append(live.stream_center(interaction.center_id))
+    elif interaction.routed_to_id is not None:
+        streams.append(live.stream_agent(interaction.routed_to_id))
+    elif interaction.pool == Interaction.Pool.ACTIVE:
+        streams.append(live.stream_active(company.pk))
+    live.live_changed(company_id=company.pk, streams=streams)
 
 
 def _emit_routed(
