@@ -99,6 +99,10 @@ def covering_text(owner_name: str, until: datetime, time_zone: str) -> str:
     return f"covering for {owner_name} until {when_text(until, time_zone)}"
 
 
+# (``Presence.values`` builds a new list on every read)
+_PRESENCE_WORDS = {value: label.lower() for value, label in Presence.choices}
+
+
 def decide(
     *,
     presence: str,
@@ -138,7 +142,7 @@ def decide(
             until=back,
         )
     if presence != Presence.AVAILABLE:
-        word = Presence(presence).label.lower() if presence in Presence.values else presence
+        word = _PRESENCE_WORDS.get(presence, presence)
         return Availability(presence, why=word, label=word.capitalize())
     total_cap, channel_cap = capacity.total, capacity.limit(channel)
     if total_cap is not None and load.total >= total_cap:
