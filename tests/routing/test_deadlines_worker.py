@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(tra
 ALLOWED_LATE = timedelta(seconds=15)
 
 
-def test_a_killed_worker_loses_no_deadline(company, start_worker):
+def test_a_killed_worker_loses_no_deadline(company, start_worker, tmp_path):
     # given a worker with beat running, and Jane's text in Ava's inbox due in 12 s
     company.text_deadline_minutes = 1
     company.save()
@@ -38,7 +38,13 @@ def test_a_killed_worker_loses_no_deadline(company, start_worker):
         route_reason="Sent to the primary agent.",
         response_due_at=due,
     )
-    time.sleep(3)
+    # (the worker is up: start_worker logs it to tmp_path/worker0.log)
+    log = tmp_path / "worker0.log"
+    limit = time.monotonic() + 10
+    while not (log.exists() and " ready." in log.read_text()):
+        if time.monotonic() > limit:
+            pytest.fail("The first worker did not start within 10 s")
+        time.sleep(0.1)
     # when that worker is killed outright before the deadline, and a new one started
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)

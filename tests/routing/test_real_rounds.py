@@ -85,7 +85,9 @@ def test_a_first_to_claim_round_end_to_end_through_a_real_worker(company, start_
 
 
 @pytest.mark.redis
-def test_a_round_whose_worker_is_killed_is_finished_by_the_sweep_once(company, start_worker):
+def test_a_round_whose_worker_is_killed_is_finished_by_the_sweep_once(
+    company, start_worker, tmp_path
+):
     # given a round whose expiry task sits (unacknowledged) in a worker
     boss = AgentFactory(
         companies=[company], presence=Presence.AVAILABLE, last_seen_at=timezone.now()
@@ -94,7 +96,13 @@ def test_a_round_whose_worker_is_killed_is_finished_by_the_sweep_once(company, s
     first = start_worker()
     contact = contact_create(company=company, actor=None, phone="+12025550142")
     round_ = reassignment_start(contact=contact, group=group, actor=None)
-    time.sleep(2)  # the worker has received the countdown message
+    # (start_worker logs each worker to tmp_path/worker<n>.log: its "Task ...[id] received")
+    log = tmp_path / "worker0.log"
+    wait_for(
+        lambda: log.exists() and "routing.expire_round[" in log.read_text(),
+        30,
+        "the worker to receive the countdown message",
+    )
     # when that worker is killed outright and the claim window ends
     first.kill()
     first.wait(timeout=10)
