@@ -1,7 +1,7 @@
 """The capacity queue: texts and forms that wait, oldest first, while every agent who could
 take them is at capacity, and the drain that hands them out as soon as someone has room.
 
-An item is queued by inbound routing when ``everyone_full`` says so (pool "queue",
+An item is queued by inbound routing when ``contacts.room.everyone_full`` says so (pool "queue",
 ``queued_at`` set). ``queue_drain`` gives the oldest out to available agents with room — the
 fewest open items first, then the one whose newest item is oldest — each admitted by the
 counter's compare-and-set (``agents.availability.capacity``), so no capacity is ever
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -33,7 +33,6 @@ from agents.availability.models import Absence, ItemLoad
 from agents.availability.rules import (
     AVAILABLE,
     CHANNELS,
-    FULL,
     Capacity,
     Load,
     capacity_of,
@@ -47,8 +46,8 @@ from agents.live import (
     stream_contact,
     stream_workload,
 )
-from agents.models import Agent, Company, Presence
-from agents.selectors import eligible_primary_agents, seen_since
+from agents.models import Agent, Company
+from agents.selectors import eligible_primary_agents
 from agents.zones import zone_of
 
 from .locks import lock_interactions
@@ -59,33 +58,10 @@ from .models import Interaction
 # holds its locks briefly.
 BATCH = 1000
 LOAD_COLUMNS = (*CHANNELS, OFFER)
-# everyone_full reads this many agents at a time, and what rules.decide needs of each.
-EVERYONE_FULL_SLICE = 25
-_DECIDED_BY = (
-    "id", "full_name", "email", "presence", "last_seen_at", "is_active", "working_hours",
-    "capacity", "text_capacity", "form_capacity", "chat_capacity",
-)  # fmt: skip
 
 
 def _queued(company: Company) -> Q:
     return Q(company=company, pool=Interaction.Pool.QUEUE, status=Interaction.Status.OPEN)
-
-
-def _uses_capacity(company: Company) -> bool:
-    """Whether anyone of the company has a capacity (one EXISTS; none when the company has a
-    default)."""
-    if company.default_capacity is not None:
-        return True
-    return (
-        Agent.objects.filter(companies=company, is_active=True)
-        .filter(
-            Q(capacity__isnull=False)
-            | Q(text_capacity__isnull=False)
-            | Q(form_capacity__isnull=False)
-            | Q(chat_capacity__isnull=False)
-        )
-        .exists()
-    )
 
 
 @dataclass
@@ -150,58 +126,6 @@ def _candidates(
         )
         found.append(_Candidate(person, capacity, load, decided.status, decided.why))
     return found
-
-
-def everyone_full(*, company: Company, channel: str, uses_capacity: bool | None = None) -> bool:
-    """True when the company uses capacity and nobody at work has room for a ``channel``
-    item: no Lead Center agent is available for it, and at least one is held back only by
-    being full (if everyone is away, off hours or out, the item goes to Active as without
-    capacity). One statement (two when the company has no default capacity: the EXISTS that
-    answers False at once for a company without capacities; none when the caller knows it:
-    ``uses_capacity``, read by the webhook's lock statement); it stops at the first agent with
-    room."""
-    if not (uses_capacity if uses_capacity is not None else _uses_capacity(company)):
-        return False
-    at = timezone.now()
-    # Only who could be at work is read (chose Available, seen lately, not out of office in
-    # the company): anyone else is neither available nor full, so the answer is the same,
-    # and on the webhook's path this reads the few at their desks, not the whole company —
-    # with their counter's total and this channel's column, nothing more.
-    absent = Absence.objects.filter(
-        company=company, agent=OuterRef("pk"), starts_at__lte=at, ends_at__gt=at
-    )
-    counter = ItemLoad.objects.filter(company=company, agent=OuterRef("pk"))
-    present = (
-        eligible_primary_agents(company=company)
-        .filter(presence=Presence.AVAILABLE, last_seen_at__gte=seen_since())
-        .exclude(Exists(absent))
-        .only(*_DECIDED_BY)
-        .annotate(
-            load_total=Subquery(counter.values("total")[:1]),
-            load_channel=Subquery(counter.values(channel)[:1]),
-        )
-        .order_by("pk")
-    )
-    zone = zone_of(company.time_zone)
-    holidays = company_holidays(company)
-    anyone_full = False
-    # A slice at a time: the first with room ends it, usually in the first slice (one
-    # statement), whatever the size of the team.
-    for start in range(0, 1_000_000, EVERYONE_FULL_SLICE):
-        people = list(present[start : start + EVERYONE_FULL_SLICE])
-        for person in people:
-            load = Load(
-                total=person.load_total or 0, by_channel=((channel, person.load_channel or 0),)
-            )
-            decided = decide_agent(
-                company, person, at=at, zone=zone, holidays=holidays, load=load, channel=channel
-            )
-            if decided.status == AVAILABLE:
-                return False  # someone has room: Active, as without capacity
-            anyone_full = anyone_full or decided.status == FULL
-        if len(people) < EVERYONE_FULL_SLICE:
-            break
-    return anyone_full
 
 
 def _wait_text(waited: timedelta) -> str:

@@ -14,12 +14,8 @@ from agents.models import Presence
 from contacts.interactions import interaction_mark_handled, interaction_take
 from contacts.models import Interaction
 from contacts.ownership import contacts_assign_primary_agent_bulk
-from contacts.queue import (
-    capacity_rows,
-    everyone_full,
-    load_recount_interactions,
-    queue_stats,
-)
+from contacts.queue import capacity_rows, load_recount_interactions, queue_stats
+from contacts.room import everyone_full
 from contacts.services import contact_create
 from routing.inbound import inbound_receive
 from routing.rounds import contacts_delete

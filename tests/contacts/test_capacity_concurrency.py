@@ -16,7 +16,8 @@ from agents.availability.models import ItemLoad
 from agents.availability.rules import capacity_of
 from contacts.interactions import interaction_mark_handled, interaction_record, interaction_take
 from contacts.models import Contact, Interaction
-from contacts.queue import everyone_full, queue_drain
+from contacts.queue import queue_drain
+from contacts.room import everyone_full
 from tests.factories import AgentFactory, online
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
