@@ -197,9 +197,7 @@ def lead_center(request: HttpRequest) -> HttpResponse:
     context["back"] = request.get_full_path()
     context["results"] = results
     # Mine, Offers and My contacts are the agent's own; Active and its count the company's.
-    context.update(
-        _live(request, stream_agent(request.user.pk), stream_active(request.company.pk))
-    )
+    context.update(_live(request, stream_agent(request.user.pk), stream_active(request.company.pk)))
     return render(request, "contacts/lead_center.html", context)
 
 
