@@ -35,6 +35,7 @@ from contacts.ownership import contacts_recount_primary_load
 from routing.models import RoutingRule, RuleMember
 
 from .data import bulk_agents, bulk_contacts
+from .floor.tables import phones_build
 from .measure import result, scaled
 from .webhook import Served, wrk_available
 
@@ -89,35 +90,10 @@ def _build() -> Company:
                 [company.pk],
             )
         contacts_recount_primary_load(company=company)
-    _floor_build()
+    phones_build(FLOOR_PHONES)  # the floor's tables (bench/floor/)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")  # the steady state autovacuum reaches
     return company
-
-
-def _floor_build() -> None:
-    """The floor's tables (raw SQL: not a model of the product, no migration)."""
-    with connection.cursor() as cursor, transaction.atomic():
-        cursor.execute(
-            "CREATE TABLE IF NOT EXISTS bench_floor_phone "
-            "(id bigserial PRIMARY KEY, phone varchar(20) NOT NULL UNIQUE)"
-        )
-        cursor.execute(
-            "CREATE TABLE IF NOT EXISTS bench_floor_event (id bigserial PRIMARY KEY, "
-            "phone_id bigint REFERENCES bench_floor_phone (id), body text NOT NULL, "
-            "created_at timestamptz NOT NULL)"
-        )
-        cursor.execute(
-            "CREATE INDEX IF NOT EXISTS bench_floor_event_phone ON bench_floor_event (phone_id)"
-        )
-        cursor.execute("SELECT count(*) FROM bench_floor_phone")
-        have = cursor.fetchone()[0]
-        if have < FLOOR_PHONES:
-            cursor.execute(
-                "INSERT INTO bench_floor_phone (phone) "
-                "SELECT '+1212' || (2000000 + g)::text FROM generate_series(%s, %s) AS g",
-                [have + 1, FLOOR_PHONES],
-            )
 
 
 def _availability_on(company: Company) -> None:
