@@ -38,6 +38,7 @@ from django.utils import timezone
 from agents.availability.capacity import load_release
 from agents.availability.rules import capacity_of, when_text
 from agents.choices import Presence
+from agents.live import live_changed, stream_active, stream_agent, stream_workload
 from agents.models import Agent, Company
 from agents.services import agent_set_presence
 from contacts import timeline
@@ -192,6 +193,16 @@ def _move_due(*, now: datetime, limit: int) -> list[Missed]:
         emails.append((row.company_id, agent.pk, row.pk, DeadlineEmail.Kind.MISSED))
         reasons.append((row.pk, reason[:300]))
     _set_reasons(reasons)
+    # (the contacts' pages hear of it by their timeline rows)
+    for company_id in {row.company_id for row in moved}:
+        live_changed(
+            company_id=company_id,
+            streams=[
+                stream_active(company_id),
+                stream_workload(company_id),
+                *(stream_agent(row.routed_to_id) for row in moved if row.company_id == company_id),
+            ],
+        )
     timeline.timeline_write_many(entries)
     decisions_write(decisions)
     _queue_emails(emails)
