@@ -137,12 +137,14 @@ def _ring_facts_sql(vendor: str, *, ranked: bool) -> str:
     # the two statements (a join through the company, a CASE for presence, a subquery for the
     # rank) than the database running them, on every call to a center (docs/performance.md).
     # One row per member and ringing device (members without one come once, with NULLs), in
-    # the members' fixed order, with what availability is decided from
-    # (``agents.availability.rules``): presence and whether seen since the cut-off, the agent's
-    # own working hours and capacities, their open-item counter in the company (``ItemLoad``),
-    # and the absence covering now (the one ending last) with its cover's name. The company's
-    # hours, holidays and default capacity are on the company row, loaded already. Only
-    # ringing devices: a member without one is left out with that reason all the same.
+    # the members' fixed order: who they are, their place, rank and device, then what
+    # availability is decided from (``agents.availability.rules``), side by side so that one
+    # slice of the row is the key of a decision: the effective presence (offline unless seen
+    # since the cut-off, as ``Agent.effective_presence``), the agent's own working hours and
+    # capacities, their open-item counter in the company (``ItemLoad``), and the absence
+    # covering now (the one ending last) with its cover's name. The company's hours,
+    # holidays and default capacity are on the company row, loaded already. Only ringing
+    # devices: a member without one is left out with that reason all the same.
     membership = CenterMembership._meta.db_table
     agent = Agent._meta.db_table
     companies = Agent.companies.through._meta.db_table
@@ -157,14 +159,18 @@ def _ring_facts_sql(vendor: str, *, ranked: bool) -> str:
         if ranked
         else ""
     )
+    # The company's absences covering now, one per agent (the one ending last), read once by
+    # the company's index and hash-joined to the members: not a subquery per member (500
+    # of them for a 500-member center, nearly all finding nothing). Their covers' names
+    # are looked up for those rows only.
     # Names come from the models' metadata; every value is a parameter.
     return f"""
-        SELECT m.agent_id, a.full_name, a.email,
-            a.presence, (a.last_seen_at >= %s), l.idle_since, m.position,
+        SELECT m.agent_id, a.full_name, a.email, l.idle_since, m.position,
             {"r.rank" if ranked else "NULL"}, d.id, d.kind, d.label, d.number,
+            CASE WHEN a.last_seen_at >= %s THEN a.presence ELSE %s END,
             a.working_hours, a.capacity, a.text_capacity, a.form_capacity, a.chat_capacity,
             il.total, il.text, il.form, il.chat, il.call,
-            x.ends_at, x.cover_id, cv.full_name, cv.email
+            x.ends_at, x.cover_id, x.cover_name, x.cover_email
         FROM "{membership}" m
         INNER JOIN "{agent}" a ON a.id = m.agent_id
         LEFT JOIN "{AgentLine._meta.db_table}" l ON l.agent_id = m.agent_id
@@ -172,41 +178,39 @@ def _ring_facts_sql(vendor: str, *, ranked: bool) -> str:
         LEFT JOIN "{Device._meta.db_table}" d ON d.agent_id = m.agent_id AND d.ring
         LEFT JOIN "{ItemLoad._meta.db_table}" il
             ON il.agent_id = m.agent_id AND il.company_id = %s
-        LEFT JOIN "{absence}" x ON x.id = (
-            SELECT y.id FROM "{absence}" y
-            WHERE y.agent_id = m.agent_id AND y.company_id = %s
-              AND y.starts_at <= %s AND y.ends_at > %s
-            ORDER BY y.ends_at DESC, y.id DESC LIMIT 1)
-        LEFT JOIN "{agent}" cv ON cv.id = x.cover_id
+        LEFT JOIN (
+            SELECT y.agent_id, y.ends_at, y.cover_id,
+                cv.full_name AS cover_name, cv.email AS cover_email,
+                ROW_NUMBER() OVER (
+                    PARTITION BY y.agent_id ORDER BY y.ends_at DESC, y.id DESC) AS nth
+            FROM "{absence}" y
+            LEFT JOIN "{agent}" cv ON cv.id = y.cover_id
+            WHERE y.company_id = %s AND y.starts_at <= %s AND y.ends_at > %s
+        ) x ON x.agent_id = m.agent_id AND x.nth = 1
         WHERE m.center_id = %s AND a.is_active
           AND EXISTS (SELECT 1 FROM "{companies}" c
                       WHERE c.agent_id = m.agent_id AND c.company_id = %s)
         ORDER BY m.position, m.id, d.id"""  # noqa: S608
 
 
+# The row's columns (``_ring_facts_sql``): who, place and device, then the facts decided on.
+_FACTS = 10  # where availability's facts start: presence, hours, 4 capacities, 5 loads, …
+_LOADS = _FACTS + 6  # … the open-item counts (total, text, form, chat, call), …
+_ABSENCE = _FACTS + 11  # … and the absence: its end, cover id, cover name and email
+_NO_LIMITS = (None, None, None, None)
+# The facts are named tuples built from all their fields at once: their own __new__ (a
+# Python function) is half the cost of each of a 500-member center's thousand facts.
+_new = tuple.__new__
+_BY_LOAD = object()  # decided by the open-item counts too: a capacity applies
 _IDLE_SINCE = ("idle_since",)
 _ENDS_AT = ("ends_at",)
 
 
-def _availability(
-    company, row, *, now, zone, holidays, schedules, channel, decided: dict
-) -> Availability:
-    """One member's availability from their ring-facts row, by the one rule
-    (``agents.availability.rules.decide``). ``decide`` is pure: members with the same facts
-    (presence, hours, capacities, and their open-item counts where a capacity applies) get
-    the same answer, so one call to a center decides each such set once (``decided``): most
-    of a 500-member center's members share two or three (docs/performance.md)."""
-    (presence, seen, hours_text, cap, text_cap, form_cap, chat_cap) = row[:7]
-    (total, text, form, chat, call, ends_at, cover_id, cover_name, cover_email) = row[7:]
-    effective = Presence.OFFLINE if presence == Presence.OFFLINE or not seen else presence
-    key = None
-    if ends_at is None:  # (an absence names its end and cover: decided for that member)
-        limits = (cap, text_cap, form_cap, chat_cap)
-        capped = company.default_capacity is not None or any(c is not None for c in limits)
-        loads = (total, text, form, chat, call) if capped else None
-        key = (effective, hours_text, cap, text_cap, form_cap, chat_cap, loads)
-        if key in decided:
-            return decided[key]
+def _availability(company, facts, *, now, zone, holidays, schedules, channel) -> Availability:
+    """One member's availability from the facts of their ring-facts row (``_FACTS`` on), by
+    the one rule (``agents.availability.rules.decide``)."""
+    (presence, hours_text, cap, text_cap, form_cap, chat_cap) = facts[:6]
+    (total, text, form, chat, call, ends_at, cover_id, cover_name, cover_email) = facts[6:]
     absence = None
     if ends_at is not None:
         (ends_at,) = convert_row(Absence, _ENDS_AT, (ends_at,))  # SQLite's dates are text
@@ -224,8 +228,8 @@ def _availability(
         by_channel=(("text", text or 0), ("form", form or 0), ("chat", chat or 0),
                     ("call", call or 0)),
     )  # fmt: skip
-    answer = decide(
-        presence=effective,
+    return decide(
+        presence=presence,
         schedule=schedules[text_of_hours],
         holidays=holidays,
         zone=zone,
@@ -235,9 +239,6 @@ def _availability(
         load=load,
         channel=channel,
     )
-    if key is not None:
-        decided[key] = answer
-    return answer
 
 
 def center_ring_facts(
@@ -258,8 +259,10 @@ def center_ring_facts(
     now = timezone.now()
     adapt = connection.ops.adapt_datetimefield_value
     company = center.company
-    params: list = [adapt(seen_since()), *([center.pk, call_type] if call_type else [])]
-    params += [
+    params: list = [
+        adapt(seen_since()),
+        Presence.OFFLINE,
+        *([center.pk, call_type] if call_type else []),
         center.company_id,
         center.company_id,
         adapt(now),
@@ -273,7 +276,14 @@ def center_ring_facts(
     zone = zones.zone_of(company.time_zone)
     holidays = company_holidays(company)
     schedules: dict = {}
+    # ``decide`` is pure: members with the same facts get the same answer, so each set of
+    # facts is decided once per call (most of a 500-member center's members share two or
+    # three), keyed by the row's slice of facts: presence, hours and capacities — and, where
+    # a capacity applies (``_BY_LOAD`` under that key), the open-item counts as well (without
+    # a capacity they change nothing, and differ from member to member). A member out of
+    # office is decided alone (the sentence names their end and cover).
     decided: dict = {}
+    default_capacity = company.default_capacity is not None
     # SQLite's dates need the ORM's converters (naive, or text); PostgreSQL's come aware,
     # as the ORM would return them (it has no converter for them).
     convert_dates = connection.vendor != "postgresql"
@@ -281,45 +291,46 @@ def center_ring_facts(
     devices: list[DeviceFact] = []
     # Rows come member by member (one per ringing device): a member is complete when the
     # next row is another member's.
-    following = [row[0] for row in rows[1:]]
-    if rows:
-        following.append(None)  # the last row ends the last member
-    for row, next_agent_id in zip(rows, following, strict=True):
-        agent_id, name, email, presence, seen, idle, position, rank, pk, kind, label, number = row[
-            :12
-        ]
-        if pk is not None:
+    last = len(rows) - 1
+    for index, row in enumerate(rows):
+        agent_id = row[0]
+        if row[6] is not None:
+            kind, label, number = row[7:10]
             shown = label or KIND_LABELS.get(kind, kind)  # as Device.__str__, without a model
             label = f"{shown} ({number})" if number else shown
-            devices.append(DeviceFact(pk, kind, label, True))
-        if next_agent_id == agent_id:
+            devices.append(_new(DeviceFact, (row[6], kind, label, True)))
+        if index < last and rows[index + 1][0] == agent_id:
             continue
-        if convert_dates:
-            (idle,) = convert_row(AgentLine, _IDLE_SINCE, (idle,))
-        now_for = _availability(
-            company,
-            (presence, seen, *row[12:]),
-            now=now,
-            zone=zone,
-            holidays=holidays,
-            schedules=schedules,
-            channel=channel,
-            decided=decided,
-        )
-        members.append(
-            MemberFact(
-                agent_id,
-                name or email,
-                now_for.status == AVAILABLE,
-                tuple(devices),
-                idle,
-                rank,  # None: no rank for the call type (skills-based: not rung for it)
-                position,
-                email,
-                now_for.why if now_for.status in _SAYS_WHY else "",
+        key = None if row[_ABSENCE] is not None else row[_FACTS:_LOADS]
+        now_for = decided.get(key)
+        if now_for is _BY_LOAD:
+            key = row[_FACTS:_ABSENCE]
+            now_for = decided.get(key)
+        if now_for is None:
+            capped = default_capacity or (key is not None and key[2:] != _NO_LIMITS)
+            if capped and key is not None and len(key) == _LOADS - _FACTS:
+                decided[key] = _BY_LOAD  # (the capacities are the key's last four)
+                key = row[_FACTS:_ABSENCE]
+            answer = _availability(
+                company,
+                row[_FACTS:],
+                now=now,
+                zone=zone,
+                holidays=holidays,
+                schedules=schedules,
+                channel=channel,
             )
-        )
-        devices = []
+            now_for = (answer.status == AVAILABLE, answer.why if answer.status in _SAYS_WHY else "")
+            if key is not None:
+                decided[key] = now_for
+        idle = row[3]
+        if convert_dates and idle is not None:
+            (idle,) = convert_row(AgentLine, _IDLE_SINCE, (idle,))
+        # (agent_id, name, available, devices, idle_since, rank, position, email, why); the
+        # name is the email without one; no rank: none for the call type (skills: not rung)
+        member = (agent_id, row[1] or row[2], now_for[0], tuple(devices), idle, row[5], row[4])
+        members.append(_new(MemberFact, (*member, row[2], now_for[1])))
+        devices.clear()
     return CenterFacts(
         routing_type=center.routing_type,
         members=tuple(members),

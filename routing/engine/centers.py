@@ -8,6 +8,7 @@ center; ``ring_list`` turns them into the ring list an inbound call or chat uses
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # The facts (dataclasses and routing type names) are the ground floor's: agents builds them.
 from agents.centers.facts import (
@@ -54,8 +55,9 @@ NO_RINGING_DEVICE = "no device with Ring this device on"
 NO_RANK = "no rank for {call_type}"
 
 
-@dataclass(frozen=True)
-class RingEntry:
+class RingEntry(NamedTuple):
+    # A named tuple, as the facts are (a center's hundreds of entries are built on every
+    # call: a frozen dataclass's __init__ costs several times a tuple's). Immutable.
     agent_id: int
     name: str
     devices: tuple[DeviceFact, ...]
@@ -80,16 +82,25 @@ class RingList:
 
 def _idle_key(member: MemberFact) -> tuple:
     # Never had a call sorts first; then the oldest idle_since; agent id keeps it stable.
-    if member.idle_since is None:
+    idle = member.idle_since
+    if idle is None:
         return (0, 0.0, member.agent_id)
-    return (1, member.idle_since.timestamp(), member.agent_id)
+    return (1, idle.timestamp(), member.agent_id)
+
+
+def _skills_key(member: MemberFact) -> tuple:
+    # The highest rank first (none counts as 0), then as ``_idle_key``: one call per member.
+    idle = member.idle_since
+    if idle is None:
+        return (-(member.rank or 0), 0, 0.0, member.agent_id)
+    return (-(member.rank or 0), 1, idle.timestamp(), member.agent_id)
 
 
 def _order(facts: CenterFacts, members: list[MemberFact]) -> list[MemberFact]:
     kind = facts.routing_type
     if kind == SKILLS:
         # Ranks apply to a call type; without one, nobody is ranked: longest idle first.
-        return sorted(members, key=lambda m: (-(m.rank or 0), *_idle_key(m)))
+        return sorted(members, key=_skills_key)
     if kind == LONGEST_IDLE:
         return sorted(members, key=_idle_key)
     if kind == ROUND_ROBIN:
@@ -99,6 +110,14 @@ def _order(facts: CenterFacts, members: list[MemberFact]) -> list[MemberFact]:
     if kind in (FIXED_ORDER, SIMULTANEOUS):
         return sorted(members, key=lambda m: (m.position, m.agent_id))
     raise ValueError(f"Unknown routing type {kind!r}.")
+
+
+def _ringing(devices: tuple[DeviceFact, ...]) -> tuple[DeviceFact, ...]:
+    """The devices that ring (most members' are all ringing ones: the same tuple)."""
+    for device in devices:
+        if not device.ring:
+            return tuple(d for d in devices if d.ring)
+    return devices
 
 
 _DESCRIPTION = {
@@ -127,7 +146,7 @@ def ring_list(facts: CenterFacts) -> RingList:
             # Out of office, off hours or full say so (and until when); away/offline as ever.
             excluded[member.agent_id] = member.why or NOT_AVAILABLE
             continue
-        devices = tuple(d for d in member.devices if d.ring)
+        devices = _ringing(member.devices)
         if not devices:
             excluded[member.agent_id] = NO_RINGING_DEVICE
         elif ranked_only and member.rank is None:
@@ -139,7 +158,7 @@ def ring_list(facts: CenterFacts) -> RingList:
     simultaneous = facts.routing_type == SIMULTANEOUS
     skills = facts.routing_type == SKILLS
     # Positional (agent_id, name, devices, order, email, rank): a center's hundreds of entries
-    # are built on every call, and keywords make a dataclass's __init__ about twice as slow.
+    # are built on every call.
     ring = tuple(
         RingEntry(
             m.agent_id,
