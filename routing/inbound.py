@@ -71,16 +71,26 @@ def find_center(*, company: Company, name_or_id: str) -> ContactCenter:
 def _ring_payload(ring: engine.RingList) -> list[dict]:
     # Skills-based: each agent's rank for the call type, so the order can be read (null when
     # the call named no type: then nobody is ranked and the longest idle rings first).
-    skills = ring.routing_type == SKILLS
+    # (A center's hundreds of entries on every call: one dict display each, no ** merge.)
+    if ring.routing_type == SKILLS:
+        return [
+            {
+                "agent": email,
+                "name": name,
+                "order": order,
+                "rank": rank,
+                "devices": [{"kind": d.kind, "label": d.label} for d in devices],
+            }
+            for _, name, devices, order, email, rank in ring.ring
+        ]
     return [
         {
-            "agent": entry.email,
-            "name": entry.name,
-            "order": entry.order,
-            **({"rank": entry.rank} if skills else {}),
-            "devices": [{"kind": d.kind, "label": d.label} for d in entry.devices],
+            "agent": email,
+            "name": name,
+            "order": order,
+            "devices": [{"kind": d.kind, "label": d.label} for d in devices],
         }
-        for entry in ring.ring
+        for _, name, devices, order, email, _ in ring.ring
     ]
 
 

@@ -157,16 +157,21 @@ def ring_list(facts: CenterFacts) -> RingList:
     ordered = _order(facts, eligible)
     simultaneous = facts.routing_type == SIMULTANEOUS
     skills = facts.routing_type == SKILLS
-    # Positional (agent_id, name, devices, order, email, rank): a center's hundreds of entries
-    # are built on every call.
+    # (agent_id, name, devices, order, email, rank), built from all its fields at once: a
+    # center's hundreds of entries on every call, and the named tuple's own __new__ (a
+    # Python function) is about half the cost of each.
+    new = tuple.__new__
     ring = tuple(
-        RingEntry(
-            m.agent_id,
-            m.name,
-            ringing[m.agent_id],
-            1 if simultaneous else i,
-            m.email,
-            m.rank if skills else None,
+        new(
+            RingEntry,
+            (
+                m.agent_id,
+                m.name,
+                ringing[m.agent_id],
+                1 if simultaneous else i,
+                m.email,
+                m.rank if skills else None,
+            ),
         )
         for i, m in enumerate(ordered, start=1)
     )
