@@ -170,7 +170,7 @@ def center_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     Queries, whatever the number of members (15, asserted in tests): middleware (4), center
     (1), the user's rights in it (2, guardian: user and group permissions, read once),
     members with presence (1), their absences now (1, availability: out of office, off
-    hours), workload rows (1, contacts' selector: the same numbers as the workload page),
+    hours), their loads (1, ``_member_loads``: the workload page's numbers),
     queue (1), recent calls with their rings (1), members on a live call (1), alert states
     (1), company picker (1)."""
     center = center_for_request(request, pk)
@@ -218,7 +218,7 @@ def center_dashboard_live(request: HttpRequest, pk: int) -> HttpResponse:
     page. Queries, whatever the number of members (13, asserted in tests): the page's but
     the company picker and the last-seen write (done by the page's request within the
     minute), i.e. middleware (3), center (1), rights (2), members (1), absences (1),
-    workload rows (1), queue (1), calls (1), on a live call (1), alert states (1)."""
+    loads (1), queue (1), calls (1), on a live call (1), alert states (1)."""
     center = center_for_request(request, pk)
     require(request.user, "view_center_dashboard", center)
     response = render(
@@ -338,7 +338,6 @@ def _member_loads(company, ids: set[int]) -> dict[int, tuple[int, int, int]]:
     return {pk: counts for pk, *counts in rows if pk in ids}
 
 
-ROLE_LABELS = {value: str(label) for value, label in CenterMembership.Role.choices}
 # Someone who may not own contacts (a Leads Agent) has no load: dashes.
 NO_LOAD = ("—", "—", "—")
 
@@ -367,6 +366,8 @@ def _member_rows(
     value is escaped; the markup is the one the table had as template code."""
     if not members:
         return SafeString('<tr><td colspan="7" class="empty">No members yet.</td></tr>')
+    # The labels in the active language, read once for all rows.
+    role_labels = {value: str(label) for value, label in CenterMembership.Role.choices}
     rows = []
     for agent_id, role, email, full_name, _hours, presence_now in members:
         counts, note = load.get(agent_id, NO_LOAD), notes.get(agent_id)
@@ -388,7 +389,7 @@ def _member_rows(
             f'<tr data-agent="{escape(email)}">\n'
             # Agent.__str__: the name, else the email.
             f"        <td>{escape(full_name or email)}</td>\n"
-            f"        <td>{escape(ROLE_LABELS.get(role, role))}</td>\n"
+            f"        <td>{escape(role_labels.get(role, role))}</td>\n"
             f"        <td>{presence}</td>\n"
             f'        <td class="num">{counts[0]}</td>\n'
             f'        <td class="num">{counts[1]}</td>\n'
