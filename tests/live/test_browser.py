@@ -13,6 +13,7 @@ from contacts.services import contact_create
 from routing.inbound import inbound_receive
 from routing.models import GroupMember, ReassignmentGroup
 from routing.rounds import reassignment_start
+from tests.browser.csp import watch_csp
 from tests.factories import AgentFactory, online
 
 from .conftest import session_cookie
@@ -145,3 +146,32 @@ def test_the_contact_page_shows_re_assign_in_progress_and_the_timeline_live(
     screenshot(page, "live-contact-1280")
     page.set_viewport_size({"width": 390, "height": 844})
     screenshot(page, "live-contact-390")
+
+
+def test_a_text_from_the_webhook_appears_in_mine_and_its_button_still_works(
+    open_page, company, screenshot
+):
+    # given Andy's Lead Center open on Mine, empty, and one of his contacts
+    andy = online(AgentFactory(companies=[company], full_name="Andy Agent"))
+    olivia = contact_create(company=company, actor=None, name="Olivia Nguyen", phone="+12025550142")
+    contact_assign_primary_agent(contact=olivia, agent=andy, actor=None)
+    page = open_page(andy, "/lead-center/?tab=mine")
+    violations = watch_csp(page)
+    connected(page)
+    assert "Your inbox is clear." in page.inner_text("#inbox")
+    assert page.inner_text("#tab-mine .count") == "0"
+    page.evaluate("window.__notReloaded = true")
+    # when Olivia texts (the service the webhook calls; it publishes after its commit)
+    inbound_receive(company=company, channel="text", phone=olivia.phone, body="Is Elm Street free?")
+    # then it is in Mine at once, counted in the tab and the title, with no reload
+    until(page, "document.querySelector('#inbox').textContent.includes('Is Elm Street free?')")
+    assert page.inner_text("#tab-mine .count") == "1"
+    assert page.title().startswith("(1) Lead Center")
+    assert page.evaluate("window.__notReloaded") is True
+    screenshot(page, "live-lead-center-webhook-text")
+    # and its button still works: the form goes back to the page, not to the fragment
+    page.click("[data-interaction] button:has-text('Mark handled')")
+    page.wait_for_selector(".messages .success")
+    assert page.url.endswith("/lead-center/?tab=mine")
+    assert "Your inbox is clear." in page.inner_text("#inbox")
+    assert violations == []
