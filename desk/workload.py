@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from agents import zones
 from agents.access import is_company_admin
 from agents.availability import rules
+from agents.availability.models import Absence
 from agents.centers import selectors as center_selectors
 from agents.centers import services as center_services
 from agents.centers.forms import AlertsForm
@@ -283,7 +284,15 @@ def _name_notes(company, members) -> dict[int, str]:
     at = timezone.now()
     zone = zones.zone_of(company.time_zone)
     holidays = rules.company_holidays(company)
-    absences = rules.absences_now(company_id=company.pk, agent_ids=[m[0] for m in members], at=at)
+    # The company's absences now (``rules.absences_now``'s rows: covering ``at``, the one
+    # ending last per agent, with its cover), read by its index without the members' 500
+    # ids as parameters (building and binding them was half of this function's time).
+    absences = {
+        a.agent_id: a
+        for a in Absence.objects.filter(company_id=company.pk, starts_at__lte=at, ends_at__gt=at)
+        .select_related("cover")
+        .order_by("agent_id", "ends_at")
+    }
     decided: dict[tuple, str] = {}
     notes = {}
     for agent_id, _role, _email, _name, working_hours, presence in members:
