@@ -43,14 +43,15 @@ def copy_insert(objs: Sequence[Model], *, batch_size: int = 2000) -> None:
         )
         for f in fields
     ]
-    encoded: dict[int, str] = {}
+    # By the value's id, keeping the value itself: an id is reused only once its object is
+    # gone, which the reference held here prevents.
+    encoded: dict[int, tuple[object, str]] = {}
 
     def json_text(raw) -> str:
-        key = id(raw)
-        text = encoded.get(key)
-        if text is None:
-            text = encoded[key] = json.dumps(raw)
-        return text
+        entry = encoded.get(id(raw))
+        if entry is None or entry[0] is not raw:
+            entry = encoded[id(raw)] = (raw, json.dumps(raw))
+        return entry[1]
 
     def row(obj: Model) -> list:
         values = []

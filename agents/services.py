@@ -1,16 +1,32 @@
 from django.utils import timezone
 
+from .centers.models import CenterMembership
+from .live import live_changed, stream_center, stream_workload
 from .models import Agent, Presence
 
 
 def agent_set_presence(*, agent: Agent, presence: str) -> Agent:
-    """Set the agent's own presence (Available / Away / Offline)."""
+    """Set the agent's own presence (Available / Away / Offline); a change tells the live
+    pages that show it (each company's workload page, the dashboards of the agent's
+    centers) after commit."""
     presence = Presence(presence)
     now = timezone.now()
+    changed = agent.presence != presence
     Agent.objects.filter(pk=agent.pk).update(
         presence=presence, presence_changed_at=now, last_seen_at=now
     )
     agent.presence, agent.presence_changed_at, agent.last_seen_at = presence, now, now
+    if changed:
+        centers: dict[int, list[str]] = {}
+        for center_id, company_id in CenterMembership.objects.filter(agent=agent).values_list(
+            "center_id", "center__company_id"
+        ):
+            centers.setdefault(company_id, []).append(stream_center(center_id))
+        for company_id in agent.companies.values_list("pk", flat=True):
+            live_changed(
+                company_id=company_id,
+                streams=[stream_workload(company_id), *centers.get(company_id, ())],
+            )
     return agent
 
 

@@ -91,12 +91,6 @@ def timeline_write(entry: TimelineEntry) -> TimelineEntry:
     return written
 
 
-# A mass change (a 100,000-contact handover) tells the agents' pages and the workload page,
-# not every contact page one by one: past this many rows, an open contact page catches up on
-# its safety refresh (docs/live.md).
-LIVE_CONTACTS_MAX = 1000
-
-
 def timeline_write_many(entries: Iterable[TimelineEntry]) -> None:
     """Store many built rows at once (``COPY`` from a couple of hundred rows on). Call it
     inside the transaction of the change."""
@@ -106,8 +100,7 @@ def timeline_write_many(entries: Iterable[TimelineEntry]) -> None:
     for row in rows:
         _live_streams((row,), by_company.setdefault(row.company_id, {}))
     for company_id, streams in by_company.items():
-        if len(streams) > LIVE_CONTACTS_MAX:
-            streams = [name for name in streams if not name.startswith("contact.")]
+        # (a mass change's contact pages are not told one by one: agents.live.CONTACTS_MAX)
         live_changed(company_id=company_id, streams=streams)
 
 

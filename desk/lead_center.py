@@ -3,7 +3,6 @@ contact page with its re-assignment, add and edit, claims, presence and the hear
 
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -14,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from agents.availability.rules import covering_text
-from agents.live import live_token, stream_active, stream_agent, stream_contact
+from agents.live import live_token, safety_seconds, stream_active, stream_agent, stream_contact
 from agents.models import AccessLevel, Presence
 from agents.permissions import access_level_required, parse_pk
 from agents.selectors import LEAD_CENTER_LEVELS
@@ -32,20 +31,12 @@ lead_center_required = access_level_required(*LEAD_CENTER_LEVELS)
 TABS = ("mine", "active", "offers", "contacts")
 
 
-def _safety_seconds() -> int:
-    """How often an open page refetches anyway, socket or not (docs/live.md): a message lost
-    while Redis restarts, or one the demo's Celery worker sent to an in-memory layer it does
-    not share with the web process, shows within this."""
-    in_memory = settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("InMemoryChannelLayer")
-    return 20 if in_memory else 300
-
-
 def _live(request: HttpRequest, *streams: str) -> dict:
     """The page's live token (its streams: the view has checked the rights to them) and its
     safety refresh."""
     return {
         "live": live_token(user=request.user, company_id=request.company.pk, streams=streams),
-        "live_safety_seconds": _safety_seconds(),
+        "live_safety_seconds": safety_seconds(),
     }
 
 

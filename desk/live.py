@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 REFUSED = 4403  # a close code of the application range: "not allowed", do not retry
 MAX_STREAMS = 50  # one page's parts; more is no page of ours
+MAX_GROUPS = 200  # streams one socket may hear at once (each is a Redis subscription)
 
 
 def _session_company_id(user, session) -> int | None:
@@ -41,6 +42,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
+            # Accepted, then closed with our code: refused before the handshake, the browser
+            # would see 1006 and try again forever.
+            await self.accept()
             await self.close(code=REFUSED)
             return
         self.user_id = user.pk
@@ -48,6 +52,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             user, self.scope.get("session")
         )
         if self.company_id is None:
+            await self.accept()
             await self.close(code=REFUSED)
             return
         self.groups_joined: set[str] = set()
@@ -70,12 +75,21 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         except TokenRefused as error:
             await self._refuse(str(error))
             return
-        for streams in per_token:
-            for stream in streams:
-                group = group_name(company_id=self.company_id, stream=stream)
-                if group not in self.groups_joined:
-                    await self.channel_layer.group_add(group, self.channel_name)
-                    self.groups_joined.add(group)
+        # What the page watches now replaces what it watched (a page sends all its tokens
+        # each time), within MAX_GROUPS.
+        wanted = {
+            group_name(company_id=self.company_id, stream=stream)
+            for streams in per_token
+            for stream in streams
+        }
+        if len(wanted) > MAX_GROUPS:
+            await self._refuse("Too many live parts on one page.")
+            return
+        for group in self.groups_joined - wanted:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in wanted - self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined = wanted
         # The streams of each token, in the order sent: the page knows which part to refresh.
         await self.send_json({"watching": per_token})
 

@@ -50,8 +50,13 @@
       })
         .then(function (response) {
           // Logged out or no longer allowed: stop rather than keep asking.
-          if (response.redirected || !response.ok) {
+          if (response.redirected || [401, 403, 404].indexOf(response.status) !== -1) {
             stopped = true;
+            return null;
+          }
+          // A server error or a 429 is for a moment: the next message or safety refresh
+          // tries again.
+          if (!response.ok) {
             return null;
           }
           return response.text();

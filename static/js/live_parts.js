@@ -95,6 +95,17 @@
     window.SwitchboardLive.watch(root, refresh);
     showHints();
     setInterval(showHints, HINT_CHECK_MS);
+    // A slow safety refresh, socket or not (the page's <meta name="live-safety-seconds">):
+    // what the demo's worker changes, or a message lost while Redis restarted, shows within it.
+    var meta = document.querySelector('meta[name="live-safety-seconds"]');
+    var every = meta ? parseInt(meta.content, 10) * 1000 : 0;
+    if (every > 0) {
+      setInterval(function () {
+        if (!document.hidden) {
+          refresh();
+        }
+      }, every);
+    }
   }
 
   window.SwitchboardLiveParts = { follow: follow };

@@ -3,7 +3,6 @@
 import pytest
 
 from agents import live
-from contacts import timeline
 from contacts.ownership import contacts_assign_primary_agent_bulk
 from tests.factories import ContactFactory
 
@@ -15,7 +14,7 @@ def test_past_the_limit_contact_pages_are_not_told_one_by_one(
 ):
     sent: list[tuple[int, str]] = []
     monkeypatch.setattr(live, "publish", lambda keys: sent.extend(keys))
-    monkeypatch.setattr(timeline, "LIVE_CONTACTS_MAX", 2)
+    monkeypatch.setattr(live, "CONTACTS_MAX", 2)
     contacts = [ContactFactory(company=company, phone=f"+1202555014{n}") for n in range(3)]
     # when three contacts get a primary agent at once (over the limit of 2)
     with django_capture_on_commit_callbacks(execute=True):

@@ -138,9 +138,30 @@ def test_a_stream_the_browser_names_is_not_heard(redis_live, asgi_server, two_co
 def test_no_session_or_another_sites_origin_is_refused(redis_live, asgi_server, two_companies):
     acme, _, andy, _, _ = two_companies
     server = asgi_server()
-    # no session: refused at the handshake (closed before it is accepted: a 403)
-    with pytest.raises(InvalidStatus, match="403"):
-        open_socket(server.ws_url, cookie=None, origin=server.url)
+    # no session: accepted, then closed with 4403 (the page stops trying: refused at the
+    # handshake, a browser sees 1006 and would reconnect forever)
+    socket = open_socket(server.ws_url, cookie=None, origin=server.url)
+    with pytest.raises(ConnectionClosed) as closed:
+        socket.recv(timeout=5)
+    assert closed.value.rcvd.code == 4403
     # a page of another site opening the socket with Andy's cookie: refused at the handshake
     with pytest.raises(InvalidStatus, match="403"):
         open_socket(server.ws_url, cookie=session_cookie(andy), origin="https://evil.example")
+
+
+def test_a_page_watching_again_hears_only_what_it_names_now(redis_live, asgi_server, two_companies):
+    acme, _, andy, _, _ = two_companies
+    server = asgi_server()
+    socket = open_socket(server.ws_url, cookie=session_cookie(andy), origin=server.url)
+    mine = live_token(user=andy, company_id=acme.pk, streams=[stream_agent(andy.pk)])
+    active = live_token(user=andy, company_id=acme.pk, streams=[stream_active(acme.pk)])
+    socket.send(json.dumps({"watch": [mine]}))
+    assert json.loads(socket.recv(timeout=5))["watching"] == [[stream_agent(andy.pk)]]
+    # when the page watches Active only
+    socket.send(json.dumps({"watch": [active]}))
+    assert json.loads(socket.recv(timeout=5))["watching"] == [[stream_active(acme.pk)]]
+    # then a change to Andy's Mine is no longer heard, one to Active is
+    live_changed(company_id=acme.pk, streams=[stream_agent(andy.pk)])
+    live_changed(company_id=acme.pk, streams=[stream_active(acme.pk)])
+    assert json.loads(socket.recv(timeout=5))["stream"] == stream_active(acme.pk)
+    socket.close()
