@@ -52,8 +52,9 @@ def test_seed_centers_is_idempotent_and_shows_every_feature():
     assert sales.dispositions.filter(is_sales=True).count() == 2
     supervisor = people["supervisor@northwind.test"]
     assert supervisor.has_perm("agents.view_center_dashboard", support)
-    # and billing calls ring Ava (90) before Ben (60) before Chloe (30), as `make run` says,
-    # even with the supervisor logged in: he has no billing rank, so is not rung for billing
+    # and billing calls ring Ava (90) before Ben (60) before Chloe (30) (in the whole demo
+    # Chloe is out of office, so `make run` names the first two), even with the supervisor
+    # logged in: he has no billing rank, so is not rung for billing
     online(*[people[f"{n}@northwind.test"] for n in ("ava", "ben", "chloe", "diego")])
     online(supervisor, people["admin@northwind.test"])
     result = ring_list(center_ring_facts(center=support, call_type="billing"))

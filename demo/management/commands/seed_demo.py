@@ -210,9 +210,9 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             "Send a billing call to the skills-based Northwind Support center; the answer's "
-            "ring list puts Ava (90) before Ben (60) before Chloe (30) — those ranked for "
-            "billing who are logged in and Available, with a ringing device (Sam Supervisor has "
-            "no billing rank: not rung for billing):"
+            "ring list puts Ava (90) before Ben (60) — those ranked for billing who are "
+            "logged in, Available and at work, with a ringing device (Chloe, ranked 30, is out "
+            "of office; Sam Supervisor has no billing rank: neither is rung):"
         )
         self.stdout.write(
             f"  curl -X POST {endpoint} -H 'Authorization: Bearer {DEMO_WEBHOOK_TOKEN}' "
