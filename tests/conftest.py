@@ -345,6 +345,18 @@ def _no_server_errors():
     assert not seen, f"these requests answered 500: {seen}"
 
 
+# --- Celery's "inside a task" flag starts each test off ------------------------------------------
+@pytest.fixture(autouse=True)
+def _celery_join_allowed():
+    """Celery marks "inside a task" (``result.get()`` refused) in one global, set and restored
+    around each eager task: two threads running eager tasks at once (a test and the browser
+    tests' in-process server) can restore it in the wrong order and leave it set, failing a
+    later test's ``.get()`` on the same xdist worker. Each test starts outside any task."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+
+
 # --- The suite leaves no files in var/ ---------------------------------------------------------
 @pytest.fixture(autouse=True)
 def _var_dir_in_a_temporary_folder(settings, tmp_path_factory):

@@ -15,7 +15,6 @@ from ..availability.rules import (
     AVAILABLE,
     Availability,
     Load,
-    availability_of,
     capacity_of,
     company_holidays,
     decide,
@@ -363,13 +362,6 @@ def center_available_count(*, center: ContactCenter) -> int:
     if not ContactCenter.company.is_cached(center):
         center = ContactCenter.objects.select_related("company").get(pk=center.pk)
     return sum(1 for m in center_ring_facts(center=center).members if m.available)
-
-
-def center_members_availability(*, center: ContactCenter, members) -> dict[int, Availability]:
-    """Each listed member's availability now (agent id → ``Availability``: status, label
-    "Out of office until Fri 17:00", why), for the dashboard beside ``center_members``: the
-    same rule as the ring lists, in at most two statements whatever the members."""
-    return availability_of(company=center.company, agents=[m.agent for m in members])
 
 
 def center_supervisor_emails(*, center: ContactCenter) -> list[str]:
