@@ -1,3 +1,4 @@
+import contextlib
 import os
 import shutil
 import signal
@@ -276,7 +277,10 @@ def _database_url() -> str:
 def start_worker(tmp_path):
     """Start ``celery worker`` processes on the test database (PostgreSQL) and Redis; they
     are killed at the end. ``beat=True`` runs the periodic sweeps too. Tasks sent from the
-    test go through Redis to them (not eagerly)."""
+    test go through Redis to them (not eagerly). Each runs in a process group of its own
+    (its embedded beat is a child process): ``os.killpg(worker.pid, …)`` kills all of it, as
+    the teardown does — a worker killed alone left its beat behind, sending sweeps for the
+    rest of the run."""
     from config.celery import app as celery_app
 
     processes: list[subprocess.Popen] = []
@@ -311,7 +315,12 @@ def start_worker(tmp_path):
         }
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         process = subprocess.Popen(
-            args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            args,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         processes.append(process)
         return process
@@ -319,12 +328,14 @@ def start_worker(tmp_path):
     yield _start
     celery_app.conf.task_always_eager = was_eager
     for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue  # the whole group is gone already
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=20)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # whatever is left of it (its beat)
 
 
 # --- No request of the suite answers 500 ------------------------------------------------------
