@@ -193,6 +193,16 @@ def load_annotations(*, company: Company) -> dict:
     }
 
 
+def taken_today_annotation(*, company: Company) -> Coalesce:
+    """An agent queryset's annotation: the items they took today (the company's day)."""
+    return _count(
+        Interaction.objects.filter(
+            company=company, taken_by=OuterRef("pk"), taken_at__gte=start_of_today(company)
+        ),
+        "taken_by",
+    )
+
+
 def workload(*, company: Company, sort: str = "name", period: str = "today") -> list[WorkloadRow]:
     """One row per agent of the company, in one query whatever the number of agents."""
     key = sort.lstrip("-")
@@ -202,12 +212,7 @@ def workload(*, company: Company, sort: str = "name", period: str = "today") -> 
     since = workload_since(company=company, period=period)
     agents = eligible_primary_agents(company=company).annotate(
         **load_annotations(company=company),
-        taken_today=_count(
-            Interaction.objects.filter(
-                company=company, taken_by=OuterRef("pk"), taken_at__gte=start_of_today(company)
-            ),
-            "taken_by",
-        ),
+        taken_today=taken_today_annotation(company=company),
         assigned_count=_count(
             TimelineEntry.objects.filter(
                 company=company,
