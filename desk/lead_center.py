@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from agents.availability.rules import covering_text
-from agents.live import live_token, safety_seconds, stream_active, stream_agent, stream_contact
+from agents.live import live_token, stream_active, stream_agent, stream_contact
 from agents.models import AccessLevel, Presence
 from agents.permissions import access_level_required, parse_pk
 from agents.selectors import LEAD_CENTER_LEVELS
@@ -32,12 +32,9 @@ TABS = ("mine", "active", "offers", "contacts")
 
 
 def _live(request: HttpRequest, *streams: str) -> dict:
-    """The page's live token (its streams: the view has checked the rights to them) and its
-    safety refresh."""
-    return {
-        "live": live_token(user=request.user, company_id=request.company.pk, streams=streams),
-        "live_safety_seconds": safety_seconds(),
-    }
+    """The page's live token (its streams: the view has checked the rights to them); its
+    safety refresh is every page's (``agents.context_processors``, base.html)."""
+    return {"live": live_token(user=request.user, company_id=request.company.pk, streams=streams)}
 
 
 def _local_path(request: HttpRequest, url: str) -> str | None:

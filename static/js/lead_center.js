@@ -75,7 +75,9 @@
     if (window.SwitchboardLive && root.dataset.live) {
       window.SwitchboardLive.watch(root, refresh);
     }
-    var every = parseInt(root.dataset.safetySeconds || "0", 10) * 1000;
+    // The page's <meta name="live-safety-seconds"> (base.html), as live_parts.js reads it.
+    var meta = document.querySelector('meta[name="live-safety-seconds"]');
+    var every = meta ? parseInt(meta.content, 10) * 1000 : 0;
     if (every > 0) {
       setInterval(function () {
         if (!document.hidden && Date.now() - last >= every) {
