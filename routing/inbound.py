@@ -240,13 +240,12 @@ def _route_owner_first(
     return route, {}, None
 
 
-def _room_channel(company: Company, channel: str) -> str | None:
-    """The channel whose room the lock statement reads beside (``contacts.room``): a text or
-    form in a company with a default capacity; None elsewhere (then an item bound for Active
-    in a company where only some agents have a capacity asks in a statement of its own)."""
-    if channel in DIRECT_CHANNELS and company.default_capacity is not None:
-        return channel
-    return None
+def _room_channel(channel: str) -> str | None:
+    """The channel whose room the lock statement reads beside (``contacts.room``): a text's or
+    a form's (they may wait in the capacity queue); None for calls and chats. The statement
+    reads it only in a company that uses capacity and when the owner is not at their desk,
+    so elsewhere it costs nothing (measured: docs/performance.md, issue 21)."""
+    return channel if channel in DIRECT_CHANNELS else None
 
 
 def _replay(pk: int, request_hash: str) -> tuple[Interaction, bool]:
@@ -341,10 +340,8 @@ def _inbound_once(
         idempotency_key=idempotency_key,
         at=now,
         ask_capacity=ask_capacity,
-        # (texts and forms may wait in the capacity queue: who has room is read beside, in a
-        # company whose row says it uses capacity — elsewhere the lock statement stays the
-        # smaller one: the room's subquery costs PostgreSQL ~0.5 ms a text to plan)
-        room_channel=_room_channel(company, channel),
+        # (texts and forms may wait in the capacity queue: who has room is read beside)
+        room_channel=_room_channel(channel),
     )
     if found.key_interaction_id is not None:
         return _replay(found.key_interaction_id, request_hash)
@@ -374,7 +371,7 @@ def _inbound_once(
                 phone=phone,
                 at=now,
                 ask_capacity=ask_capacity,
-                room_channel=_room_channel(company, channel),
+                room_channel=_room_channel(channel),
             )
             contact = found.contact
     else:

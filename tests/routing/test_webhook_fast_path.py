@@ -164,10 +164,9 @@ def test_an_item_for_active_where_only_agents_have_capacities_asks_the_queue_onc
     other = AgentFactory(companies=[company], email="other@acme.test", capacity=3)
     online(other)
     ContactFactory(company=company, phone="+12025550142", primary_agent=agent)
-    # then the five statements (the lock statement says someone has a capacity) and the
-    # queue's own: the company's row names no default capacity, so the lock statement does
-    # not read who could take it (the other agent, who has room)
-    with django_assert_num_queries(6):
+    # then the five statements only: the lock statement says someone has a capacity and
+    # reads who could take it (the other agent, who has room; on PostgreSQL, as above)
+    with django_assert_num_queries(5 if connection.vendor == "postgresql" else 6):
         response = hook(**{"Idempotency-Key": "evt-q2"})
     assert response.json()["pool"] == "active"
 
