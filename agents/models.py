@@ -225,7 +225,22 @@ class Agent(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["full_name", "email"]
-        indexes = [models.Index(fields=["access_level", "is_active"])]
+        indexes = [
+            models.Index(fields=["access_level", "is_active"]),
+            # Who has a capacity of their own that a text or form counts against: the
+            # webhook's lock statement asks whether anyone of the company does on every text
+            # (``contacts.locks``), which without it reads every agent of every company.
+            models.Index(
+                fields=["id"],
+                name="agent_text_form_capacity",
+                condition=models.Q(is_active=True)
+                & (
+                    models.Q(capacity__isnull=False)
+                    | models.Q(text_capacity__isnull=False)
+                    | models.Q(form_capacity__isnull=False)
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.full_name or self.email
