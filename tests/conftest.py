@@ -141,6 +141,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.fail("Under CI nothing may skip: " + reason, pytrace=False)
 
 
+# --- Live pages ------------------------------------------------------------------------------
+@pytest.fixture
+def live_sent(monkeypatch):
+    """Every (company id, stream) that ``agents.live.publish`` sent, in order; nothing is sent
+    anywhere (``tests/live_pages/conftest.py``'s ``published`` keeps one list per commit)."""
+    from agents import live
+
+    sent: list[tuple[int, str]] = []
+    monkeypatch.setattr(live, "publish", lambda keys: sent.extend(keys))
+    return sent
+
+
 # --- People and companies --------------------------------------------------------------------
 @pytest.fixture
 def company(db):

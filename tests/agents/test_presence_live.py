@@ -14,19 +14,17 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_change_of_presence_tells_the_workload_page_and_the_centers(
-    company, agent, monkeypatch, django_capture_on_commit_callbacks
+    company, agent, live_sent, django_capture_on_commit_callbacks
 ):
-    sent: list[tuple[int, str]] = []
-    monkeypatch.setattr(live, "publish", lambda keys: sent.extend(keys))
     online(agent)
     center = ContactCenterFactory(company=company)
     CenterMembership.objects.create(center=center, agent=agent)
     with django_capture_on_commit_callbacks(execute=True):
         agent_set_presence(agent=agent, presence=Presence.AWAY)
-    assert (company.pk, live.stream_workload(company.pk)) in sent
-    assert (company.pk, live.stream_center(center.pk)) in sent
+    assert (company.pk, live.stream_workload(company.pk)) in live_sent
+    assert (company.pk, live.stream_center(center.pk)) in live_sent
     # and the same presence again tells nobody
-    sent.clear()
+    live_sent.clear()
     with django_capture_on_commit_callbacks(execute=True):
         agent_set_presence(agent=agent, presence=Presence.AWAY)
-    assert sent == []
+    assert live_sent == []

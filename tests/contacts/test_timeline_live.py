@@ -10,10 +10,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_past_the_limit_contact_pages_are_not_told_one_by_one(
-    company, agent, company_admin, monkeypatch, django_capture_on_commit_callbacks
+    company, agent, company_admin, live_sent, monkeypatch, django_capture_on_commit_callbacks
 ):
-    sent: list[tuple[int, str]] = []
-    monkeypatch.setattr(live, "publish", lambda keys: sent.extend(keys))
     monkeypatch.setattr(live, "CONTACTS_MAX", 2)
     contacts = [ContactFactory(company=company, phone=f"+1202555014{n}") for n in range(3)]
     # when three contacts get a primary agent at once (over the limit of 2)
@@ -22,7 +20,7 @@ def test_past_the_limit_contact_pages_are_not_told_one_by_one(
             company=company, contact_ids=[c.pk for c in contacts], agent=agent, actor=company_admin
         )
     # then the agent's page and the workload page hear of it, no contact page does
-    streams = {stream for _, stream in sent}
+    streams = {stream for _, stream in live_sent}
     assert live.stream_agent(agent.pk) in streams
     assert live.stream_workload(company.pk) in streams
     assert not any(stream.startswith("contact.") for stream in streams)

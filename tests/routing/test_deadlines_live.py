@@ -15,10 +15,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_missed_text_tells_active_and_its_owner(
-    company, agent, monkeypatch, django_capture_on_commit_callbacks
+    company, agent, live_sent, django_capture_on_commit_callbacks
 ):
-    sent: list[tuple[int, str]] = []
-    monkeypatch.setattr(live, "publish", lambda keys: sent.extend(keys))
     # given a text in its owner's Mine whose deadline has passed
     online(agent)
     contact = ContactFactory(company=company, phone="+12025550142", primary_agent=agent)
@@ -41,4 +39,4 @@ def test_a_missed_text_tells_active_and_its_owner(
         live.stream_workload(company.pk),
         live.stream_contact(contact.pk),
     ):
-        assert (company.pk, stream) in sent
+        assert (company.pk, stream) in live_sent

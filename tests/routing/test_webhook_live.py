@@ -18,14 +18,6 @@ TOKEN = "sbw_test_token_live"
 
 
 @pytest.fixture
-def sent(monkeypatch):
-    """Every (company, stream) published, in order."""
-    published: list[tuple[int, str]] = []
-    monkeypatch.setattr(live, "publish", lambda keys: published.extend(keys))
-    return published
-
-
-@pytest.fixture
 def hook(client, company):
     company_set_webhook_token(company=company, token=TOKEN)
 
@@ -41,7 +33,7 @@ def hook(client, company):
 
 
 def test_a_text_to_its_owner_tells_their_lead_center_after_the_commit(
-    hook, company, agent, sent, django_capture_on_commit_callbacks
+    hook, company, agent, live_sent, django_capture_on_commit_callbacks
 ):
     # given a contact whose owner is at their desk
     online(agent)
@@ -51,11 +43,11 @@ def test_a_text_to_its_owner_tells_their_lead_center_after_the_commit(
         response = hook({"channel": "text", "phone": "+12025550142", "body": "Hi"})
         assert response.status_code == 201
         # then nothing is sent before the commit
-        assert sent == []
+        assert live_sent == []
     for callback in callbacks:
         callback()
     # and, after it, one message for the owner's Lead Center, the contact and the workload
-    assert sorted(sent) == sorted(
+    assert sorted(live_sent) == sorted(
         [
             (company.pk, live.stream_agent(agent.pk)),
             (company.pk, live.stream_contact(contact.pk)),
@@ -65,7 +57,7 @@ def test_a_text_to_its_owner_tells_their_lead_center_after_the_commit(
 
 
 def test_a_text_to_active_tells_every_lead_center_of_the_company(
-    hook, company, agent, sent, django_capture_on_commit_callbacks
+    hook, company, agent, live_sent, django_capture_on_commit_callbacks
 ):
     # given an owner who is away
     online(agent, presence=Presence.AWAY)
@@ -74,16 +66,18 @@ def test_a_text_to_active_tells_every_lead_center_of_the_company(
         assert hook({"channel": "text", "phone": "+12025550142"}).status_code == 201
     assert Interaction.objects.get().pool == Interaction.Pool.ACTIVE
     # then the company's Active pool is told, not the owner's own inbox
-    assert (company.pk, live.stream_active(company.pk)) in sent
-    assert (company.pk, live.stream_agent(agent.pk)) not in sent
-    assert (company.pk, live.stream_contact(contact.pk)) in sent
+    assert (company.pk, live.stream_active(company.pk)) in live_sent
+    assert (company.pk, live.stream_agent(agent.pk)) not in live_sent
+    assert (company.pk, live.stream_contact(contact.pk)) in live_sent
 
 
-def test_a_refused_request_tells_nobody(hook, company, sent, django_capture_on_commit_callbacks):
+def test_a_refused_request_tells_nobody(
+    hook, company, live_sent, django_capture_on_commit_callbacks
+):
     # given a call for a center the company does not have (the caller's mistake: 400)
     with django_capture_on_commit_callbacks(execute=True):
         response = hook({"channel": "call", "phone": "+12025550142", "contact_center": "Nope"})
     assert response.status_code == 400
     # then nothing was stored and no page is told anything
     assert not Interaction.objects.exists()
-    assert sent == []
+    assert live_sent == []
