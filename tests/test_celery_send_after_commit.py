@@ -90,3 +90,46 @@ def test_a_task_without_a_sweep_is_logged_as_lost(not_eager, monkeypatch, caplog
 def test_every_sweep_named_is_scheduled():
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert set(SWEPT_BY.values()) <= scheduled
+
+
+def test_delay_each_sends_every_call_after_commit_from_one_hook(not_eager, monkeypatch):
+    from routing.tasks import send_deadline_email
+
+    sent = []
+    monkeypatch.setattr(send_deadline_email, "delay", lambda *args: sent.append(args))
+    with transaction.atomic():
+        send_deadline_email.delay_each_on_commit((pk,) for pk in (3, 1, 2))
+        assert len(transaction.get_connection().run_on_commit) == 1
+        assert sent == []  # nothing before the commit
+    assert sent == [(3,), (1,), (2,)]
+
+
+def test_delay_each_sends_nothing_when_rolled_back(not_eager, monkeypatch):
+    from routing.tasks import send_deadline_email
+
+    sent = []
+    monkeypatch.setattr(send_deadline_email, "delay", lambda *args: sent.append(args))
+    with pytest.raises(ZeroDivisionError), transaction.atomic():
+        send_deadline_email.delay_each_on_commit([(1,), (2,)])
+        raise ZeroDivisionError
+    assert sent == []
+
+
+def test_delay_each_stops_at_an_unreachable_broker_and_logs_once(not_eager, monkeypatch, caplog):
+    from routing.tasks import send_deadline_email
+
+    tried = []
+
+    def refuse(*args):
+        tried.append(args)
+        raise RedisConnectionError("refused")
+
+    monkeypatch.setattr(send_deadline_email, "delay", refuse)
+    with caplog.at_level(logging.WARNING, logger="config.celery"), transaction.atomic():
+        send_deadline_email.delay_each_on_commit([(1,), (2,), (3,)])
+    # the commit stands; the rest are left to the sweep, which sends every pending one
+    assert tried == [(1,)]
+    (record,) = caplog.records
+    assert "the periodic sweep routing.resend_stuck_deadline_emails sends it again" in (
+        record.getMessage()
+    )
