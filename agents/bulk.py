@@ -6,7 +6,7 @@ strings character by character), which costs more than the database's work; ``CO
 psycopg's dumpers the values instead. Elsewhere (SQLite) it is ``bulk_create``."""
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.db import connection
 from django.db.models import JSONField, Model
@@ -28,6 +28,29 @@ def copy_insert(objs: Sequence[Model], *, batch_size: int = 2000) -> None:
     if connection.vendor != "postgresql" or len(objs) < COPY_FROM:
         model.objects.bulk_create(objs, batch_size=batch_size)
         return
+    _copy(model, objs, getattr)
+
+
+def copy_values(model: type[Model], rows: Sequence[Mapping[str, object]]) -> None:
+    """``copy_insert`` of rows given as {field's attname: value} (``company_id``, not
+    ``company``), what the instances would hold, for the writers of a thousand rows a batch
+    (the deadline sweep): building a model instance costs more than its row's ``COPY``.
+    Fields missing from a row get their default (or ``None``); a name that is no field's is
+    an error."""
+    if not rows:
+        return
+    names = {f.attname for f in model._meta.concrete_fields}
+    for row in rows:
+        if not row.keys() <= names:
+            raise ValueError(f"{model.__name__} has no field {sorted(row.keys() - names)}")
+    if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
+        model.objects.bulk_create([model(**row) for row in rows])
+        return
+    _copy(model, rows, lambda row, name: row.get(name))
+
+
+def _copy(model: type[Model], rows: Iterable, value_of) -> None:
+    """``COPY`` ``rows`` into ``model``'s table, each field read by ``value_of(row, attname)``."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     now = timezone.now()
     # (attname, is JSON, the default's factory or None) per column, resolved once.
@@ -53,18 +76,18 @@ def copy_insert(objs: Sequence[Model], *, batch_size: int = 2000) -> None:
             entry = encoded[id(raw)] = (raw, json.dumps(raw))
         return entry[1]
 
-    def row(obj: Model) -> list:
-        values = []
+    def values(row) -> list:
+        out = []
         for attname, is_json, default in plan:
-            raw = getattr(obj, attname)
+            raw = value_of(row, attname)
             if raw is None and default is not None:
                 raw = default()
             if is_json and raw is not None:
                 raw = json_text(raw)
-            values.append(raw)
-        return values
+            out.append(raw)
+        return out
 
-    copy_rows(model, [f.column for f in fields], (row(obj) for obj in objs))
+    copy_rows(model, [f.column for f in fields], (values(row) for row in rows))
 
 
 def copy_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequence]) -> None:
@@ -78,3 +101,25 @@ def copy_rows(model: type[Model], columns: Sequence[str], rows: Iterable[Sequenc
     ):
         for values in rows:
             copy.write_row(values)
+
+
+def rows_source(columns: Sequence[Sequence], types: Sequence[str]) -> tuple[str, list]:
+    """A ``FROM`` source of many rows, for one ``UPDATE … FROM`` or ``INSERT … SELECT``
+    statement whatever the batch: ``(sql, params)``, the rows' columns named ``v.column1``,
+    ``v.column2``, … (``columns``: one sequence of values per column; ``types``: their
+    PostgreSQL types, ``bigint``, ``text``…).
+
+    On PostgreSQL ``unnest`` of one array per column: a parameter a column, where a
+    ``VALUES`` list of 500 rows is 1,500 parameters that psycopg quotes one by one and the
+    server parses anew each time. Elsewhere (SQLite) that ``VALUES`` list."""
+    names = ", ".join(f"column{i}" for i in range(1, len(types) + 1))
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{kind}[]" for kind in types)
+        return f"unnest({arrays}) AS v({names})", [list(values) for values in columns]
+    width = len(types)
+    rows = list(zip(*columns, strict=True))
+    one = "(" + ", ".join(["%s"] * width) + ")"
+    return (
+        f"(VALUES {', '.join([one] * len(rows))}) AS v",
+        [value for row in rows for value in row],
+    )

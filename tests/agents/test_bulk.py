@@ -1,8 +1,10 @@
-"""``copy_insert``: the same rows as ``bulk_create``, through COPY on PostgreSQL."""
+"""``copy_insert`` and ``copy_values``: the same rows as ``bulk_create``, through COPY on
+PostgreSQL; ``rows_source``: one statement for a batch of rows on either database."""
 
 import pytest
+from django.db import connection
 
-from agents.bulk import COPY_FROM, copy_insert
+from agents.bulk import COPY_FROM, copy_insert, copy_values, rows_source
 from contacts.models import TimelineEntry
 from contacts.services import contact_create
 
@@ -35,3 +37,63 @@ def test_copy_insert_stores_every_field_and_json_as_given(company, agent, count)
     assert stored[-1].message == f'row {count - 1}: "quoted" \\ back\tslash'
     assert stored[-1].details == {"n": count - 1, "name": 'Ann "the" Agent', "list": [1, None, "x"]}
     assert stored[-1].agent_id == agent.pk and stored[-1].created_at is not None
+
+
+@pytest.mark.parametrize("count", [3, COPY_FROM + 5])
+@pytest.mark.django_db
+def test_copy_values_stores_the_values_and_fills_the_defaults(company, agent, count):
+    # given rows as field values (attnames), without created_at
+    contact = contact_create(company=company, actor=None, phone="+12025550143")
+    rows = [
+        {
+            "company_id": company.pk,
+            "contact_id": contact.pk,
+            "kind": TimelineEntry.Kind.RESPONSE_MISSED,
+            "agent_id": agent.pk,
+            "message": f'row {n}: "quoted" \\ back\tslash',
+            "details": {"n": n, "list": [1, None, "x"]},
+        }
+        for n in range(count)
+    ]
+
+    # when they are inserted in bulk
+    copy_values(TimelineEntry, rows)
+
+    # then each reads back as given, with its default creation time
+    stored = list(
+        TimelineEntry.objects.filter(contact=contact, kind="response_missed").order_by("pk")
+    )
+    assert len(stored) == count
+    assert stored[-1].message == f'row {count - 1}: "quoted" \\ back\tslash'
+    assert stored[-1].details == {"n": count - 1, "list": [1, None, "x"]}
+    assert stored[-1].agent_id == agent.pk and stored[-1].created_at is not None
+    assert stored[-1].actor_id is None
+
+
+@pytest.mark.django_db
+def test_copy_values_refuses_a_name_that_is_no_field(company):
+    with pytest.raises(ValueError, match="agent"):
+        copy_values(TimelineEntry, [{"company_id": company.pk, "kind": "x", "agent": 1}])
+    assert not TimelineEntry.objects.filter(kind="x").exists()
+
+
+@pytest.mark.django_db
+def test_rows_source_updates_a_batch_in_one_statement(company, agent):
+    # given three contacts
+    contacts = [
+        contact_create(company=company, actor=None, phone=f"+1202555014{n}") for n in range(3)
+    ]
+    # when one UPDATE … FROM the rows (id, name, quotes included) names two of them
+    source, params = rows_source(
+        [[contacts[0].pk, contacts[2].pk], ["Ann", 'O\'Brien "x"']], ("bigint", "text")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE contacts_contact SET name = v.column2 FROM {source} "  # noqa: S608 - test SQL
+            "WHERE contacts_contact.id = v.column1",
+            params,
+        )
+    # then those two, and only they, changed
+    for contact in contacts:
+        contact.refresh_from_db()
+    assert [c.name for c in contacts] == ["Ann", "", 'O\'Brien "x"']
