@@ -326,18 +326,27 @@ def lock_assignment_email(pk: int) -> AssignmentEmail | None:
 
 
 def lock_interactions(
-    *, filters: Q, order_by: tuple[str, ...] = ("pk",), limit: int = 500, skip_locked: bool = True
-) -> list[Interaction]:
+    *,
+    filters: Q,
+    order_by: tuple[str, ...] = ("pk",),
+    limit: int = 500,
+    skip_locked: bool = True,
+    fields: tuple[str, ...] | None = None,
+) -> list:
     """Lock up to ``limit`` inbound items matching ``filters`` (the capacity queue's oldest,
     the deadline sweep's due ones), ``SKIP LOCKED`` by default so parallel workers share the
-    work instead of waiting on each other; returns them locked, in ``order_by`` order.
+    work instead of waiting on each other; returns them locked, in ``order_by`` order: the
+    model's instances, or with ``fields`` named tuples of just those (a sweep of 1,000 items
+    that needs seven columns does not build 1,000 instances, nor parse their JSON).
 
     Recorded as the ``INTERACTION`` level. With ``SKIP LOCKED`` the order of the rows does not
     matter (a skip never waits, so it closes no cycle); without it, order by ``pk``."""
     lock_taken(Level.INTERACTION)
-    rows = list(
+    rows = (
         Interaction.objects.select_for_update(of=("self",), skip_locked=skip_locked)
         .filter(filters)
-        .order_by(*order_by)[:limit]
+        .order_by(*order_by)
     )
-    return rows
+    if fields is not None:
+        rows = rows.values_list(*fields, named=True)
+    return list(rows[:limit])

@@ -11,14 +11,14 @@ The *reasons* below are the sentences that end a row of the timeline and routing
 row of the same decision (``routing.why``): worded here once for both.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
 
 from agents.actors import current_key
-from agents.bulk import copy_insert
+from agents.bulk import copy_insert, copy_values
 from agents.live import live_changed, stream_agent, stream_contact, stream_workload
 from agents.models import Agent
 from agents.rawsql import insert_one
@@ -72,14 +72,20 @@ _OWNERSHIP = frozenset({Kind.PRIMARY_ASSIGNED, Kind.PRIMARY_CHANGED, Kind.PRIMAR
 
 def _live_streams(entries: Iterable[TimelineEntry], streams: dict[str, None]) -> None:
     for entry in entries:
-        if entry.contact_id is not None:
-            streams[stream_contact(entry.contact_id)] = None
-        if entry.kind in _OWNERSHIP:
-            details = entry.details or {}
-            for agent_id in (details.get("from"), details.get("to")):
-                if agent_id is not None:
-                    streams[stream_agent(agent_id)] = None
-            streams[stream_workload(entry.company_id)] = None
+        _streams_of(entry.company_id, entry.contact_id, entry.kind, entry.details, streams)
+
+
+def _streams_of(
+    company_id: int, contact_id: int | None, kind: str, details: Any, streams: dict[str, None]
+) -> None:
+    if contact_id is not None:
+        streams[stream_contact(contact_id)] = None
+    if kind in _OWNERSHIP:
+        details = details or {}
+        for agent_id in (details.get("from"), details.get("to")):
+            if agent_id is not None:
+                streams[stream_agent(agent_id)] = None
+        streams[stream_workload(company_id)] = None
 
 
 def timeline_write(entry: TimelineEntry) -> TimelineEntry:
@@ -101,6 +107,25 @@ def timeline_write_many(entries: Iterable[TimelineEntry]) -> None:
         _live_streams((row,), by_company.setdefault(row.company_id, {}))
     for company_id, streams in by_company.items():
         # (a mass change's contact pages are not told one by one: agents.live.CONTACTS_MAX)
+        live_changed(company_id=company_id, streams=streams)
+
+
+def timeline_write_values(rows: Sequence[Mapping[str, Any]]) -> None:
+    """``timeline_write_many`` of rows given as field values ({"company_id": …, "kind": …}),
+    as the sweeps that write a thousand rows a batch build them (``agents.bulk.copy_values``:
+    no model instance each)."""
+    copy_values(TimelineEntry, rows)
+    by_company: dict[int, dict[str, None]] = {}
+    for row in rows:
+        company_id = row["company_id"]
+        _streams_of(
+            company_id,
+            row.get("contact_id"),
+            row["kind"],
+            row.get("details"),
+            by_company.setdefault(company_id, {}),
+        )
+    for company_id, streams in by_company.items():
         live_changed(company_id=company_id, streams=streams)
 
 
@@ -228,25 +253,26 @@ def response_missed(
     reason: str,
     due_at: datetime,
     at: datetime | None = None,
-) -> TimelineEntry:
+) -> dict[str, Any]:
     """An item routed to its owner (or cover) and not handled by its deadline moved to Active
-    (``reason``: ``reason_response_missed``) at ``at`` (the sweep's moment). Takes ids: the
-    sweep has only its locked rows."""
-    return TimelineEntry(
-        company_id=company_id,
-        contact_id=contact_id,
-        kind=Kind.RESPONSE_MISSED,
-        agent=agent,
-        message=(reason + ".")[:500],
-        details={
+    (``reason``: ``reason_response_missed``) at ``at`` (the sweep's moment): the row's values,
+    for ``timeline_write_values`` (the sweep writes a batch of them, from its locked rows'
+    ids)."""
+    return {
+        "company_id": company_id,
+        "contact_id": contact_id,
+        "kind": Kind.RESPONSE_MISSED,
+        "agent_id": agent.pk,
+        "message": (reason + ".")[:500],
+        "details": {
             "interaction": interaction_id,
             "missed_by": agent.pk,
             "missed_by_name": str(agent),
             "due_at": due_at.isoformat(),
             "reason": reason,
         },
-        created_at=at or timezone.now(),
-    )
+        "created_at": at or timezone.now(),
+    }
 
 
 def reason_repeated_misses(*, owner: Agent | str, misses: int, days: int) -> str:

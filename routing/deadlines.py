@@ -37,18 +37,19 @@ from django.utils import timezone
 
 from agents.availability.capacity import load_release
 from agents.availability.rules import capacity_of, when_text
+from agents.bulk import rows_source
 from agents.choices import Presence
 from agents.live import live_changed, stream_active, stream_agent, stream_workload
 from agents.models import Agent, Company
 from agents.services import agent_set_presence
 from contacts import timeline
 from contacts.locks import lock_interactions
-from contacts.models import Contact, Interaction
+from contacts.models import Channel, Contact, Interaction
 
 from .models import DeadlineEmail, ReassignmentGroup
 from .rounds import reassignment_start, source_label
 from .tasks import send_deadline_email
-from .why import decisions_write, why_no_distribution
+from .why import decisions_write_values, why_no_distribution, why_no_distribution_values
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,16 @@ BATCH = 500
 MAX_BATCHES = 40
 
 OPEN = Interaction.Status.OPEN
+# What the sweep reads of the items it locks.
+LOCKED = (
+    "id",
+    "company_id",
+    "contact_id",
+    "channel",
+    "routed_to_id",
+    "covering_for_id",
+    "response_due_at",
+)
 PENDING = DeadlineEmail.Status.PENDING
 
 
@@ -100,26 +111,34 @@ def _deadline_minutes(company: Company, channel: str) -> int | None:
     return None
 
 
-def _compare_and_set(rows: list[Interaction], *, sets: str, params: list) -> list[Interaction]:
+def _compare_and_set(
+    rows: list, *, sets: str, params: list, reasons: list[str] | None = None
+) -> list:
     """Apply ``sets`` to the locked ``rows`` still open with the agent each was read with, in
-    one statement: ``UPDATE … WHERE status='open' AND (id, routed_to_id) IN ((<id>, <agent>),
-    …) RETURNING id``; returns the rows changed. Under the rows' locks every one is, but the
-    condition is what makes a handled mark that committed first win (and SQLite, which locks
-    no rows, equally safe). In ``sets`` the old ``routed_to_id`` is still read: an UPDATE's
-    expressions see the row as it was."""
+    one statement: ``UPDATE … FROM <(id, agent[, reason]) rows> WHERE id = v.column1 AND
+    routed_to_id = v.column2 AND status = 'open' … RETURNING id`` (``agents.bulk.rows_source``:
+    arrays on PostgreSQL); returns the rows changed. Under the rows' locks every one is, but
+    the condition is what makes a handled mark that committed first win (and SQLite, which
+    locks no rows, equally safe). In ``sets`` the old ``routed_to_id`` is still read (an
+    UPDATE's expressions see the row as it was), and ``v.column3`` is each row's reason when
+    ``reasons`` are given (in ``rows``' order)."""
     table = connection.ops.quote_name(Interaction._meta.db_table)
-    pairs = ", ".join(["(%s, %s)"] * len(rows))
+    columns: list[list] = [[row.id for row in rows], [row.routed_to_id for row in rows]]
+    types = ["bigint", "bigint"]
+    if reasons is not None:
+        columns.append(reasons)
+        types.append("text")
+    source, source_params = rows_source(columns, types)
     # Names are the model's; every value is a parameter.
     sql = (
-        f"UPDATE {table} SET {sets} "  # noqa: S608
-        "WHERE status = %s AND response_missed_at IS NULL "
-        f"AND (id, routed_to_id) IN ({pairs}) RETURNING id"
+        f"UPDATE {table} SET {sets} FROM {source} "  # noqa: S608
+        f"WHERE {table}.id = v.column1 AND {table}.routed_to_id = v.column2 "
+        "AND status = %s AND response_missed_at IS NULL RETURNING id"
     )
-    keys = [value for row in rows for value in (row.pk, row.routed_to_id)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, OPEN, *keys])
+        cursor.execute(sql, [*params, *source_params, OPEN])
         won = {pk for (pk,) in cursor.fetchall()}
-    return [row for row in rows if row.pk in won]
+    return [row for row in rows if row.id in won]
 
 
 def _stamp(moment: datetime):
@@ -141,40 +160,51 @@ def deadlines_sweep(*, now: datetime | None = None, limit: int = BATCH) -> int:
 
 def _move_due(*, now: datetime, limit: int) -> list[Missed]:
     rows = lock_interactions(
-        filters=_due(now), order_by=("response_due_at", "pk"), limit=limit, skip_locked=True
+        filters=_due(now),
+        order_by=("response_due_at", "pk"),
+        limit=limit,
+        skip_locked=True,
+        fields=LOCKED,
     )
     if not rows:
         return []
-    # Active for everyone: no longer anyone's, nor marked as covering for anyone.
-    moved = _compare_and_set(
-        rows,
-        sets="routed_to_id = NULL, pool = %s, response_missed_at = %s, "
-        "response_missed_by_id = routed_to_id, covering_for_id = NULL, cover_until = NULL",
-        params=[Interaction.Pool.ACTIVE, _stamp(now)],
-    )
-    if not moved:
-        return []
-    companies = Company.objects.in_bulk({row.company_id for row in moved})
+    companies = Company.objects.in_bulk({row.company_id for row in rows})
     people = Agent.objects.in_bulk(
-        {row.routed_to_id for row in moved} | ({row.covering_for_id for row in moved} - {None})
+        {row.routed_to_id for row in rows} | ({row.covering_for_id for row in rows} - {None})
     )
-    _release_capacity(moved, companies, people)
-    entries, decisions, emails, reasons = [], [], [], []
-    for row in moved:
-        company, agent = companies[row.company_id], people[row.routed_to_id]
-        due = when_text(row.response_due_at, company.time_zone, now=now)
-        reason = timeline.reason_response_missed(
-            channel_label=row.get_channel_display(),
-            agent=agent,
+    labels = dict(Channel.choices)
+    # Each item's reason says where it is now (the pages show it), set by the move itself.
+    dues, reasons = {}, {}
+    for row in rows:
+        company = companies[row.company_id]
+        dues[row.id] = due = when_text(row.response_due_at, company.time_zone, now=now)
+        reasons[row.id] = timeline.reason_response_missed(
+            channel_label=labels.get(row.channel, row.channel),
+            agent=people[row.routed_to_id],
             covering_for=people.get(row.covering_for_id),
             minutes=_deadline_minutes(company, row.channel),
             due=due,
         )
+    # Active for everyone: no longer anyone's, nor marked as covering for anyone.
+    moved = _compare_and_set(
+        rows,
+        sets="routed_to_id = NULL, pool = %s, response_missed_at = %s, "
+        "response_missed_by_id = routed_to_id, covering_for_id = NULL, cover_until = NULL, "
+        "route_reason = v.column3",
+        params=[Interaction.Pool.ACTIVE, _stamp(now)],
+        reasons=[reasons[row.id][:300] for row in rows],
+    )
+    if not moved:
+        return []
+    _release_capacity(moved, companies, people)
+    entries, decisions, emails = [], [], []
+    for row in moved:
+        agent, reason = people[row.routed_to_id], reasons[row.id]
         entries.append(
             timeline.response_missed(
                 company_id=row.company_id,
                 contact_id=row.contact_id,
-                interaction_id=row.pk,
+                interaction_id=row.id,
                 agent=agent,
                 reason=reason,
                 due_at=row.response_due_at,
@@ -182,17 +212,15 @@ def _move_due(*, now: datetime, limit: int) -> list[Missed]:
             )
         )
         decisions.append(
-            why_no_distribution(
+            why_no_distribution_values(
                 company_id=row.company_id,
                 contact_id=row.contact_id,
                 reason=reason,
-                passed_over={agent.pk: (agent, f"did not answer by {due}")},
+                passed_over={agent.pk: (agent, f"did not answer by {dues[row.id]}")},
                 at=now,
             )
         )
-        emails.append((row.company_id, agent.pk, row.pk, DeadlineEmail.Kind.MISSED))
-        reasons.append((row.pk, reason[:300]))
-    _set_reasons(reasons)
+        emails.append((row.company_id, agent.pk, row.id, DeadlineEmail.Kind.MISSED))
     # (the contacts' pages hear of it by their timeline rows)
     for company_id in {row.company_id for row in moved}:
         live_changed(
@@ -203,12 +231,12 @@ def _move_due(*, now: datetime, limit: int) -> list[Missed]:
                 *(stream_agent(row.routed_to_id) for row in moved if row.company_id == company_id),
             ],
         )
-    timeline.timeline_write_many(entries)
-    decisions_write(decisions)
+    timeline.timeline_write_values(entries)
+    decisions_write_values(decisions)
     _queue_emails(emails)
     return [
         Missed(
-            interaction_id=row.pk,
+            interaction_id=row.id,
             contact_id=row.contact_id,
             company_id=row.company_id,
             agent_id=row.routed_to_id,
@@ -218,25 +246,7 @@ def _move_due(*, now: datetime, limit: int) -> list[Missed]:
     ]
 
 
-def _set_reasons(reasons: list[tuple[int, str]]) -> None:
-    """The items' own reasons say where they are now (the pages show them): one statement
-    for the batch, ``UPDATE … FROM (VALUES (id, reason), …)`` (a CASE of 500 branches costs
-    Django more to build than the database to run)."""
-    table = connection.ops.quote_name(Interaction._meta.db_table)
-    rows = ", ".join(["(%s, %s)"] * len(reasons))
-    # Names are the model's; every value is a parameter. VALUES' columns are column1, …
-    # on PostgreSQL and SQLite alike.
-    sql = (
-        f"UPDATE {table} SET route_reason = v.column2 "  # noqa: S608
-        f"FROM (VALUES {rows}) AS v WHERE {table}.id = v.column1"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [value for pair in reasons for value in pair])
-
-
-def _release_capacity(
-    moved: list[Interaction], companies: dict[int, Company], people: dict[int, Agent]
-) -> None:
+def _release_capacity(moved: list, companies: dict[int, Company], people: dict[int, Agent]) -> None:
     """One release per agent and channel, in agent order (the counters' lock order), for
     agents who have a capacity (nobody else is counted)."""
     counts: dict[tuple[int, int, str], int] = defaultdict(int)
@@ -250,26 +260,28 @@ def _release_capacity(
 
 def _queue_emails(emails: list[tuple[int, int, int, str]]) -> None:
     """Store the email rows, (company id, agent id, interaction id, kind) each, in one
-    INSERT … RETURNING id (``bulk_create`` spends more time preparing 500 rows than the
-    database storing them), and send each after the commit (``agents.outbox``)."""
+    ``INSERT … SELECT … RETURNING id`` (``bulk_create`` spends more time preparing 500 rows
+    than the database storing them), and send each after the commit (``agents.outbox``),
+    all from one commit hook."""
     if not emails:
         return
     table = connection.ops.quote_name(DeadlineEmail._meta.db_table)
     columns = (
         "company_id, agent_id, interaction_id, kind, status, assigned_at, attempts, last_error"
     )
-    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, 0, '')"] * len(emails))
-    assigned_at = _stamp(timezone.now())
-    params = [value for email in emails for value in (*email, PENDING, assigned_at)]
+    source, source_params = rows_source(
+        list(zip(*emails, strict=True)), ("bigint", "bigint", "bigint", "text")
+    )
     with connection.cursor() as cursor:
         # Names are the model's; every value is a parameter.
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES {rows} RETURNING id",  # noqa: S608
-            params,
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608
+            f"SELECT v.column1, v.column2, v.column3, v.column4, %s, %s, 0, '' FROM {source} "
+            "RETURNING id",
+            [PENDING, _stamp(timezone.now()), *source_params],
         )
-        ids = [pk for (pk,) in cursor.fetchall()]
-    for email_id in sorted(ids):
-        send_deadline_email.delay_on_commit(email_id)
+        ids = sorted(pk for (pk,) in cursor.fetchall())
+    send_deadline_email.delay_each_on_commit((pk,) for pk in ids)
 
 
 # --- Warnings ---------------------------------------------------------------------------------
@@ -280,14 +292,17 @@ def deadlines_warn(*, now: datetime | None = None, limit: int = BATCH) -> int:
     now = now or timezone.now()
     with transaction.atomic():
         rows = lock_interactions(
-            filters=_warn_due(now), order_by=("response_warn_at", "pk"), limit=limit
+            filters=_warn_due(now),
+            order_by=("response_warn_at", "pk"),
+            limit=limit,
+            fields=("id", "company_id", "routed_to_id"),
         )
         if not rows:
             return 0
         warned = _compare_and_set(rows, sets="response_warned_at = %s", params=[_stamp(now)])
         _queue_emails(
             [
-                (row.company_id, row.routed_to_id, row.pk, DeadlineEmail.Kind.WARNING)
+                (row.company_id, row.routed_to_id, row.id, DeadlineEmail.Kind.WARNING)
                 for row in warned
             ]
         )

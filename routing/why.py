@@ -9,7 +9,7 @@
 
 from collections.abc import Mapping
 
-from agents.bulk import copy_insert
+from agents.bulk import copy_insert, copy_values
 from agents.models import Agent
 
 from . import engine
@@ -89,27 +89,54 @@ def why_no_distribution(
     at=None,
 ) -> Decision:
     """The (unsaved) why-log row of an automatic decision that is no distribution (``method``
-    blank): a missed response deadline moving an item to Active, repeated misses that could
-    not hand a contact on. ``passed_over``: {agent id: (agent, why)} — who lost the item."""
+    blank): repeated misses that could not hand a contact on, say. ``passed_over``: {agent
+    id: (agent, why)} — who lost the item."""
     decision = Decision(
-        company_id=company_id,
-        contact_id=contact_id,
-        group=group,
-        method="",
-        candidates=[],
-        excluded={
+        **why_no_distribution_values(
+            company_id=company_id,
+            contact_id=contact_id,
+            reason=reason,
+            passed_over=passed_over,
+            group_id=group.pk if group is not None else None,
+        )
+    )
+    if group is not None:
+        decision.group = group
+    if at is not None:
+        decision.created_at = at
+    return decision
+
+
+def why_no_distribution_values(
+    *,
+    company_id: int,
+    contact_id: int,
+    reason: str,
+    passed_over: Mapping[int, tuple[Agent | str, str]] | None = None,
+    group_id: int | None = None,
+    at=None,
+) -> dict:
+    """``why_no_distribution``'s row as field values, for ``decisions_write_values``: a
+    missed response deadline moving an item to Active (the sweep writes a batch of them)."""
+    values = {
+        "company_id": company_id,
+        "contact_id": contact_id,
+        "group_id": group_id,
+        "method": "",
+        "candidates": [],
+        "excluded": {
             "passed_over": {
                 str(i): {"name": str(agent), "why": why}
                 for i, (agent, why) in (passed_over or {}).items()
             },
             "had_their_turn": 0,
         },
-        chosen=None,
-        reason=reason[:300],
-    )
+        "chosen_id": None,
+        "reason": reason[:300],
+    }
     if at is not None:
-        decision.created_at = at
-    return decision
+        values["created_at"] = at
+    return values
 
 
 def passed_over_text(pick: engine.Pick, names: Mapping[int, Agent | str]) -> str:
@@ -121,3 +148,8 @@ def passed_over_text(pick: engine.Pick, names: Mapping[int, Agent | str]) -> str
 def decisions_write(decisions: list[Decision]) -> None:
     """Store many why-log rows at once (a whole book's handover: 100,000 of them)."""
     copy_insert(decisions)
+
+
+def decisions_write_values(rows: list[dict]) -> None:
+    """``decisions_write`` of rows given as field values (``why_no_distribution_values``)."""
+    copy_values(Decision, rows)
