@@ -46,10 +46,10 @@ from contacts import timeline
 from contacts.locks import lock_interactions
 from contacts.models import Channel, Contact, Interaction
 
-from .models import DeadlineEmail, ReassignmentGroup
+from .models import DeadlineEmail, Decision, ReassignmentGroup
 from .rounds import reassignment_start, source_label
 from .tasks import send_deadline_email
-from .why import decisions_write_values, why_no_distribution, why_no_distribution_values
+from .why import decisions_write_values, why_no_distribution_values
 
 logger = logging.getLogger(__name__)
 
@@ -426,13 +426,15 @@ def _hand_on(
             contact.pk,
             why,
         )
-        why_no_distribution(
-            company_id=contact.company_id,
-            contact_id=contact.pk,
-            reason=f"Not handed on {why}: no reassignment group of the company takes contacts "
-            f"after missed deadlines, so {owner} stays primary agent",
-            passed_over={owner.pk: (owner, f"missed {misses} deadlines in {days} days")},
-        ).save()
+        Decision.objects.create(
+            **why_no_distribution_values(
+                company_id=contact.company_id,
+                contact_id=contact.pk,
+                reason=f"Not handed on {why}: no reassignment group of the company takes "
+                f"contacts after missed deadlines, so {owner} stays primary agent",
+                passed_over={owner.pk: (owner, f"missed {misses} deadlines in {days} days")},
+            )
+        )
         return
     if contact.reassign_hold is not None:
         return  # already held by a round: its outcome stands

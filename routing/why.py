@@ -79,49 +79,22 @@ def why_decision(
     )
 
 
-def why_no_distribution(
-    *,
-    company_id: int,
-    contact_id: int,
-    reason: str,
-    passed_over: Mapping[int, tuple[Agent | str, str]] | None = None,
-    group: ReassignmentGroup | None = None,
-    at=None,
-) -> Decision:
-    """The (unsaved) why-log row of an automatic decision that is no distribution (``method``
-    blank): repeated misses that could not hand a contact on, say. ``passed_over``: {agent
-    id: (agent, why)} — who lost the item."""
-    decision = Decision(
-        **why_no_distribution_values(
-            company_id=company_id,
-            contact_id=contact_id,
-            reason=reason,
-            passed_over=passed_over,
-            group_id=group.pk if group is not None else None,
-        )
-    )
-    if group is not None:
-        decision.group = group
-    if at is not None:
-        decision.created_at = at
-    return decision
-
-
 def why_no_distribution_values(
     *,
     company_id: int,
     contact_id: int,
     reason: str,
     passed_over: Mapping[int, tuple[Agent | str, str]] | None = None,
-    group_id: int | None = None,
     at=None,
 ) -> dict:
-    """``why_no_distribution``'s row as field values, for ``decisions_write_values``: a
-    missed response deadline moving an item to Active (the sweep writes a batch of them)."""
+    """The why-log row, as field values, of an automatic decision that is no distribution
+    (``method`` blank): a missed response deadline moving an item to Active (the sweep
+    writes a batch of them: ``decisions_write_values``), repeated misses that could not hand
+    a contact on (``Decision(**values)``). ``passed_over``: {agent id: (agent, why)} — who
+    lost the item."""
     values = {
         "company_id": company_id,
         "contact_id": contact_id,
-        "group_id": group_id,
         "method": "",
         "candidates": [],
         "excluded": {
