@@ -1,5 +1,10 @@
 """Inbound interactions (texts, forms, calls, chats): stored where routing sent them, taken
-from the Active pool by one agent (a compare-and-set), marked handled."""
+from the Active pool by one agent (a compare-and-set), marked handled; ``interaction.routed``
+for those that change hands after they arrived."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -27,12 +32,65 @@ from agents.live import (
 from agents.lockorder import Level, lock_taken
 from agents.models import Agent, Company
 from agents.rawsql import insert_one
+from events import payloads
+from events.emit import event_emit_many, heard
+from events.models import EventType
 
 from .models import Contact, Interaction
 from .selectors import visible_to
 from .tasks import drain_capacity_queue
 
 MAX_BODY_CHARS = 5000
+
+
+@dataclass(frozen=True)
+class Rerouted:
+    """An item that changed hands after it arrived, as its ``interaction.routed`` says it."""
+
+    interaction_id: int
+    contact_id: int
+    channel: str
+    to: Mapping[str, Any]  # ``payloads.routed_to_owner`` / ``routed_to_pool``
+    reason: str
+
+
+def interactions_routed_emit(
+    *, company: Company, items: Sequence[Rerouted], method: payloads.Method
+) -> int:
+    """``interaction.routed`` for items that changed hands after they arrived: the capacity
+    queue handing them to an agent with room (``method`` queue), a missed response deadline
+    moving them to Active (deadline). Inside the change's transaction; one query for the
+    contacts and one ``COPY`` for a batch, and nothing at all (no query) when no endpoint
+    of the company hears the type. Returns how many were written."""
+    if not items or not heard(company, EventType.INTERACTION_ROUTED):
+        return 0
+    contacts = {
+        pk: (name, phone, version)
+        for pk, name, phone, version in Contact.objects.filter(
+            pk__in={item.contact_id for item in items}
+        ).values_list("pk", "name", "phone", "ownership_version")
+    }
+    events = []
+    for item in items:
+        if item.contact_id not in contacts:
+            continue  # (deleted meanwhile: its interactions go with it)
+        name, phone, version = contacts[item.contact_id]
+        events.append(
+            (
+                item.contact_id,
+                version,
+                payloads.interaction_routed(
+                    interaction_id=item.interaction_id,
+                    contact=payloads.contact_ref(id=item.contact_id, name=name, phone=phone),
+                    channel=item.channel,
+                    to=dict(item.to),
+                    reason=item.reason,
+                    created_contact=False,
+                    method=method,
+                ),
+            )
+        )
+    return event_emit_many(company=company, type=EventType.INTERACTION_ROUTED, items=events)
 
 
 def interaction_record(

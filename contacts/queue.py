@@ -49,7 +49,9 @@ from agents.live import (
 from agents.models import Agent, Company
 from agents.selectors import eligible_primary_agents
 from agents.zones import zone_of
+from events import payloads
 
+from .interactions import Rerouted, interactions_routed_emit
 from .locks import lock_interactions
 from .models import Interaction
 
@@ -269,13 +271,18 @@ def _drain_batch(*, company: Company, agent: Agent | None, limit: int) -> int:
         plan = _plan(items, _turns(company=company, candidates=candidates), now)
         by_pk = {c.agent.pk: c for c in candidates}
         rows = []
+        handed_out: list[Rerouted] = []
         # Counters in agent order: the lock order's rows of one level in pk order.
         for pk in sorted(plan):
             agent_of = by_pk[pk].agent
+            to = payloads.routed_to_owner(agent_of)
             for item in _admit(company=company, candidate=by_pk[pk], items=plan[pk]):
                 waited = now - (item.queued_at or now)
-                rows.append((item.pk, pk, queue_reason(waited=waited, agent=agent_of)))
+                reason = queue_reason(waited=waited, agent=agent_of)
+                rows.append((item.pk, pk, reason))
+                handed_out.append(Rerouted(item.pk, item.contact_id, item.channel, to, reason))
         _route_all(rows)
+        interactions_routed_emit(company=company, items=handed_out, method=payloads.Method.QUEUE)
         if rows:
             # After commit: each receiver's Mine, the queue's length beside Active, the
             # contacts' pages and the workload page.

@@ -42,7 +42,8 @@ class Method(enum.StrEnum):
     - ``contact.deleted``, ``lead.*``: manual, api
     - ``contact.owner_changed``: manual, api, rule, group, handover (deadline reserved)
     - ``reassignment.started`` / ``.finished``: rule, group, handover (the round's)
-    - ``interaction.routed``: inbound
+    - ``interaction.routed``: inbound; queue (the capacity queue handing a waiting item to an
+      agent with room), deadline (a missed response deadline moving the item to Active)
     - ``campaign.record_handled``: manual
     """
 
@@ -51,7 +52,10 @@ class Method(enum.StrEnum):
     RULE = "rule"  # a routing rule's round for a new contact
     GROUP = "group"  # a reassignment group's round: picked, claimed, or the default assignee
     HANDOVER = "handover"  # the handover of a leaving agent's book
-    DEADLINE = "deadline"  # an ownership deadline (reserved: no path sets it yet)
+    # a response deadline missed: the item moved to Active (``interaction.routed``); for
+    # ``contact.owner_changed`` reserved (no path sets it yet)
+    DEADLINE = "deadline"
+    QUEUE = "queue"  # the capacity queue handing a waiting item to an agent with room
     INBOUND = "inbound"  # an inbound interaction (the webhook, or the API's inbound endpoint)
     CAMPAIGN = "campaign"  # an agent handling a campaign list's record (its contact created)
 
@@ -235,7 +239,8 @@ def interaction_routed(
 ) -> dict[str, Any]:
     """``interaction.routed``: ``to`` is ``routed_to_owner`` / ``routed_to_pool`` /
     ``routed_to_ring_list``; ``method`` "inbound" (the webhook or the API's inbound
-    endpoint: the actor tells them apart)."""
+    endpoint: the actor tells them apart), or "queue" / "deadline" for an item that changed
+    hands after it arrived (``contacts.interactions.interactions_routed_emit``)."""
     return {
         "interaction": {"id": interaction_id, "channel": channel},
         "contact": contact,

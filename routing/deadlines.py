@@ -7,8 +7,9 @@ their cover) carries ``response_due_at`` and ``response_warn_at`` (stamped by
   Active").
 - **Misses** (``deadlines_sweep``): an item still open with its agent at its deadline moves to
   *Active* (``routed_to`` cleared, pool "active", ``response_missed_at`` / ``_by`` set), its
-  capacity is released, and it gets a timeline row, a why-log ``Decision`` (method blank) and
-  an email to the agent — all in one transaction, a batch at a time (bulk UPDATEs and
+  capacity is released, and it gets a timeline row, a why-log ``Decision`` (method blank), an
+  email to the agent and an ``interaction.routed`` event (method deadline, for endpoints
+  that hear it) — all in one transaction, a batch at a time (bulk UPDATEs and
   ``COPY``, never a save per item).
 - **After the miss's commit**, each in a transaction of its own: the agent set *Away* (the
   company's ``away_after_missed_deadline``) and told; a contact whose owner has missed
@@ -43,8 +44,10 @@ from agents.live import live_changed, stream_active, stream_agent, stream_worklo
 from agents.models import Agent, Company
 from agents.services import agent_set_presence
 from contacts import timeline
+from contacts.interactions import Rerouted, interactions_routed_emit
 from contacts.locks import lock_interactions
 from contacts.models import Channel, Contact, Interaction
+from events import payloads
 
 from .models import DeadlineEmail, Decision, ReassignmentGroup
 from .rounds import reassignment_start, source_label
@@ -234,6 +237,17 @@ def _move_due(*, now: datetime, limit: int) -> list[Missed]:
     timeline.timeline_write_values(entries)
     decisions_write_values(decisions)
     _queue_emails(emails)
+    active = payloads.routed_to_pool(Interaction.Pool.ACTIVE)
+    for company_id in sorted({row.company_id for row in moved}):
+        interactions_routed_emit(
+            company=companies[company_id],
+            items=[
+                Rerouted(row.id, row.contact_id, row.channel, active, reasons[row.id][:300])
+                for row in moved
+                if row.company_id == company_id
+            ],
+            method=payloads.Method.DEADLINE,
+        )
     return [
         Missed(
             interaction_id=row.id,

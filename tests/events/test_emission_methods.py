@@ -435,6 +435,7 @@ def test_every_event_type_carries_the_actor_the_method_and_the_reason(
             "group",
             "handover",
             "deadline",
+            "queue",
             "inbound",
             "campaign",
         }

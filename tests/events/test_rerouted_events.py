@@ -1,0 +1,131 @@
+"""``interaction.routed`` for items that change hands after they arrived: the capacity queue
+handing a waiting item to an agent with room (method ``queue``), a missed response deadline
+moving it to Active (method ``deadline``); nothing, and no query, when no endpoint hears it."""
+
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from contacts.models import Interaction
+from contacts.queue import queue_drain
+from events.models import Event, EventType
+from routing import tasks
+from routing.deadlines import deadlines_sweep
+from tests.factories import AgentFactory, ContactFactory, online
+
+pytestmark = pytest.mark.django_db
+
+SWITCHBOARD = {"type": "switchboard"}
+
+
+@pytest.fixture(autouse=True)
+def _no_delivery(monkeypatch):
+    monkeypatch.setattr("events.emit._dispatch_after_commit", lambda company_id: None)
+
+
+@pytest.fixture
+def listening(company):
+    company.outbound_event_types = [EventType.INTERACTION_ROUTED.value]
+    company.text_deadline_minutes = 15
+    company.save()
+    return company
+
+
+@pytest.fixture
+def ben(company):
+    return online(AgentFactory(companies=[company], full_name="Ben Okafor", capacity=2))
+
+
+def _queued(company, *, minutes_ago: float):
+    return Interaction.objects.create(
+        company=company,
+        contact=ContactFactory(company=company, name="Jane Doe"),
+        channel="text",
+        pool="queue",
+        queued_at=timezone.now() - timedelta(minutes=minutes_ago),
+        route_reason="Everyone is at capacity: waiting in the queue.",
+    )
+
+
+def _routed(company, agent, *, due):
+    return Interaction.objects.create(
+        company=company,
+        contact=ContactFactory(company=company, name="Jane Doe", primary_agent=agent),
+        channel="text",
+        routed_to=agent,
+        route_reason="Sent to the primary agent.",
+        response_due_at=due,
+    )
+
+
+def _routed_events():
+    return list(Event.objects.filter(type=EventType.INTERACTION_ROUTED).order_by("pk"))
+
+
+def test_a_queued_item_handed_out_is_routed_to_its_new_agent_by_the_queue(listening, ben):
+    # given two texts waiting; Ben has room for both
+    older = _queued(listening, minutes_ago=3)
+    newer = _queued(listening, minutes_ago=1)
+    # when the queue drains
+    assert queue_drain(company=listening) == 2
+    # then each says where it went, how and why, in the order they were handed out
+    first, second = _routed_events()
+    assert [first.data["interaction"]["id"], second.data["interaction"]["id"]] == [
+        older.pk,
+        newer.pk,
+    ]
+    assert first.contact_id == older.contact_id
+    assert first.data["to"] == {
+        "type": "owner",
+        "agent": {"id": ben.pk, "email": ben.email, "name": "Ben Okafor"},
+    }
+    assert first.data["method"] == "queue"
+    assert first.data["reason"] == "From the capacity queue after 3 min: Ben Okafor had room."
+    assert first.data["contact"] == {
+        "id": older.contact_id,
+        "name": "Jane Doe",
+        "phone": older.contact.phone,
+    }
+    assert first.data["new_contact"] is False
+    assert first.data["actor"] == SWITCHBOARD
+
+
+def test_a_missed_deadline_is_routed_to_active_by_the_deadline(listening, ben):
+    # given Jane's text in Ben's inbox, due a minute ago, and one not yet due
+    now = timezone.now()
+    due = _routed(listening, ben, due=now - timedelta(minutes=1))
+    _routed(listening, ben, due=now + timedelta(hours=1))
+    # when the sweep runs
+    with mock.patch.object(tasks.send_deadline_email, "delay"):
+        assert deadlines_sweep(now=now) == 1
+    # then one event says it moved to Active, with the sweep's reason
+    (event,) = _routed_events()
+    assert event.data["interaction"] == {"id": due.pk, "channel": "text"}
+    assert event.data["to"] == {"type": "pool", "pool": "active"}
+    assert event.data["method"] == "deadline"
+    due.refresh_from_db()
+    assert event.data["reason"] == due.route_reason
+    assert event.data["reason"].startswith("Text not answered by Ben Okafor")
+    assert event.data["actor"] == SWITCHBOARD
+    assert event.version == due.contact.ownership_version
+
+
+def test_nothing_is_written_when_nobody_hears_it(company, ben, django_assert_num_queries):
+    # given a company with no endpoint, a text waiting in the queue
+    _queued(company, minutes_ago=2)
+    # when it is handed out, then no event, and no query was spent asking for the contacts
+    assert queue_drain(company=company) == 1
+    assert _routed_events() == []
+    from contacts import interactions
+
+    with django_assert_num_queries(0):
+        assert (
+            interactions.interactions_routed_emit(
+                company=company,
+                items=[interactions.Rerouted(1, 1, "text", {"type": "pool"}, "")],
+                method="queue",
+            )
+            == 0
+        )
