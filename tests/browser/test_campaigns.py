@@ -127,6 +127,17 @@ def test_upload_start_work_and_watch_the_dashboard(
     screenshot(boss, "campaign-dashboard")
     boss.goto(f"/campaigns/{campaign.pk}/errors/")
     screenshot(boss, "campaign-errors")
+    # the change-owner form: its two fields side by side, and a line no record has says so
+    line, owner = (
+        boss.locator(f"#change-owner #id_{n}").bounding_box() for n in ("line", "new_value")
+    )
+    assert abs(line["y"] - owner["y"]) < 2 and owner["x"] > line["x"] + line["width"]
+    boss.fill("#id_line", "999999")
+    boss.fill("#id_new_value", "ava@acme.test")
+    boss.click("#change-owner button[type=submit]")
+    boss.wait_for_selector(".messages")
+    assert "No record of the list has this line." in boss.inner_text(".messages")
+    screenshot(boss, "campaign-errors-change-owner")
     assert violations == []
 
 

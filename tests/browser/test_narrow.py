@@ -153,6 +153,22 @@ def test_the_centers_agents_and_admins_fits_a_phone(phone, company, company_admi
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
 
 
+def test_the_centers_list_fits_a_phone(phone, company, company_admin, screenshot):
+    from tests.agents.factories_centers import ContactCenterFactory
+
+    _center_with_long_names(company)
+    ContactCenterFactory(company=company, name="Inbound Sales and Renewals North America")
+    browser_login(phone, company_admin.email)
+    phone.goto("/centers/")
+    phone.wait_for_selector("#centers")
+    screenshot(phone, "narrow-centers-list")
+    assert_no_sideways_scroll(phone)
+    # every center's Dashboard button is in view, whole (the routing column gives way)
+    for button in phone.locator("#centers a.button:has-text('Dashboard')").all():
+        box = button.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+
+
 def test_the_leads_agent_report_fits_a_phone(phone, company, leads_agent, screenshot):
     from agents.centers.models import ContactCenter, Disposition
     from leads.services import lead_assign
