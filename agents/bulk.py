@@ -35,11 +35,12 @@ def copy_values(model: type[Model], rows: Sequence[Mapping[str, object]]) -> Non
     """``copy_insert`` of rows given as {field's attname: value} (``company_id``, not
     ``company``), what the instances would hold, for the writers of a thousand rows a batch
     (the deadline sweep): building a model instance costs more than its row's ``COPY``.
-    Fields missing from a row get their default (or ``None``); a name that is no field's is
-    an error."""
+    Fields missing from a row get their default (or ``None``); a name that is no field's
+    (or the primary key's) is an error."""
     if not rows:
         return
-    names = {f.attname for f in model._meta.concrete_fields}
+    # (not the primary key: the database gives it, on either path)
+    names = {f.attname for f in model._meta.concrete_fields if not f.primary_key}
     for row in rows:
         if not row.keys() <= names:
             raise ValueError(f"{model.__name__} has no field {sorted(row.keys() - names)}")
@@ -109,9 +110,11 @@ def rows_source(columns: Sequence[Sequence], types: Sequence[str]) -> tuple[str,
     ``v.column2``, … (``columns``: one sequence of values per column; ``types``: their
     PostgreSQL types, ``bigint``, ``text``…).
 
-    On PostgreSQL ``unnest`` of one array per column: a parameter a column, where a
-    ``VALUES`` list of 500 rows is 1,500 parameters that psycopg quotes one by one and the
-    server parses anew each time. Elsewhere (SQLite) that ``VALUES`` list."""
+    On PostgreSQL ``unnest`` of one array per column: a parameter a column (psycopg, binding
+    on the client here, writes each as one array literal), where a ``VALUES`` list of 500
+    rows is 1,500 parameters quoted one by one in Python and 1,500 expressions for the server
+    to parse. Elsewhere (SQLite) that ``VALUES`` list. ``columns`` must hold at least one
+    row."""
     names = ", ".join(f"column{i}" for i in range(1, len(types) + 1))
     if connection.vendor == "postgresql":
         arrays = ", ".join(f"%s::{kind}[]" for kind in types)

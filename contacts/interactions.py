@@ -59,15 +59,16 @@ def interactions_routed_emit(
 ) -> int:
     """``interaction.routed`` for items that changed hands after they arrived: the capacity
     queue handing them to an agent with room (``method`` queue), a missed response deadline
-    moving them to Active (deadline). Inside the change's transaction; one query for the
-    contacts and one ``COPY`` for a batch, and nothing at all (no query) when no endpoint
-    of the company hears the type. Returns how many were written."""
+    moving them to Active (deadline), all of ``company``. Inside the change's transaction:
+    one query for the contacts (the company's only) and one insert for the events
+    (``event_emit_many``), and nothing at all (no query) when no endpoint of the company
+    hears the type. Returns how many were written."""
     if not items or not heard(company, EventType.INTERACTION_ROUTED):
         return 0
     contacts = {
         pk: (name, phone, version)
         for pk, name, phone, version in Contact.objects.filter(
-            pk__in={item.contact_id for item in items}
+            company=company, pk__in={item.contact_id for item in items}
         ).values_list("pk", "name", "phone", "ownership_version")
     }
     events = []

@@ -337,7 +337,9 @@ def lock_interactions(
     the deadline sweep's due ones), ``SKIP LOCKED`` by default so parallel workers share the
     work instead of waiting on each other; returns them locked, in ``order_by`` order: the
     model's instances, or with ``fields`` named tuples of just those (a sweep of 1,000 items
-    that needs seven columns does not build 1,000 instances, nor parse their JSON).
+    that needs seven columns does not build 1,000 instances, nor parse their JSON). With
+    ``fields`` Django writes ``FOR UPDATE`` without ``OF``: keep such ``filters`` to the
+    interactions' own columns (no join), or the joined rows would be locked too.
 
     Recorded as the ``INTERACTION`` level. With ``SKIP LOCKED`` the order of the rows does not
     matter (a skip never waits, so it closes no cycle); without it, order by ``pk``."""

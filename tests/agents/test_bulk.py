@@ -70,10 +70,45 @@ def test_copy_values_stores_the_values_and_fills_the_defaults(company, agent, co
     assert stored[-1].actor_id is None
 
 
+@pytest.mark.parametrize("count", [2, COPY_FROM + 5])
+@pytest.mark.django_db
+def test_copy_values_keeps_a_given_creation_time_and_json_of_why_log_rows(company, agent, count):
+    from datetime import UTC, datetime
+
+    from routing.models import Decision
+    from routing.why import decisions_write_values, why_no_distribution_values
+
+    contact = contact_create(company=company, actor=None, phone="+12025550144")
+    at = datetime(2026, 12, 3, 14, 10, 1, tzinfo=UTC)
+    decisions_write_values(
+        [
+            why_no_distribution_values(
+                company_id=company.pk,
+                contact_id=contact.pk,
+                reason=f'Text {n} not answered by "Ann"',
+                passed_over={agent.pk: (agent, "did not answer by 09:10")},
+                at=at,
+            )
+            for n in range(count)
+        ]
+    )
+    rows = list(Decision.objects.filter(contact=contact).order_by("pk"))
+    assert len(rows) == count
+    assert {row.created_at for row in rows} == {at}
+    assert rows[-1].reason == f'Text {count - 1} not answered by "Ann"'
+    assert rows[-1].excluded == {
+        "passed_over": {str(agent.pk): {"name": str(agent), "why": "did not answer by 09:10"}},
+        "had_their_turn": 0,
+    }
+    assert rows[-1].candidates == [] and rows[-1].method == "" and rows[-1].chosen_id is None
+
+
 @pytest.mark.django_db
 def test_copy_values_refuses_a_name_that_is_no_field(company):
     with pytest.raises(ValueError, match="agent"):
         copy_values(TimelineEntry, [{"company_id": company.pk, "kind": "x", "agent": 1}])
+    with pytest.raises(ValueError, match="id"):
+        copy_values(TimelineEntry, [{"company_id": company.pk, "kind": "x", "id": 1}])
     assert not TimelineEntry.objects.filter(kind="x").exists()
 
 

@@ -129,3 +129,36 @@ def test_nothing_is_written_when_nobody_hears_it(company, ben, django_assert_num
             )
             == 0
         )
+
+
+def test_a_sweep_over_two_companies_tells_only_the_one_that_listens_of_its_own(
+    listening, other_company, ben
+):
+    # given three missed texts of the listening company and two of another, whose endpoint
+    # hears nothing
+    now = timezone.now()
+    other_company.text_deadline_minutes = 15
+    other_company.save()
+    zoe = online(AgentFactory(companies=[other_company], full_name="Zoe Quinn"))
+    ours = [_routed(listening, ben, due=now - timedelta(minutes=n + 1)) for n in range(3)]
+    theirs = [_routed(other_company, zoe, due=now - timedelta(minutes=1)) for _ in range(2)]
+    # when one sweep moves all five
+    with mock.patch.object(tasks.send_deadline_email, "delay"):
+        assert deadlines_sweep(now=now) == 5
+    # then the listening company has one event per item of its own, and none names the other's
+    events = _routed_events()
+    assert {e.company_id for e in events} == {listening.pk}
+    assert sorted(e.data["interaction"]["id"] for e in events) == sorted(i.pk for i in ours)
+    assert {e.contact_id for e in events} == {i.contact_id for i in ours}
+    assert not {e.data["contact"]["id"] for e in events} & {i.contact_id for i in theirs}
+
+
+def test_an_item_handled_before_the_sweep_gets_no_event(listening, ben):
+    from contacts.interactions import interaction_mark_handled
+
+    now = timezone.now()
+    handled = _routed(listening, ben, due=now - timedelta(minutes=1))
+    interaction_mark_handled(company=listening, interaction_id=handled.pk, agent=ben)
+    with mock.patch.object(tasks.send_deadline_email, "delay"):
+        assert deadlines_sweep(now=now) == 0
+    assert _routed_events() == []
