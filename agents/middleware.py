@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
@@ -188,6 +188,24 @@ def resolve_current_company(request):
     return company or allowed.order_by("name", "pk").first()
 
 
+# The company a live page was rendered for, sent by its fragment fetches (static/js/live.js).
+PAGE_COMPANY_HEADER = "X-Switchboard-Company"
+
+
+def _page_of_another_company(request) -> HttpResponse | None:
+    """A live page's fetch of its fragment after the session moved to another company (in
+    another tab): 409 and a sentence, instead of the other company's items in a page that
+    says it is the first's. Only fetches that name their page's company are checked."""
+    named = request.headers.get(PAGE_COMPANY_HEADER)
+    if not named or request.company is None or named == str(request.company.pk):
+        return None
+    return HttpResponse(
+        f"You switched to {request.company.name} in another tab: reload this page to work there.",
+        status=409,
+        content_type="text/plain; charset=utf-8",
+    )
+
+
 class CurrentCompanyMiddleware:
     """Set ``request.company``; every scoped query starts from it. Also note when the agent
     was last seen, which presence relies on."""
@@ -200,6 +218,9 @@ class CurrentCompanyMiddleware:
         if any("\x00" in value for values in request.GET.lists() for value in values[1]):
             return HttpResponseBadRequest("Null characters are not allowed in the address.")
         request.company = resolve_current_company(request)
+        stale = _page_of_another_company(request)
+        if stale is not None:
+            return stale
         if request.company is not None:
             # Pages show times in the company's zone.
             try:

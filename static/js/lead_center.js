@@ -44,13 +44,11 @@
         return null;
       }
       last = Date.now();
-      return fetch(fetchAndApply.url(), {
-        credentials: "same-origin",
-        headers: { Accept: "text/html" },
-      })
+      return window.SwitchboardLive.fetchPart(fetchAndApply.url())
         .then(function (response) {
-          // Logged out or no longer allowed: stop rather than keep asking.
-          if (response.redirected || [401, 403, 404].indexOf(response.status) !== -1) {
+          // Logged out, no longer allowed, or the session now works in another company (the
+          // page says so): stop rather than keep asking.
+          if (response.redirected || [401, 403, 404, 409].indexOf(response.status) !== -1) {
             stopped = true;
             return null;
           }

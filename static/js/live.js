@@ -191,8 +191,50 @@
     }
   });
 
+  // A part's fetch says which company its page shows (the server answers 409 once the
+  // session works in another, switched to in another tab).
+  function fetchPart(url) {
+    var company = document.body && document.body.dataset.company;
+    var headers = { Accept: "text/html" };
+    if (company) {
+      headers["X-Switchboard-Company"] = company;
+    }
+    return fetch(url, { credentials: "same-origin", headers: headers }).then(function (response) {
+      if (response.status === 409) {
+        return response.text().then(function (text) {
+          companyChanged(text);
+          return response;
+        });
+      }
+      return response;
+    });
+  }
+
+  // Say so once, above the page, and stop listening: the page stays as it was, its company's.
+  function companyChanged(text) {
+    stopped = true;
+    if (socket !== null) {
+      socket.close();
+    }
+    if (document.getElementById("company-changed")) {
+      return;
+    }
+    var notice = document.createElement("p");
+    notice.id = "company-changed";
+    notice.className = "notice company-changed";
+    notice.setAttribute("role", "alert");
+    notice.textContent = text + " ";
+    var reload = document.createElement("a");
+    reload.href = window.location.href;
+    reload.textContent = "Reload";
+    notice.appendChild(reload);
+    var main = document.querySelector("main") || document.body;
+    main.insertBefore(notice, main.firstChild);
+  }
+
   window.SwitchboardLive = {
     watch: watch,
+    fetchPart: fetchPart,
     // For tests and the pages' own use: is the socket up now?
     connected: function () {
       return socket !== null && socket.readyState === WebSocket.OPEN;

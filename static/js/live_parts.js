@@ -61,10 +61,7 @@
 
     function refresh() {
       held = false;
-      return fetch(url + window.location.search, {
-        credentials: "same-origin",
-        headers: { Accept: "text/html" },
-      })
+      return window.SwitchboardLive.fetchPart(url + window.location.search)
         .then(function (response) {
           // Logged out (the login page) or no longer allowed: leave the page as it is.
           if (response.redirected || !response.ok) {

@@ -175,3 +175,36 @@ def test_a_text_from_the_webhook_appears_in_mine_and_its_button_still_works(
     assert page.url.endswith("/lead-center/?tab=mine")
     assert "Your inbox is clear." in page.inner_text("#inbox")
     assert violations == []
+
+
+def test_a_page_left_open_after_a_company_switch_elsewhere_says_so_and_keeps_its_items(
+    open_page, company, other_company, screenshot
+):
+    from importlib import import_module
+
+    from django.conf import settings
+
+    from agents.middleware import SESSION_KEY
+
+    # given Andy, in two companies, with Acme's Lead Center open on Acme's text in Active
+    andy = online(AgentFactory(companies=[company, other_company], full_name="Andy Agent"))
+    inbound_receive(company=company, channel="text", phone="+12025550999", body="Is Elm St free?")
+    item = Interaction.objects.get(company=company)
+    page = open_page(andy, "/lead-center/?tab=mine")
+    connected(page)
+    # when his session moves to Globex (another tab) and then something of Acme's changes
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == "sessionid"]
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=cookie["value"])
+    session[SESSION_KEY] = other_company.pk
+    session.save()
+    interaction_take(company=company, interaction_id=item.pk, agent=andy)
+    # then the open page says so instead of showing Globex's items under Acme's name
+    until(page, "document.getElementById('company-changed') !== null")
+    notice = page.text_content("#company-changed")
+    assert "You switched to Globex in another tab: reload this page to work there." in notice
+    assert page.text_content("#tab-mine .count") == "0"  # as it was: Acme's, not refetched
+    screenshot(page, "live-company-switched")
+    # and a reload shows Globex's Lead Center
+    page.click("#company-changed a")
+    page.wait_for_selector("#inbox")
+    assert page.locator("#company-changed").count() == 0
