@@ -417,7 +417,9 @@ def test_a_batch_that_fails_is_left_for_the_next_sweep(
 ):
     contact = jane(deadline_company, ava)
     item = routed_item(contact, ava, due=timezone.now() - timedelta(seconds=1))
-    with mock.patch.object(deadlines, "decisions_write_values", side_effect=RuntimeError("disk full")):
+    with mock.patch.object(
+        deadlines, "decisions_write_values", side_effect=RuntimeError("disk full")
+    ):
         assert tasks.sweep_response_deadlines() == 0
     item.refresh_from_db()
     assert item.routed_to == ava  # rolled back whole: not half moved
