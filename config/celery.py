@@ -119,13 +119,9 @@ class Task(DjangoTask):
         hook (a batch of 500 emails pays one hook and one settings lookup, not 500). When
         the broker turns out unreachable, the rest are not tried: the sweep sends them all
         again."""
-        sends = [functools.partial(self._delay_late, args) for args in calls]
+        sends = [functools.partial(self.delay, *args) for args in calls]
         if sends:
             transaction.on_commit(functools.partial(self._send_after_commit, *sends))
-
-    def _delay_late(self, args: tuple):
-        # ``self.delay`` looked up at send time (what a test or a benchmark patched then).
-        return self.delay(*args)
 
     def _on_commit(self, send) -> None:
         transaction.on_commit(functools.partial(self._send_after_commit, send))

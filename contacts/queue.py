@@ -39,6 +39,7 @@ from agents.availability.rules import (
     company_holidays,
     decide_agent,
 )
+from agents.bulk import rows_source
 from agents.live import (
     live_changed,
     stream_active,
@@ -231,22 +232,22 @@ def _admit(*, company: Company, candidate: _Candidate, items: list[Interaction])
 
 def _route_all(rows: list[tuple[int, int, str]]) -> None:
     """Route the batch's items, ``(id, agent id, reason)`` each, in ONE statement (every item
-    has its own reason: its wait). ``WITH … UPDATE … FROM``: PostgreSQL and SQLite alike."""
+    has its own reason: its wait): ``UPDATE … FROM`` the rows (``agents.bulk.rows_source``)."""
     if not rows:
         return
     q = connection.ops.quote_name
     field = Interaction._meta.get_field
-    values = ", ".join(["(%s, %s, %s)"] * len(rows))
+    table = q(Interaction._meta.db_table)
+    source, params = rows_source(list(zip(*rows, strict=True)), ("bigint", "bigint", "text"))
     # Names come from the model's metadata; every value is a parameter.
     sql = (
-        f"WITH v (id, agent_id, reason) AS (VALUES {values}) "  # noqa: S608
-        f"UPDATE {q(Interaction._meta.db_table)} SET "
-        f"{q(field('routed_to').column)} = v.agent_id, {q(field('pool').column)} = '', "
-        f"{q(field('queued_at').column)} = NULL, {q(field('route_reason').column)} = v.reason "
-        f"FROM v WHERE {q(Interaction._meta.db_table)}.{q(field('id').column)} = v.id"
+        f"UPDATE {table} SET "  # noqa: S608
+        f"{q(field('routed_to').column)} = v.column2, {q(field('pool').column)} = '', "
+        f"{q(field('queued_at').column)} = NULL, {q(field('route_reason').column)} = v.column3 "
+        f"FROM {source} WHERE {table}.{q(field('id').column)} = v.column1"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [value for row in rows for value in row])
+        cursor.execute(sql, params)
 
 
 def _drain_batch(*, company: Company, agent: Agent | None, limit: int) -> int:

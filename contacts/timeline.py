@@ -70,30 +70,29 @@ def _entry(
 _OWNERSHIP = frozenset({Kind.PRIMARY_ASSIGNED, Kind.PRIMARY_CHANGED, Kind.PRIMARY_UNASSIGNED})
 
 
-def _live_streams(entries: Iterable[TimelineEntry], streams: dict[str, None]) -> None:
-    for entry in entries:
-        _streams_of(entry.company_id, entry.contact_id, entry.kind, entry.details, streams)
-
-
-def _streams_of(
-    company_id: int, contact_id: int | None, kind: str, details: Any, streams: dict[str, None]
-) -> None:
-    if contact_id is not None:
-        streams[stream_contact(contact_id)] = None
-    if kind in _OWNERSHIP:
-        details = details or {}
-        for agent_id in (details.get("from"), details.get("to")):
-            if agent_id is not None:
-                streams[stream_agent(agent_id)] = None
-        streams[stream_workload(company_id)] = None
+def _tell(rows: Iterable[tuple[int, int | None, str, Any]]) -> None:
+    """The pages of written rows, (company id, contact id, kind, details) each, told after
+    commit: one ``live_changed`` per company."""
+    by_company: dict[int, dict[str, None]] = {}
+    for company_id, contact_id, kind, details in rows:
+        streams = by_company.setdefault(company_id, {})
+        if contact_id is not None:
+            streams[stream_contact(contact_id)] = None
+        if kind in _OWNERSHIP:
+            details = details or {}
+            for agent_id in (details.get("from"), details.get("to")):
+                if agent_id is not None:
+                    streams[stream_agent(agent_id)] = None
+            streams[stream_workload(company_id)] = None
+    for company_id, streams in by_company.items():
+        # (a mass change's contact pages are not told one by one: agents.live.CONTACTS_MAX)
+        live_changed(company_id=company_id, streams=streams)
 
 
 def timeline_write(entry: TimelineEntry) -> TimelineEntry:
     """Store one built row. Call it inside the transaction of the change."""
     written = insert_one(entry)
-    streams: dict[str, None] = {}
-    _live_streams((written,), streams)
-    live_changed(company_id=written.company_id, streams=streams)
+    _tell([(written.company_id, written.contact_id, written.kind, written.details)])
     return written
 
 
@@ -102,12 +101,7 @@ def timeline_write_many(entries: Iterable[TimelineEntry]) -> None:
     inside the transaction of the change."""
     rows = list(entries)
     copy_insert(rows)
-    by_company: dict[int, dict[str, None]] = {}
-    for row in rows:
-        _live_streams((row,), by_company.setdefault(row.company_id, {}))
-    for company_id, streams in by_company.items():
-        # (a mass change's contact pages are not told one by one: agents.live.CONTACTS_MAX)
-        live_changed(company_id=company_id, streams=streams)
+    _tell((row.company_id, row.contact_id, row.kind, row.details) for row in rows)
 
 
 def timeline_write_values(rows: Sequence[Mapping[str, Any]]) -> None:
@@ -115,18 +109,9 @@ def timeline_write_values(rows: Sequence[Mapping[str, Any]]) -> None:
     as the sweeps that write a thousand rows a batch build them (``agents.bulk.copy_values``:
     no model instance each)."""
     copy_values(TimelineEntry, rows)
-    by_company: dict[int, dict[str, None]] = {}
-    for row in rows:
-        company_id = row["company_id"]
-        _streams_of(
-            company_id,
-            row.get("contact_id"),
-            row["kind"],
-            row.get("details"),
-            by_company.setdefault(company_id, {}),
-        )
-    for company_id, streams in by_company.items():
-        live_changed(company_id=company_id, streams=streams)
+    _tell(
+        (row["company_id"], row.get("contact_id"), row["kind"], row.get("details")) for row in rows
+    )
 
 
 # --- Contacts ---------------------------------------------------------------------------------

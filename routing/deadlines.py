@@ -224,27 +224,28 @@ def _move_due(*, now: datetime, limit: int) -> list[Missed]:
             )
         )
         emails.append((row.company_id, agent.pk, row.id, DeadlineEmail.Kind.MISSED))
-    # (the contacts' pages hear of it by their timeline rows)
-    for company_id in {row.company_id for row in moved}:
+    timeline.timeline_write_values(entries)
+    decisions_write_values(decisions)
+    _queue_emails(emails)
+    by_company: dict[int, list] = defaultdict(list)
+    for row in moved:
+        by_company[row.company_id].append(row)
+    active = payloads.routed_to_pool(Interaction.Pool.ACTIVE)
+    for company_id, theirs in sorted(by_company.items()):
+        # (the contacts' pages hear of it by their timeline rows)
         live_changed(
             company_id=company_id,
             streams=[
                 stream_active(company_id),
                 stream_workload(company_id),
-                *(stream_agent(row.routed_to_id) for row in moved if row.company_id == company_id),
+                *(stream_agent(row.routed_to_id) for row in theirs),
             ],
         )
-    timeline.timeline_write_values(entries)
-    decisions_write_values(decisions)
-    _queue_emails(emails)
-    active = payloads.routed_to_pool(Interaction.Pool.ACTIVE)
-    for company_id in sorted({row.company_id for row in moved}):
         interactions_routed_emit(
             company=companies[company_id],
             items=[
                 Rerouted(row.id, row.contact_id, row.channel, active, reasons[row.id][:300])
-                for row in moved
-                if row.company_id == company_id
+                for row in theirs
             ],
             method=payloads.Method.DEADLINE,
         )
