@@ -39,20 +39,53 @@ def copy_values(model: type[Model], rows: Sequence[Mapping[str, object]]) -> Non
     (or the primary key's) is an error."""
     if not rows:
         return
-    # (not the primary key: the database gives it, on either path)
-    names = {f.attname for f in model._meta.concrete_fields if not f.primary_key}
-    for row in rows:
-        if not row.keys() <= names:
-            raise ValueError(f"{model.__name__} has no field {sorted(row.keys() - names)}")
+    _check_names(model, rows)
     if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
         model.objects.bulk_create([model(**row) for row in rows])
         return
     _copy(model, rows, lambda row, name: row.get(name))
 
 
-def _copy(model: type[Model], rows: Iterable, value_of) -> None:
-    """``COPY`` ``rows`` into ``model``'s table, each field read by ``value_of(row, attname)``."""
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+def _check_names(model: type[Model], rows: Iterable[Mapping[str, object]]) -> None:
+    # (not the primary key: the database gives it, or ``insert_values`` does)
+    names = {f.attname for f in model._meta.concrete_fields if not f.primary_key}
+    for row in rows:
+        if not row.keys() <= names:
+            raise ValueError(f"{model.__name__} has no field {sorted(row.keys() - names)}")
+
+
+def insert_values(model: type[Model], rows: Sequence[Mapping[str, object]]) -> list[int]:
+    """``copy_values`` that returns the new rows' primary keys, in ``rows``' order (the
+    admin's re-assign of 10,000 contacts stores a round each and names it in their timeline
+    and why-log rows). On PostgreSQL, from ``COPY_FROM`` rows on, the keys are taken from the
+    table's identity sequence first (one statement) and written by the ``COPY``; otherwise
+    ``bulk_create`` returns them."""
+    if not rows:
+        return []
+    _check_names(model, rows)
+    if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
+        objs = model.objects.bulk_create([model(**row) for row in rows])
+        return [obj.pk for obj in objs]
+    pk = model._meta.pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, pk.column, len(rows)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    _copy(
+        model,
+        list(zip(rows, ids, strict=True)),
+        lambda pair, name: pair[1] if name == pk.attname else pair[0].get(name),
+        pk=True,
+    )
+    return ids
+
+
+def _copy(model: type[Model], rows: Iterable, value_of, *, pk: bool = False) -> None:
+    """``COPY`` ``rows`` into ``model``'s table, each field read by ``value_of(row, attname)``
+    (the primary key too with ``pk``: ``insert_values``)."""
+    fields = [f for f in model._meta.concrete_fields if pk or not f.primary_key]
     now = timezone.now()
     # (attname, is JSON, the default's factory or None) per column, resolved once.
     plan = [

@@ -44,6 +44,15 @@ class LockedContact:
     reassign_hold_label: str
 
 
+_LOCKED_FIELDS = (
+    "pk",
+    "primary_agent_id",
+    "ownership_version",
+    "reassign_hold",
+    "reassign_hold_label",
+)
+
+
 def lock_contacts(*, company_id: int, ids: Iterable[int]) -> Iterable[list[LockedContact]]:
     """Lock the company's contacts among ``ids``, in pk order, a chunk at a time.
 
@@ -56,13 +65,7 @@ def lock_contacts(*, company_id: int, ids: Iterable[int]) -> Iterable[list[Locke
             Contact.objects.select_for_update(of=("self",))
             .filter(company_id=company_id, pk__in=ordered[start : start + CHUNK])
             .order_by("pk")
-            .values_list(
-                "pk",
-                "primary_agent_id",
-                "ownership_version",
-                "reassign_hold",
-                "reassign_hold_label",
-            )
+            .values_list(*_LOCKED_FIELDS)
         )
         yield [LockedContact(*row) for row in rows]
 
@@ -290,18 +293,21 @@ def lock_contact_for_inbound(
     return found
 
 
-def lock_book(*, company_id: int, agent_id: int) -> list[int]:
+def lock_book(*, company_id: int, agent_id: int) -> list[LockedContact]:
     """Lock every contact the agent is primary agent of (and that is not being re-assigned),
-    in pk order, in one statement; returns their ids."""
+    in pk order, in one statement; returns them as the ownership path reads them (pass them
+    on as ``contacts_set_primary_agent``'s ``locked``)."""
     lock_taken(Level.CONTACT)
-    ids = list(
-        Contact.objects.select_for_update(of=("self",))
+    rows = [
+        LockedContact(*row)
+        for row in Contact.objects.select_for_update(of=("self",))
         .filter(company_id=company_id, primary_agent_id=agent_id, reassign_hold__isnull=True)
         .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    lock_taken(Level.CONTACT, ids)  # held now: taking them again later waits for nothing
-    return ids
+        .values_list(*_LOCKED_FIELDS)
+    ]
+    # held now: taking them again later waits for nothing
+    lock_taken(Level.CONTACT, [row.pk for row in rows])
+    return rows
 
 
 def lock_primary_load(agent_ids: Iterable[int]) -> None:

@@ -9,7 +9,7 @@ change, keeps the per-agent counters and queues one email per receiving agent af
 """
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Final
@@ -28,7 +28,7 @@ from events.models import EventType
 from events.payloads import Mass, OwnerMethod, owner_method
 
 from . import timeline
-from .locks import lock_contacts, lock_primary_load, lock_primary_load_table
+from .locks import LockedContact, lock_contacts, lock_primary_load, lock_primary_load_table
 from .models import AssignmentEmail, Contact, PrimaryLoad, TimelineEntry
 from .tasks import send_assignment_email
 
@@ -54,7 +54,8 @@ class Skip(enum.StrEnum):
 class Outcome:
     """What one call changed, and what it left out and why."""
 
-    entries: list[TimelineEntry] = field(default_factory=list)
+    # The timeline rows written, as field values (``timeline.primary_agent_changed``).
+    entries: list[dict] = field(default_factory=list)
     skipped: dict[int, Skip] = field(default_factory=dict)
     # The hold's label per contact skipped for it ("group “Closers”"), for messages.
     held_by: dict[int, str] = field(default_factory=dict)
@@ -204,6 +205,7 @@ def contacts_set_primary_agent(
     hold: int | None = None,
     method: OwnerMethod | str | None = None,
     mass: Mass | str = "",
+    locked: Sequence[LockedContact] | None = None,
 ) -> Outcome:
     """Give each contact of ``targets`` (contact id -> new primary agent, or None to clear)
     its new primary agent.
@@ -221,6 +223,11 @@ def contacts_set_primary_agent(
       given, "api" when an API key makes it, else "manual".
     - ``mass``: the mass change this is ("handover"); a change of more than one contact is
       a "bulk_assign" otherwise. Its events are written in one ``COPY`` and sent in batches.
+
+    - ``locked``: the rows of ``targets``, in pk order, as the caller locked them in this
+      transaction (``contacts.locks.lock_book``, ``lock_contacts``): read as they are, not
+      locked and read again (a handover's book is 100,000 of them). A target left out of
+      them is skipped as ``MISSING``.
 
     Writes one ``contact.owner_changed`` event per changed contact (none for a skipped one)
     when some endpoint of the company hears it, in this transaction.
@@ -242,7 +249,8 @@ def contacts_set_primary_agent(
     # (contact id, old owner id, new owner id, new version), in pk order: the order of the
     # timeline rows, and of single changes made one after another.
     changes: list[tuple[int, int | None, int | None, int]] = []
-    for rows in lock_contacts(company_id=company.pk, ids=targets):
+    chunks = [locked] if locked is not None else lock_contacts(company_id=company.pk, ids=targets)
+    for rows in chunks:
         for row in rows:
             seen.add(row.pk)
             agent = targets[row.pk]
@@ -279,10 +287,10 @@ def contacts_set_primary_agent(
             new=names[new_id] if new_id else None,
             actor=actor,
             reason=single if single is not None else reason.get(pk, ""),
+            # One microsecond apart, in pk order: "last assigned" (least loaded's tie-break)
+            # reads the same order as had they been changed one at a time.
+            at=now + n * step,
         )
-        # One microsecond apart, in pk order: "last assigned" (least loaded's tie-break)
-        # reads the same order as had they been changed one at a time.
-        entry.created_at = now + n * step
         outcome.entries.append(entry)
         outcome.versions[pk] = version
         if old_id:
@@ -290,7 +298,7 @@ def contacts_set_primary_agent(
         if new_id:
             deltas[new_id] = deltas.get(new_id, 0) + 1
             emails.setdefault(new_id, []).append((pk, version))
-    timeline.timeline_write_many(outcome.entries)
+    timeline.timeline_write_values(outcome.entries)
     primary_load_apply(company_id=company.pk, deltas=deltas)
     for agent_id, contacts in sorted(emails.items()):
         _schedule_assignment_email(
@@ -315,7 +323,7 @@ def _emit_owner_changed(
     when nobody hears it)."""
     if not outcome.entries or not heard(company, EventType.CONTACT_OWNER_CHANGED):
         return
-    ids = [entry.contact_id for entry in outcome.entries]
+    ids = [entry["contact_id"] for entry in outcome.entries]
     contacts: dict[int, tuple[str, str]] = {}
     for start in range(0, len(ids), 2000):
         rows = Contact.objects.filter(pk__in=ids[start : start + 2000]).values_list(
@@ -324,7 +332,7 @@ def _emit_owner_changed(
         contacts.update((pk, (name, phone)) for pk, name, phone in rows)
     items = []
     for entry in outcome.entries:
-        pk, details = entry.contact_id, entry.details
+        pk, details = entry["contact_id"], entry["details"]
         name, phone = contacts[pk]
         version = outcome.versions[pk]
         data = payloads.owner_changed(
@@ -372,8 +380,9 @@ def contact_assign_primary_agent(
 ) -> TimelineEntry | None:
     """Set (or, with ``agent=None``, clear) one contact's primary agent.
 
-    Returns the timeline row, or None when the contact already had that primary agent;
-    raises ``ValidationError`` when the change is refused (hold, owner moved, ineligible)."""
+    Returns the timeline row written (built from its values: no primary key), or None when
+    the contact already had that primary agent; raises ``ValidationError`` when the change
+    is refused (hold, owner moved, ineligible)."""
     outcome = contacts_set_primary_agent(
         company=contact.company,
         targets={contact.pk: agent},
@@ -386,7 +395,7 @@ def contact_assign_primary_agent(
     if outcome.entries:
         contact.primary_agent = agent
         contact.ownership_version = outcome.versions[contact.pk]
-        return outcome.entries[0]
+        return TimelineEntry(**outcome.entries[0])
     if outcome.skipped.get(contact.pk, Skip.UNCHANGED) is not Skip.UNCHANGED:
         raise _refusal(outcome, contact.pk)
     return None

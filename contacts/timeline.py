@@ -89,9 +89,9 @@ def _tell(rows: Iterable[tuple[int, int | None, str, Any]]) -> None:
         live_changed(company_id=company_id, streams=streams)
 
 
-def timeline_write(entry: TimelineEntry) -> TimelineEntry:
-    """Store one built row. Call it inside the transaction of the change."""
-    written = insert_one(entry)
+def timeline_write(entry: TimelineEntry | Mapping[str, Any]) -> TimelineEntry:
+    """Store one built row (or its values). Call it inside the transaction of the change."""
+    written = insert_one(entry if isinstance(entry, TimelineEntry) else TimelineEntry(**entry))
     _tell([(written.company_id, written.contact_id, written.kind, written.details)])
     return written
 
@@ -151,9 +151,12 @@ def primary_agent_changed(
     new: Agent | None,
     actor: Agent | None,
     reason: str,
-) -> TimelineEntry:
+    at: datetime | None = None,
+) -> dict[str, Any]:
     """One change of primary agent: *assigned* (none before), *unassigned* (none after) or
-    *changed*. Takes ids, not the contact: the bulk path has only its locked rows."""
+    *changed*, at ``at`` (now by default). Takes ids, not the contact: the bulk path has only
+    its locked rows. The row's values, for ``timeline_write_values`` (the ownership path
+    writes a whole book's handover of them at once: no model instance each)."""
     if old is None:
         kind = Kind.PRIMARY_ASSIGNED
         text = f"Primary agent set to {new} by {_who(actor)}"
@@ -163,37 +166,49 @@ def primary_agent_changed(
     else:
         kind = Kind.PRIMARY_CHANGED
         text = f"Primary agent changed from {old} to {new} by {_who(actor)}"
-    return TimelineEntry(
-        company_id=company_id,
-        contact_id=contact_id,
-        kind=kind,
-        actor=actor,
-        agent=new or old,
-        message=(_with_reason(text, reason) + ".")[:500],
-        details={
+    agent = new or old
+    return {
+        "company_id": company_id,
+        "contact_id": contact_id,
+        "kind": kind,
+        "actor_id": actor.pk if actor is not None else None,
+        "agent_id": agent.pk if agent is not None else None,
+        "message": (_with_reason(text, reason) + ".")[:500],
+        "details": {
             "from": old.pk if old else None,
             "from_name": str(old) if old else None,
             "to": new.pk if new else None,
             "to_name": str(new) if new else None,
             "reason": reason,
         },
-    )
+        "created_at": at or timezone.now(),
+    }
 
 
 # --- Re-assign (routing's rounds) -------------------------------------------------------------
 def reassign_started(
-    *, contact: Contact, actor: Agent | None, source_label: str, round_id: int, group_id: int
-) -> TimelineEntry:
-    """A contact sent through a reassignment group (``source_label``: ``group “Closers”
-    (round robin)``)."""
-    return _entry(
-        contact=contact,
-        kind=Kind.REASSIGN_STARTED,
-        actor=actor,
-        agent=contact.primary_agent,
-        message=f"Re-assign through {source_label} started by {_who(actor)}.",
-        details={"round": round_id, "group": group_id},
-    )
+    *,
+    company_id: int,
+    contact_id: int,
+    owner: Agent | None,
+    actor: Agent | None,
+    source_label: str,
+    round_id: int,
+    group_id: int,
+) -> dict[str, Any]:
+    """A contact (owned by ``owner``) sent through a reassignment group (``source_label``:
+    ``group “Closers” (round robin)``). The row's values: the admin's re-assign of a
+    selection writes 10,000 of them at once (``timeline_write_values``), a single round one
+    (``timeline_write``)."""
+    return {
+        "company_id": company_id,
+        "contact_id": contact_id,
+        "kind": Kind.REASSIGN_STARTED,
+        "actor_id": actor.pk if actor is not None else None,
+        "agent_id": owner.pk if owner is not None else None,
+        "message": f"Re-assign through {source_label} started by {_who(actor)}."[:500],
+        "details": {"round": round_id, "group": group_id},
+    }
 
 
 def reassign_finished(*, contact: Contact, round_id: int, reason: str) -> TimelineEntry:

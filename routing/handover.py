@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agents.actors import acting_key
+from agents.bulk import insert_values
 from agents.models import Agent, Company
 from contacts import timeline
 from contacts.locks import LockedContact, lock_book, lock_contacts
@@ -30,10 +31,10 @@ from events.payloads import Mass, OwnerMethod
 
 from . import engine
 from .locks import lock_group
-from .models import Decision, ReassignmentGroup, Round
+from .models import ReassignmentGroup, Round
 from .rounds import IMMEDIATE, reassignment_start_many, round_start, source_label
 from .selectors import source_facts, usable_default
-from .why import decisions_write, passed_over_text, why_decision
+from .why import decisions_write_values, passed_over_text, why_values
 
 
 # --- Planning -------------------------------------------------------------------------------
@@ -143,7 +144,8 @@ def agent_book_handover(
     group = lock_group(group.pk)
     if group.method not in IMMEDIATE:
         return _handover_by_rounds(company=company, agent=agent, group=group, actor=actor)
-    ids = lock_book(company_id=company.pk, agent_id=agent.pk)
+    book = lock_book(company_id=company.pk, agent_id=agent.pk)
+    ids = [row.pk for row in book]
     members, by_id = source_facts(group, leaving=agent)
     default = usable_default(group)
     if default is not None and default.pk == agent.pk:
@@ -159,7 +161,7 @@ def agent_book_handover(
     label = source_label(group)
     targets: dict[int, Agent] = {}
     reasons: dict[int, str] = {}
-    decisions: list[Decision] = []
+    decisions: list[dict] = []
     shapes: dict = {}
     for contact_id, pick in zip(ids, picks, strict=True):
         target = by_id[pick.chosen] if pick.chosen is not None else default
@@ -170,7 +172,7 @@ def agent_book_handover(
             default=default,
         )
         decisions.append(
-            why_decision(
+            why_values(
                 company_id=company.pk,
                 contact_id=contact_id,
                 source=group,
@@ -193,16 +195,19 @@ def agent_book_handover(
         expected_owner=agent,
         method=OwnerMethod.HANDOVER,
         mass=Mass.HANDOVER,
+        locked=[row for row in book if row.pk in targets],
     )
     for decision in decisions:
         # Whoever did not get the contact after all is not counted as having had it.
-        if decision.contact_id in outcome.skipped:
-            decision.chosen = None
-            why = outcome.skipped[decision.contact_id]
-            decision.reason = timeline.reason_left_alone(reason=decision.reason, why=why)[:300]
+        why = outcome.skipped.get(decision["contact_id"])
+        if why is not None:
+            decision["chosen_id"] = None
+            decision["reason"] = timeline.reason_left_alone(reason=decision["reason"], why=why)[
+                :300
+            ]
     group.rotation = rotation.as_dict()
     group.save(update_fields=["rotation"])
-    decisions_write(decisions)
+    decisions_write_values(decisions)
     return outcome.changed
 
 
@@ -212,7 +217,7 @@ def _handover_by_rounds(
     """One round per contact of the book, all one mass change "handover": every event the
     rounds write (started; owner changed and finished when a contact falls straight to the
     default assignee) is sent in batches, not one request per contact."""
-    ids = lock_book(company_id=company.pk, agent_id=agent.pk)
+    ids = [row.pk for row in lock_book(company_id=company.pk, agent_id=agent.pk)]
     started = 0
     with one_mass_change(Mass.HANDOVER):
         for contact in Contact.objects.filter(pk__in=ids).order_by("pk"):
@@ -300,36 +305,40 @@ def _reassign_at_once(
     agents = {**Agent.objects.in_bulk(owners - set(by_id)), **by_id}
     if default is not None:
         agents[default.pk] = default
-    contacts = {
-        pk: (name, phone)
-        for pk, name, phone in Contact.objects.filter(pk__in=[r.pk for r in rows]).values_list(
-            "pk", "name", "phone"
-        )
-    }
     now = timezone.now()
-    rounds = Round.objects.bulk_create(
-        Round(
-            company_id=company.pk,
-            contact_id=p.row.pk,
-            group=group,
-            method=group.method,
-            status=p.status,
-            started_by=actor,
-            from_agent_id=p.row.primary_agent_id,
-            assigned_to=p.target,
-            excludes_owner=False,
-            started_at=now,
-            finished_at=now,
-        )
-        for p in planned
+    round_ids = insert_values(
+        Round,
+        [
+            {
+                "company_id": company.pk,
+                "contact_id": p.row.pk,
+                "group_id": group.pk,
+                "method": group.method,
+                "status": p.status,
+                "started_by_id": actor.pk if actor is not None else None,
+                "from_agent_id": p.row.primary_agent_id,
+                "assigned_to_id": p.target.pk if p.target is not None else None,
+                "excludes_owner": False,
+                "started_at": now,
+                "finished_at": now,
+            }
+            for p in planned
+        ],
     )
-    for p, round_ in zip(planned, rounds, strict=True):
-        p.round_id = round_.pk
+    for p, round_id in zip(planned, round_ids, strict=True):
+        p.round_id = round_id
     source_ref = payloads.round_source(
         kind="group", id=group.pk, name=group.name, method=group.method
     )
 
+    # Names and numbers, read once when first needed: events, and the rows of rounds that
+    # leave the owner as it was (most selections need neither).
+    contacts: dict[int, tuple[str, str]] = {}
+
     def contact_of(row: LockedContact) -> Contact:
+        if not contacts:
+            found = Contact.objects.filter(pk__in=[r.pk for r in rows])
+            contacts.update((pk, (n, p)) for pk, n, p in found.values_list("pk", "name", "phone"))
         name, phone = contacts[row.pk]
         owner = agents.get(row.primary_agent_id) if row.primary_agent_id else None
         return Contact(
@@ -353,20 +362,24 @@ def _reassign_at_once(
                 contact_id=p.row.pk,
                 version=p.row.ownership_version,
             )
-    timeline.timeline_write_many(
-        timeline.reassign_started(
-            contact=contact_of(p.row),
-            actor=actor,
-            source_label=label,
-            round_id=p.round_id,
-            group_id=group.pk,
-        )
-        for p in planned
+    timeline.timeline_write_values(
+        [
+            timeline.reassign_started(
+                company_id=company.pk,
+                contact_id=p.row.pk,
+                owner=agents.get(p.row.primary_agent_id) if p.row.primary_agent_id else None,
+                actor=actor,
+                source_label=label,
+                round_id=p.round_id,
+                group_id=group.pk,
+            )
+            for p in planned
+        ]
     )
     shapes: dict = {}
-    decisions_write(
+    decisions_write_values(
         [
-            why_decision(
+            why_values(
                 company_id=company.pk,
                 contact_id=p.row.pk,
                 source=group,
@@ -390,6 +403,7 @@ def _reassign_at_once(
             reason={p.row.pk: p.reason for p in planned},
             expected_owner={p.row.pk: p.row.primary_agent_id for p in planned},
             method=OwnerMethod.GROUP,
+            locked=[p.row for p in planned if p.target is not None],
         )
         timeline.timeline_write_many(
             timeline.reassign_finished(

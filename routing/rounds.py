@@ -333,7 +333,9 @@ def _round_start(
     if is_group:
         timeline_write(
             timeline.reassign_started(
-                contact=locked,
+                company_id=locked.company_id,
+                contact_id=locked.pk,
+                owner=locked.primary_agent,
                 actor=actor,
                 source_label=label,
                 round_id=round_.pk,

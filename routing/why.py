@@ -9,7 +9,7 @@
 
 from collections.abc import Mapping
 
-from agents.bulk import copy_insert, copy_values
+from agents.bulk import copy_values
 from agents.models import Agent
 
 from . import engine
@@ -39,7 +39,7 @@ def _shape(pick: engine.Pick | None, names: Mapping[int, Agent | str]) -> tuple[
     }
 
 
-def why_decision(
+def why_values(
     *,
     company_id: int,
     contact_id: int,
@@ -51,32 +51,38 @@ def why_decision(
     names: Mapping[int, Agent | str],
     round_: Round | int | None = None,
     shapes: dict | None = None,
-) -> Decision:
-    """The (unsaved) why-log row of one decision.
+) -> dict:
+    """The why-log row of one decision, as field values (``decisions_write_values`` stores
+    a batch of them; ``why_decision`` makes one the model's instance).
 
-    ``shapes``: a dict the caller keeps for many rows of one plan; picks that share their
-    candidates and exclusions (the same objects: a rotation's position repeated round after
-    round) then share one JSON value, which ``agents.bulk.copy_insert`` encodes once."""
+    ``shapes``: a dict the caller keeps for many rows of one plan; picks with the same
+    candidates and exclusions (a rotation's position, repeated round after round) then share
+    one JSON value, which ``agents.bulk.copy_values`` encodes once."""
     if shapes is not None and pick is not None:
-        key = (id(pick.candidates), id(pick.excluded))
+        key = (tuple(pick.candidates), tuple(pick.excluded.items()))
         known = shapes.get(key)
-        if known is None or known[0] is not pick.candidates or known[1] is not pick.excluded:
-            known = shapes[key] = (pick.candidates, pick.excluded, *_shape(pick, names))
-        candidates, excluded = known[2], known[3]
+        if known is None:
+            known = shapes[key] = _shape(pick, names)
+        candidates, excluded = known
     else:
         candidates, excluded = _shape(pick, names)
-    return Decision(
-        company_id=company_id,
-        contact_id=contact_id,
-        round_id=round_.pk if isinstance(round_, Round) else round_,
-        group_id=source.pk if isinstance(source, ReassignmentGroup) else None,
-        rule_id=source.pk if isinstance(source, RoutingRule) else None,
-        method=method,
-        candidates=candidates,
-        excluded=excluded,
-        chosen_id=chosen.pk if chosen is not None else None,
-        reason=reason[:300],
-    )
+    return {
+        "company_id": company_id,
+        "contact_id": contact_id,
+        "round_id": round_.pk if isinstance(round_, Round) else round_,
+        "group_id": source.pk if isinstance(source, ReassignmentGroup) else None,
+        "rule_id": source.pk if isinstance(source, RoutingRule) else None,
+        "method": method,
+        "candidates": candidates,
+        "excluded": excluded,
+        "chosen_id": chosen.pk if chosen is not None else None,
+        "reason": reason[:300],
+    }
+
+
+def why_decision(**kwargs) -> Decision:
+    """The (unsaved) why-log row of one decision (``why_values``'s arguments)."""
+    return Decision(**why_values(**kwargs))
 
 
 def why_no_distribution_values(
@@ -118,11 +124,7 @@ def passed_over_text(pick: engine.Pick, names: Mapping[int, Agent | str]) -> str
     return ("passed over: " + ", ".join(parts)) if parts else ""
 
 
-def decisions_write(decisions: list[Decision]) -> None:
-    """Store many why-log rows at once (a whole book's handover: 100,000 of them)."""
-    copy_insert(decisions)
-
-
 def decisions_write_values(rows: list[dict]) -> None:
-    """``decisions_write`` of rows given as field values (``why_no_distribution_values``)."""
+    """Store many why-log rows at once, given as field values (``why_values``,
+    ``why_no_distribution_values``): a whole book's handover writes 100,000 of them."""
     copy_values(Decision, rows)

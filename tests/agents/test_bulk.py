@@ -1,10 +1,11 @@
-"""``copy_insert`` and ``copy_values``: the same rows as ``bulk_create``, through COPY on
-PostgreSQL; ``rows_source``: one statement for a batch of rows on either database."""
+"""``copy_insert``, ``copy_values`` and ``insert_values``: the same rows as ``bulk_create``,
+through COPY on PostgreSQL; ``rows_source``: one statement for a batch of rows on either
+database."""
 
 import pytest
 from django.db import connection
 
-from agents.bulk import COPY_FROM, copy_insert, copy_values, rows_source
+from agents.bulk import COPY_FROM, copy_insert, copy_values, insert_values, rows_source
 from contacts.models import TimelineEntry
 from contacts.services import contact_create
 
@@ -110,6 +111,46 @@ def test_copy_values_refuses_a_name_that_is_no_field(company):
     with pytest.raises(ValueError, match="id"):
         copy_values(TimelineEntry, [{"company_id": company.pk, "kind": "x", "id": 1}])
     assert not TimelineEntry.objects.filter(kind="x").exists()
+
+
+@pytest.mark.parametrize("count", [3, COPY_FROM + 5])
+@pytest.mark.django_db
+def test_insert_values_returns_each_rows_new_key_in_order(company, agent, count):
+    from routing.models import Round
+
+    # given rounds as field values, one per contact, and a round stored before them
+    contacts = [
+        contact_create(company=company, actor=None, phone=f"+1202555{n:04d}") for n in range(count)
+    ]
+    before = Round.objects.create(
+        company=company, contact=contacts[0], method="round_robin", status="assigned"
+    )
+
+    # when they are inserted in bulk
+    ids = insert_values(
+        Round,
+        [
+            {
+                "company_id": company.pk,
+                "contact_id": c.pk,
+                "method": "round_robin",
+                "status": "assigned",
+                "assigned_to_id": agent.pk,
+            }
+            for c in contacts
+        ],
+    )
+
+    # then each key names the row made of its values, new and distinct, defaults filled in
+    assert len(set(ids)) == count and before.pk not in ids
+    stored = Round.objects.in_bulk(ids)
+    assert [stored[i].contact_id for i in ids] == [c.pk for c in contacts]
+    assert all(r.status == "assigned" and r.queue == [] and r.started_at for r in stored.values())
+    # and the sequence moved past them: the next row gets a key of its own
+    after = Round.objects.create(
+        company=company, contact=contacts[0], method="round_robin", status="assigned"
+    )
+    assert after.pk not in ids
 
 
 @pytest.mark.django_db

@@ -79,10 +79,10 @@ def test_a_change_of_primary_agent_is_worded_by_what_changed(
     entry = timeline.primary_agent_changed(
         company_id=3, contact_id=7, old=old_agent, new=new_agent, actor=admin, reason="by hand"
     )
-    assert entry.kind == kind and entry.message.startswith(message)
-    assert entry.message.endswith(" — by hand.")
-    assert entry.agent == (new_agent or old_agent) and entry.actor == admin
-    assert entry.details == {
+    assert entry["kind"] == kind and entry["message"].startswith(message)
+    assert entry["message"].endswith(" — by hand.")
+    assert entry["agent_id"] == (new_agent or old_agent).pk and entry["actor_id"] == admin.pk
+    assert entry["details"] == {
         "from": old_agent.pk if old_agent else None,
         "from_name": str(old_agent) if old_agent else None,
         "to": new_agent.pk if new_agent else None,
@@ -95,24 +95,27 @@ def test_the_system_is_named_switchboard_and_a_long_reason_is_cut_to_the_column(
     entry = timeline.primary_agent_changed(
         company_id=3, contact_id=7, old=None, new=ava, actor=None, reason="x" * 600
     )
-    assert entry.message.startswith("Primary agent set to Ava Patel by Switchboard — x")
-    assert len(entry.message) == 500
+    assert entry["message"].startswith("Primary agent set to Ava Patel by Switchboard — x")
+    assert len(entry["message"]) == 500
 
 
 def test_reassign_started_and_finished(olivia, ava, admin):
     olivia.primary_agent = ava
     started = timeline.reassign_started(
-        contact=olivia,
+        company_id=olivia.company_id,
+        contact_id=olivia.pk,
+        owner=ava,
         actor=admin,
         source_label="group “Closers” (round robin)",
         round_id=5,
         group_id=2,
     )
-    assert started.kind == Kind.REASSIGN_STARTED and started.agent == ava
-    assert (
-        started.message == "Re-assign through group “Closers” (round robin) started by Ada Admin."
+    assert started["kind"] == Kind.REASSIGN_STARTED and started["agent_id"] == ava.pk
+    assert started["actor_id"] == admin.pk and started["contact_id"] == olivia.pk
+    assert started["message"] == (
+        "Re-assign through group “Closers” (round robin) started by Ada Admin."
     )
-    assert started.details == {"round": 5, "group": 2}
+    assert started["details"] == {"round": 5, "group": 2}
 
     finished = timeline.reassign_finished(contact=olivia, round_id=5, reason="nobody claimed it")
     assert finished.kind == Kind.REASSIGN_FINISHED and finished.actor is None
