@@ -151,7 +151,10 @@ class Round(models.Model):
         FALLBACK = "fallback", "Went to the default assignee"
         UNASSIGNED = "unassigned", "Nobody could take it"
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    # The contact's company, repeated (not checked again by the database: the contact is).
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="rounds")
     group = models.ForeignKey(
         ReassignmentGroup, on_delete=models.SET_NULL, null=True, blank=True, related_name="rounds"
@@ -234,7 +237,10 @@ class Offer(models.Model):
 class Decision(models.Model):
     """The why log: every automatic routing decision, its candidates and its reasons."""
 
-    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    # The contact's company, repeated (not checked again by the database: the contact is).
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
     round = models.ForeignKey(Round, on_delete=models.SET_NULL, null=True, blank=True)
     group = models.ForeignKey(
