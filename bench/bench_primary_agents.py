@@ -82,9 +82,12 @@ def _build() -> tuple[Company, list[Agent], Agent, Agent]:
                 """,
                 [company.pk],
             )
-        # Steady state: autovacuum would have set the visibility map by now.
+        # Steady state: autovacuum would have set the visibility map by now, and the
+        # build's writes are on disk (a checkpoint set off by them spreads its writes over
+        # the minutes of the webhook's load that follows: a p95 of 76–259 ms against 8 ms).
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
+            cursor.execute("CHECKPOINT")
         # The rows above bypassed the services; rebuild the per-agent counts they keep.
         contacts_recount_primary_load(company=company)
     return company, agents, supervisor, admin
