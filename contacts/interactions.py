@@ -55,11 +55,16 @@ class Rerouted:
 
 
 def interactions_routed_emit(
-    *, company: Company, items: Sequence[Rerouted], method: payloads.Method
+    *,
+    company: Company,
+    items: Sequence[Rerouted],
+    method: payloads.Method,
+    actor: Agent | None = None,
 ) -> int:
     """``interaction.routed`` for items that changed hands after they arrived: the capacity
     queue handing them to an agent with room (``method`` queue), a missed response deadline
-    moving them to Active (deadline), all of ``company``. Inside the change's transaction:
+    moving them to Active (deadline), a leaving agent's open items moved to Active (handover,
+    by ``actor``: who deactivated them), all of ``company``. Inside the change's transaction:
     one query for the contacts (the company's only) and one insert for the events
     (``event_emit_many``), and nothing at all (no query) when no endpoint of the company
     hears the type. Returns how many were written."""
@@ -91,7 +96,9 @@ def interactions_routed_emit(
                 ),
             )
         )
-    return event_emit_many(company=company, type=EventType.INTERACTION_ROUTED, items=events)
+    return event_emit_many(
+        company=company, type=EventType.INTERACTION_ROUTED, items=events, actor=actor
+    )
 
 
 def interaction_record(

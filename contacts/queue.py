@@ -335,10 +335,15 @@ def item_load_release(*, company: Company, items: Iterable[tuple[int | None, str
     load_release_many(company_id=company.pk, counts=counts)
 
 
-def interactions_release(*, company: Company, agent: Agent, reason: str) -> int:
-    """Every open item routed to ``agent`` back to Active (an agent who leaves): routed to
-    nobody, pool "active", ``reason`` on each, their counter released; returns how many."""
+def interactions_release(
+    *, company: Company, agent: Agent, reason: str, actor: Agent | None = None
+) -> int:
+    """Every open item routed to ``agent`` back to Active (an agent who leaves, deactivated by
+    ``actor``): routed to nobody, pool "active", ``reason`` on each, their counter released,
+    an ``interaction.routed`` each (method handover); returns how many."""
     released: list[tuple[int, str]] = []
+    moved: list[Rerouted] = []
+    active = payloads.routed_to_pool(Interaction.Pool.ACTIVE)
     with transaction.atomic():
         while True:
             items = lock_interactions(
@@ -362,12 +367,16 @@ def interactions_release(*, company: Company, agent: Agent, reason: str) -> int:
                 route_reason=reason[:300],
             )
             released += [(agent.pk, i.channel) for i in items]
+            moved += [Rerouted(i.pk, i.contact_id, i.channel, active, reason[:300]) for i in items]
             live_changed(
                 company_id=company.pk,
                 streams=[stream_contact(i.contact_id) for i in items],
             )
         # The counter after every item (the lock order: INTERACTION, then ITEM_LOAD).
         item_load_release(company=company, items=released)
+        interactions_routed_emit(
+            company=company, items=moved, method=payloads.Method.HANDOVER, actor=actor
+        )
         if released:
             live_changed(
                 company_id=company.pk,

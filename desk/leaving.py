@@ -311,7 +311,7 @@ def _move_work(*, agent: Agent, plan: Plan, actor: Agent | None) -> CompanyRepor
     _move_leads(agent=agent, plan=plan, actor=actor, report=report)
     # Items last: anything routed to them until the deactivation committed is caught here.
     report.items_released = queue.interactions_release(
-        company=company, agent=agent, reason=f"{agent} was deactivated"
+        company=company, agent=agent, reason=f"{agent} was deactivated", actor=actor
     )
     return report
 

@@ -22,7 +22,7 @@ class OwnerMethod(enum.StrEnum):
     MANUAL = "manual"  # a person in the admin or the Lead Center
     RULE = "rule"  # a routing rule's round for a new contact
     GROUP = "group"  # a reassignment group's round: picked, claimed, or the default assignee
-    HANDOVER = "handover"  # the handover of a leaving agent's book
+    HANDOVER = "handover"  # the handover of a leaving agent's book (and their open items)
     DEADLINE = "deadline"  # an ownership deadline (reserved: no path sets it yet)
     API = "api"  # the public API (a key, no person)
 
@@ -43,7 +43,8 @@ class Method(enum.StrEnum):
     - ``contact.owner_changed``: manual, api, rule, group, handover (deadline reserved)
     - ``reassignment.started`` / ``.finished``: rule, group, handover (the round's)
     - ``interaction.routed``: inbound; queue (the capacity queue handing a waiting item to an
-      agent with room), deadline (a missed response deadline moving the item to Active)
+      agent with room), deadline (a missed response deadline moving the item to Active),
+      handover (a leaving agent's open items moved to Active)
     - ``campaign.record_handled``: manual
     """
 
@@ -51,7 +52,7 @@ class Method(enum.StrEnum):
     API = "api"  # the public API (a key, no person)
     RULE = "rule"  # a routing rule's round for a new contact
     GROUP = "group"  # a reassignment group's round: picked, claimed, or the default assignee
-    HANDOVER = "handover"  # the handover of a leaving agent's book
+    HANDOVER = "handover"  # the handover of a leaving agent's book (and their open items)
     # a response deadline missed: the item moved to Active (``interaction.routed``); for
     # ``contact.owner_changed`` reserved (no path sets it yet)
     DEADLINE = "deadline"

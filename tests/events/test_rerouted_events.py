@@ -1,6 +1,7 @@
 """``interaction.routed`` for items that change hands after they arrived: the capacity queue
 handing a waiting item to an agent with room (method ``queue``), a missed response deadline
-moving it to Active (method ``deadline``); nothing, and no query, when no endpoint hears it."""
+moving it to Active (method ``deadline``), a leaving agent's open items moved to Active
+(method ``handover``); nothing, and no query, when no endpoint hears it."""
 
 from datetime import timedelta
 from unittest import mock
@@ -9,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from contacts.models import Interaction
-from contacts.queue import queue_drain
+from contacts.queue import interactions_release, queue_drain
 from events.models import Event, EventType
 from routing import tasks
 from routing.deadlines import deadlines_sweep
@@ -110,6 +111,32 @@ def test_a_missed_deadline_is_routed_to_active_by_the_deadline(listening, ben):
     assert event.data["reason"].startswith("Text not answered by Ben Okafor")
     assert event.data["actor"] == SWITCHBOARD
     assert event.version == due.contact.ownership_version
+
+
+def test_a_leavers_open_items_are_routed_to_active_by_the_handover(listening, ben, company_admin):
+    # given two open texts in Ben's inbox and one he handled
+    now = timezone.now()
+    first = _routed(listening, ben, due=now + timedelta(minutes=5))
+    second = _routed(listening, ben, due=now + timedelta(minutes=9))
+    handled = _routed(listening, ben, due=now + timedelta(minutes=9))
+    Interaction.objects.filter(pk=handled.pk).update(status=Interaction.Status.HANDLED)
+    # when he is deactivated and his items are released
+    assert (
+        interactions_release(
+            company=listening, agent=ben, reason="Ben Okafor was deactivated", actor=company_admin
+        )
+        == 2
+    )
+    # then each open one says it went to Active, how, why and by whom
+    events = _routed_events()
+    assert [e.data["interaction"]["id"] for e in events] == [first.pk, second.pk]
+    for event, item in zip(events, (first, second), strict=True):
+        assert event.data["to"] == {"type": "pool", "pool": "active"}
+        assert event.data["method"] == "handover"
+        assert event.data["reason"] == "Ben Okafor was deactivated"
+        assert event.data["actor"]["type"] == "agent"
+        assert event.data["actor"]["id"] == company_admin.pk
+        assert event.contact_id == item.contact_id
 
 
 def test_nothing_is_written_when_nobody_hears_it(company, ben, django_assert_num_queries):
