@@ -338,7 +338,8 @@ def _reassign_at_once(
     def contact_of(row: LockedContact) -> Contact:
         if not contacts:
             found = Contact.objects.filter(pk__in=[r.pk for r in rows])
-            contacts.update((pk, (n, p)) for pk, n, p in found.values_list("pk", "name", "phone"))
+            for pk, its_name, its_phone in found.values_list("pk", "name", "phone"):
+                contacts[pk] = (its_name, its_phone)
         name, phone = contacts[row.pk]
         owner = agents.get(row.primary_agent_id) if row.primary_agent_id else None
         return Contact(
