@@ -22,7 +22,7 @@ from routing.deadlines import BATCH, deadlines_sweep
 from routing.models import DeadlineEmail, Decision
 
 from .data import bulk_agents, bulk_contacts
-from .measure import measured, result, scaled
+from .measure import measured, result, scaled, settle
 
 COMPANY = "Bench Deadlines Co"
 OPEN = scaled(100_000, minimum=100)
@@ -72,7 +72,7 @@ def _build() -> tuple[Company, int]:
             """,
             [step, now, now, now, OPEN, company.pk, CONTACTS],
         )
-    _settle()
+    settle()
     return company, every
 
 
@@ -95,13 +95,7 @@ def _reset(company: Company, every: int) -> None:
     Decision.objects.filter(company=company, method="").delete()
     DeadlineEmail.objects.filter(company=company).delete()
     ItemLoad.objects.filter(company=company).update(total=every, text=every)
-    _settle()
-
-
-def _settle() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-        cursor.execute("CHECKPOINT")
+    settle()
 
 
 def _round(company: Company, open_items: int, due: int) -> tuple[float, int]:

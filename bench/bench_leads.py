@@ -22,7 +22,7 @@ from leads.models import Lead, LeadEmail, Order
 from leads.services import leads_assign_bulk
 
 from .floor.bare import page_statements, run_bare
-from .measure import measured, percentile, result, scaled
+from .measure import measured, percentile, result, scaled, settle
 
 COMPANY = "Bench Leads Co"
 CONTACTS = scaled(1_000_000)
@@ -109,12 +109,10 @@ def _build() -> tuple[Company, Agent, Agent, Agent]:
             """,
             [company.pk],
         )
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-        # The pages are timed from a clean start, as the import is: a checkpoint that the
-        # millions of rows just built (or an earlier benchmark's) set off spreads its writes
-        # over minutes of the timing (docs/performance.md).
-        cursor.execute("CHECKPOINT")
+    # The pages are timed from a clean start, as the import is: a checkpoint that the
+    # millions of rows just built (or an earlier benchmark's) set off spreads its writes
+    # over minutes of the timing (docs/performance.md).
+    settle()
     return company, agent, batch_agent, admin
 
 

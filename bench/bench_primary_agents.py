@@ -22,7 +22,7 @@ from routing.handover import contacts_reassign_through_group
 from routing.models import GroupMember, ReassignmentGroup, Round
 
 from .data import bulk_agents, bulk_contacts
-from .measure import measured, page_timing, percentile, result, scaled
+from .measure import measured, page_timing, percentile, result, scaled, settle
 from .webhook import webhook_load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,9 +85,7 @@ def _build() -> tuple[Company, list[Agent], Agent, Agent]:
         # Steady state: autovacuum would have set the visibility map by now, and the
         # build's writes are on disk (a checkpoint set off by them spreads its writes over
         # the minutes of the webhook's load that follows: a p95 of 76–259 ms against 8 ms).
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
-            cursor.execute("CHECKPOINT")
+        settle()
         # The rows above bypassed the services; rebuild the per-agent counts they keep.
         contacts_recount_primary_load(company=company)
     return company, agents, supervisor, admin

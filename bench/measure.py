@@ -16,6 +16,18 @@ def scaled(n: int, *, minimum: int = 1) -> int:
     return max(minimum, round(n * SCALE))
 
 
+def settle() -> None:
+    """Start a timing from a settled database (PostgreSQL), after a big build: ``VACUUM
+    ANALYZE`` (the visibility map and the statistics autovacuum would have by now) and
+    ``CHECKPOINT`` (the build's writes on disk: a checkpoint they set off spreads its writes
+    over minutes, across whatever is timed next)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+        cursor.execute("CHECKPOINT")
+
+
 @contextmanager
 def measured(*, trace_memory: bool = True):
     """Time a block and (optionally) track the peak Python memory it allocates.

@@ -344,6 +344,7 @@ def interactions_release(
     released: list[tuple[int, str]] = []
     moved: list[Rerouted] = []
     active = payloads.routed_to_pool(Interaction.Pool.ACTIVE)
+    reason = reason[:300]
     with transaction.atomic():
         while True:
             items = lock_interactions(
@@ -364,10 +365,10 @@ def interactions_release(
                 # answers it without one (a deadline counts for owner-first items only).
                 response_due_at=None,
                 response_warn_at=None,
-                route_reason=reason[:300],
+                route_reason=reason,
             )
             released += [(agent.pk, i.channel) for i in items]
-            moved += [Rerouted(i.pk, i.contact_id, i.channel, active, reason[:300]) for i in items]
+            moved += [Rerouted(i.pk, i.contact_id, i.channel, active, reason) for i in items]
             live_changed(
                 company_id=company.pk,
                 streams=[stream_contact(i.contact_id) for i in items],
