@@ -118,6 +118,40 @@ class Contact(models.Model):
         return [t.strip().lower() for t in self.tags.split(",") if t.strip()]
 
 
+class ContactSearch(models.Model):
+    """What the searches look in: a contact's name, e-mail and phone, one row per contact,
+    written by the database itself (triggers on ``contacts_contact``, migration 0014) when a
+    contact is inserted, when one of these three changes, and when it is deleted; no Python
+    writes here.
+
+    The searches' trigram indexes (PostgreSQL) are on this table, not on the contacts: a
+    change of owner rewrites the contact's row and so enters it in every index of the
+    contacts table again (the row moves), and with the trigrams there a handover of 100,000
+    paid 3.0 s of its 6.0 s UPDATE for names and numbers that did not change
+    (docs/routing-bulk.md). Here a row changes only when what it holds does.
+    """
+
+    contact = models.OneToOneField(
+        Contact,
+        on_delete=models.DO_NOTHING,  # the delete trigger removes the row with the contact
+        primary_key=True,
+        db_constraint=False,  # the triggers keep it; raw deletes of contacts stay possible
+        related_name="search",
+    )
+    company = models.ForeignKey(
+        Company, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    name = models.CharField(max_length=NAME_MAX, blank=True)
+    email = models.CharField(max_length=EMAIL_MAX, blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        verbose_name_plural = "contact searches"
+
+    def __str__(self) -> str:
+        return self.name or self.phone or self.email
+
+
 class TimelineEntry(models.Model):
     """One row of a contact's history. Built by its kind's builder in ``contacts.timeline``
     and stored by ``timeline_write`` / ``timeline_write_many`` there (a new contact's first row

@@ -15,7 +15,7 @@ from agents.models import AccessLevel, Agent, Company, Presence
 from agents.phone import try_normalise_phone
 from agents.selectors import effective_presence_expression, eligible_primary_agents
 
-from .models import Contact, Interaction, PrimaryLoad, TimelineEntry
+from .models import Contact, ContactSearch, Interaction, PrimaryLoad, TimelineEntry
 
 INBOX_LIMIT = 100
 SEARCH_LIMIT = 50
@@ -95,6 +95,26 @@ def my_contacts(*, agent: Agent, company: Company) -> QuerySet[Contact]:
     return Contact.objects.filter(company=company, primary_agent=agent).order_by("name", "pk")
 
 
+def search_matches(*, company: Company | None, query: Q) -> QuerySet:
+    """The ids of the company's contacts (every company's for None: a superuser's admin)
+    whose name, e-mail or phone match ``query`` (a ``Q`` over those three), for a ``pk__in``:
+    looked up in the searches' own table, where the trigram indexes are (``ContactSearch``)."""
+    matches = ContactSearch.objects.filter(query)
+    if company is not None:
+        matches = matches.filter(company=company)
+    return matches.values("contact_id")
+
+
+def text_query(term: str, *, by_phone: bool = True) -> Q:
+    """A name or e-mail containing ``term``, or (``by_phone``) a phone containing its digits
+    when it has four or more."""
+    query = Q(name__icontains=term) | Q(email__icontains=term)
+    digits = "".join(ch for ch in term if ch.isdigit())
+    if by_phone and len(digits) >= 4:
+        query |= Q(phone__contains=digits)
+    return query
+
+
 def contact_search(*, company: Company, term: str) -> QuerySet[Contact]:
     """Contacts of the company matching a number (any spelling) or a name."""
     term = term.replace("\x00", "").strip()
@@ -102,11 +122,8 @@ def contact_search(*, company: Company, term: str) -> QuerySet[Contact]:
     phone = try_normalise_phone(term, region=company.default_region)
     if phone:
         return contacts.filter(phone=phone)
-    digits = "".join(ch for ch in term if ch.isdigit())
-    query = Q(name__icontains=term) | Q(email__icontains=term)
-    if len(digits) >= 4:
-        query |= Q(phone__contains=digits)
-    return contacts.filter(query).order_by("name", "pk")
+    matches = search_matches(company=company, query=text_query(term))
+    return contacts.filter(pk__in=matches).order_by("name", "pk")
 
 
 def contact_page(*, company: Company, pk: int) -> Contact | None:

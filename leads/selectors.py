@@ -19,6 +19,7 @@ from agents.centers.models import Disposition
 from agents.models import AccessLevel, Agent, Company
 from agents.phone import try_normalise_phone
 from contacts.models import Contact, TimelineEntry
+from contacts.selectors import search_matches, text_query
 
 from .models import Lead, LeadsSettings, Order, OrderItem, Product
 
@@ -154,13 +155,14 @@ def customer_search(
     )
     phone = try_normalise_phone(term, region=company.default_region)
     if phone:
-        query = Q(phone=phone)
-    else:
-        query = Q(name__icontains=term) | Q(email__icontains=term)
-        digits = "".join(ch for ch in term if ch.isdigit())
-        if len(digits) >= 4 and len(digits) == len(term.replace(" ", "").replace("-", "")):
-            query |= Q(phone__contains=digits)
-    return contacts.filter(query | Q(pk__in=by_order)).order_by("name", "pk")
+        return contacts.filter(Q(phone=phone) | Q(pk__in=by_order)).order_by("name", "pk")
+    # A phone fragment only when the term is nothing but digits (spaces and dashes aside).
+    only_digits = term.replace(" ", "").replace("-", "").isdigit()
+    query = text_query(term, by_phone=only_digits)
+    # The order numbers' contacts join the text matches in the same lookup (the search
+    # table's key), so one pk__in covers both.
+    matches = search_matches(company=company, query=query | Q(contact_id__in=by_order))
+    return contacts.filter(pk__in=matches).order_by("name", "pk")
 
 
 def customer_page(*, company: Company, pk: int) -> Contact | None:
@@ -202,9 +204,11 @@ def partial_customers(*, company: Company, term: str = "") -> QuerySet[Contact]:
     term = term.replace("\x00", "").strip()
     if term:
         phone = try_normalise_phone(term, region=company.default_region)
-        contacts = contacts.filter(
-            Q(phone=phone) if phone else Q(name__icontains=term) | Q(email__icontains=term)
-        )
+        if phone:
+            contacts = contacts.filter(phone=phone)
+        else:
+            text = Q(name__icontains=term) | Q(email__icontains=term)
+            contacts = contacts.filter(pk__in=search_matches(company=company, query=text))
     return contacts.order_by("name", "pk")
 
 
