@@ -363,9 +363,11 @@ def run() -> list[dict]:
             base["errors"] == 0,
         )
     )
+    # Issue 23's targets (the 0.5× and 0.35× of the first webhook issue were reported here
+    # until 2026-12-03).
     for label, m, runs, target in (
-        ("texts from known contacts", known, known_runs, 0.5),
-        ("texts from new numbers (contact + routing rules)", new, new_runs, 0.35),
+        ("texts from known contacts", known, known_runs, 0.8),
+        ("texts from new numbers (contact + routing rules)", new, new_runs, 0.6),
     ):
         ratio = m["rps"] / base["rps"]
         # Every answer is one stored interaction; wrk may cut off answers still in flight.
