@@ -13,6 +13,7 @@ from django.utils.timezone import localtime
 from agents.paginator import EstimatedCountPaginator
 from agents.permissions import CompanyScopedAdmin, ReadOnlyCompanyScopedAdmin, owners_in_scope
 
+from . import why
 from .models import (
     DeadlineEmail,
     Decision,
@@ -345,6 +346,36 @@ class DecisionAdmin(ReadOnlyCompanyScopedAdmin):
     raw_id_fields = ["contact", "round"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator
+    # The log stores agent ids (routing/why.py): the page names them.
+    fields = [
+        "company",
+        "created_at",
+        "contact",
+        "round",
+        "group",
+        "rule",
+        "method",
+        "candidates_named",
+        "passed_over_named",
+        "chosen",
+        "reason",
+    ]
+    readonly_fields = ["candidates_named", "passed_over_named"]
+
+    def _shown(self, obj: Decision) -> why.Shown:
+        return why.shown(obj, why.agent_names([obj]))
+
+    @admin.display(description="candidates")
+    def candidates_named(self, obj: Decision) -> str:
+        return ", ".join(c["name"] for c in self._shown(obj).candidates) or "—"
+
+    @admin.display(description="passed over")
+    def passed_over_named(self, obj: Decision) -> str:
+        shown = self._shown(obj)
+        parts = [f"{v['name']} ({v['why']})" for v in shown.passed_over.values()]
+        if shown.had_their_turn:
+            parts.append(f"{shown.had_their_turn} who had their turn this round")
+        return "; ".join(parts) or "—"
 
 
 @admin.register(DeadlineEmail)

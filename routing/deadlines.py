@@ -219,7 +219,7 @@ def _move_due(*, now: datetime, limit: int) -> list[Missed]:
                 company_id=row.company_id,
                 contact_id=row.contact_id,
                 reason=reason,
-                passed_over={agent.pk: (agent, f"did not answer by {dues[row.id]}")},
+                passed_over={agent.pk: f"did not answer by {dues[row.id]}"},
                 at=now,
             )
         )
@@ -447,7 +447,7 @@ def _hand_on(
                 contact_id=contact.pk,
                 reason=f"Not handed on {why}: no reassignment group of the company takes "
                 f"contacts after missed deadlines, so {owner} stays primary agent",
-                passed_over={owner.pk: (owner, f"missed {misses} deadlines in {days} days")},
+                passed_over={owner.pk: f"missed {misses} deadlines in {days} days"},
             )
         )
         return

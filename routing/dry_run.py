@@ -107,7 +107,6 @@ def _decide(
         pick=pick,
         chosen=chosen,
         reason=result.reason,
-        names=by_id,
     )
     return result
 

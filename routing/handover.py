@@ -180,7 +180,6 @@ def agent_book_handover(
                 pick=pick,
                 chosen=target,
                 reason=reason,
-                names=by_id,
                 shapes=shapes,
             )
         )
@@ -388,7 +387,6 @@ def _reassign_at_once(
                 pick=p.pick,
                 chosen=p.target,
                 reason=p.reason,
-                names=by_id,
                 round_=p.round_id,
                 shapes=shapes,
             )

@@ -213,7 +213,7 @@ def _source_ref(source: ReassignmentGroup | RoutingRule | None) -> dict | None:
     return payloads.round_source(kind=kind, id=source.pk, name=source.name, method=source.method)
 
 
-def _record(round_: Round, *, pick, chosen: Agent | None, reason: str, names) -> None:
+def _record(round_: Round, *, pick, chosen: Agent | None, reason: str) -> None:
     why_decision(
         company_id=round_.company_id,
         contact_id=round_.contact_id,
@@ -222,7 +222,6 @@ def _record(round_: Round, *, pick, chosen: Agent | None, reason: str, names) ->
         pick=pick,
         chosen=chosen,
         reason=reason,
-        names=names,
         round_=round_,
     ).save()
 
@@ -345,7 +344,7 @@ def _round_start(
     nobody = timeline.reason_nobody_available(source_label=label)
     if source.method in IMMEDIATE:
         if pick.chosen is None:
-            _fallback(round_, source, nobody, pick, by_id)
+            _fallback(round_, source, nobody, pick)
             return round_
         if pick.rotation is not None:
             source.rotation = pick.rotation.as_dict()
@@ -354,7 +353,7 @@ def _round_start(
         reason = timeline.reason_picked(
             source_label=label, pick_reason=pick.reason, passed_over=why
         )
-        _record(round_, pick=pick, chosen=by_id[pick.chosen], reason=reason, names=by_id)
+        _record(round_, pick=pick, chosen=by_id[pick.chosen], reason=reason)
         _finish(round_, agent=by_id[pick.chosen], status=Round.Status.ASSIGNED, reason=reason)
         return round_
     # Count the offers against capacity (the last locks of this transaction): a member who
@@ -387,14 +386,13 @@ def _round_start(
                 reason=why,
             )
     if not offer_to:
-        _fallback(round_, source, nobody, pick, by_id)
+        _fallback(round_, source, nobody, pick)
         return round_
     _record(
         round_,
         pick=pick,
         chosen=None,
         reason=timeline.reason_offered(source_label=label, pick_reason=pick.reason),
-        names=by_id,
     )
     deadline = timezone.now() + timedelta(minutes=source.claim_window_minutes)
     round_.deadline_at = deadline
@@ -518,7 +516,6 @@ def _fallback(
     source,
     why: str,
     pick: engine.Pick | None,
-    names,
     *,
     closed: dict[int, int] | None = None,
 ) -> None:
@@ -529,11 +526,11 @@ def _fallback(
         default = None
     if default is not None:
         reason = timeline.reason_fell_to_default(why=why, default=default)
-        _record(round_, pick=pick, chosen=default, reason=reason, names=names)
+        _record(round_, pick=pick, chosen=default, reason=reason)
         _finish(round_, agent=default, status=Round.Status.FALLBACK, reason=reason, closed=closed)
     else:
         reason = timeline.reason_fell_to_default(why=why, default=None)
-        _record(round_, pick=pick, chosen=None, reason=reason, names=names)
+        _record(round_, pick=pick, chosen=None, reason=reason)
         _finish(round_, agent=None, status=Round.Status.UNASSIGNED, reason=reason, closed=closed)
 
 
@@ -583,7 +580,7 @@ def offer_claim(*, offer_id: int, agent: Agent) -> Round:
     round_.refresh_from_db()
     label = source_label(source) if source else timeline.DELETED_GROUP_LABEL
     reason = timeline.reason_claimed(source_label=label, agent=agent)
-    _record(round_, pick=None, chosen=agent, reason=reason, names={agent.pk: agent})
+    _record(round_, pick=None, chosen=agent, reason=reason)
     _finish(round_, agent=agent, status=Round.Status.CLAIMED, reason=reason, closed=claimed)
     return round_
 
@@ -656,7 +653,7 @@ def round_expire(*, round_id: int, force: bool = False) -> str:
                 queue = step.queue
         minutes = source.claim_window_minutes
         why = timeline.reason_not_claimed(source_label=source_label(source), minutes=minutes)
-        _fallback(round_, source, why, None, {}, closed=expired)
+        _fallback(round_, source, why, None, closed=expired)
         return round_.status
 
 

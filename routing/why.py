@@ -1,13 +1,21 @@
 """The why log: one ``Decision`` row per automatic decision, in one JSON shape.
 
-- ``candidates``: ``[{"id", "name"}]`` — who could have had the contact, in the engine's order
+Stored by agent id only (the names are read when the entry is shown: ``shown``):
+- ``candidates``: ``[id, …]`` — who could have had the contact, in the engine's order
   (members who already had their turn this round are counted, not listed);
-- ``excluded``: ``{"passed_over": {"<id>": {"name", "why"}}, "had_their_turn": n}``;
+- ``excluded``: ``{"passed_over": {"<id>": "why"}, "had_their_turn": n}``;
 - ``chosen``: who got the contact (None for an offer, or when nobody got it);
 - ``reason``: the sentence that also ends the timeline row.
+
+Shown (the API, the admin), an entry names its agents as they are called now:
+``[{"id", "name"}]`` and ``{"<id>": {"name", "why"}}``. Entries written before 2026-12-03
+stored those names themselves and are shown with them. Ids and not names because a 50-member
+rotation lists up to 49 waiting members per contact: a handover of 100,000 wrote 100 MB of
+names (1,088 characters a row) where the ids are 153 (docs/routing-bulk.md).
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from agents.bulk import copy_values
 from agents.models import Agent
@@ -20,21 +28,15 @@ def _name(names: Mapping[int, Agent | str], agent_id: int) -> str:
     return str(names[agent_id]) if agent_id in names else f"agent #{agent_id}"
 
 
-def _shape(pick: engine.Pick | None, names: Mapping[int, Agent | str]) -> tuple[list, dict]:
-    """The ``candidates`` and ``excluded`` of a pick, in the why log's JSON shape."""
+def _shape(pick: engine.Pick | None) -> tuple[list, dict]:
+    """The ``candidates`` and ``excluded`` of a pick, in the why log's stored shape."""
     excluded = dict(pick.excluded) if pick else {}
     had_turn = sum(1 for why in excluded.values() if why == engine.HAD_TURN)
     candidates = [
-        {"id": i, "name": _name(names, i)}
-        for i in (pick.candidates if pick else ())
-        if excluded.get(i) != engine.HAD_TURN
+        i for i in (pick.candidates if pick else ()) if excluded.get(i) != engine.HAD_TURN
     ]
     return candidates, {
-        "passed_over": {
-            str(i): {"name": _name(names, i), "why": why}
-            for i, why in excluded.items()
-            if why != engine.HAD_TURN
-        },
+        "passed_over": {str(i): why for i, why in excluded.items() if why != engine.HAD_TURN},
         "had_their_turn": had_turn,
     }
 
@@ -48,7 +50,6 @@ def why_values(
     pick: engine.Pick | None,
     chosen: Agent | None,
     reason: str,
-    names: Mapping[int, Agent | str],
     round_: Round | int | None = None,
     shapes: dict | None = None,
 ) -> dict:
@@ -62,10 +63,10 @@ def why_values(
         key = (tuple(pick.candidates), tuple(pick.excluded.items()))
         known = shapes.get(key)
         if known is None:
-            known = shapes[key] = _shape(pick, names)
+            known = shapes[key] = _shape(pick)
         candidates, excluded = known
     else:
-        candidates, excluded = _shape(pick, names)
+        candidates, excluded = _shape(pick)
     return {
         "company_id": company_id,
         "contact_id": contact_id,
@@ -90,24 +91,21 @@ def why_no_distribution_values(
     company_id: int,
     contact_id: int,
     reason: str,
-    passed_over: Mapping[int, tuple[Agent | str, str]] | None = None,
+    passed_over: Mapping[int, str] | None = None,
     at=None,
 ) -> dict:
     """The why-log row, as field values, of an automatic decision that is no distribution
     (``method`` blank): a missed response deadline moving an item to Active (the sweep
     writes a batch of them: ``decisions_write_values``), repeated misses that could not hand
-    a contact on (``Decision(**values)``). ``passed_over``: {agent id: (agent, why)} — who
-    lost the item."""
+    a contact on (``Decision(**values)``). ``passed_over``: {agent id: why} — who lost the
+    item."""
     values = {
         "company_id": company_id,
         "contact_id": contact_id,
         "method": "",
         "candidates": [],
         "excluded": {
-            "passed_over": {
-                str(i): {"name": str(agent), "why": why}
-                for i, (agent, why) in (passed_over or {}).items()
-            },
+            "passed_over": {str(i): why for i, why in (passed_over or {}).items()},
             "had_their_turn": 0,
         },
         "chosen_id": None,
@@ -128,3 +126,48 @@ def decisions_write_values(rows: list[dict]) -> None:
     """Store many why-log rows at once, given as field values (``why_values``,
     ``why_no_distribution_values``): a whole book's handover writes 100,000 of them."""
     copy_values(Decision, rows)
+
+
+# --- Shown ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Shown:
+    """A why-log entry with its agents named: ``candidates`` ``[{"id", "name"}]``,
+    ``passed_over`` ``{"<id>": {"name", "why"}}``."""
+
+    candidates: list[dict]
+    passed_over: dict[str, dict]
+    had_their_turn: int
+
+    @property
+    def excluded(self) -> dict:
+        return {"passed_over": self.passed_over, "had_their_turn": self.had_their_turn}
+
+
+def _ids(decision: Decision) -> set[int]:
+    ids = {c for c in decision.candidates if isinstance(c, int)}
+    passed = (decision.excluded or {}).get("passed_over", {})
+    return ids | {int(i) for i, why in passed.items() if isinstance(why, str)}
+
+
+def agent_names(decisions: Iterable[Decision], known: dict[int, str] | None = None) -> dict:
+    """{agent id: name} for every agent the entries name by id, ``known`` (a cache the caller
+    keeps across calls) filled in place: one query for those not in it."""
+    names = {} if known is None else known
+    missing = set().union(*(_ids(d) for d in decisions)) - names.keys()
+    if missing:
+        names.update((a.pk, str(a)) for a in Agent.objects.filter(pk__in=missing))
+    return names
+
+
+def shown(decision: Decision, names: Mapping[int, str]) -> Shown:
+    """``decision`` with its agents named from ``names`` (``agent_names``); an agent no
+    longer there is "agent #id". Entries that stored names (before ids) keep theirs."""
+    candidates = [
+        {"id": c, "name": _name(names, c)} if isinstance(c, int) else c for c in decision.candidates
+    ]
+    excluded = decision.excluded or {}
+    passed_over = {
+        i: {"name": _name(names, int(i)), "why": why} if isinstance(why, str) else why
+        for i, why in excluded.get("passed_over", {}).items()
+    }
+    return Shown(candidates, passed_over, excluded.get("had_their_turn", 0))

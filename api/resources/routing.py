@@ -14,12 +14,13 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, views
 from rest_framework.response import Response
 
 from contacts.models import Channel, Contact
 from contacts.selectors import contact_page
+from routing import why as why_log
 from routing.dry_run import AlreadyInProgress, DryRun, group_dry_run, rule_dry_run
 from routing.models import Decision, Method, Offer, ReassignmentGroup, Round, RoutingRule
 from routing.rounds import reassignment_start
@@ -51,14 +52,28 @@ class WhySerializer(serializers.Serializer):
     """One why-log entry: who could have had the contact, who was passed
     over and why, who got it, and the sentence that ends the timeline row."""
 
-    candidates = serializers.ListField(
-        child=serializers.DictField(), help_text='[{"id", "name"}], in the engine\'s order.'
+    candidates = serializers.SerializerMethodField(
+        help_text='[{"id", "name"}], in the engine\'s order.'
     )
-    excluded = serializers.DictField(
+    excluded = serializers.SerializerMethodField(
         help_text='{"passed_over": {"<agent id>": {"name", "why"}}, "had_their_turn": n}'
     )
     chosen = AgentRefSerializer(allow_null=True)
     reason = serializers.CharField()
+
+    def _shown(self, decision: Decision) -> why_log.Shown:
+        # The log stores agent ids; their names are read once per answer (the cache lives in
+        # the context, which every nested entry of one answer shares).
+        names = why_log.agent_names([decision], self.context.setdefault("why_names", {}))
+        return why_log.shown(decision, names)
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_candidates(self, decision: Decision) -> list[dict]:
+        return self._shown(decision).candidates
+
+    @extend_schema_field(serializers.DictField())
+    def get_excluded(self, decision: Decision) -> dict:
+        return self._shown(decision).excluded
 
 
 class DecisionSerializer(WhySerializer):

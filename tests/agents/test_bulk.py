@@ -87,7 +87,7 @@ def test_copy_values_keeps_a_given_creation_time_and_json_of_why_log_rows(compan
                 company_id=company.pk,
                 contact_id=contact.pk,
                 reason=f'Text {n} not answered by "Ann"',
-                passed_over={agent.pk: (agent, "did not answer by 09:10")},
+                passed_over={agent.pk: "did not answer by 09:10"},
                 at=at,
             )
             for n in range(count)
@@ -98,7 +98,7 @@ def test_copy_values_keeps_a_given_creation_time_and_json_of_why_log_rows(compan
     assert {row.created_at for row in rows} == {at}
     assert rows[-1].reason == f'Text {count - 1} not answered by "Ann"'
     assert rows[-1].excluded == {
-        "passed_over": {str(agent.pk): {"name": str(agent), "why": "did not answer by 09:10"}},
+        "passed_over": {str(agent.pk): "did not answer by 09:10"},
         "had_their_turn": 0,
     }
     assert rows[-1].candidates == [] and rows[-1].method == "" and rows[-1].chosen_id is None

@@ -23,7 +23,7 @@ from agents.availability.models import ItemLoad
 from agents.models import Company
 from contacts.models import AssignmentEmail, Contact, PrimaryLoad, TimelineEntry
 from contacts.ownership import contacts_set_primary_agent
-from routing import engine
+from routing import engine, why
 from routing.handover import contacts_reassign_through_group, plan_many
 from routing.models import Decision, GroupMember, ReassignmentGroup, Round
 from routing.rounds import reassignment_start
@@ -133,13 +133,16 @@ def _snapshot(company: Company, group: ReassignmentGroup) -> dict:
             (entry.kind, entry.message, plain(entry.details), names.get(entry.agent_id))
         )
     decisions = {}
-    for d in Decision.objects.filter(company=company).order_by("created_at", "pk"):
+    logged = list(Decision.objects.filter(company=company).order_by("created_at", "pk"))
+    agent_names = why.agent_names(logged)
+    for d in logged:
+        shown = why.shown(d, agent_names)
         decisions.setdefault(contact_name[d.contact_id], []).append(
             (
                 d.method,
-                [c["name"] for c in d.candidates],
-                {v["name"]: v["why"] for v in d.excluded["passed_over"].values()},
-                d.excluded["had_their_turn"],
+                [c["name"] for c in shown.candidates],
+                {v["name"]: v["why"] for v in shown.passed_over.values()},
+                shown.had_their_turn,
                 names.get(d.chosen_id),
                 d.reason,
             )

@@ -108,7 +108,7 @@ def test_a_text_not_answered_by_its_deadline_moves_to_active_and_says_why(
     assert decision.method == ""
     assert decision.reason == sentence
     assert decision.chosen is None
-    assert decision.excluded["passed_over"][str(ava.pk)]["why"] == "did not answer by 09:10"
+    assert decision.excluded["passed_over"][str(ava.pk)] == "did not answer by 09:10"
     # and Ava is told by email
     assert [m.subject for m in mail.outbox] == ["Jane Doe's text moved to Active"]
     assert mail.outbox[0].to == ["ava@acme.test"]

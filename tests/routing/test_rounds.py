@@ -12,6 +12,7 @@ from agents.models import Presence
 from contacts.models import Contact, TimelineEntry
 from contacts.ownership import contact_assign_primary_agent, contacts_assign_primary_agent_bulk
 from contacts.services import contact_create
+from routing import why
 from routing.handover import agent_book_handover
 from routing.inbound import inbound_receive
 from routing.models import (
@@ -100,7 +101,9 @@ def test_round_robin_reassigns_at_once_with_timeline_and_why(
     )
     decision = Decision.objects.get(round=round_)
     assert decision.chosen == team[0]
-    assert [c["name"] for c in decision.candidates] == ["Ava Patel", "Ben Okafor", "Chloe Martin"]
+    assert decision.candidates == [a.pk for a in team]  # stored by id, named when shown
+    shown = why.shown(decision, why.agent_names([decision]))
+    assert [c["name"] for c in shown.candidates] == ["Ava Patel", "Ben Okafor", "Chloe Martin"]
 
 
 def test_round_robin_skips_away_members_and_says_why(company, team, olivia):
@@ -113,6 +116,43 @@ def test_round_robin_skips_away_members_and_says_why(company, team, olivia):
         "passed over: Ava Patel (away)"
         in olivia.timeline.filter(kind="primary_changed").first().message
     )
+
+
+def test_the_why_log_names_its_agents_when_shown(client, company, company_admin, team, olivia):
+    # given a decision that passed Ava over (the log keeps her id, not her name)
+    online(team[0], presence=Presence.AWAY)
+    reassignment_start(contact=olivia, group=make_group(company, team, "round_robin"), actor=None)
+    decision = Decision.objects.get(contact=olivia)
+    assert decision.excluded["passed_over"] == {str(team[0].pk): "away"}
+    # when Ava's name changes, the admin's page of the entry shows the name she has now
+    team[0].full_name = "Ava Patel-Okafor"
+    team[0].save()
+    client.force_login(company_admin)
+    page = client.get(f"/admin/routing/decision/{decision.pk}/change/")
+    assert page.status_code == 200
+    text = unescape(page.content.decode())
+    assert "Ava Patel-Okafor (away)" in text
+    assert "Ben Okafor, Chloe Martin" in text
+    # and an agent no longer there is named by id
+    names = why.agent_names([decision])
+    del names[team[1].pk]
+    shown = why.shown(decision, names)
+    assert {"id": team[1].pk, "name": f"agent #{team[1].pk}"} in shown.candidates
+
+
+def test_why_log_entries_written_with_names_are_shown_with_them(company, team, olivia):
+    decision = Decision.objects.create(
+        company=company,
+        contact=olivia,
+        method="round_robin",
+        candidates=[{"id": team[1].pk, "name": "Ben (then)"}],
+        excluded={"passed_over": {str(team[0].pk): {"name": "Ava (then)", "why": "away"}}},
+        reason="an entry from before ids",
+    )
+    shown = why.shown(decision, why.agent_names([decision]))
+    assert shown.candidates == [{"id": team[1].pk, "name": "Ben (then)"}]
+    assert shown.passed_over == {str(team[0].pk): {"name": "Ava (then)", "why": "away"}}
+    assert shown.had_their_turn == 0
 
 
 def test_rotation_is_stored_and_membership_changes_do_not_reset_it(company, team):
@@ -430,7 +470,9 @@ def test_first_to_claim_does_not_offer_the_contact_to_its_owner(company, team, o
     round_ = reassignment_start(contact=olivia, group=group, actor=None)
     # then only the others are offered her, and the why log says why Ava was not
     assert set(round_.offers.values_list("agent_id", flat=True)) == {team[1].pk, team[2].pk}
-    passed = Decision.objects.get(round=round_).excluded["passed_over"]
+    decision = Decision.objects.get(round=round_)
+    assert decision.excluded["passed_over"][str(team[0].pk)] == "skipped: current owner"
+    passed = why.shown(decision, why.agent_names([decision])).passed_over
     assert passed[str(team[0].pk)] == {"name": "Ava Patel", "why": "skipped: current owner"}
 
 
