@@ -120,9 +120,9 @@ class Contact(models.Model):
 
 class ContactSearch(models.Model):
     """What the searches look in: a contact's name, e-mail and phone, one row per contact,
-    written by the database itself (triggers on ``contacts_contact``, migration 0014) when a
-    contact is inserted, when one of these three changes, and when it is deleted; no Python
-    writes here.
+    written by the database itself (triggers on ``contacts_contact``:
+    ``contacts/search_triggers.py``) when a contact is inserted, when one of these three or its
+    company changes, and when it is deleted; no Python writes here.
 
     The searches' trigram indexes (PostgreSQL) are on this table, not on the contacts: a
     change of owner rewrites the contact's row and so enters it in every index of the

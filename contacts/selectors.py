@@ -95,13 +95,14 @@ def my_contacts(*, agent: Agent, company: Company) -> QuerySet[Contact]:
     return Contact.objects.filter(company=company, primary_agent=agent).order_by("name", "pk")
 
 
-def search_matches(*, company: Company | None, query: Q) -> QuerySet:
-    """The ids of the company's contacts (every company's for None: a superuser's admin)
-    whose name, e-mail or phone match ``query`` (a ``Q`` over those three), for a ``pk__in``:
-    looked up in the searches' own table, where the trigram indexes are (``ContactSearch``)."""
+def search_matches(*, company: Company | None, query: Q, all_companies: bool = False) -> QuerySet:
+    """The ids of the company's contacts whose name, e-mail or phone match ``query`` (a ``Q``
+    over those three), for a ``pk__in``: looked up in the searches' own table, where the
+    trigram indexes are (``ContactSearch``). Every company's only when asked by name
+    (``all_companies``: a superuser's admin); ``company=None`` without it matches nothing."""
     matches = ContactSearch.objects.filter(query)
-    if company is not None:
-        matches = matches.filter(company=company)
+    if not all_companies:
+        matches = matches.filter(company=company) if company is not None else matches.none()
     return matches.values("contact_id")
 
 

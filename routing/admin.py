@@ -363,7 +363,10 @@ class DecisionAdmin(ReadOnlyCompanyScopedAdmin):
     readonly_fields = ["candidates_named", "passed_over_named"]
 
     def _shown(self, obj: Decision) -> why.Shown:
-        return why.shown(obj, why.agent_names([obj]))
+        # Both fields of the page read it: named once (one query) per entry shown.
+        if not hasattr(obj, "_why_shown"):
+            obj._why_shown = why.shown(obj, why.agent_names([obj]))
+        return obj._why_shown
 
     @admin.display(description="candidates")
     def candidates_named(self, obj: Decision) -> str:

@@ -252,8 +252,9 @@ class Decision(models.Model):
     # Blank for a decision that is no distribution: a missed response deadline moving an
     # item to Active (routing/deadlines.py).
     method = models.CharField(max_length=20, choices=Method.choices, blank=True)
-    candidates = models.JSONField(default=list)
-    excluded = models.JSONField(default=dict)  # {agent id: reason}
+    # By agent id (routing/why.py: the shape, and ``shown`` names them).
+    candidates = models.JSONField(default=list)  # [agent id, …]
+    excluded = models.JSONField(default=dict)  # {"passed_over": {"<id>": why}, "had_their_turn"}
     chosen = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -156,6 +156,8 @@ def agent_names(decisions: Iterable[Decision], known: dict[int, str] | None = No
     missing = set().union(*(_ids(d) for d in decisions)) - names.keys()
     if missing:
         names.update((a.pk, str(a)) for a in Agent.objects.filter(pk__in=missing))
+        # One no longer there is named by id, and not asked for again.
+        names.update((i, f"agent #{i}") for i in missing - names.keys())
     return names
 
 

@@ -254,8 +254,9 @@ class ContactAdmin(CompanyScopedAdmin):
             query &= Q(name__icontains=word) | Q(email__icontains=word) | Q(phone__contains=word)
         if not query:
             return queryset, False
-        company = None if request.user.is_superuser else request.company  # as the queryset
-        matches = search_matches(company=company, query=query)
+        matches = search_matches(  # scoped as the queryset is
+            company=request.company, query=query, all_companies=request.user.is_superuser
+        )
         return queryset.filter(pk__in=matches), False
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

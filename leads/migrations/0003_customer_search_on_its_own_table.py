@@ -1,6 +1,7 @@
 """The Customer Search's trigram indexes move off ``contacts_contact``: they are on the
 searches' own table now (``contacts.ContactSearch``, contacts' migration 0014), where an owner
-change does not rewrite them."""
+change does not rewrite them. Dropped ``CONCURRENTLY`` (no transaction around this
+migration), after the new ones are built (contacts' 0015)."""
 
 from django.db import migrations
 
@@ -9,7 +10,7 @@ def drop(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     for name in ("leads_contact_name_trgm", "leads_contact_email_trgm", "leads_contact_phone_trgm"):
-        schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
 
 
 def restore(apps, schema_editor):
@@ -19,9 +20,11 @@ def restore(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    atomic = False
+
     dependencies = [
         ("leads", "0002_customer_search_trigram"),
-        ("contacts", "0014_contact_search"),
+        ("contacts", "0015_contact_search_trigram"),
     ]
 
     operations = [migrations.RunPython(drop, restore, elidable=False)]

@@ -52,6 +52,11 @@ def test_round_robin_over_the_api_reassigns_at_once_with_timeline_and_why(compan
     assert body["group"] == {"id": group.pk, "name": "round_robin group"}
     assert body["why"][0]["chosen"]["id"] == team[0].pk
     assert body["why"][0]["reason"].startswith("group “round_robin group” (round robin): next")
+    # the log stores ids; the answer names them, in the engine's order
+    assert body["why"][0]["candidates"] == [{"id": a.pk, "name": str(a)} for a in team]
+    assert Decision.objects.get(contact=olivia).candidates == [a.pk for a in team]
+    again = api.get(f"/api/v1/reassignments/{body['id']}/").json()
+    assert again["why"][0]["candidates"] == body["why"][0]["candidates"]
     olivia.refresh_from_db()
     assert olivia.primary_agent == team[0] and olivia.reassign_hold is None
     started = olivia.timeline.get(kind=TimelineEntry.Kind.REASSIGN_STARTED)

@@ -5,10 +5,12 @@ leaves it alone (which is what moving the trigram indexes there was for)."""
 import pytest
 from django.db import connection
 
+from contacts import search_triggers
+from contacts.apps import _search_triggers_install
 from contacts.models import Contact, ContactSearch
 from contacts.selectors import contact_search, search_matches, text_query
 from contacts.services import contact_create, contact_update
-from tests.factories import ContactFactory
+from tests.factories import AgentFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +58,7 @@ def test_rows_written_in_bulk_and_in_sql_are_there_and_leave_with_their_contacts
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM contacts_contact WHERE name = 'By SQL'")
     assert list(ContactSearch.objects.values_list("name", flat=True)) == ["Renamed"]
-    assert made  # the ORM gave the bulk rows their ids (the trigger did not get in the way)
+    assert all(c.pk for c in made)  # the ORM still got the bulk rows' ids back
 
 
 def test_one_search_row_per_contact_whatever_the_company(company, other_company):
@@ -103,3 +105,33 @@ def test_the_searches_use_the_trigram_indexes(company):
             cursor.execute(f"EXPLAIN {sql}", params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
             assert index in plan, plan
+
+
+def test_the_triggers_are_there_after_migrate_and_put_back_by_the_next(company):
+    assert search_triggers.installed(connection) == set(search_triggers.TRIGGERS)
+    # as after SQLite rebuilt the contacts table for a later migration
+    search_triggers.uninstall(connection)
+    assert search_triggers.installed(connection) == set()
+    _search_triggers_install(sender=None, using="default")
+    assert search_triggers.installed(connection) == set(search_triggers.TRIGGERS)
+    assert ContactFactory(company=company, name="After").search.name == "After"
+
+
+def test_a_missing_search_row_is_put_back_by_the_next_change(company):
+    contact = ContactFactory(company=company, name="Lost Row")
+    ContactSearch.objects.filter(pk=contact.pk).delete()
+    Contact.objects.filter(pk=contact.pk).update(name="Found Row")
+    assert _row(contact)[1] == "Found Row"
+
+
+def test_the_admin_search_is_scoped_as_its_list(client, company, other_company, company_admin):
+    mine = ContactFactory(company=company, name="Scoped Person")
+    theirs = ContactFactory(company=other_company, name="Scoped Person")
+    client.force_login(company_admin)
+    page = client.get("/admin/contacts/contact/", {"q": "scoped pers"})
+    assert page.status_code == 200
+    assert [c.pk for c in page.context["cl"].result_list] == [mine.pk]
+    boss = AgentFactory(is_superuser=True, is_staff=True, companies=[company])
+    client.force_login(boss)
+    page = client.get("/admin/contacts/contact/", {"q": '"scoped person"'})
+    assert {c.pk for c in page.context["cl"].result_list} == {mine.pk, theirs.pk}
