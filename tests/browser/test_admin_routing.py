@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from agents.models import Presence
 from contacts.services import contact_create
-from routing.models import GroupMember, ReassignmentGroup
+from routing.models import Decision, GroupMember, ReassignmentGroup
 from routing.rounds import reassignment_start
 from tests.conftest import browser_login
 from tests.factories import AgentFactory
@@ -93,3 +93,12 @@ def test_admin_sends_selected_contacts_through_a_group_via_its_page(
     page.wait_for_selector(".messagelist .success")
     assert "Sent 1 contact(s) through Team." in page.inner_text(".messagelist")
     screenshot(page, "admin-contacts-after-reassign")
+    # the why-log entry names its agents (the log keeps their ids)
+    decision = Decision.objects.get(contact__name="Olivia Nguyen")
+    page.goto(f"/admin/routing/decision/{decision.pk}/change/")
+    assert page.inner_text(".field-candidates_named .readonly") == "Ben Okafor"
+    screenshot(page, "admin-why-log-entry")
+    # and the contacts' search (the searches' own table) finds her by a fragment
+    page.goto("/admin/contacts/contact/?q=nguy")
+    assert "Olivia Nguyen" in page.inner_text("#result_list")
+    screenshot(page, "admin-contacts-search")
