@@ -112,7 +112,7 @@ def text_query(term: str, *, by_phone: bool = True) -> Q:
     query = Q(name__icontains=term) | Q(email__icontains=term)
     digits = "".join(ch for ch in term if ch.isdigit())
     if by_phone and len(digits) >= 4:
-        query |= Q(phone__contains=digits)
+        query |= Q(phone__icontains=digits)  # the index's expression; digits fold to themselves
     return query
 
 

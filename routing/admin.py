@@ -370,15 +370,11 @@ class DecisionAdmin(ReadOnlyCompanyScopedAdmin):
 
     @admin.display(description="candidates")
     def candidates_named(self, obj: Decision) -> str:
-        return ", ".join(c["name"] for c in self._shown(obj).candidates) or "—"
+        return self._shown(obj).candidates_text
 
     @admin.display(description="passed over")
     def passed_over_named(self, obj: Decision) -> str:
-        shown = self._shown(obj)
-        parts = [f"{v['name']} ({v['why']})" for v in shown.passed_over.values()]
-        if shown.had_their_turn:
-            parts.append(f"{shown.had_their_turn} who had their turn this round")
-        return "; ".join(parts) or "—"
+        return self._shown(obj).passed_over_text
 
 
 @admin.register(DeadlineEmail)

@@ -142,6 +142,19 @@ class Shown:
     def excluded(self) -> dict:
         return {"passed_over": self.passed_over, "had_their_turn": self.had_their_turn}
 
+    @property
+    def candidates_text(self) -> str:
+        """ "Ava Patel, Ben Okafor", or "—"."""
+        return ", ".join(c["name"] for c in self.candidates) or "—"
+
+    @property
+    def passed_over_text(self) -> str:
+        """ "Ava Patel (away); 2 who had their turn this round", or "—"."""
+        parts = [f"{v['name']} ({v['why']})" for v in self.passed_over.values()]
+        if self.had_their_turn:
+            parts.append(f"{self.had_their_turn} who had their turn this round")
+        return "; ".join(parts) or "—"
+
 
 def _ids(decision: Decision) -> set[int]:
     ids = {c for c in decision.candidates if isinstance(c, int)}

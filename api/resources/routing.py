@@ -62,10 +62,14 @@ class WhySerializer(serializers.Serializer):
     reason = serializers.CharField()
 
     def _shown(self, decision: Decision) -> why_log.Shown:
-        # The log stores agent ids; their names are read once per answer (the cache lives in
-        # the context, which every nested entry of one answer shares).
-        names = why_log.agent_names([decision], self.context.setdefault("why_names", {}))
-        return why_log.shown(decision, names)
+        # The log stores agent ids: each entry is named once (both fields read it, one after
+        # the other), the names read once per answer (the cache lives in the context, which
+        # every nested entry of one answer shares).
+        last = getattr(self, "_last_shown", None)
+        if last is None or last[0] is not decision:
+            names = why_log.agent_names([decision], self.context.setdefault("why_names", {}))
+            last = self._last_shown = (decision, why_log.shown(decision, names))
+        return last[1]
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_candidates(self, decision: Decision) -> list[dict]:

@@ -2,9 +2,9 @@
 ``CONCURRENTLY``: writes to contacts go on while a million rows are indexed (hence no
 transaction around this migration).
 
-Django's icontains compares ``UPPER(column::text)`` and contains ``column::text``: the
-expressions the indexes are on. The phone is searched by its digits (``contains``), not
-folded.
+Django's icontains compares ``UPPER(column::text)``: the expression the indexes are on (the
+phone too, which the old index also was, though the searches did not use it then: they asked
+``contains``).
 """
 
 from django.db import migrations
@@ -12,7 +12,7 @@ from django.db import migrations
 TRIGRAM_INDEXES = {
     "contacts_search_name_trgm": "UPPER((name)::text)",
     "contacts_search_email_trgm": "UPPER((email)::text)",
-    "contacts_search_phone_trgm": "((phone)::text)",
+    "contacts_search_phone_trgm": "UPPER((phone)::text)",
 }
 
 

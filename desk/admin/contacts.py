@@ -10,7 +10,6 @@ from django.db.models import Q
 from django.shortcuts import render
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.text import smart_split, unescape_string_literal
 from django.utils.timezone import localtime
 
 from agents.models import Agent, Company
@@ -243,20 +242,15 @@ class ContactAdmin(CompanyScopedAdmin):
         )
         if phone:
             return queryset.filter(Q(phone=phone)), False
-        # Django's own search (each word in the name, e-mail or phone), looked up in the
-        # searches' table, where the trigram indexes are; the queryset keeps the scoping.
-        words = [
-            unescape_string_literal(bit) if bit[:1] in "\"'" and bit[-1:] == bit[:1] else bit
-            for bit in smart_split(search_term)
-        ]
-        query = Q()
-        for word in words:
-            query &= Q(name__icontains=word) | Q(email__icontains=word) | Q(phone__contains=word)
-        if not query:
-            return queryset, False
-        matches = search_matches(  # scoped as the queryset is
-            company=request.company, query=query, all_companies=request.user.is_superuser
+        if not search_term.strip():
+            return queryset, False  # the list itself (no lookup on every page)
+        # Django's own search (each word in the name, e-mail or phone: ``search_fields``) run
+        # over the searches' table, where the trigram indexes are (its fields are named as
+        # the contact's); the queryset keeps its scoping.
+        matches = search_matches(
+            company=request.company, query=Q(), all_companies=request.user.is_superuser
         )
+        matches, _ = super().get_search_results(request, matches, search_term)
         return queryset.filter(pk__in=matches), False
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
