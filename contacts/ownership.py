@@ -20,6 +20,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from agents.actors import current_key
+from agents.bulk import int_array
 from agents.models import Agent, Company
 from agents.selectors import eligible_primary_agents
 from events import payloads
@@ -187,9 +188,9 @@ def _contacts_update(
                 sql,
                 [
                     now,
-                    [pk for pk, _, _, _ in part],
-                    [new for _, _, new, _ in part],
-                    [version for _, _, _, version in part],
+                    int_array([pk for pk, _, _, _ in part]),
+                    int_array([new for _, _, new, _ in part]),
+                    int_array([version for _, _, _, version in part]),
                 ],
             )
 
@@ -279,13 +280,12 @@ def contacts_set_primary_agent(
     emails: dict[int, list[tuple[int, int]]] = {}
     single = reason if isinstance(reason, str) else None
     step = timedelta(microseconds=1)
+    worded = timeline.PrimaryAgentChanges(company_id=company.pk, actor=actor)
     for n, (pk, old_id, new_id, version) in enumerate(changes):
-        entry = timeline.primary_agent_changed(
-            company_id=company.pk,
+        entry = worded.row(
             contact_id=pk,
             old=names[old_id] if old_id else None,
             new=names[new_id] if new_id else None,
-            actor=actor,
             reason=single if single is not None else reason.get(pk, ""),
             # One microsecond apart, in pk order: "last assigned" (least loaded's tie-break)
             # reads the same order as had they been changed one at a time.

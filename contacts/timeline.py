@@ -19,7 +19,13 @@ from django.utils import timezone
 
 from agents.actors import current_key
 from agents.bulk import copy_insert, copy_values
-from agents.live import live_changed, stream_agent, stream_contact, stream_workload
+from agents.live import (
+    CONTACTS_MAX,
+    live_changed,
+    stream_agent,
+    stream_contact,
+    stream_workload,
+)
 from agents.models import Agent
 from agents.rawsql import insert_one
 
@@ -74,9 +80,13 @@ def _tell(rows: Iterable[tuple[int, int | None, str, Any]]) -> None:
     """The pages of written rows, (company id, contact id, kind, details) each, told after
     commit: one ``live_changed`` per company."""
     by_company: dict[int, dict[str, None]] = {}
+    # Past CONTACTS_MAX contacts, the commit tells none of their pages (a mass change): the
+    # rest of a book's 100,000 are not named.
+    contacts: set[int] = set()
     for company_id, contact_id, kind, details in rows:
         streams = by_company.setdefault(company_id, {})
-        if contact_id is not None:
+        if contact_id is not None and len(contacts) <= CONTACTS_MAX:
+            contacts.add(contact_id)
             streams[stream_contact(contact_id)] = None
         if kind in _OWNERSHIP:
             details = details or {}
@@ -156,33 +166,62 @@ def primary_agent_changed(
     """One change of primary agent: *assigned* (none before), *unassigned* (none after) or
     *changed*, at ``at`` (now by default). Takes ids, not the contact: the bulk path has only
     its locked rows. The row's values, for ``timeline_write_values`` (the ownership path
-    writes a whole book's handover of them at once: no model instance each)."""
-    if old is None:
-        kind = Kind.PRIMARY_ASSIGNED
-        text = f"Primary agent set to {new} by {_who(actor)}"
-    elif new is None:
-        kind = Kind.PRIMARY_UNASSIGNED
-        text = f"Primary agent {old} unassigned by {_who(actor)}"
-    else:
-        kind = Kind.PRIMARY_CHANGED
-        text = f"Primary agent changed from {old} to {new} by {_who(actor)}"
-    agent = new or old
-    return {
-        "company_id": company_id,
-        "contact_id": contact_id,
-        "kind": kind,
-        "actor_id": actor.pk if actor is not None else None,
-        "agent_id": agent.pk if agent is not None else None,
-        "message": (_with_reason(text, reason) + ".")[:500],
-        "details": {
+    writes a whole book's handover of them at once, through ``PrimaryAgentChanges``)."""
+    return PrimaryAgentChanges(company_id=company_id, actor=actor).row(
+        contact_id=contact_id, old=old, new=new, reason=reason, at=at or timezone.now()
+    )
+
+
+class PrimaryAgentChanges:
+    """``primary_agent_changed`` for the many contacts of one change by one actor (a book's
+    handover is 100,000 of them): what depends only on the old and the new owner (the kind,
+    the sentence, the names) is worded once per pair of them, not once per contact."""
+
+    def __init__(self, *, company_id: int, actor: Agent | None) -> None:
+        self._company_id = company_id
+        self._actor_id = actor.pk if actor is not None else None
+        self._who = _who(actor)
+        # (id(old), id(new)) -> (old, new, kind, sentence, agent id, details before the reason)
+        self._pairs: dict[tuple[int, int], tuple] = {}
+
+    def _pair(self, old: Agent | None, new: Agent | None) -> tuple:
+        known = self._pairs.get((id(old), id(new)))
+        if known is not None and known[0] is old and known[1] is new:
+            return known
+        if old is None:
+            kind = Kind.PRIMARY_ASSIGNED
+            text = f"Primary agent set to {new} by {self._who}"
+        elif new is None:
+            kind = Kind.PRIMARY_UNASSIGNED
+            text = f"Primary agent {old} unassigned by {self._who}"
+        else:
+            kind = Kind.PRIMARY_CHANGED
+            text = f"Primary agent changed from {old} to {new} by {self._who}"
+        agent = new or old
+        details = {
             "from": old.pk if old else None,
             "from_name": str(old) if old else None,
             "to": new.pk if new else None,
             "to_name": str(new) if new else None,
-            "reason": reason,
-        },
-        "created_at": at or timezone.now(),
-    }
+        }
+        known = (old, new, kind, text, agent.pk if agent is not None else None, details)
+        self._pairs[(id(old), id(new))] = known
+        return known
+
+    def row(
+        self, *, contact_id: int, old: Agent | None, new: Agent | None, reason: str, at: datetime
+    ) -> dict[str, Any]:
+        _, _, kind, text, agent_id, details = self._pair(old, new)
+        return {
+            "company_id": self._company_id,
+            "contact_id": contact_id,
+            "kind": kind,
+            "actor_id": self._actor_id,
+            "agent_id": agent_id,
+            "message": (_with_reason(text, reason) + ".")[:500],
+            "details": {**details, "reason": reason},
+            "created_at": at,
+        }
 
 
 # --- Re-assign (routing's rounds) -------------------------------------------------------------

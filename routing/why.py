@@ -60,10 +60,21 @@ def why_values(
     candidates and exclusions (a rotation's position, repeated round after round) then share
     one JSON value, which ``agents.bulk.copy_values`` encodes once."""
     if shapes is not None and pick is not None:
-        key = (tuple(pick.candidates), tuple(pick.excluded.items()))
-        known = shapes.get(key)
-        if known is None:
-            known = shapes[key] = _shape(pick)
+        # First by the objects themselves (a rotation's repeated picks share them: one
+        # lookup, no tuple of 50 candidates built per row), then by their values.
+        same = shapes.get((id(pick.candidates), id(pick.excluded)))
+        if same is not None and same[0] is pick.candidates and same[1] is pick.excluded:
+            known = same[2]
+        else:
+            key = (tuple(pick.candidates), tuple(pick.excluded.items()))
+            known = shapes.get(key)
+            if known is None:
+                known = shapes[key] = _shape(pick)
+            shapes[(id(pick.candidates), id(pick.excluded))] = (
+                pick.candidates,
+                pick.excluded,
+                known,
+            )
         candidates, excluded = known
     else:
         candidates, excluded = _shape(pick)
