@@ -173,3 +173,57 @@ def test_rows_source_updates_a_batch_in_one_statement(company, agent):
     for contact in contacts:
         contact.refresh_from_db()
     assert [c.name for c in contacts] == ["Ann", "", 'O\'Brien "x"']
+
+
+@pytest.mark.parametrize("count", [3, COPY_FROM + 5])
+@pytest.mark.django_db
+def test_copy_values_json_of_any_shape_and_one_moment_for_the_batch(company, agent, count):
+    # given why-log rows whose JSON is a string, numbers as keys, or left to its default
+    from routing.models import Decision
+
+    contact = contact_create(company=company, actor=None, phone="+12025550145")
+    rows = [
+        {
+            "company_id": company.pk,
+            "contact_id": contact.pk,
+            "method": "",
+            "candidates": "just a string" if n % 2 else [agent.pk, n],
+            "reason": f"row {n}",
+        }
+        | ({"excluded": {"passed_over": {agent.pk: "away “until” 9:00"}}} if n % 2 else {})
+        for n in range(count)
+    ]
+
+    # when they are inserted in bulk, without a creation time
+    copy_values(Decision, rows)
+
+    # then each JSON value reads back as the ORM would store it, numbers as keys made
+    # strings, the default ({}) where none was given; the rows share one moment on
+    # PostgreSQL (the batch's), one each through bulk_create
+    stored = list(Decision.objects.filter(contact=contact).order_by("pk"))
+    assert [d.candidates for d in stored[:2]] == [[agent.pk, 0], "just a string"]
+    assert stored[0].excluded == {}
+    assert stored[1].excluded == {"passed_over": {str(agent.pk): "away “until” 9:00"}}
+    assert all(d.created_at is not None for d in stored)
+    if connection.vendor == "postgresql" and count >= COPY_FROM:
+        assert len({d.created_at for d in stored}) == 1
+
+
+def test_int_array_is_a_postgresql_array_literal():
+    from agents.bulk import int_array
+
+    assert int_array([3, 1, 2]) == "{3,1,2}"
+    assert int_array([7, None]) == "{7,NULL}"
+    assert int_array(n for n in (True, 5)) == "{1,5}"
+    assert int_array([]) == "{}"
+
+
+@pytest.mark.django_db
+def test_int_array_reads_back_as_the_numbers(company):
+    from agents.bulk import int_array
+
+    if connection.vendor != "postgresql":
+        pytest.skip("an array parameter is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::bigint[]", [int_array([2**40, None, -1])])
+        assert cursor.fetchone()[0] == [2**40, None, -1]

@@ -63,3 +63,35 @@ def test_a_handover_that_falls_back_records_only_who_really_got_the_contact(comp
     assert set(Decision.objects.filter(group=group).values_list("chosen", flat=True)) == {None}
     report = fairness(group=group, since=timezone.now() - timedelta(hours=1), until=timezone.now())
     assert report["total"] == 0
+
+
+def test_the_why_log_and_timeline_rows_of_a_handover_follow_their_contacts_group_and_agents(
+    company, people
+):
+    # The database no longer checks the why log's contact, group and chosen agent, nor the
+    # timeline's agent (routing/models.py, contacts/models.py): Django's on_delete still
+    # applies to them. Given a book handed over through a round-robin group
+    from django.db.models.deletion import ProtectedError
+
+    from contacts.models import Contact, TimelineEntry
+
+    leaver, ben, chloe = people
+    group = group_of(company, [ben, chloe], "round_robin")
+    contacts = book_of(company, leaver, 4)
+    assert agent_book_handover(company=company, agent=leaver, group=group, actor=None) == 4
+    assert Decision.objects.filter(group=group, chosen=ben).count() == 2
+
+    # when the group is deleted, its why-log rows stay, naming no group
+    group.delete()
+    assert Decision.objects.filter(contact__in=contacts).count() == 4
+    assert not Decision.objects.filter(contact__in=contacts, group__isnull=False).exists()
+
+    # an agent the timeline names cannot be deleted (PROTECT)
+    with pytest.raises(ProtectedError):
+        ben.delete()
+
+    # and a deleted contact takes its why-log and timeline rows with it
+    first = contacts[0]
+    Contact.objects.filter(pk=first.pk).delete()
+    assert not Decision.objects.filter(contact_id=first.pk).exists()
+    assert not TimelineEntry.objects.filter(contact_id=first.pk).exists()
