@@ -200,8 +200,10 @@ class TimelineEntry(models.Model):
     )
     # Not checked by the database row by row either (a handover's 100,000 rows paid a check
     # each at commit): a change of owner's row names the new owner, whose key the contact's
-    # row holds in the same transaction, and Django refuses to delete an agent any row
-    # names (PROTECT).
+    # row holds in the same transaction (an unassignment's, the old owner), and Django
+    # refuses to delete an agent any committed row names (PROTECT). An agent deleted while
+    # a row naming them is being written is the one case the database would have refused
+    # and now lets through (agents are deactivated, not deleted: docs/routing-bulk.md).
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

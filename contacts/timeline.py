@@ -19,13 +19,7 @@ from django.utils import timezone
 
 from agents.actors import current_key
 from agents.bulk import copy_insert, copy_values
-from agents.live import (
-    CONTACTS_MAX,
-    live_changed,
-    stream_agent,
-    stream_contact,
-    stream_workload,
-)
+from agents.live import live_changed, stream_agent, stream_contact, stream_workload
 from agents.models import Agent
 from agents.rawsql import insert_one
 
@@ -80,13 +74,9 @@ def _tell(rows: Iterable[tuple[int, int | None, str, Any]]) -> None:
     """The pages of written rows, (company id, contact id, kind, details) each, told after
     commit: one ``live_changed`` per company."""
     by_company: dict[int, dict[str, None]] = {}
-    # Past CONTACTS_MAX contacts, the commit tells none of their pages (a mass change): the
-    # rest of a book's 100,000 are not named.
-    contacts: set[int] = set()
     for company_id, contact_id, kind, details in rows:
         streams = by_company.setdefault(company_id, {})
-        if contact_id is not None and len(contacts) <= CONTACTS_MAX:
-            contacts.add(contact_id)
+        if contact_id is not None:
             streams[stream_contact(contact_id)] = None
         if kind in _OWNERSHIP:
             details = details or {}

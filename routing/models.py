@@ -242,7 +242,10 @@ class Decision(models.Model):
     # the group's, the new owner whose key the contact's row holds), so the database does not
     # check them again, row by row at commit (~4 s of a book's handover of 100,000:
     # docs/routing-bulk.md). Django still deletes and clears them (on_delete), and the why
-    # log names agents by id anyway (its candidates: ``routing.why``). Its company likewise:
+    # log names agents by id anyway (its candidates: ``routing.why``). A group or contact
+    # deleted while a change naming it is being written (a delete the database refused
+    # before) leaves rows naming a gone id: the admin's list leaves such a row out, an
+    # entry shows no group or agent. Its company likewise:
     # the contact's, repeated. The contact's and group's own indexes are the first columns
     # of decision_contact and decision_group_period.
     company = models.ForeignKey(
