@@ -47,7 +47,7 @@ def copy_values(model: type[Model], rows: Sequence[Mapping[str, object]]) -> Non
     if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
         model.objects.bulk_create([model(**row) for row in rows])
         return
-    _copy(model, rows, lambda names: lambda row: list(map(row.get, names)))
+    _copy(model, rows, _by_key)
 
 
 def _check_names(model: type[Model], rows: Iterable[Mapping[str, object]]) -> None:
@@ -78,17 +78,8 @@ def insert_values(model: type[Model], rows: Sequence[Mapping[str, object]]) -> l
         )
         ids = [row[0] for row in cursor.fetchall()]
 
-    def reader(names: list[str]) -> Callable:
-        at = names.index(pk.attname)
-
-        def read(pair: tuple) -> list:
-            values = list(map(pair[0].get, names))
-            values[at] = pair[1]
-            return values
-
-        return read
-
-    _copy(model, list(zip(rows, ids, strict=True)), reader, pk=True)
+    keyed = [{**row, pk.attname: key} for row, key in zip(rows, ids, strict=True)]
+    _copy(model, keyed, _by_key, pk=True)
     return ids
 
 
@@ -112,6 +103,10 @@ def _one(name: str) -> Callable:
     return lambda obj: [getattr(obj, name)]
 
 
+def _by_key(names: list[str]) -> Callable:
+    return lambda row: list(map(row.get, names))
+
+
 def _copy(
     model: type[Model], rows: Iterable, reader: Callable[[list[str]], Callable], *, pk: bool = False
 ) -> None:
@@ -126,7 +121,8 @@ def _copy(
     # is a callable), else the same value for every row: ``default=timezone.now`` is the
     # batch's moment (as PostgreSQL's ``now()`` is the transaction's), JSON encoded once when
     # it is the same for every row (``default=dict``: "{}").
-    defaults: list[tuple[int, Callable[[], object] | None, object]] = []
+    # (position, factory or None, constant, the factory's value wants JSON)
+    defaults: list[tuple[int, Callable[[], object] | None, object, bool]] = []
     json_at: list[int] = []
     for at, f in enumerate(fields):
         is_json = isinstance(f, JSONField)
@@ -134,16 +130,16 @@ def _copy(
             json_at.append(at)
         if f.has_default():
             if is_json and f.default in (dict, list):
-                defaults.append((at, None, _json(f.default())))
+                defaults.append((at, None, _json(f.default()), False))
             elif f.default is timezone.now:
-                defaults.append((at, None, now))
+                defaults.append((at, None, now, False))
             elif callable(f.default):
-                defaults.append((at, f.get_default, None))
+                defaults.append((at, f.get_default, None, is_json))
             else:
                 constant = f.get_default()
-                defaults.append((at, None, _json(constant) if is_json else constant))
+                defaults.append((at, None, _json(constant) if is_json else constant, False))
         elif getattr(f, "auto_now_add", False):
-            defaults.append((at, None, now))
+            defaults.append((at, None, now, False))
     read = reader([f.attname for f in fields])
     # By the value's id, keeping the value itself: an id is reused only once its object is
     # gone, which the reference held here prevents.
@@ -161,10 +157,10 @@ def _copy(
             raw = out[at]
             if raw is not None:
                 out[at] = json_text(raw)
-        for at, factory, constant in defaults:
+        for at, factory, constant, encode in defaults:
             if out[at] is None:
                 raw = factory() if factory is not None else constant
-                out[at] = json_text(raw) if factory is not None and at in json_at else raw
+                out[at] = json_text(raw) if encode else raw
         return out
 
     copy_rows(model, [f.column for f in fields], (values(row) for row in rows))

@@ -280,12 +280,12 @@ def contacts_set_primary_agent(
     emails: dict[int, list[tuple[int, int]]] = {}
     single = reason if isinstance(reason, str) else None
     step = timedelta(microseconds=1)
-    worded = timeline.PrimaryAgentChanges(company_id=company.pk, actor=actor)
+    worded = timeline.PrimaryAgentChanges(company_id=company.pk, actor=actor, names=names)
     for n, (pk, old_id, new_id, version) in enumerate(changes):
         entry = worded.row(
             contact_id=pk,
-            old=names[old_id] if old_id else None,
-            new=names[new_id] if new_id else None,
+            old_id=old_id,
+            new_id=new_id,
             reason=single if single is not None else reason.get(pk, ""),
             # One microsecond apart, in pk order: "last assigned" (least loaded's tie-break)
             # reads the same order as had they been changed one at a time.

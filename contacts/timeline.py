@@ -157,27 +157,33 @@ def primary_agent_changed(
     *changed*, at ``at`` (now by default). Takes ids, not the contact: the bulk path has only
     its locked rows. The row's values, for ``timeline_write_values`` (the ownership path
     writes a whole book's handover of them at once, through ``PrimaryAgentChanges``)."""
-    return PrimaryAgentChanges(company_id=company_id, actor=actor).row(
-        contact_id=contact_id, old=old, new=new, reason=reason, at=at or timezone.now()
+    names = {agent.pk: agent for agent in (old, new) if agent is not None}
+    return PrimaryAgentChanges(company_id=company_id, actor=actor, names=names).row(
+        contact_id=contact_id,
+        old_id=old.pk if old else None,
+        new_id=new.pk if new else None,
+        reason=reason,
+        at=at or timezone.now(),
     )
 
 
 class PrimaryAgentChanges:
     """``primary_agent_changed`` for the many contacts of one change by one actor (a book's
-    handover is 100,000 of them): what depends only on the old and the new owner (the kind,
-    the sentence, the names) is worded once per pair of them, not once per contact."""
+    handover is 100,000 of them), the owners by id (``names``: id -> agent): what depends
+    only on the old and the new owner (the kind, the sentence, the names) is worded once per
+    pair of them, not once per contact."""
 
-    def __init__(self, *, company_id: int, actor: Agent | None) -> None:
+    def __init__(self, *, company_id: int, actor: Agent | None, names: Mapping[int, Agent]):
         self._company_id = company_id
         self._actor_id = actor.pk if actor is not None else None
         self._who = _who(actor)
-        # (id(old), id(new)) -> (old, new, kind, sentence, agent id, details before the reason)
-        self._pairs: dict[tuple[int, int], tuple] = {}
+        self._names = names
+        # (old id, new id) -> (kind, sentence, agent id, details before the reason)
+        self._pairs: dict[tuple[int | None, int | None], tuple] = {}
 
-    def _pair(self, old: Agent | None, new: Agent | None) -> tuple:
-        known = self._pairs.get((id(old), id(new)))
-        if known is not None and known[0] is old and known[1] is new:
-            return known
+    def _pair(self, old_id: int | None, new_id: int | None) -> tuple:
+        old = self._names[old_id] if old_id else None
+        new = self._names[new_id] if new_id else None
         if old is None:
             kind = Kind.PRIMARY_ASSIGNED
             text = f"Primary agent set to {new} by {self._who}"
@@ -187,21 +193,21 @@ class PrimaryAgentChanges:
         else:
             kind = Kind.PRIMARY_CHANGED
             text = f"Primary agent changed from {old} to {new} by {self._who}"
-        agent = new or old
         details = {
-            "from": old.pk if old else None,
+            "from": old_id or None,
             "from_name": str(old) if old else None,
-            "to": new.pk if new else None,
+            "to": new_id or None,
             "to_name": str(new) if new else None,
         }
-        known = (old, new, kind, text, agent.pk if agent is not None else None, details)
-        self._pairs[(id(old), id(new))] = known
-        return known
+        return kind, text, new_id or old_id or None, details
 
     def row(
-        self, *, contact_id: int, old: Agent | None, new: Agent | None, reason: str, at: datetime
+        self, *, contact_id: int, old_id: int | None, new_id: int | None, reason: str, at: datetime
     ) -> dict[str, Any]:
-        _, _, kind, text, agent_id, details = self._pair(old, new)
+        pair = self._pairs.get((old_id, new_id))
+        if pair is None:
+            pair = self._pairs[(old_id, new_id)] = self._pair(old_id, new_id)
+        kind, text, agent_id, details = pair
         return {
             "company_id": self._company_id,
             "contact_id": contact_id,

@@ -245,9 +245,9 @@ class Decision(models.Model):
     # log names agents by id anyway (its candidates: ``routing.why``). A group or contact
     # deleted while a change naming it is being written (a delete the database refused
     # before) leaves rows naming a gone id: the admin's list leaves such a row out, an
-    # entry shows no group or agent. Its company likewise:
-    # the contact's, repeated. The contact's and group's own indexes are the first columns
-    # of decision_contact and decision_group_period.
+    # entry shows no group or agent. The company is the contact's, repeated, and not checked
+    # either. The contact's and group's own indexes are the first columns of
+    # decision_contact and decision_group_period.
     company = models.ForeignKey(
         Company, on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
