@@ -42,11 +42,14 @@ def _running_in_session(session: int) -> list[str]:
     return found
 
 
-def _wait_for(check, seconds: float, what: str) -> None:
+def _wait_for(check, seconds: float, what: str, still=None) -> None:
+    """Until ``check()`` holds, at most ``seconds``; giving up says ``what``, and what
+    ``still()`` returns then (what was left running)."""
     deadline = time.monotonic() + seconds
     while not check():
         if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
+            left = f"; still running: {still()}" if still else ""
+            raise AssertionError(f"gave up waiting for {what}{left}")
         time.sleep(0.2)
 
 
@@ -56,6 +59,39 @@ def _serves(port: int) -> bool:
             return response.status == 200
     except OSError:
         return False
+
+
+def _as_a_terminal_runs_it() -> None:
+    """In the child before bin/run-demo starts: Ctrl-C's signal handled by default, as a
+    terminal's shell starts a foreground job. A suite started as a background job of a shell
+    without job control (a CI runner's) inherits SIGINT ignored, and bash can neither trap nor
+    reset a signal ignored when it starts: the script would never hear Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
+def start_demo(env: dict, **popen) -> subprocess.Popen:
+    """bin/run-demo in a session of its own, as a terminal would run it (Ctrl-C = SIGINT to
+    its process group)."""
+    return subprocess.Popen(
+        ["bin/run-demo"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        preexec_fn=_as_a_terminal_runs_it,
+        **popen,
+    )
+
+
+def kill_leftovers(demo: subprocess.Popen) -> list[str]:
+    """Whatever of the demo's session still runs, killed (so a failed test leaves nothing
+    behind for the rest of the suite); returns what it was."""
+    leftovers = _running_in_session(demo.pid)
+    for line in leftovers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(line.split()[0]), signal.SIGKILL)
+    demo.wait(timeout=10)
+    return leftovers
 
 
 def _ctrl_c(demo: subprocess.Popen) -> None:
@@ -102,15 +138,7 @@ def test_run_demo_stops_the_server_the_worker_and_their_children_within_10_secon
         capture_output=True,
         timeout=120,
     )
-    # in a session of its own, as a terminal would run it (Ctrl-C = SIGINT to its group)
-    demo = subprocess.Popen(
-        ["bin/run-demo"],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    demo = start_demo(env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_for(lambda: _serves(port), 30, "the web server")
         log = tmp_path / "worker.log"
@@ -124,15 +152,12 @@ def test_run_demo_stops_the_server_the_worker_and_their_children_within_10_secon
             lambda: demo.poll() is not None and not _running_in_session(demo.pid),
             10,
             "everything to stop",
+            still=lambda: _running_in_session(demo.pid),
         )
         assert time.monotonic() - pressed < 10
         assert not _serves(port)
     finally:
-        leftovers = _running_in_session(demo.pid)
-        for line in leftovers:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(line.split()[0]), signal.SIGKILL)
-        demo.wait(timeout=10)
+        leftovers = kill_leftovers(demo)
     assert not leftovers, leftovers
 
 

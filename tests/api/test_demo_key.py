@@ -22,7 +22,14 @@ from api.models import ApiKey
 from demo.api import seed_demo_api_key
 from demo.management.commands.seed_demo import DEMO_COMPANY
 from events.models import Endpoint
-from tests.test_run_demo import ROOT, _free_port, _running_in_session, _wait_for
+from tests.test_run_demo import (
+    ROOT,
+    _free_port,
+    _running_in_session,
+    _wait_for,
+    kill_leftovers,
+    start_demo,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -159,9 +166,7 @@ def test_make_run_prints_the_demo_key_and_its_curl_line_works(tmp_path):
         )
     out = tmp_path / "run-demo.out"
     with out.open("w") as sink:
-        demo = subprocess.Popen(
-            ["bin/run-demo"], cwd=ROOT, env=env, start_new_session=True, stdout=sink, stderr=sink
-        )
+        demo = start_demo(env, stdout=sink, stderr=sink)
     try:
         # when it is running
         _wait_for(lambda: "curl -H" in out.read_text(), 30, "the banner")
@@ -184,8 +189,15 @@ def test_make_run_prints_the_demo_key_and_its_curl_line_works(tmp_path):
         assert b'"results"' in answers.body
     finally:
         os.killpg(demo.pid, signal.SIGINT)
-        demo.wait(timeout=15)
-        assert not _running_in_session(demo.pid)
+        try:
+            _wait_for(
+                lambda: demo.poll() is not None and not _running_in_session(demo.pid),
+                15,
+                "bin/run-demo to stop after Ctrl-C",
+                still=lambda: _running_in_session(demo.pid),
+            )
+        finally:
+            kill_leftovers(demo)
 
 
 def test_the_kept_key_file_is_made_owner_only_even_if_it_was_left_readable(key_file, company):
