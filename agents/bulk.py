@@ -11,10 +11,11 @@ JSON is encoded by orjson (a tenth of ``json.dumps``'s time on a timeline row's 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import attrgetter, index
 
-import orjson
 from django.db import connection
 from django.db.models import JSONField, Model
 from django.utils import timezone
+
+from .rawsql import json_bytes
 
 # Below this many rows ``bulk_create`` is as fast, and gives the instances their primary keys.
 COPY_FROM = 200
@@ -84,8 +85,7 @@ def insert_values(model: type[Model], rows: Sequence[Mapping[str, object]]) -> l
 
 
 def _json(value: object) -> str:
-    # (keys that are numbers become strings, as ``json.dumps`` makes them)
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    return json_bytes(value).decode()
 
 
 def int_array(values: Iterable[int | None]) -> str:

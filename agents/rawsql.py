@@ -5,16 +5,20 @@ field's own conversions, both ways, so every backend gets what the ORM would sen
 
 Each function looks the connection up once and hands the wrapper itself to the fields:
 ``django.db.connection`` is a proxy that finds the connection of the current thread on every
-attribute read (~3 µs each, dozens a request)."""
+attribute read (~3 µs each, dozens a request).
+
+JSON values are encoded by orjson on PostgreSQL (``json_bytes``): a call to a 500-member
+center stores its 50 KB ring list, which ``json.dumps`` took ~0.4 ms to encode."""
 
 import functools
 import time
 from contextlib import contextmanager
 from types import SimpleNamespace
 
+import orjson
 from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Model
+from django.db.models import JSONField, Model
 
 
 @contextmanager
@@ -118,7 +122,7 @@ def insert_one(obj: Model) -> Model:
     field's own ``pre_save`` and ``get_db_prep_save``, as ``save()`` does."""
     db = connections[DEFAULT_DB_ALIAS]
     sql, fields = _insert_sql(type(obj), db.vendor)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields]
+    params = _save_params(obj, fields, db)
     with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         pk = cursor.fetchone()[0] if db.features.can_return_columns_from_insert else None
@@ -128,6 +132,42 @@ def insert_one(obj: Model) -> Model:
     obj._state.adding = False
     obj._state.db = db.alias
     return obj
+
+
+def json_bytes(value: object) -> bytes:
+    """``value`` as JSON, by orjson: the same JSON as ``json.dumps`` (keys that are numbers
+    become strings; jsonb keeps no spacing) in about a tenth of its time."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+
+
+def _save_params(obj: Model, fields: list, db) -> list:
+    """What ``save()`` sends for each of ``fields``: each field's ``pre_save`` and
+    ``get_db_prep_save``, but a plain JSON field's value (no encoder of its own) on
+    PostgreSQL encoded by ``json_bytes`` instead of ``json.dumps``."""
+    fast = _plain_json(type(obj), tuple(f.attname for f in fields), db.vendor)
+    params = []
+    for field, plain in zip(fields, fast, strict=True):
+        value = field.pre_save(obj, True)
+        if plain and value is not None and not hasattr(value, "resolve_expression"):
+            params.append(_jsonb()(field.get_prep_value(value), dumps=json_bytes))
+        else:
+            params.append(field.get_db_prep_save(value, db))
+    return params
+
+
+@functools.cache
+def _plain_json(model: type[Model], names: tuple[str, ...], vendor: str) -> tuple[bool, ...]:
+    fields = (model._meta.get_field(name) for name in names)
+    return tuple(
+        vendor == "postgresql" and isinstance(f, JSONField) and f.encoder is None for f in fields
+    )
+
+
+@functools.cache
+def _jsonb():
+    from psycopg.types.json import Jsonb  # (PostgreSQL only: psycopg may be absent elsewhere)
+
+    return Jsonb
 
 
 @functools.cache
@@ -162,8 +202,7 @@ def insert_pair(parent: Model, child: Model, *, link: str) -> None:
         return
     sql, child_fields = _insert_pair_sql(type(parent), type(child), link)
     _, parent_fields = _insert_sql(type(parent), db.vendor)
-    params = [f.get_db_prep_save(f.pre_save(parent, True), db) for f in parent_fields]
-    params += [f.get_db_prep_save(f.pre_save(child, True), db) for f in child_fields]
+    params = _save_params(parent, parent_fields, db) + _save_params(child, child_fields, db)
     with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         parent_pk, child_pk = cursor.fetchone()

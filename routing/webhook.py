@@ -10,12 +10,13 @@ from django import forms
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig, ValidationError
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from agents.lockout import client_address
 from agents.models import Company
+from agents.rawsql import json_bytes
 from agents.selectors import company_by_token_hash
 from contacts.interactions import MAX_BODY_CHARS
 from contacts.models import Channel, Interaction
@@ -181,7 +182,7 @@ def inbound_answer(interaction: Interaction) -> dict:
 
 @csrf_exempt  # authenticated by bearer token, not by a browser session
 @require_POST
-def inbound(request: HttpRequest) -> JsonResponse:
+def inbound(request: HttpRequest) -> HttpResponse:
     company = _company_for(request)
     if company is None:
         retry_after = _count_token_failure(request)
@@ -226,7 +227,12 @@ def inbound(request: HttpRequest) -> JsonResponse:
         return _error(422, error.messages[0])
     except ValidationError as error:
         return _error(400, "Some fields are not right.", error.message_dict)
-    response = JsonResponse(inbound_answer(interaction), status=200 if replayed else 201)
+    # (encoded by orjson: a 500-member center's ring list is 50 KB, ~0.4 ms by json.dumps)
+    response = HttpResponse(
+        json_bytes(inbound_answer(interaction)),
+        content_type="application/json",
+        status=200 if replayed else 201,
+    )
     if replayed:
         response["Idempotent-Replayed"] = "true"
     return response

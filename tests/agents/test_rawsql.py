@@ -5,7 +5,7 @@ both ways give the same row, and the model has nothing that the fast path would 
 from datetime import UTC, datetime
 
 import pytest
-from django.db import models
+from django.db import connection, models
 from django.db.models import signals
 
 from agents.centers.models import QueueItem
@@ -68,6 +68,34 @@ def test_a_timeline_row_is_stored_as_save_stores_it(company, agent):
     )
     assert fast == slow
     assert fast["details"]["nested"] == [1, "two", {"3": 4.5}] and fast["created_at"] == AT
+
+
+@pytest.mark.parametrize(
+    "details",
+    [
+        {1: "a number as a key", "2": [True, False, None]},
+        {"big": 2**62, "float": 0.1, "negative": -7, "text": "“quoted” \\ \n\t ✓ \u0001"},
+        {"choice": TimelineEntry.Kind.PRIMARY_ASSIGNED, "tuple": (1, 2), "empty": {}},
+        [],
+        "just a string",
+    ],
+    ids=["number-keys", "scalars", "choices-and-tuples", "list", "string"],
+)
+def test_json_of_any_shape_is_stored_as_save_stores_it(company, details):
+    # (on PostgreSQL insert_one encodes JSON by orjson, save() by json.dumps)
+    contact = ContactFactory(company=company)
+    fast, slow = _stored_both_ways(
+        TimelineEntry,
+        {
+            "company_id": company.pk,
+            "contact": contact,
+            "kind": TimelineEntry.Kind.CONTACT_UPDATED,
+            "message": "Details of every shape.",
+            "details": details,
+            "created_at": AT,
+        },
+    )
+    assert fast == slow
 
 
 def test_a_timeline_row_with_defaults_is_stored_as_save_stores_it(company):
@@ -154,3 +182,21 @@ def test_a_contact_and_its_first_timeline_row_are_stored_as_save_stores_them(com
     # then both rows are the same (but for their ids and the link to the contact's id)
     assert fast[0] == slow[0]
     assert {**fast[1], "contact_id": None} == {**slow[1], "contact_id": None}
+
+
+@pytest.mark.postgres
+def test_a_calls_ring_list_is_compressed_by_lz4(company, agent):
+    # given the migrations applied (contacts 0017); when a center's call stores its ring list
+    contact = ContactFactory(company=company)
+    ring = [{"agent": f"member{n}@example.test", "order": n, "devices": []} for n in range(300)]
+    interaction = insert_one(
+        Interaction(company_id=company.pk, contact=contact, channel="call", ring=ring)
+    )
+    # then it is stored compressed by lz4, and reads back as it was
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_column_compression(ring) FROM contacts_interaction WHERE id = %s",
+            [interaction.pk],
+        )
+        assert cursor.fetchone()[0] == "lz4"
+    assert Interaction.objects.get(pk=interaction.pk).ring == ring
