@@ -193,7 +193,8 @@ def _insert_pair_sql(parent: type[Model], child: type[Model], link: str) -> tupl
 def insert_pair(parent: Model, child: Model, *, link: str) -> None:
     """``insert_one`` of ``parent`` and of ``child``, whose foreign key ``link`` points at
     the parent: on PostgreSQL in one statement (one round trip instead of two: a new
-    number's contact and its timeline row), elsewhere one after the other."""
+    number's contact and its timeline row, a center's queue item and the call waiting in
+    it), elsewhere one after the other."""
     db = connections[DEFAULT_DB_ALIAS]
     if db.vendor != "postgresql":
         insert_one(parent)

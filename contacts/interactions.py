@@ -31,7 +31,7 @@ from agents.live import (
 )
 from agents.lockorder import Level, lock_taken
 from agents.models import Agent, Company
-from agents.rawsql import insert_one
+from agents.rawsql import insert_one, insert_pair
 from events import payloads
 from events.emit import event_emit_many, heard
 from events.models import EventType
@@ -126,29 +126,29 @@ def interaction_record(
     allowed = {"covering_for_id", "cover_until", "response_due_at", "response_warn_at", "queued_at"}
     if not set(availability) <= allowed:
         raise TypeError(f"interaction_record got {sorted(set(availability) - allowed)}")
-    queue_item = None
-    if center is not None:
-        queue_item = insert_one(QueueItem(center=center, label=f"{channel} from {contact}"[:120]))
-    return insert_one(
-        Interaction(
-            center=center,
-            ring=ring or [],
-            queue_item=queue_item,
-            company_id=contact.company_id,
-            contact=contact,
-            channel=channel,
-            body=body,
-            source=source,
-            contact_center=contact_center,
-            routed_to_id=routed_to_id,
-            pool=pool,
-            route_reason=reason[:300],
-            route_details=details,
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
-            **availability,
-        )
+    interaction = Interaction(
+        center=center,
+        ring=ring or [],
+        company_id=contact.company_id,
+        contact=contact,
+        channel=channel,
+        body=body,
+        source=source,
+        contact_center=contact_center,
+        routed_to_id=routed_to_id,
+        pool=pool,
+        route_reason=reason[:300],
+        route_details=details,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        **availability,
     )
+    if center is None:
+        return insert_one(interaction)
+    # The center's queue item and the interaction waiting in it: one round trip.
+    queue_item = QueueItem(center=center, label=f"{channel} from {contact}"[:120])
+    insert_pair(queue_item, interaction, link="queue_item")
+    return interaction
 
 
 def _interaction_problem(

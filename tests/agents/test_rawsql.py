@@ -200,3 +200,33 @@ def test_a_calls_ring_list_is_compressed_by_lz4(company, agent):
         )
         assert cursor.fetchone()[0] == "lz4"
     assert Interaction.objects.get(pk=interaction.pk).ring == ring
+
+
+def test_a_queue_item_and_its_call_are_stored_as_save_stores_them(company, agent):
+    # given a center's call, stored by interaction_record's pair (one statement on PostgreSQL)
+    contact = ContactFactory(company=company)
+    center = ContactCenterFactory(company=company)
+    item = QueueItem(center=center, label="call from Ann", waiting_since=AT)
+    call = Interaction(
+        company_id=company.pk,
+        contact=contact,
+        channel="call",
+        center=center,
+        ring=[{"agent": agent.email, "order": 1, "devices": [{"kind": "desk", "label": "Desk"}]}],
+        routed_to_id=None,
+        pool="",
+        route_reason="ringing the center",
+        created_at=AT,
+    )
+    insert_pair(item, call, link="queue_item")
+    # then both are stored, linked, as save() stores them
+    assert call.queue_item is item and call.queue_item_id == item.pk
+    fast = (_row(QueueItem, item.pk), _row(Interaction, call.pk))
+    Interaction.objects.filter(pk=call.pk).delete()
+    QueueItem.objects.filter(pk=item.pk).delete()
+    slow_item = QueueItem.objects.create(center=center, label="call from Ann", waiting_since=AT)
+    call.pk, call.queue_item, call._state.adding = None, slow_item, True
+    call.save()
+    slow = (_row(QueueItem, slow_item.pk), _row(Interaction, call.pk))
+    assert fast[0] == slow[0]
+    assert {**fast[1], "queue_item_id": None} == {**slow[1], "queue_item_id": None}
