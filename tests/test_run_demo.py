@@ -61,24 +61,17 @@ def _serves(port: int) -> bool:
         return False
 
 
-def _as_a_terminal_runs_it() -> None:
-    """In the child before bin/run-demo starts: Ctrl-C's signal handled by default, as a
-    terminal's shell starts a foreground job. A suite started as a background job of a shell
-    without job control (a CI runner's) inherits SIGINT ignored, and bash can neither trap nor
-    reset a signal ignored when it starts: the script would never hear Ctrl-C."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
-
-
 def start_demo(env: dict, **popen) -> subprocess.Popen:
     """bin/run-demo in a session of its own, as a terminal would run it (Ctrl-C = SIGINT to
-    its process group)."""
+    its process group), with Ctrl-C's signals handled by default as a terminal's shell starts
+    a foreground job (``env --default-signal``): a suite started as a background job of a
+    shell without job control (a CI runner's) inherits SIGINT ignored, and bash can neither
+    trap nor reset a signal ignored when it starts, so the script would never hear Ctrl-C."""
     return subprocess.Popen(
-        ["bin/run-demo"],
+        ["env", "--default-signal=INT,QUIT", "bin/run-demo"],
         cwd=ROOT,
         env=env,
         start_new_session=True,
-        preexec_fn=_as_a_terminal_runs_it,
         **popen,
     )
 
