@@ -70,6 +70,18 @@ def test_a_timeline_row_is_stored_as_save_stores_it(company, agent):
     assert fast["details"]["nested"] == [1, "two", {"3": 4.5}] and fast["created_at"] == AT
 
 
+def _update_row(company, details) -> dict:
+    """A contact's "updated" timeline row holding ``details``."""
+    return {
+        "company_id": company.pk,
+        "contact": ContactFactory(company=company),
+        "kind": TimelineEntry.Kind.CONTACT_UPDATED,
+        "message": "Details of every shape.",
+        "details": details,
+        "created_at": AT,
+    }
+
+
 @pytest.mark.parametrize(
     "details",
     [
@@ -84,32 +96,13 @@ def test_a_timeline_row_is_stored_as_save_stores_it(company, agent):
 )
 def test_json_of_any_shape_is_stored_as_save_stores_it(company, details):
     # (on PostgreSQL insert_one encodes JSON by orjson, save() by json.dumps)
-    contact = ContactFactory(company=company)
-    fast, slow = _stored_both_ways(
-        TimelineEntry,
-        {
-            "company_id": company.pk,
-            "contact": contact,
-            "kind": TimelineEntry.Kind.CONTACT_UPDATED,
-            "message": "Details of every shape.",
-            "details": details,
-            "created_at": AT,
-        },
-    )
+    fast, slow = _stored_both_ways(TimelineEntry, _update_row(company, details))
     assert fast == slow
 
 
 def test_json_that_save_refuses_is_refused_by_the_fast_path_too(company):
     # given details holding a moment (json.dumps refuses it; orjson alone would encode it)
-    contact = ContactFactory(company=company)
-    values = {
-        "company_id": company.pk,
-        "contact": contact,
-        "kind": TimelineEntry.Kind.CONTACT_UPDATED,
-        "message": "A moment in the details.",
-        "details": {"at": AT},
-        "created_at": AT,
-    }
+    values = _update_row(company, {"at": AT})
     # then both ways refuse it, and nothing is stored
     with pytest.raises(TypeError), transaction.atomic():
         insert_one(TimelineEntry(**values))
