@@ -261,7 +261,7 @@ def _center_dashboard_live(request: HttpRequest, center) -> dict:
         "available": available,
         "queue": center_selectors.center_queue(center=center),
         "calls": calls,
-        "rung_calls": sum(1 for call in calls if call.ring),
+        "rung_calls": sum(1 for call in calls if call.ring_size),
         "on_call": on_call,
         # When it was read (the company's clock): the time of the last live update.
         "updated_at": zones.local(timezone.now(), request.company.time_zone),

@@ -1,10 +1,12 @@
 import pytest
 
 from agents.centers.models import AgentLine, CenterMembership, Device, License, LicenseUpgrade
+from contacts.models import Interaction
 from tests.agents.factories_centers import ContactCenterFactory, DeviceFactory, PhoneNumberFactory
+from tests.agents.test_centers_pages import member
 from tests.browser.csp import watch_csp
 from tests.conftest import browser_login
-from tests.factories import AgentFactory
+from tests.factories import AgentFactory, ContactFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -185,3 +187,29 @@ def test_add_agent_suggests_people_by_name_as_the_admin_types(
     page.wait_for_selector("#members tr[data-agent='priya@acme.test']")
     assert not violations
     assert CenterMembership.objects.filter(center=center, agent__email="priya@acme.test").exists()
+
+
+def test_the_dashboard_names_the_first_five_a_call_rang_and_counts_the_rest(
+    new_page, company, screenshot
+):
+    # given a supervisor of a center whose last call rang 12 members, and one that rang nobody
+    center = ContactCenterFactory(company=company, name="Big Desk")
+    sup = AgentFactory(companies=[company], full_name="Sue Supervisor")
+    member(center, sup, CenterMembership.Role.SUPERVISOR)
+    caller = ContactFactory(company=company, name="Carla Caller", phone="+12025550190")
+    Interaction.objects.create(company=company, contact=caller, channel="call", center=center)
+    ring = [{"agent": f"m{n}@example.test", "name": f"Member {n}", "order": n} for n in range(12)]
+    Interaction.objects.create(
+        company=company, contact=caller, channel="call", center=center, ring=ring
+    )
+    # when she opens the dashboard
+    page = new_page()
+    browser_login(page, sup.email)
+    page.goto(f"/centers/{center.pk}/dashboard/")
+    # then the ring activity names five and counts the other seven, one line a call
+    activity = page.inner_text("#ring-activity")
+    assert "rang Member 0, Member 1, Member 2, Member 3, Member 4 and 7 more" in activity
+    assert "Member 5" not in activity and "nobody to ring" in activity
+    assert page.inner_text("#recent-rings") == "1"
+    page.locator("#dashboard-activity").scroll_into_view_if_needed()
+    screenshot(page, "centers-dashboard-ring-activity")

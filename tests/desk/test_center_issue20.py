@@ -1,6 +1,8 @@
 """Issue 20 (what a new user hit): deactivating a center (5), the dashboard's rings and
 coaching on live calls only (9), the settings page and add agent (13)."""
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -9,7 +11,7 @@ from agents.centers.services import agent_set_centers, center_has_history, coach
 from contacts.models import Interaction
 from tests.agents.factories_centers import ContactCenterFactory, live_call
 from tests.agents.test_centers_pages import member
-from tests.factories import AgentFactory
+from tests.factories import AgentFactory, ContactFactory
 from tests.routing.test_webhook import hook  # noqa: F401 - the fixture
 from tests.routing.test_webhook_centers import desk  # noqa: F401 - the fixture
 
@@ -113,6 +115,32 @@ def test_the_dashboard_counts_and_lists_the_calls_that_rang(hook, desk, client, 
     assert '<span class="stat-value" id="recent-rings">5</span>' in html
     assert "No rings yet" not in html
     assert "rang Ava Agent" in html and "waiting" in html
+
+
+def test_ring_activity_names_the_first_five_a_call_rang_and_counts_the_rest(client, company):
+    # given a call that rang eight members (one entry of before names were kept: agent only),
+    # a call that rang two, and one with nobody to ring
+    center = ContactCenterFactory(company=company, name="Big Desk")
+    sup = AgentFactory(companies=[company])
+    member(center, sup, Role.SUPERVISOR)
+    contact = ContactFactory(company=company, name="Caller")
+    ring = [{"agent": f"m{n}@example.test", "name": f"Member <{n}>", "order": n} for n in range(8)]
+    ring[1] = {"agent": "old@example.test", "order": 1}
+    for entries in (ring, ring[:2], []):
+        Interaction.objects.create(
+            company=company, contact=contact, channel="call", center=center, ring=entries
+        )
+    # when the supervisor opens the dashboard
+    client.force_login(sup)
+    html = client.get(f"/centers/{center.pk}/dashboard/").content.decode()
+    # then each call names at most five, escaped, and says how many more it rang
+    assert (
+        "rang Member &lt;0&gt;, old@example.test, Member &lt;2&gt;, Member &lt;3&gt;, "
+        "Member &lt;4&gt; and 3 more" in html
+    )
+    assert re.search(r"rang Member &lt;0&gt;, old@example.test\s+—", html)  # (no "more")
+    assert "Member &lt;5&gt;" not in html and "nobody to ring" in html
+    assert '<span class="stat-value" id="recent-rings">2</span>' in html
 
 
 def test_coaching_is_offered_and_recorded_only_on_a_live_call(client, company, agent):
