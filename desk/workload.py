@@ -28,7 +28,7 @@ from agents.choices import AccessLevel, Presence
 from agents.live import live_changed, live_token, stream_center, stream_workload
 from agents.models import Agent
 from agents.permissions import STAFF_LEVELS, access_level_required, parse_pk
-from agents.selectors import LEAD_CENTER_LEVELS, eligible_primary_agents
+from agents.selectors import LEAD_CENTER_LEVELS
 from campaigns.selectors import pending_records_by_agent
 from contacts import selectors
 from contacts.queue import capacity_rows, queue_stats
@@ -167,7 +167,7 @@ def center_dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     Queries, whatever the number of members (15, asserted in tests): middleware (4), center
     (1), the user's rights in it (2, guardian: user and group permissions, read once),
     members with presence (1), their absences now (1, availability: out of office, off
-    hours), their loads (1, ``_member_loads``: the workload page's numbers),
+    hours), their loads (1, ``contacts.selectors.member_loads``: the workload page's numbers),
     queue (1), recent calls with their rings (1), members on a live call (1), alert states
     (1), company picker (1)."""
     center = center_for_request(request, pk)
@@ -243,7 +243,7 @@ def _center_dashboard_live(request: HttpRequest, center) -> dict:
     ids = {m[0] for m in members}
     notes = _name_notes(request.company, members)
     available = sum(1 for m in members if m[5] == Presence.AVAILABLE and not notes.get(m[0]))
-    load = _member_loads(request.company, ids)
+    load = selectors.member_loads(company=request.company, agent_ids=ids)
     calls = selectors.center_recent_calls(center=center)
     on_call = selectors.center_live_call_agents(center=center)
     coach = can_coach(request.user, center)
@@ -303,26 +303,6 @@ def _name_notes(company, members) -> dict[int, str]:
         if note:
             notes[agent_id] = note
     return notes
-
-
-def _member_loads(company, ids: set[int]) -> dict[int, tuple[int, int, int]]:
-    """Primary contacts, open items and calls taken today of each member who may own
-    contacts (agent id → the three), in one statement: the workload page's numbers
-    (``contacts.selectors.load_annotations``, and taken today as ``workload`` counts it),
-    read as values. ``selectors.workload`` built 500 full agent instances and rows for the
-    three numbers of each."""
-    annotations = selectors.load_annotations(company=company)
-    rows = (
-        eligible_primary_agents(company=company)
-        .annotate(
-            primary_count=annotations["primary_count"],
-            open_count=annotations["open_count"],
-            taken_today=selectors.taken_today_annotation(company=company),
-        )
-        .order_by()
-        .values_list("pk", "primary_count", "open_count", "taken_today")
-    )
-    return {pk: counts for pk, *counts in rows if pk in ids}
 
 
 # Someone who may not own contacts (a Leads Agent) has no load: dashes.

@@ -41,3 +41,48 @@ def test_dashboard_queries_stay_constant_with_500_members(
     html = response.content.decode()
     assert "Member 499" in html and "2 / 501" in html  # people[0] and the supervisor
     assert len(captured.captured_queries) == 15
+
+
+def test_each_member_shows_the_workload_pages_numbers_and_a_leads_agent_dashes(
+    client, center, company, other_company
+):
+    # given Ann, owner of 2 contacts, with 1 open item routed to her and 2 she took today
+    # (one still open), an open item of hers in another company, and Lee, a Leads Agent
+    from django.utils import timezone
+
+    from contacts.models import Interaction
+    from contacts.ownership import contacts_recount_primary_load
+    from tests.factories import ContactFactory
+
+    sup = AgentFactory(companies=[company], full_name="Sue Supervisor")
+    member(center, sup, Role.SUPERVISOR)
+    ann = AgentFactory(companies=[company, other_company], full_name="Ann Agent")
+    lee = AgentFactory(companies=[company], full_name="Lee Leads", access_level="leads_agent")
+    member(center, ann)
+    member(center, lee)
+    mine = [ContactFactory(company=company, primary_agent=ann) for _ in range(2)]
+    contacts_recount_primary_load(company=company)
+    now = timezone.now()
+    for values in (
+        {"routed_to": ann},
+        {"taken_by": ann, "taken_at": now},
+        {"taken_by": ann, "taken_at": now, "status": Interaction.Status.HANDLED},
+    ):
+        Interaction.objects.create(company=company, contact=mine[0], channel="text", **values)
+    elsewhere = ContactFactory(company=other_company)
+    Interaction.objects.create(
+        company=other_company, contact=elsewhere, channel="text", routed_to=ann
+    )
+    # when the supervisor opens the dashboard
+    client.force_login(sup)
+    html = client.get(f"/centers/{center.pk}/dashboard/").content.decode()
+
+    # then Ann's row says 2 primary contacts, 1 open item (this company's), 2 taken today
+    def cells(email: str) -> list[str]:
+        row = html[html.index(f'<tr data-agent="{email}">') :]
+        row = row[: row.index("</tr>")]
+        return [cell.split("</td>")[0] for cell in row.split('<td class="num">')[1:]]
+
+    assert cells(ann.email) == ["2", "1", "2"]
+    assert cells(lee.email) == ["—", "—", "—"]  # may own no contacts: no load
+    assert cells(sup.email) == ["0", "0", "0"]
