@@ -1,12 +1,15 @@
 """A contact center's dashboard (desk/workload.py): its members with their load."""
 
 import pytest
+from django.utils import timezone
 
 from agents.centers.models import CenterMembership
 from agents.models import Agent
+from contacts.models import Interaction
+from contacts.ownership import contacts_recount_primary_load
 from tests.agents.factories_centers import ContactCenterFactory
 from tests.agents.test_centers_pages import member
-from tests.factories import AgentFactory, online
+from tests.factories import AgentFactory, ContactFactory, online
 
 pytestmark = pytest.mark.django_db
 Role = CenterMembership.Role
@@ -48,12 +51,6 @@ def test_each_member_shows_the_workload_pages_numbers_and_a_leads_agent_dashes(
 ):
     # given Ann, owner of 2 contacts, with 1 open item routed to her and 2 she took today
     # (one still open), an open item of hers in another company, and Lee, a Leads Agent
-    from django.utils import timezone
-
-    from contacts.models import Interaction
-    from contacts.ownership import contacts_recount_primary_load
-    from tests.factories import ContactFactory
-
     sup = AgentFactory(companies=[company], full_name="Sue Supervisor")
     member(center, sup, Role.SUPERVISOR)
     ann = AgentFactory(companies=[company, other_company], full_name="Ann Agent")
