@@ -9,7 +9,7 @@ from django.db import connection, models, transaction
 from django.db.models import signals
 
 from agents.centers.models import QueueItem
-from agents.rawsql import insert_one, insert_pair, json_value
+from agents.rawsql import insert_one, insert_pair
 from contacts.models import Contact, Interaction, TimelineEntry
 from tests.agents.factories_centers import ContactCenterFactory
 from tests.factories import ContactFactory
@@ -253,12 +253,3 @@ def test_a_queue_item_and_its_call_are_stored_as_save_stores_them(company, agent
     slow = (_row(QueueItem, slow_item.pk), _row(Interaction, call.pk))
     assert fast[0] == slow[0]
     assert {**fast[1], "queue_item_id": None} == {**slow[1], "queue_item_id": None}
-
-
-def test_json_text_is_read_as_json_loads_reads_it():
-    # (orjson, or json.loads for what orjson will not read: an integer past 64 bits)
-    assert json_value('[{"name": "Ann", "order": 1}, {"2": null}]') == [
-        {"name": "Ann", "order": 1},
-        {"2": None},
-    ]
-    assert json_value(b'{"n": 1180591620717411303424}') == {"n": 2**70}
