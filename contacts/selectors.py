@@ -255,8 +255,11 @@ def member_loads(
         PrimaryLoad.objects.filter(company=company, agent_id__in=members)
         .order_by()
         .values_list(kind("primary"), "agent_id", "contacts"),
+        # (the company's open items, all of them: by the members they were read in the
+        # routed-to index's order end to end, 100 ms on the bench's data; the company's
+        # open items by the pool index, 1 ms)
         Interaction.objects.filter(
-            company=company, status=Interaction.Status.OPEN, routed_to_id__in=members
+            company=company, status=Interaction.Status.OPEN, routed_to__isnull=False
         )
         .order_by()
         .values_list(kind("open"), "routed_to_id")
