@@ -14,16 +14,28 @@ class IdCursorPagination(CursorPagination):
 
     def decode_cursor(self, request):
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound:
-            raise ValidationError(
-                {
-                    "cursor": [
-                        "This cursor can't be read: use the `next` or `previous` link of a "
-                        "page as it was given."
-                    ]
-                }
-            ) from None
+            raise self._unreadable() from None
+        # DRF takes the position as it comes: "p=abc" (or a number past 64 bits) would reach
+        # the id filter and fail there (a 500). Every list here is ordered by id.
+        position = cursor.position if cursor is not None else None
+        if position is not None and not (
+            position.isascii() and position.isdigit() and int(position) < 2**63
+        ):
+            raise self._unreadable()
+        return cursor
+
+    @staticmethod
+    def _unreadable() -> ValidationError:
+        return ValidationError(
+            {
+                "cursor": [
+                    "This cursor can't be read: use the `next` or `previous` link of a "
+                    "page as it was given."
+                ]
+            }
+        )
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)

@@ -6,6 +6,7 @@ emails printed to the console.
 """
 
 import sys
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -434,10 +435,24 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
-        name: {"filters": ["quiet_periodic_tasks"]}
-        for name in ("celery.beat", "celery.worker.strategy", "celery.app.trace")
+        **{
+            name: {"filters": ["quiet_periodic_tasks"]}
+            for name in ("celery.beat", "celery.worker.strategy", "celery.app.trace")
+        },
+        # Django's own console handler (DEBUG) on top of the root's printed every 4xx twice.
+        "django": {"handlers": [], "propagate": True},
+        # Each login's three INFO lines; a lockout is still logged (WARNING), and every
+        # attempt is kept in the database (admin: Access attempts).
+        "axes": {"level": "WARNING"},
     },
 }
+# The demo serves everything from uvicorn (ASGI): Django reads WhiteNoise's static files and
+# the CSV exports, which stream from plain iterators, in a thread, and says so in a warning on
+# every one. Production serves the pages from gunicorn (WSGI), where this never happens.
+warnings.filterwarnings(
+    "ignore", message="StreamingHttpResponse must consume synchronous iterators"
+)
+
 # What the worker's code prints (the console email backend writes each email to stdout)
 # goes to its log as INFO, not as Celery's default WARNING.
 CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"

@@ -15,7 +15,7 @@ from django.utils.timezone import localtime
 
 from agents.access import is_company_admin
 from agents.paginator import EstimatedCountPaginator
-from agents.permissions import CompanyScopedAdmin, scope_to_company
+from agents.permissions import CompanyScopedAdmin, parse_pk, scope_to_company
 
 from . import net
 from .models import Delivery, Endpoint, EventType
@@ -330,8 +330,9 @@ class EndpointFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(endpoint_id=int(value))
+        pk = parse_pk(value)
+        if pk is not None:
+            return queryset.filter(endpoint_id=pk)
         return queryset
 
 

@@ -54,7 +54,9 @@ def csv_rows(orders) -> list:
 
 def orders_csv_response(orders) -> StreamingHttpResponse:
     """The Order Details export (the report's and the admin's), streamed."""
-    writer = csv.writer(_Echo())
+    # Every cell quoted: a cell holding the list separator of another locale ("a;=B1" where
+    # Excel splits on semicolons) must not become two, the second a formula.
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
     response = StreamingHttpResponse(
         (writer.writerow(row) for row in csv_rows(orders)), content_type="text/csv"
     )

@@ -8,6 +8,7 @@ agent is given, as in the admin), changes through ``contacts.services.contact_up
 deletion through ``routing.rounds.contacts_delete``."""
 
 import re
+from datetime import UTC
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -187,9 +188,15 @@ def _parse_since(value: str):
             "updated_since",
             f"“{value[:40]}” is not an ISO 8601 date-time, e.g. 2026-12-01T09:00:00Z.",
         )
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.UTC)
-    return moment
+    try:
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, UTC)
+        # (the year 1 east of UTC, or 9999 west of it, has no UTC time: OverflowError)
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise _list_problem(
+            "updated_since", f"“{value[:40]}” is out of range: give a date from 0001 to 9999."
+        ) from None
 
 
 # --- One contact -------------------------------------------------------------------------------

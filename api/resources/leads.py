@@ -96,7 +96,7 @@ class LeadCollection(ApiListView):
     def get(self, request, *args, **kwargs):
         errors: dict[str, list[str]] = {}
         agent = request.query_params.get("agent")
-        if agent is not None and not agent.isdigit():
+        if agent is not None and not (agent.isascii() and agent.isdigit()):
             errors["agent"] = ["Give an agent's id (a whole number)."]
         elif (
             agent is not None

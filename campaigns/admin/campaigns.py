@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from agents.centers.models import ContactCenter
-from agents.permissions import CompanyScopedAdmin, scope_to_company
+from agents.permissions import CompanyScopedAdmin, parse_pk, scope_to_company
 
 from .. import services
 from ..forms import CampaignForm
@@ -119,11 +119,10 @@ class CampaignAdmin(CompanyScopedAdmin):
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
         if "contact_list" in initial:
+            pk = parse_pk(str(initial["contact_list"]))
             initial["contact_list"] = (
-                ContactList.objects.filter(pk=initial["contact_list"]).first()
-                if str(initial["contact_list"]).isdigit()
-                else None
-            )  # noqa: E501
+                ContactList.objects.filter(pk=pk).first() if pk is not None else None
+            )
         return initial
 
     def save_model(self, request, obj, form, change):

@@ -157,7 +157,7 @@ class ContactListAdmin(CompanyScopedAdmin):
 
     def _import(self, request, list_id, pk) -> ListImport:
         if not self.has_view_permission(request):
-            raise ValidationError("denied")
+            raise PermissionDenied
         return import_in_scope(request, list_id, pk)
 
     def import_view(self, request, list_id, pk):
@@ -224,7 +224,9 @@ class ContactListAdmin(CompanyScopedAdmin):
             def write(self, value):
                 return value
 
-        writer = csv.writer(Echo())
+        # Every cell quoted: a cell holding the list separator of another locale ("a;=B1" where
+        # Excel splits on semicolons) must not become two, the second a formula.
+        writer = csv.writer(Echo(), quoting=csv.QUOTE_ALL)
 
         def rows():
             yield writer.writerow(["line", "reason", "row"])

@@ -1,6 +1,8 @@
 """The API's contacts: list filters, create (routing rules as in the admin), read, update,
 delete, the timeline and interactions; scopes and IDOR on every contact URL."""
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
@@ -62,6 +64,22 @@ def test_updated_since_lists_contacts_changed_at_or_after_it(api, company):
     since = (timezone.now() - timezone.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     # when / then
     assert ids(api.get(URL, {"updated_since": since})) == [new.pk]
+
+
+def test_an_updated_since_without_an_offset_is_utc(api, company):
+    contact = ContactFactory(company=company)
+    Contact.objects.filter(pk=contact.pk).update(updated_at=timezone.now() - timedelta(hours=2))
+    naive = (timezone.now() - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%S")
+    later = (timezone.now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    assert ids(api.get(URL, {"updated_since": naive})) == [contact.pk]
+    assert ids(api.get(URL, {"updated_since": later})) == []
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
+def test_an_updated_since_with_no_utc_time_is_a_400(api, value):
+    response = api.get(URL, {"updated_since": value})
+    assert response.status_code == 400
+    assert "out of range" in response.json()["errors"]["updated_since"][0]
 
 
 @pytest.mark.parametrize("value", ["yesterday", "2026-13-01T00:00:00Z", "2026-12-01T25:00"])

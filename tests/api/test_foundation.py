@@ -1,6 +1,8 @@
 """The API's shared behaviour: keys and scopes, company scoping, problem details, the rate
 limit, idempotency, the key as the timeline's actor."""
 
+import base64
+
 import pytest
 from django.test import override_settings
 from django.utils import timezone
@@ -87,6 +89,16 @@ def test_a_cursor_or_limit_that_cannot_be_read_is_a_400_naming_it(company):
         answer = api.get("/api/v1/contacts/", {"limit": limit})
         assert answer.status_code == 400, limit
         assert answer.json()["errors"]["limit"] == ["A whole number from 1 to 200."]
+
+
+@pytest.mark.parametrize("position", ["abc", "²", "1e5", "-3", str(2**63)])
+@pytest.mark.parametrize("path", ["/api/v1/contacts/", "/api/v1/agents/", "/api/v1/centers/"])
+def test_a_forged_cursor_is_a_400_not_a_500(company, path, position):
+    # A cursor is base64 of its query string; DRF used to hand "p=abc" to the id filter.
+    cursor = base64.b64encode(f"p={position}".encode()).decode()
+    answer = client_for(company).get(path, {"cursor": cursor})
+    assert answer.status_code == 400, (path, position)
+    assert "cursor" in answer.json()["errors"]
 
 
 def test_a_limit_above_the_maximum_gives_the_maximum(company):

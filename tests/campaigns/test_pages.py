@@ -53,6 +53,8 @@ def test_admin_upload_imports_the_list_and_reports_rejected_rows(
         ).streaming_content
     ).decode()
     assert "'=HYPERLINK(1),bad,x" in csv
+    # every cell quoted (a semicolon in a raw line must not split it where Excel splits on it)
+    assert all(line.startswith('"') and line.endswith('"') for line in csv.splitlines())
 
 
 def test_another_companys_import_is_not_found(login, other_admin, company):
@@ -218,6 +220,12 @@ def test_sorting_by_the_agent_column_is_an_error_by_sort_1_and_the_form_keeps_it
     assert f'<option value="{queue.pk}" selected>' in html
     assert '<option value="Agent" selected>' in html
     assert not Campaign.objects.filter(name="New").exists()
+
+
+@pytest.mark.parametrize("value", ["²", "x", "99999999999999999999"])
+def test_a_new_campaign_for_a_list_that_names_no_id_is_a_blank_form(login, company_admin, value):
+    url = reverse("admin:campaigns_campaign_add") + f"?contact_list={value}"
+    assert login(company_admin).get(url).status_code == 200
 
 
 def test_a_taken_campaign_name_is_an_error_by_the_name(login, company_admin, company, ava):

@@ -303,3 +303,9 @@ def test_an_http_url_is_refused_by_the_form_when_https_is_required(
     errors = response.context["adminform"].form.errors
     assert errors["url"] == ["Use an https:// URL: webhooks are sent only over HTTPS."]
     assert not Endpoint.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["²", "x", "99999999999999999999"])
+def test_an_endpoint_filter_that_names_no_id_lists_every_delivery(login, company_admin, value):
+    # ("²" is a digit to str.isdigit, not to int: it was a 500)
+    assert login(company_admin).get(DELIVERIES, {"endpoint__id__exact": value}).status_code == 200

@@ -285,6 +285,16 @@ def test_the_csv_export_is_scoped_and_escapes_formulas(
     assert rows[1][0] == "'+1-ORDER" and rows[1][5] == '\'=HYPERLINK("http://x")'
 
 
+def test_the_csv_export_quotes_every_cell(login, company, leads_agent, make_customer, make_order):
+    # Where Excel splits on semicolons, an unquoted "Bob;=HYPERLINK(…)" would be two cells,
+    # the second a formula that no leading quote escaped.
+    make_order(make_customer('Bob;=HYPERLINK("http://x")'), number="S-1")
+    response = login(leads_agent).get(ORDERS + "?format=csv")
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert all(line.startswith('"') and line.endswith('"') for line in lines), lines
+    assert '"Bob;=HYPERLINK(""http://x"")"' in lines[1]
+
+
 def test_order_details_filters(
     login, company, company_admin, leads_agent, make_customer, make_order, product
 ):
