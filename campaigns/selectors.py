@@ -121,9 +121,12 @@ def progress_finish(row: dict) -> dict:
 
 
 def agent_campaigns(*, agent: Agent, company: Company) -> list[dict]:
-    """The running campaigns with records in the agent's queue, with their progress."""
+    """The running campaigns with records in the agent's queue, with their progress. A
+    record in error names the agent but never reached their queue (they are not in the
+    campaign's queue, say): it lists nothing for them (the admin sees it on the errors page)."""
     counts = (
         Entry.objects.filter(agent=agent, campaign__company=company, campaign__status__in=ACTIVE)
+        .exclude(state__in=[S.ERROR, S.FIXED])
         .values("campaign_id")
         .annotate(**progress_counts())
         .order_by()

@@ -111,6 +111,9 @@ def _workload_live(request: HttpRequest) -> dict:
         "totals": totals,
         "spread": totals["spread"],
         "chart": chart,
+        # The bars are the people the average is about, and anyone else who owns contacts
+        # (an admin or supervisor at 0 beside an "agents only" average read as a gap).
+        "bars": [item for item in chart if item["row"].agent.pk in compared or item["row"].primary],
         "overloaded": [item for item in chart if item["row"].overloaded],
         "average_x": round(100 * totals["average"] / top, 1) if top else 0,
         "is_admin": is_company_admin(request.user),

@@ -44,8 +44,8 @@ REPORT_PAGE_SIZE = 25
 ORDERS_PAGE_SIZE = 50
 
 
-def _to_search(request: HttpRequest, message: str) -> HttpResponse:
-    messages.error(request, message)
+def _to_search(request: HttpRequest, message: str, *, level: int = messages.ERROR) -> HttpResponse:
+    messages.add_message(request, level, message)
     return redirect("leads:customers")
 
 
@@ -207,7 +207,10 @@ def order_entry(request: HttpRequest) -> HttpResponse:
     company, user = request.company, request.user
     contact_id = parse_pk(request.POST.get("customer") or request.GET.get("customer"))
     if contact_id is None:
-        return _to_search(request, "Find the customer first, then enter their order.")
+        # (the tab's way in, not a mistake: said as a step, not as an error)
+        return _to_search(
+            request, "Find the customer first, then enter their order.", level=messages.INFO
+        )
     contact = selectors.customer_page(company=company, pk=contact_id)
     if contact is None or not customer_reachable(user=user, company=company, contact_id=contact_id):
         return _to_search(request, NOT_REACHABLE)

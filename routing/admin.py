@@ -18,13 +18,20 @@ from .models import (
     DeadlineEmail,
     Decision,
     GroupMember,
+    Method,
     ReassignmentGroup,
     Round,
     RoutingRule,
     RuleMember,
 )
 from .permissions import can_manage_routing
-from .selectors import fairness, group_simulate, group_skipped_now
+from .selectors import (
+    fairness,
+    group_simulate,
+    group_skipped_now,
+    member_agents,
+    usable_default,
+)
 
 
 class RoutingPermissionMixin:
@@ -198,6 +205,11 @@ class ReassignmentGroupAdmin(RoutingPermissionMixin, CompanyScopedAdmin):
         report = fairness(group=group, since=until - timedelta(days=days), until=until)
         # Members skipped for their presence now: why one name can fill the simulation.
         skipped = group_skipped_now(group=group)
+        # First to claim offers each contact to everyone at once: who is offered, not a list
+        # of the same first name ten times.
+        claim = group.method == Method.FIRST_TO_CLAIM
+        passed = {agent.pk for agent, _ in skipped}
+        members = member_agents(group) if claim else []
         return TemplateResponse(
             request,
             "admin/routing/reassignmentgroup/fairness.html",
@@ -209,11 +221,15 @@ class ReassignmentGroupAdmin(RoutingPermissionMixin, CompanyScopedAdmin):
                 "days": days,
                 "count": count,
                 "report": report,
-                "upcoming": group_simulate(group=group, count=count),
+                "first_to_claim": claim,
+                "offered_now": [agent for agent in members if agent.pk not in passed],
+                "members": members,
+                "default_assignee": usable_default(group) if claim else None,
+                "upcoming": [] if claim else group_simulate(group=group, count=count),
                 "skipped_now": skipped,
                 "upcoming_all_available": (
                     group_simulate(group=group, count=count, everyone_available=True)
-                    if skipped
+                    if skipped and not claim
                     else None
                 ),
             },

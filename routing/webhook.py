@@ -12,7 +12,6 @@ from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from agents.lockout import client_address
 from agents.models import Company
@@ -181,8 +180,12 @@ def inbound_answer(interaction: Interaction) -> dict:
 
 
 @csrf_exempt  # authenticated by bearer token, not by a browser session
-@require_POST
 def inbound(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        # (Django's require_POST answers an empty text/html 405; callers here read JSON)
+        response = _error(405, f"Send events with POST, not {request.method[:10]}.")
+        response["Allow"] = "POST"
+        return response
     checked = inbound_request(request)
     if isinstance(checked, HttpResponse):
         return checked
@@ -253,6 +256,8 @@ def inbound_check(data: dict, *, idempotency_key: str) -> tuple[InboundForm, dic
     """The body's fields and the Idempotency-Key checked: the form and the errors by field
     (none: ``form.cleaned_data`` is what ``inbound_receive`` takes). The API's inbound
     endpoint checks with it too."""
+    # null is a field not given (the required ones say so), as most senders mean it.
+    data = {key: value for key, value in data.items() if value is not None}
     unknown = sorted(set(data) - set(InboundForm.base_fields))
     # JSON may spell a lone surrogate ("\ud800"): Python keeps it, no database can store it.
     unstorable = {

@@ -90,8 +90,15 @@
       }
     });
     window.SwitchboardLive.watch(root, refresh);
-    showHints();
-    setInterval(showHints, HINT_CHECK_MS);
+    // While the socket connects (well under a second) the hint would flash: it waits one
+    // check before saying the page is not live. Without JavaScript it is always shown.
+    document.querySelectorAll(".live-hint").forEach(function (hint) {
+      hint.hidden = true;
+    });
+    setTimeout(function () {
+      showHints();
+      setInterval(showHints, HINT_CHECK_MS);
+    }, HINT_CHECK_MS);
     // A slow safety refresh, socket or not (the page's <meta name="live-safety-seconds">):
     // what the demo's worker changes, or a message lost while Redis restarted, shows within it.
     var meta = document.querySelector('meta[name="live-safety-seconds"]');

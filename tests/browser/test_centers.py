@@ -64,7 +64,7 @@ def test_admin_upgrades_an_ai_voice_user_into_a_center_and_they_supervise_it(
     assert nora_page.locator("#alerts").is_visible()
     screenshot(nora_page, "centers-dashboard")
     # and her devices page says she keeps her number
-    nora_page.click("text=Your devices")
+    nora_page.click(".topnav >> text=Devices")
     assert "+1 202-555-0150" in nora_page.inner_text("#line")  # readable, not E.164
     screenshot(nora_page, "centers-devices")
 

@@ -170,6 +170,8 @@ def test_late_joiners_get_nothing_until_a_recycle(company, ava, ben):
     # then he still has nothing (and the record stays an error) ...
     assert entry_next(campaign=campaign, agent=ben) is None
     assert _errors(campaign) == {"Person 1": AgentKey.Error.NOT_IN_QUEUE}
+    # ... and his campaigns list nothing to open: the record never reached his queue
+    assert selectors.agent_campaigns(agent=ben, company=company) == []
     # ... until the campaign is recycled
     campaign_recycle(campaign=campaign)
     assert _queue(campaign, ben) == ["Person 1"]

@@ -45,8 +45,9 @@ def test_agents_more_than_20_percent_above_the_average_are_flagged_in_words(
     cleo_row = re.search(r'<tr data-agent="[^"]+" class="is-over">(.*?)</tr>', body, re.S)
     assert "Cleo" in cleo_row.group(1) and "Overloaded" in cleo_row.group(1)
     assert body.count('class="badge-over">Overloaded<') == 2  # in the chart and the table
-    # the chart draws the average as a line in every row
-    assert body.count('class="chart-avg"') == 5
+    # the chart draws the average as a line in every bar: one per agent (the admin's and
+    # the supervisor's zeros, not in the average, are no bars: they own no contacts)
+    assert body.count('class="chart-avg"') == 3
 
 
 def test_an_even_team_has_nobody_flagged(login, supervisor, company):
@@ -129,3 +130,11 @@ def test_admins_and_supervisors_are_not_compared_with_the_agents_average(
     # and the agents still are: Ann has 10 of an average 12
     ann = re.search(r'<tr data-agent="[^"]+"[^>]*>\s*<td>Ann (.*?)</tr>', body, re.S)
     assert "-17%" in ann.group(1)
+
+
+def test_an_admin_who_owns_contacts_has_a_bar(login, supervisor, company_admin, company, team):
+    give(company, company_admin, 3)
+    body = login(supervisor).get("/workload/").content.decode()
+    chart = body.split('id="workload-chart"')[1].split("</ul>")[0]
+    assert str(company_admin) in chart and str(supervisor) not in chart
+    assert chart.count('class="chart-avg"') == 4

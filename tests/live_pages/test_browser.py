@@ -132,3 +132,35 @@ def test_with_javascript_off_the_dashboard_is_right_on_reload(live_page, company
     entry_skip(entry_id=entry_next(campaign=campaign, agent=ava).pk, agent=ava)
     page.reload()
     assert page.inner_text("#total-skipped") == "1"
+
+
+# A socket that never opens: what a proxy that refuses WebSocket upgrades looks like.
+REFUSED_SOCKET = """
+window.WebSocket = function () {
+  const socket = { readyState: 3, send() {}, close() {} };
+  setTimeout(() => {
+    if (socket.onerror) socket.onerror(new Event("error"));
+    if (socket.onclose) socket.onclose({ code: 1006, reason: "" });
+  }, 20);
+  return socket;
+};
+"""
+
+
+def test_the_reload_hint_waits_for_the_socket_and_shows_when_it_is_refused(live_page, company):
+    # given a center dashboard whose socket the network refuses
+    center = ContactCenterFactory(company=company, name="Support")
+    boss = online(AgentFactory(companies=[company], email="boss@acme.test"))
+    membership_set_role(
+        membership=center_add_member(center=center, agent=boss, actor=None),
+        role=CenterMembership.Role.SUPERVISOR,
+    )
+    page = live_page()
+    page.add_init_script(REFUSED_SOCKET)
+    browser_login(page, boss.email)
+    # when the page opens, the hint does not flash while the socket would be connecting
+    page.goto(f"/centers/{center.pk}/dashboard/")
+    assert not page.is_visible("#updated-at .live-hint")
+    # then, the socket refused, the page says to reload for the latest
+    page.locator("#updated-at .live-hint").wait_for(state="visible", timeout=6_000)
+    assert "reload for the latest" in page.inner_text("#updated-at")

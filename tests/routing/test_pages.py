@@ -363,3 +363,27 @@ def test_a_simulation_of_offline_members_says_why_one_name_repeats(login, compan
     assert "a contact sent now skips 9 assignee(s)" in note
     assert "Member 01 (offline)" in note
     assert _simulated(body, "simulation-all") == [str(p) for p in people]
+
+
+def test_a_first_to_claim_group_shows_who_is_offered_not_one_name_ten_times(
+    login, company_admin, company
+):
+    # given a first-to-claim group of three, one of them offline
+    people = [AgentFactory(companies=[company], full_name=f"Member {n:02d}") for n in range(3)]
+    online(people[0], people[1])
+    group = ReassignmentGroup.objects.create(company=company, name="Claim", method="first_to_claim")
+    for member in people:
+        GroupMember.objects.create(group=group, agent=member)
+    # when the admin opens its fairness page
+    body = (
+        login(company_admin)
+        .get(f"/admin/routing/reassignmentgroup/{group.pk}/fairness/")
+        .content.decode()
+    )
+    # then it lists who the next contact is offered to at once, and who is passed over
+    offered = body.split('id="simulation-offered">')[1].split("</ul>")[0]
+    assert [li.split("<")[0] for li in offered.split("<li>")[1:]] == ["Member 00", "Member 01"]
+    assert 'id="simulation">' not in body
+    note = body.split('id="simulation-skipped">')[1].split("</p>")[0]
+    assert "not offered to 1 assignee(s): Member 02 (offline)" in note
+    assert "offered to all 3" in note

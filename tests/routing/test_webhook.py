@@ -175,8 +175,23 @@ def test_a_company_without_a_token_refuses_every_call(client, company):
     assert response.status_code == 401
 
 
-def test_get_is_not_allowed(client):
-    assert client.get("/api/inbound/").status_code == 405
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_only_post_is_allowed_and_the_refusal_is_json(client, method):
+    response = getattr(client, method)("/api/inbound/")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert response.json()["error"] == f"Send events with POST, not {method.upper()}."
+
+
+def test_null_is_a_field_not_given(hook):
+    # an optional field sent as null is recorded as empty
+    sent = hook({"channel": "text", "phone": "+12025550142", "body": None, "name": None})
+    assert sent.status_code == 201
+    assert Interaction.objects.get().body == ""
+    # and a required one says it is required
+    missing = hook({"channel": "text", "phone": None})
+    assert missing.status_code == 400
+    assert missing.json()["errors"]["phone"] == ["A phone number is required."]
 
 
 def test_the_token_decides_the_company(hook, company, other_company):
