@@ -431,18 +431,30 @@ _QUIET_TASKS["tasks"] = sorted(entry["task"] for entry in CELERY_BEAT_SCHEDULE.v
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"quiet_periodic_tasks": _QUIET_TASKS},
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "quiet_periodic_tasks": _QUIET_TASKS,
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        # Django's own (its default logging): 5xx tracebacks by email to ADMINS, DEBUG off.
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "django.utils.log.AdminEmailHandler",
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         **{
             name: {"filters": ["quiet_periodic_tasks"]}
             for name in ("celery.beat", "celery.worker.strategy", "celery.app.trace")
         },
-        # Django's own console handler (DEBUG) on top of the root's printed every 4xx twice.
-        "django": {"handlers": [], "propagate": True},
-        # Each login's three INFO lines; a lockout is still logged (WARNING), and every
-        # attempt is kept in the database (admin: Access attempts).
+        # Django's own console handler (DEBUG) on top of the root's printed every 4xx twice:
+        # the root's prints it once; errors are still emailed to ADMINS when it is set.
+        "django": {"handlers": ["mail_admins"], "propagate": True},
+        # Successful logins, logouts and unlocks (INFO) are not printed; failed logins and
+        # lockouts are (WARNING), and the admin's Access attempts lists the failures.
         "axes": {"level": "WARNING"},
     },
 }

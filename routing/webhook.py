@@ -256,9 +256,10 @@ def inbound_check(data: dict, *, idempotency_key: str) -> tuple[InboundForm, dic
     """The body's fields and the Idempotency-Key checked: the form and the errors by field
     (none: ``form.cleaned_data`` is what ``inbound_receive`` takes). The API's inbound
     endpoint checks with it too."""
+    # (named before nulls are dropped: a misspelt field is unknown, whatever its value)
+    unknown = sorted(set(data) - set(InboundForm.base_fields))
     # null is a field not given (the required ones say so), as most senders mean it.
     data = {key: value for key, value in data.items() if value is not None}
-    unknown = sorted(set(data) - set(InboundForm.base_fields))
     # JSON may spell a lone surrogate ("\ud800"): Python keeps it, no database can store it.
     unstorable = {
         key

@@ -27,7 +27,8 @@ from ..problems import field_errors, problem, validation_problem
 def _schema_field(field: forms.Field) -> serializers.Field:
     """The request schema's field for one field of the webhook's form (described from the
     form itself, so the two cannot drift)."""
-    options = {"required": field.required}
+    # (an optional field sent as null is a field not given: inbound_check)
+    options = {"required": field.required, "allow_null": not field.required}
     if isinstance(field, forms.ChoiceField):
         return serializers.ChoiceField(choices=field.choices, **options)
     if isinstance(field, forms.EmailField):

@@ -90,11 +90,8 @@
       }
     });
     window.SwitchboardLive.watch(root, refresh);
-    // While the socket connects (well under a second) the hint would flash: it waits one
-    // check before saying the page is not live. Without JavaScript it is always shown.
-    document.querySelectorAll(".live-hint").forEach(function (hint) {
-      hint.hidden = true;
-    });
+    // The hint comes hidden (without JavaScript a <noscript> says it): it waits one check
+    // for the socket (well under a second to connect) before saying the page is not live.
     setTimeout(function () {
       showHints();
       setInterval(showHints, HINT_CHECK_MS);

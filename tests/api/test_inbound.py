@@ -63,6 +63,14 @@ def test_an_unknown_number_creates_the_contact_by_the_webhooks_rules(api, compan
     assert response.json()["pool"] == "active"
 
 
+def test_a_null_optional_field_is_a_field_not_given_as_on_the_webhook(api, company):
+    payload = {"channel": "form", "phone": "+12025550199", "name": None, "source": None}
+    response = api.post(URL, payload, format="json")
+    assert response.status_code == 201
+    contact = Contact.objects.get(pk=response.json()["contact"], company=company)
+    assert contact.name == "" and contact.source == "inbound form"
+
+
 @pytest.mark.parametrize(
     "payload",
     [
@@ -75,6 +83,9 @@ def test_an_unknown_number_creates_the_contact_by_the_webhooks_rules(api, compan
         {"channel": "text", "phone": ["+1"]},
         {"channel": "text", "phone": "+12025550142", "colour": "red"},
         {"channel": "text", "phone": "+12025550142", "contact_center": "Nowhere"},
+        {"channel": "text", "phone": None},
+        {"channel": None, "phone": "+12025550142"},
+        {"channel": "text", "phone": "+12025550142", "contact_centre": None},
     ],
 )
 def test_bad_input_gets_the_webhooks_messages_by_field_and_writes_nothing(api, webhook, payload):

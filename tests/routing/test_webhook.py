@@ -187,7 +187,12 @@ def test_null_is_a_field_not_given(hook):
     # an optional field sent as null is recorded as empty
     sent = hook({"channel": "text", "phone": "+12025550142", "body": None, "name": None})
     assert sent.status_code == 201
-    assert Interaction.objects.get().body == ""
+    interaction = Interaction.objects.select_related("contact").get()
+    assert interaction.body == "" and interaction.contact.name == ""
+    # a misspelt field is unknown, null or not
+    typo = hook({"channel": "text", "phone": "+12025550142", "contact_centre": None})
+    assert typo.status_code == 400
+    assert typo.json()["errors"]["__all__"] == ["Unknown fields: contact_centre."]
     # and a required one says it is required
     missing = hook({"channel": "text", "phone": None})
     assert missing.status_code == 400
