@@ -5,6 +5,8 @@ depth (an index range, no OFFSET, no COUNT). A cursor or a ``limit`` that can't 
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
+from agents.permissions import parse_pk
+
 
 class IdCursorPagination(CursorPagination):
     ordering = "id"
@@ -19,10 +21,7 @@ class IdCursorPagination(CursorPagination):
             raise self._unreadable() from None
         # DRF takes the position as it comes: "p=abc" (or a number past 64 bits) would reach
         # the id filter and fail there (a 500). Every list here is ordered by id.
-        position = cursor.position if cursor is not None else None
-        if position is not None and not (
-            position.isascii() and position.isdigit() and int(position) < 2**63
-        ):
+        if cursor is not None and cursor.position is not None and parse_pk(cursor.position) is None:
             raise self._unreadable()
         return cursor
 

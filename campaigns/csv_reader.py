@@ -348,11 +348,3 @@ def check_row(line: int, cells: list[str], layout: Layout, region: str) -> Row:
     if not first:
         return Row(line, reason="No phone number", raw=joined[:1000])
     return Row(line, phone=first, cells=cells)
-
-
-def csv_safe(value: object) -> str:
-    """A cell for a CSV export that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    if text and text[0] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text

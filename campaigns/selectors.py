@@ -27,6 +27,9 @@ from .progress import progress_file
 from .work import NAME_COLUMNS, covering_absences
 
 S = Entry.State
+# Entries whose record never reached an agent's queue: in error, or in error and fixed by an
+# append (whose own entry is the one delivered).
+NOT_DELIVERED = (S.ERROR, S.FIXED)
 OPEN = [S.QUEUED, S.RESERVED, S.CALLED]
 ACTIVE = [Campaign.Status.RUNNING, Campaign.Status.PAUSED]
 
@@ -98,7 +101,7 @@ def progress_counts(now=None) -> dict:
     """
     now = now or timezone.now()
     return {
-        "total": Count("pk", filter=~Q(state__in=[S.ERROR, S.FIXED])),
+        "total": Count("pk", filter=~Q(state__in=NOT_DELIVERED)),
         "handled": Count("pk", filter=Q(state=S.HANDLED)),
         "skipped": Count("pk", filter=Q(state=S.SKIPPED)),
         "remaining": Count("pk", filter=Q(state__in=OPEN)),
@@ -126,7 +129,7 @@ def agent_campaigns(*, agent: Agent, company: Company) -> list[dict]:
     campaign's queue, say): it lists nothing for them (the admin sees it on the errors page)."""
     counts = (
         Entry.objects.filter(agent=agent, campaign__company=company, campaign__status__in=ACTIVE)
-        .exclude(state__in=[S.ERROR, S.FIXED])
+        .exclude(state__in=NOT_DELIVERED)
         .values("campaign_id")
         .annotate(**progress_counts())
         .order_by()

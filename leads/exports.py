@@ -1,23 +1,9 @@
 """The Order Details export: CSV rows escaped against formula injection, streamed."""
 
-import csv
-
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
+from agents.csv_export import csv_cell, export_writer
 
 EXPORT_HEADER = [
     "Order",
@@ -54,9 +40,7 @@ def csv_rows(orders) -> list:
 
 def orders_csv_response(orders) -> StreamingHttpResponse:
     """The Order Details export (the report's and the admin's), streamed."""
-    # Every cell quoted: a cell holding the list separator of another locale ("a;=B1" where
-    # Excel splits on semicolons) must not become two, the second a formula.
-    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
+    writer = export_writer()
     response = StreamingHttpResponse(
         (writer.writerow(row) for row in csv_rows(orders)), content_type="text/csv"
     )

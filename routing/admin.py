@@ -25,13 +25,7 @@ from .models import (
     RuleMember,
 )
 from .permissions import can_manage_routing
-from .selectors import (
-    fairness,
-    group_simulate,
-    group_skipped_now,
-    member_agents,
-    usable_default,
-)
+from .selectors import fairness, group_now, group_simulate, usable_default
 
 
 class RoutingPermissionMixin:
@@ -204,12 +198,11 @@ class ReassignmentGroupAdmin(RoutingPermissionMixin, CompanyScopedAdmin):
         until = timezone.now()
         report = fairness(group=group, since=until - timedelta(days=days), until=until)
         # Members skipped for their presence now: why one name can fill the simulation.
-        skipped = group_skipped_now(group=group)
+        now = group_now(group=group)
+        skipped = now.skipped
         # First to claim offers each contact to everyone at once: who is offered, not a list
         # of the same first name ten times.
         claim = group.method == Method.FIRST_TO_CLAIM
-        passed = {agent.pk for agent, _ in skipped}
-        members = member_agents(group) if claim else []
         return TemplateResponse(
             request,
             "admin/routing/reassignmentgroup/fairness.html",
@@ -222,8 +215,8 @@ class ReassignmentGroupAdmin(RoutingPermissionMixin, CompanyScopedAdmin):
                 "count": count,
                 "report": report,
                 "first_to_claim": claim,
-                "offered_now": [agent for agent in members if agent.pk not in passed],
-                "members": members,
+                "offered_now": now.reachable if claim else [],
+                "members": now.members,
                 "default_assignee": usable_default(group) if claim else None,
                 "upcoming": [] if claim else group_simulate(group=group, count=count),
                 "skipped_now": skipped,

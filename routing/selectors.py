@@ -3,6 +3,7 @@
 import functools
 from dataclasses import replace
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
@@ -285,11 +286,21 @@ def group_simulate(
     return [by_id.get(p) if p is not None else default for p in winners]
 
 
-def group_skipped_now(*, group: ReassignmentGroup) -> list[tuple[Agent, str]]:
+class GroupNow(NamedTuple):
+    """The group's members now (``member_agents``), those a contact sent now would be
+    offered or go to, and those it would pass over with why."""
+
+    members: list[Agent]
+    reachable: list[Agent]
+    skipped: list[tuple[Agent, str]]
+
+
+def group_now(*, group: ReassignmentGroup) -> GroupNow:
     """The members a contact sent through the group now would pass over for their
     availability, with it ("away", "out of office until 2026-12-04 17:00 (cover: Ben
-    Okafor)"): why a simulation can show one name over and over. The same facts as a real
-    round (``member_facts``)."""
+    Okafor)"): why a simulation can show one name over and over; and the others (a first-to-
+    claim group offers it to all of them at once). The same facts as a real round
+    (``member_facts``)."""
     agents = member_agents(group)
     members = member_facts(group.company, agents)
     by_id = {a.pk: a for a in agents}
@@ -298,4 +309,5 @@ def group_skipped_now(*, group: ReassignmentGroup) -> list[tuple[Agent, str]]:
         why = engine.unavailable_reason(member, group.skip_unavailable)
         if why:
             skipped.append((by_id[member.id], why.removeprefix("skipped: ")))
-    return skipped
+    passed = {agent.pk for agent, _ in skipped}
+    return GroupNow(agents, [a for a in agents if a.pk not in passed], skipped)

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from agents.centers.models import Disposition
 from agents.models import Agent
+from agents.permissions import parse_pk
 from contacts.models import Contact
 from leads.models import Lead
 from leads.services import lead_assign, lead_resolve, lead_unassign, leads_agent_check
@@ -96,11 +97,11 @@ class LeadCollection(ApiListView):
     def get(self, request, *args, **kwargs):
         errors: dict[str, list[str]] = {}
         agent = request.query_params.get("agent")
-        if agent is not None and not (agent.isascii() and agent.isdigit()):
+        if agent is not None and parse_pk(agent) is None:
             errors["agent"] = ["Give an agent's id (a whole number)."]
         elif (
             agent is not None
-            and not Agent.objects.filter(companies=self.company, pk=agent).exists()
+            and not Agent.objects.filter(companies=self.company, pk=parse_pk(agent)).exists()
         ):
             errors |= not_found("agent", "agent", agent)
         status = request.query_params.get("status")

@@ -1,7 +1,5 @@
 """Contact lists in the admin: upload, progress, rejected rows, append, retry and discard."""
 
-import csv
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -12,10 +10,11 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from agents.csv_export import csv_cell, export_writer
 from agents.permissions import CompanyScopedAdmin
 
 from .. import contact_lists, recovery, selectors
-from ..csv_reader import Refused, csv_safe
+from ..csv_reader import Refused
 from ..forms import ContactListForm, UploadForm
 from ..models import ContactList, ListImport
 from ..permissions import import_in_scope
@@ -220,18 +219,12 @@ class ContactListAdmin(CompanyScopedAdmin):
     def rejected_csv(self, request, list_id, pk):
         list_import = self._import(request, list_id, pk)
 
-        class Echo:
-            def write(self, value):
-                return value
-
-        # Every cell quoted: a cell holding the list separator of another locale ("a;=B1" where
-        # Excel splits on semicolons) must not become two, the second a formula.
-        writer = csv.writer(Echo(), quoting=csv.QUOTE_ALL)
+        writer = export_writer()
 
         def rows():
             yield writer.writerow(["line", "reason", "row"])
             for row in selectors.rejected_rows(list_import).iterator(chunk_size=2000):
-                yield writer.writerow([row.line, csv_safe(row.reason), csv_safe(row.raw)])
+                yield writer.writerow([row.line, csv_cell(row.reason), csv_cell(row.raw)])
 
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="rejected-{list_import.pk}.csv"'

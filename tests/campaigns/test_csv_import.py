@@ -7,6 +7,7 @@ from django.core.management.base import CommandError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from agents.csv_export import csv_cell
 from campaigns import copy_text, csv_reader, importing
 from campaigns.contact_lists import contact_list_delete
 from campaigns.importing import list_import_create, list_import_run
@@ -254,7 +255,7 @@ def test_deleting_a_list_deletes_its_imports_and_records_and_no_others(company):
 
 
 def test_the_rejected_rows_csv_is_escaped_against_formulas():
-    assert [csv_reader.csv_safe(v) for v in ["=1+1", "+1", "-2", "@x", "\tx", "\rx", "ok", 5]] == [
+    assert [csv_cell(v) for v in ["=1+1", "+1", "-2", "@x", "\tx", "\rx", "ok", 5]] == [
         "'=1+1", "'+1", "'-2", "'@x", "'\tx", "'\rx", "ok", "5"]  # fmt: skip
 
 

@@ -147,14 +147,19 @@ window.WebSocket = function () {
 """
 
 
-def test_the_reload_hint_waits_for_the_socket_and_shows_when_it_is_refused(live_page, company):
-    # given a center dashboard whose socket the network refuses
+def _center_with_supervisor(company):
     center = ContactCenterFactory(company=company, name="Support")
     boss = online(AgentFactory(companies=[company], email="boss@acme.test"))
     membership_set_role(
         membership=center_add_member(center=center, agent=boss, actor=None),
         role=CenterMembership.Role.SUPERVISOR,
     )
+    return center, boss
+
+
+def test_the_reload_hint_waits_for_the_socket_and_shows_when_it_is_refused(live_page, company):
+    # given a center dashboard whose socket the network refuses
+    center, boss = _center_with_supervisor(company)
     page = live_page()
     page.add_init_script(REFUSED_SOCKET)
     browser_login(page, boss.email)
@@ -168,12 +173,7 @@ def test_the_reload_hint_waits_for_the_socket_and_shows_when_it_is_refused(live_
 
 
 def test_without_javascript_the_dashboard_says_to_reload(live_page, company):
-    center = ContactCenterFactory(company=company, name="Support")
-    boss = online(AgentFactory(companies=[company], email="boss@acme.test"))
-    membership_set_role(
-        membership=center_add_member(center=center, agent=boss, actor=None),
-        role=CenterMembership.Role.SUPERVISOR,
-    )
+    center, boss = _center_with_supervisor(company)
     page = live_page(javascript=False)
     browser_login(page, boss.email)
     page.goto(f"/centers/{center.pk}/dashboard/")

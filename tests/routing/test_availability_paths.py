@@ -23,7 +23,7 @@ from routing.handover import agent_book_handover
 from routing.models import Decision, GroupMember, Offer, Round, RoutingRule, RuleMember
 from routing.rounds import contacts_delete, offer_claim, reassignment_start, round_expire
 from routing.rules import contact_route_new
-from routing.selectors import group_simulate, group_skipped_now, member_facts, source_facts
+from routing.selectors import group_now, group_simulate, member_facts, source_facts
 from tests.agents.factories_centers import ContactCenterFactory, DeviceFactory
 from tests.factories import AgentFactory, ContactFactory, online
 from tests.routing.helpers import book_of, group_of
@@ -350,7 +350,7 @@ def test_handover_plan_dry_run_and_simulation_skip_out_of_office_with_the_same_r
     assert dry.outcome == Outcome.ASSIGNED and dry.agent == team[1]
     assert dry.decision.excluded["passed_over"][str(team[0].pk)] == f"skipped: {why}"
     # the simulation page's facts
-    assert group_skipped_now(group=group) == [(team[0], why)]
+    assert group_now(group=group).skipped == [(team[0], why)]
     assert group_simulate(group=group, count=4) == [team[1], team[2], team[1], team[2]]
     assert group_simulate(group=group, count=3, everyone_available=True) == team
     # the handover of a whole book

@@ -325,19 +325,25 @@ def _simulated(body: str, list_id: str) -> list[str]:
     return [line.split("<")[0] for line in items.split("<li>")[1:]]
 
 
+def _group(company, name, method, people):
+    group = ReassignmentGroup.objects.create(company=company, name=name, method=method)
+    for member in people:
+        GroupMember.objects.create(group=group, agent=member)
+    return group
+
+
+def _fairness(client, group, **query) -> str:
+    url = f"/admin/routing/reassignmentgroup/{group.pk}/fairness/"
+    return client.get(url, query).content.decode()
+
+
 def test_a_ten_member_round_robin_simulates_each_member_in_turn(login, company_admin, company):
     # given a round robin of ten available members
     people = [AgentFactory(companies=[company], full_name=f"Member {n:02d}") for n in range(10)]
     online(*people)
-    group = ReassignmentGroup.objects.create(company=company, name="Ten", method="round_robin")
-    for member in people:
-        GroupMember.objects.create(group=group, agent=member)
+    group = _group(company, "Ten", "round_robin", people)
     # when the admin simulates the next ten contacts
-    body = (
-        login(company_admin)
-        .get(f"/admin/routing/reassignmentgroup/{group.pk}/fairness/?simulate=10")
-        .content.decode()
-    )
+    body = _fairness(login(company_admin), group, simulate=10)
     # then each member comes once, in turn, and no note about skipped members is shown
     assert _simulated(body, "simulation") == [str(p) for p in people]
     assert 'id="simulation-skipped"' not in body
@@ -347,15 +353,9 @@ def test_a_simulation_of_offline_members_says_why_one_name_repeats(login, compan
     # given a round robin of ten members of whom only the first is online
     people = [AgentFactory(companies=[company], full_name=f"Member {n:02d}") for n in range(10)]
     online(people[0])
-    group = ReassignmentGroup.objects.create(company=company, name="Ten", method="round_robin")
-    for member in people:
-        GroupMember.objects.create(group=group, agent=member)
+    group = _group(company, "Ten", "round_robin", people)
     # when the admin simulates the next ten contacts
-    body = (
-        login(company_admin)
-        .get(f"/admin/routing/reassignmentgroup/{group.pk}/fairness/?simulate=10")
-        .content.decode()
-    )
+    body = _fairness(login(company_admin), group, simulate=10)
     # then the one online member gets them all (right: the others are skipped now), the page
     # says who is skipped and why, and shows the rotation as if everyone were available
     assert _simulated(body, "simulation") == ["Member 00"] * 10
@@ -371,15 +371,9 @@ def test_a_first_to_claim_group_shows_who_is_offered_not_one_name_ten_times(
     # given a first-to-claim group of three, one of them offline
     people = [AgentFactory(companies=[company], full_name=f"Member {n:02d}") for n in range(3)]
     online(people[0], people[1])
-    group = ReassignmentGroup.objects.create(company=company, name="Claim", method="first_to_claim")
-    for member in people:
-        GroupMember.objects.create(group=group, agent=member)
+    group = _group(company, "Claim", "first_to_claim", people)
     # when the admin opens its fairness page
-    body = (
-        login(company_admin)
-        .get(f"/admin/routing/reassignmentgroup/{group.pk}/fairness/")
-        .content.decode()
-    )
+    body = _fairness(login(company_admin), group)
     # then it lists who the next contact is offered to at once, and who is passed over
     offered = body.split('id="simulation-offered">')[1].split("</ul>")[0]
     assert [li.split("<")[0] for li in offered.split("<li>")[1:]] == ["Member 00", "Member 01"]
