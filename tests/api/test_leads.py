@@ -132,9 +132,10 @@ def test_leads_are_listed_per_agent_and_status_with_a_cursor(api, company, leads
         "status": ["The status is one of: open, resolved, won, unassigned."],
     }
     # (a digit that is not ASCII, "²", is a digit to str.isdigit and not to int)
-    superscript = api.get("/api/v1/leads/", {"agent": "²"})
-    assert superscript.status_code == 400
-    assert superscript.json()["errors"] == {"agent": ["Give an agent's id (a whole number)."]}
+    for value in ("²", "99999999999999999999"):  # (past 64 bits: no row has such an id)
+        refused = api.get("/api/v1/leads/", {"agent": value})
+        assert refused.status_code == 400
+        assert refused.json()["errors"] == {"agent": ["Give an agent's id (a whole number)."]}
 
 
 def test_unassign_and_resolve_write_timeline_rows_by_the_key(company, olivia, leads_agent, sold):
