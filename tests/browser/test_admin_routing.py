@@ -57,6 +57,34 @@ def test_routing_manager_builds_a_group_and_reads_its_fairness(
     screenshot(page, "admin-group-fairness")
 
 
+def test_a_first_to_claim_groups_fairness_page_shows_who_is_offered(
+    page, company, company_admin, screenshot
+):
+    # given a first-to-claim group of three, one of them offline
+    company_admin.can_manage_routing = True
+    company_admin.save()
+    group = ReassignmentGroup.objects.create(
+        company=company, name="Closers", method="first_to_claim"
+    )
+    for name, seen in (("Ava Patel", True), ("Ben Okafor", True), ("Chloe Martin", False)):
+        person = AgentFactory(
+            companies=[company],
+            full_name=name,
+            presence=Presence.AVAILABLE,
+            last_seen_at=timezone.now() if seen else None,
+        )
+        GroupMember.objects.create(group=group, agent=person)
+    # when the admin opens its fairness page
+    browser_login(page, company_admin.email)
+    page.wait_for_url("**/admin/")
+    page.goto(f"/admin/routing/reassignmentgroup/{group.pk}/fairness/")
+    # then it lists who the next contact is offered to at once, and who is passed over
+    offered = page.locator("#simulation-offered li").all_inner_texts()
+    assert offered == ["Ava Patel", "Ben Okafor"]
+    assert "Chloe Martin (offline)" in page.inner_text("#simulation-skipped")
+    screenshot(page, "admin-group-fairness-first-to-claim")
+
+
 def test_admin_rotates_the_webhook_token(page, company, company_admin, screenshot):
     browser_login(page, company_admin.email)
     page.wait_for_url("**/admin/")
